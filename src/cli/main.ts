@@ -1,2 +1,19 @@
 #!/usr/bin/env node
-console.log('simplesip');
+// The one executable: `simplesip server | client | ctl`.
+import { Command } from 'commander';
+import { addServerCommand } from './server-command.js';
+import { addPendingCommand } from './pending-command.js';
+
+const program = new Command('simplesip')
+  .description('SIP/SIMPLE instant messaging and presence: server, client and operator tool')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+addServerCommand(program);
+addPendingCommand(program, 'client', 'SIP/SIMPLE user agent: register, chat, presence');
+addPendingCommand(program, 'ctl', "operator's tool for a running server (ul show, users, stats, trace)");
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`simplesip: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

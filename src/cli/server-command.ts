@@ -1,0 +1,58 @@
+// `simplesip server`: runs the SIP server until SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../server/config.js';
+import { SipServer } from '../server/sip-server.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+interface ServerOptions {
+  listen?: string[];
+  domain?: string[];
+  trace?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  strictResponseRouting?: boolean;
+  logLevel: string;
+}
+
+export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
+  const config = defaultServerConfig();
+  if (options.listen) config.listen = options.listen;
+  if (options.domain) config.domains = options.domain;
+  config.trace = options.trace === true;
+  config.tlsCert = options.tlsCert;
+  config.tlsKey = options.tlsKey;
+  config.symmetricResponses = options.strictResponseRouting !== true;
+  config.logLevel = options.logLevel;
+  return config;
+}
+
+export function addServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('run the SIP server (registrar, proxy, presence agent)')
+    .option('--listen <spec>', `socket to listen on, repeatable: udp|tcp|tls|ws|wss:ADDRESS:PORT, ADDRESS = * (IPv4 and IPv6), 0.0.0.0, [::], [::1], ... (default: ${DEFAULT_LISTEN.join(' ')})`, collect)
+    .option('--domain <name>', 'SIP domain served by this server, repeatable (its own addresses and localhost always are)', collect)
+    .option('--trace', 'print every SIP message in and out')
+    .option('--tls-cert <file>', 'PEM certificate for tls and wss listeners')
+    .option('--tls-key <file>', 'PEM private key for tls and wss listeners')
+    .option('--strict-response-routing', 'route responses by Via as RFC 3261 18.2.2 says, instead of to the source address and port')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .action(async (options: ServerOptions) => {
+      const config = serverConfigFromOptions(options);
+      const log = pino({ level: config.logLevel }, pino.destination(2));
+      const server = new SipServer(config, log);
+      const listeners = await server.start();
+      process.stdout.write('simplesip server listening on:\n');
+      for (const l of listeners) process.stdout.write(`  ${l.description}\n`);
+      const stop = (signal: string): void => {
+        log.info({ signal }, 'stopping');
+        server.stop().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,30 @@
+// Settings of `simplesip server`, with defaults that work on a fresh machine without a config file.
+export interface ServerConfig {
+  /** Listen specs, e.g. `udp:*:5060`, `tcp:[::1]:5070`, `tls:*:5061`. */
+  listen: string[];
+  /** SIP domains this server is responsible for (besides its own addresses and `localhost`). */
+  domains: string[];
+  /** Print every SIP message in and out (text view, like sngrep). */
+  trace: boolean;
+  /** Answer to the packet's source (like Kamailio's force_rport); false = strict RFC 3261 18.2.2. */
+  symmetricResponses: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** pino log level: fatal, error, warn, info, debug, trace, silent. */
+  logLevel: string;
+  /** Value of the Server header. */
+  serverName: string;
+}
+
+export const DEFAULT_LISTEN: readonly string[] = ['udp:*:5060', 'tcp:*:5060'];
+
+export function defaultServerConfig(): ServerConfig {
+  return {
+    listen: [...DEFAULT_LISTEN],
+    domains: [],
+    trace: false,
+    symmetricResponses: true,
+    logLevel: 'info',
+    serverName: 'simplesip',
+  };
+}

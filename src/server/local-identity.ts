@@ -1,0 +1,45 @@
+// Which Request-URIs address this server itself (RFC 3261 16.4: a proxy recognizes the URIs it put
+// in Record-Route, and 10.3/16.5: the domains it is responsible for).
+import { networkInterfaces } from 'node:os';
+import type { Uri } from '../sip/uri.js';
+import { normalizeAddress } from '../transport/address.js';
+
+export class LocalIdentity {
+  private readonly domains = new Set<string>();
+  private readonly addresses = new Set<string>();
+  private readonly ports = new Set<number>();
+
+  constructor(domains: readonly string[]) {
+    for (const d of domains) this.domains.add(d.toLowerCase());
+    this.domains.add('localhost');
+  }
+
+  /** Record a listening socket: its port, and its addresses (every interface address for a wildcard). */
+  addListener(address: string, port: number): void {
+    this.ports.add(port);
+    if (address === '0.0.0.0' || address === '::') {
+      for (const list of Object.values(networkInterfaces())) {
+        for (const info of list ?? []) this.addresses.add(normalizeAddress(info.address).toLowerCase());
+      }
+    } else {
+      this.addresses.add(normalizeAddress(address).toLowerCase());
+    }
+  }
+
+  /** A domain we serve (users live here), whatever the port. */
+  isLocalDomain(host: string): boolean {
+    const h = host.toLowerCase();
+    return this.domains.has(h) || this.addresses.has(h);
+  }
+
+  /** The URI names this server: one of our hosts, and no port or one we listen on. */
+  isLocalUri(uri: Uri): boolean {
+    if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return false;
+    if (!this.isLocalDomain(uri.host)) return false;
+    return uri.port === undefined || this.ports.has(uri.port);
+  }
+
+  get domainList(): string[] {
+    return [...this.domains];
+  }
+}
