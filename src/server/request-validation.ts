@@ -106,3 +106,14 @@ export function checkBodyType(request: SipMessage): Rejection | undefined {
   if (ACCEPTED_BODY_TYPES.includes(mediaType)) return undefined;
   return reject(415, 'Unsupported Media Type', [['Accept', ACCEPTED_BODY_TYPES.join(', ')]]);
 }
+
+/**
+ * A REGISTER's To names the address-of-record (RFC 3261 10.3 step 5), which must be a SIP or SIPS
+ * URI: anything else is a bad request, answered before any challenge (RFC 4475 3.3.4).
+ */
+export function checkRegisterAor(request: SipMessage): Rejection | undefined {
+  if (request.method !== 'REGISTER') return undefined;
+  const scheme = request.to().uri.scheme;
+  if (scheme === 'sip' || scheme === 'sips') return undefined;
+  return reject(400, `Bad Request (To ${scheme}: URI is not a SIP or SIPS address-of-record)`);
+}

@@ -13,7 +13,7 @@ import type { ServerConfig } from './config.js';
 import { LocalIdentity } from './local-identity.js';
 import { ALLOWED_METHODS, ACCEPTED_BODY_TYPES, SUPPORTED_EXTENSIONS } from './methods.js';
 import {
-  checkBodyType, checkExtensions, checkMethod, checkSyntax, checkUriScheme, type Rejection,
+  checkBodyType, checkExtensions, checkMethod, checkRegisterAor, checkSyntax, checkUriScheme, type Rejection,
 } from './request-validation.js';
 import { SipTracer } from './trace.js';
 
@@ -120,7 +120,9 @@ export class SipServer {
       if (request.maxForwards() === 0) return { status: 483, reason: 'Too Many Hops', headers: [] };
       return { status: 403, reason: `Forbidden (relaying to ${uri.host} is not allowed)`, headers: [] };
     }
-    return checkExtensions(request, 'uas') ?? (request.method === 'OPTIONS' ? checkBodyType(request) : undefined);
+    return checkExtensions(request, 'uas')
+      ?? checkRegisterAor(request)
+      ?? (request.method === 'OPTIONS' ? checkBodyType(request) : undefined);
   }
 
   private onCancel(cancelTx: ServerTransaction, inviteTx: ServerTransaction | undefined): void {

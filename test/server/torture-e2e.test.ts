@@ -1,0 +1,129 @@
+// Every RFC 4475 / RFC 5118 torture message, sent over UDP to a running server: the outcome the
+// fixture MANIFEST gives (test/fixtures/torture/MANIFEST.md), as this server implements it today.
+// The server serves example.com and example.org; other domains are foreign (no relay: 403).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RawUdpPeer } from '../helpers/raw-client.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
+
+const fixtures = join(import.meta.dirname, '..', 'fixtures', 'torture');
+
+/**
+ * number: exactly this status; 'none': no answer at all (responses, dropped with a log line);
+ * 'accepted': any answer but 400, 505 or 513 (the RFC allows more than one).
+ * `reason`: the reason phrase must match (a 400 names its defect).
+ */
+interface Expectation { status: number | 'none' | 'accepted'; reason?: RegExp; headers?: RegExp[] }
+
+const NAMES_DEFECT = /^Bad Request \(.+\)$/;
+const bad = (reason: RegExp = NAMES_DEFECT): Expectation => ({ status: 400, reason });
+
+const EXPECTED: Record<string, Expectation> = {
+  'rfc4475/wsinv.dat': { status: 403 },
+  'rfc4475/intmeth.dat': { status: 501 },
+  'rfc4475/esc01.dat': { status: 403 },
+  'rfc4475/escnull.dat': { status: 405 },
+  'rfc4475/esc02.dat': { status: 501 },
+  'rfc4475/lwsdisp.dat': { status: 200 },
+  'rfc4475/longreq.dat': { status: 405 },
+  'rfc4475/dblreq.dat': { status: 405 },
+  'rfc4475/semiuri.dat': { status: 200 },
+  'rfc4475/transports.dat': { status: 200 },
+  'rfc4475/mpart01.dat': { status: 405 },
+  'rfc4475/unreason.dat': { status: 'none' },
+  'rfc4475/noreason.dat': { status: 'none' },
+  'rfc4475/badinv01.dat': bad(),
+  'rfc4475/clerr.dat': bad(/Content-Length/),
+  'rfc4475/ncl.dat': bad(/Content-Length/),
+  'rfc4475/scalar02.dat': bad(),
+  'rfc4475/scalarlg.dat': { status: 'none' },
+  'rfc4475/quotbal.dat': bad(),
+  'rfc4475/ltgtruri.dat': bad(/Request-URI|request line/i),
+  'rfc4475/lwsruri.dat': bad(/Request-URI|request line/i),
+  'rfc4475/lwsstart.dat': bad(/Request-URI|request line/i),
+  'rfc4475/trws.dat': { status: 'accepted' },
+  'rfc4475/escruri.dat': bad(/Request-URI/i),
+  'rfc4475/baddate.dat': { status: 405 },
+  'rfc4475/regbadct.dat': bad(/Content-Type/),
+  'rfc4475/badaspec.dat': bad(),
+  'rfc4475/baddn.dat': bad(),
+  'rfc4475/badvers.dat': { status: 505 },
+  'rfc4475/mismatch01.dat': bad(/CSeq/),
+  'rfc4475/mismatch02.dat': { status: 501 },
+  'rfc4475/bigcode.dat': { status: 'none' },
+  'rfc4475/badbranch.dat': { status: 200 },
+  'rfc4475/insuf.dat': bad(/missing/),
+  'rfc4475/unkscm.dat': { status: 416 },
+  'rfc4475/novelsc.dat': { status: 416 },
+  'rfc4475/unksm2.dat': bad(/To/),
+  'rfc4475/bext01.dat': { status: 420, headers: [/\r\nUnsupported: nothingSupportsThis, nothingSupportsThisEither\r\n/] },
+  'rfc4475/invut.dat': { status: 405 },
+  'rfc4475/regaut01.dat': { status: 405 },
+  'rfc4475/multi01.dat': bad(),
+  'rfc4475/mcl01.dat': bad(/Content-Length/),
+  'rfc4475/bcast.dat': { status: 'none' },
+  'rfc4475/zeromf.dat': { status: 200 },
+  'rfc4475/cparam01.dat': { status: 405 },
+  'rfc4475/cparam02.dat': { status: 405 },
+  'rfc4475/regescrt.dat': { status: 405 },
+  'rfc4475/sdp01.dat': { status: 405 },
+  'rfc4475/inv2543.dat': { status: 405 },
+  'rfc5118/ipv6-good': { status: 403 },
+  'rfc5118/ipv6-bad': bad(),
+  'rfc5118/port-ambiguous': { status: 403 },
+  'rfc5118/port-unambiguous': { status: 403 },
+  'rfc5118/via-received-param-with-delim': { status: 403 },
+  'rfc5118/via-received-param-no-delim': { status: 403 },
+  'rfc5118/ipv6-in-sdp': { status: 403 },
+  'rfc5118/mult-ip-in-header': { status: 403 },
+  'rfc5118/mult-ip-in-sdp': { status: 403 },
+  'rfc5118/ipv4-mapped-ipv6': { status: 405 },
+  'rfc5118/ipv6-bug-abnf-3-colons': { status: 403 },
+  'rfc5118/ipv6-correct-abnf-2-colons': { status: 403 },
+};
+
+describe('torture messages over UDP', () => {
+  let srv: RunningServer;
+  before(async () => {
+    srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com', 'example.org'] });
+  });
+  after(() => srv.stop());
+
+  test('covers all 61 messages', () => {
+    assert.equal(Object.keys(EXPECTED).length, 61);
+  });
+
+  for (const [file, expected] of Object.entries(EXPECTED)) {
+    // A fresh socket per message: response retransmissions of one INVITE never reach the next test.
+    test(file, async (t) => {
+      const peer = await RawUdpPeer.open();
+      t.after(() => peer.close());
+      const data = readFileSync(join(fixtures, file));
+      peer.send(data, srv.port('udp'));
+      // Responses and dropped messages get no answer: wait long enough to see a wrong one.
+      const reply = await peer.receive(expected.status === 'none' ? 300 : 2000);
+      if (expected.status === 'none') {
+        assert.equal(reply, undefined, `expected no answer, got ${reply?.toString().split('\r\n')[0]}`);
+        return;
+      }
+      assert.ok(reply, 'no answer');
+      const text = reply.toString('latin1');
+      const statusLine = text.slice(0, text.indexOf('\r\n'));
+      const m = /^SIP\/2\.0 (\d{3}) (.*)$/.exec(statusLine);
+      assert.ok(m, `bad status line: ${statusLine}`);
+      const status = Number(m[1]);
+      if (expected.status === 'accepted') {
+        assert.ok(![400, 505, 513].includes(status), `rejected: ${statusLine}`);
+      } else {
+        assert.equal(status, expected.status, statusLine);
+      }
+      if (expected.reason) assert.match(m[2], expected.reason);
+      for (const h of expected.headers ?? []) assert.match(text, h);
+      // Exactly one answer (dblreq: the trailing request is ignored), no retransmission over UDP for non-INVITE.
+      const extra = await peer.receive(150);
+      if (extra) assert.fail(`unexpected second answer: ${extra.toString().split('\r\n')[0]}`);
+    });
+  }
+});
