@@ -1,0 +1,130 @@
+// STUN Binding for SIP keepalives (RFC 5389; RFC 5626 4.4.2 and 8: a SIP UDP server answers Binding
+// requests on its SIP port). Only what a keepalive needs: recognise a Binding request, answer it with
+// XOR-MAPPED-ADDRESS, and read that attribute back on the client side.
+
+/** RFC 5389 6: the fixed cookie that tells STUN apart from SIP and from RFC 3489 STUN. */
+export const STUN_MAGIC_COOKIE = 0x2112a442;
+const HEADER_LENGTH = 20;
+const BINDING_REQUEST = 0x0001;
+const BINDING_SUCCESS = 0x0101;
+const XOR_MAPPED_ADDRESS = 0x0020;
+const FAMILY_IPV4 = 0x01;
+const FAMILY_IPV6 = 0x02;
+
+/** RFC 5389 6: two zero bits, the magic cookie, a length that is a multiple of 4 and fits the buffer. */
+export function isStunMessage(buf: Uint8Array): boolean {
+  if (buf.length < HEADER_LENGTH || (buf[0] & 0xc0) !== 0) return false;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const length = view.getUint16(2);
+  return view.getUint32(4) === STUN_MAGIC_COOKIE && length % 4 === 0 && HEADER_LENGTH + length === buf.length;
+}
+
+/** The 12-byte transaction id of a Binding request, or undefined for any other message. */
+export function stunBindingRequestId(buf: Uint8Array): Buffer | undefined {
+  if (!isStunMessage(buf) || ((buf[0] << 8) | buf[1]) !== BINDING_REQUEST) return undefined;
+  return Buffer.from(buf.subarray(8, HEADER_LENGTH));
+}
+
+function ipv4Bytes(address: string): number[] | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : 256));
+  return out.every((n) => n <= 255) ? out : undefined;
+}
+
+/** 16 bytes of an IPv6 address (`::`, embedded IPv4 allowed), or undefined when malformed. */
+function ipv6Bytes(address: string): number[] | undefined {
+  const halves = address.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (text: string): number[] | undefined => {
+    if (text === '') return [];
+    const out: number[] = [];
+    const parts = text.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = ipv4Bytes(p);
+        if (!v4) return undefined;
+        out.push(v4[0], v4[1], v4[2], v4[3]);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined;
+        const n = parseInt(p, 16);
+        out.push(n >> 8, n & 255);
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (!head || !tail) return undefined;
+  const fill = 16 - head.length - tail.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 2) return undefined;
+  return [...head, ...new Array<number>(fill).fill(0), ...tail];
+}
+
+/**
+ * RFC 5389 7.3.1 / 15.2: the Binding success response to `transactionId`, telling the client the
+ * address and port its request came from (`address` IPv4 dotted or bare IPv6).
+ */
+export function stunBindingSuccess(transactionId: Uint8Array, address: string, port: number): Buffer {
+  const v4 = address.includes(':') ? undefined : ipv4Bytes(address);
+  const bytes = v4 ?? ipv6Bytes(address);
+  if (!bytes) throw new RangeError(`not an IP address: ${address}`);
+  const out = Buffer.alloc(HEADER_LENGTH + 4 + 4 + bytes.length);
+  out.writeUInt16BE(BINDING_SUCCESS, 0);
+  out.writeUInt16BE(4 + 4 + bytes.length, 2);
+  out.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  out.set(transactionId.subarray(0, 12), 8);
+  out.writeUInt16BE(XOR_MAPPED_ADDRESS, 20);
+  out.writeUInt16BE(4 + bytes.length, 22);
+  out[25] = v4 ? FAMILY_IPV4 : FAMILY_IPV6;
+  out.writeUInt16BE(port ^ (STUN_MAGIC_COOKIE >>> 16), 26);
+  // X-Address: XOR with the cookie (IPv4), or with cookie + transaction id (IPv6).
+  for (let i = 0; i < bytes.length; i++) out[28 + i] = bytes[i] ^ out[4 + i];
+  return out;
+}
+
+/** The answer to a datagram that is a Binding request, else undefined. */
+export function bindingSuccessResponse(request: Uint8Array, address: string, port: number): Buffer | undefined {
+  const id = stunBindingRequestId(request);
+  return id === undefined ? undefined : stunBindingSuccess(id, address, port);
+}
+
+function formatIPv6(bytes: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  // RFC 5952 4.2: the longest run (of two or more) of zero groups becomes `::`.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best === -1) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** RFC 5389 15.2: the XOR-MAPPED-ADDRESS of a Binding success response (a client's view of its NAT). */
+export function decodeXorMappedAddress(response: Uint8Array): { address: string; port: number } | undefined {
+  if (!isStunMessage(response) || ((response[0] << 8) | response[1]) !== BINDING_SUCCESS) return undefined;
+  const view = new DataView(response.buffer, response.byteOffset, response.byteLength);
+  for (let at = HEADER_LENGTH; at + 4 <= response.length; ) {
+    const type = view.getUint16(at);
+    const length = view.getUint16(at + 2);
+    if (at + 4 + length > response.length) return undefined;
+    if (type === XOR_MAPPED_ADDRESS && length >= 8) {
+      const family = response[at + 5];
+      const port = view.getUint16(at + 6) ^ (STUN_MAGIC_COOKIE >>> 16);
+      const size = family === FAMILY_IPV4 ? 4 : family === FAMILY_IPV6 ? 16 : 0;
+      if (size === 0 || length < 4 + size) return undefined;
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) bytes[i] = response[at + 8 + i] ^ response[4 + i];
+      return { address: size === 4 ? bytes.join('.') : formatIPv6(bytes), port };
+    }
+    at += 4 + length + ((4 - (length % 4)) % 4); // RFC 5389 15: attributes are padded to 4 bytes
+  }
+  return undefined;
+}
