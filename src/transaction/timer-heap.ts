@@ -203,3 +203,11 @@ export class TimerHeap {
     entry.index = i;
   }
 }
+
+let processHeap: TimerHeap | undefined;
+
+/** The process-wide heap every layer shares unless it is given its own (tests inject a manual one). */
+export function sharedTimerHeap(): TimerHeap {
+  processHeap ??= new TimerHeap();
+  return processHeap;
+}

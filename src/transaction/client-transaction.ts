@@ -1,0 +1,116 @@
+/**
+ * What every client transaction (RFC 3261 17.1) offers its transaction user, and the plumbing the
+ * INVITE and non-INVITE state machines share: (re)transmission and transport error reporting.
+ *
+ * The transaction adds no header to the request: the TU builds it complete, top Via and branch
+ * included (RFC 3261 8.1.1.7); the transaction only sends, retransmits and matches.
+ */
+import { EventEmitter } from 'node:events';
+import type { SipMessage } from '../sip/message.js';
+import type { SendTarget, SocketIdentity } from '../transport/types.js';
+import {
+  isReliable,
+  TransactionTimers,
+  type TransactionEnvironment,
+  type TransactionState,
+} from './transaction-environment.js';
+
+export interface ClientTransactionEvents {
+  /** A 1xx response (RFC 3261 17.1.1.2, 17.1.2.2). */
+  provisional: [response: SipMessage];
+  /**
+   * A final response. For INVITE, every 2xx (several forks may answer, and RFC 6026 7.2 passes 2xx
+   * retransmissions up in the Accepted state: the TU/dialog ACKs each); a 3xx-6xx only once.
+   */
+  final: [response: SipMessage];
+  /** Timer B or F fired (RFC 3261 17.1.1.2, 17.1.2.2): the TU treats it as a 408. */
+  timeout: [];
+  /**
+   * The transport refused the request (or the ACK): RFC 3261 8.1.3.1 and 17.1.4 have the TU treat
+   * it as a 503. The transaction is terminated; reported once per transaction.
+   */
+  'transport-error': [error: Error];
+  terminated: [];
+}
+
+export abstract class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
+  abstract readonly kind: 'invite' | 'non-invite';
+  abstract state: TransactionState;
+  /** The socket the request left by, once the first send succeeded. */
+  connection: SocketIdentity | undefined;
+  protected readonly reliable: boolean;
+  protected readonly timers: TransactionTimers<string>;
+  /** The request as serialized once; retransmissions repeat these bytes. */
+  protected readonly wire: Buffer;
+  private transportErrorReported = false;
+
+  constructor(
+    protected readonly env: TransactionEnvironment,
+    /** The layer's key for this transaction (RFC 3261 17.1.3). */
+    readonly key: string,
+    readonly request: SipMessage,
+    readonly target: SendTarget,
+  ) {
+    super();
+    this.reliable = isReliable(target.protocol);
+    this.timers = new TransactionTimers(env.timers);
+    this.wire = request.toBuffer();
+  }
+
+  /** @internal Sends the request and starts the timers of the initial state. */
+  abstract start(): void;
+
+  /** @internal A response matched this transaction (RFC 3261 17.1.3). */
+  abstract receiveResponse(response: SipMessage): void;
+
+  get terminated(): boolean {
+    return this.state === 'terminated';
+  }
+
+  /** @internal Drops timers without events (the layer is closing). */
+  dispose(): void {
+    this.timers.stopAll();
+    this.state = 'terminated';
+  }
+
+  protected transmit(data: Buffer): void {
+    // Later sends over a stream reuse the connection the request left by (RFC 3261 17.1.1.3 for the ACK).
+    const target =
+      this.connection?.connectionId !== undefined ? { ...this.target, connectionId: this.connection.connectionId } : this.target;
+    let sending: Promise<SocketIdentity>;
+    try {
+      sending = this.env.transport.send(target, data);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.then(
+      (identity) => {
+        this.connection ??= identity;
+      },
+      (error: unknown) => this.onTransportError(error),
+    );
+  }
+
+  protected terminate(): void {
+    if (this.state === 'terminated') return;
+    this.timers.stopAll();
+    this.state = 'terminated';
+    this.env.onTerminated(this.key, this);
+    this.emit('terminated');
+  }
+
+  /** Timer B / F (RFC 3261 17.1.1.2, 17.1.2.2). */
+  protected timeout(): void {
+    this.emit('timeout');
+    this.terminate();
+  }
+
+  /** RFC 3261 17.1.4, 8.1.3.1. */
+  private onTransportError(error: unknown): void {
+    if (!this.transportErrorReported) {
+      this.transportErrorReported = true;
+      this.emit('transport-error', error instanceof Error ? error : new Error(String(error)));
+    }
+    this.terminate();
+  }
+}

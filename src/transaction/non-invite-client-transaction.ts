@@ -1,0 +1,50 @@
+/**
+ * The non-INVITE client transaction, RFC 3261 17.1.2 (Figure 6).
+ *
+ *   Trying --Timer E--> Trying           (retransmit; E doubles up to T2; unreliable transports only)
+ *   Trying --1xx--> Proceeding           (TU told; E continues at T2)
+ *   Trying/Proceeding --200-699--> Completed (TU told; Timer K absorbs response retransmissions)
+ *   Trying/Proceeding --Timer F--> Terminated (TU told: 'timeout')
+ */
+import type { SipMessage } from '../sip/message.js';
+import { ClientTransaction } from './client-transaction.js';
+import type { TransactionState } from './transaction-environment.js';
+import { timerT4OrZero, transactionTimeout } from './timers.js';
+
+export class NonInviteClientTransaction extends ClientTransaction {
+  readonly kind = 'non-invite';
+  state: TransactionState = 'trying';
+  private eInterval = 0;
+
+  start(): void {
+    this.transmit(this.wire);
+    if (!this.reliable) {
+      this.eInterval = this.env.settings.t1;
+      this.timers.start('E', this.eInterval, () => this.onTimerE());
+    }
+    this.timers.start('F', transactionTimeout(this.env.settings), () => this.timeout());
+  }
+
+  receiveResponse(response: SipMessage): void {
+    if (this.state !== 'trying' && this.state !== 'proceeding') return; // Completed absorbs retransmissions
+    if (response.status < 200) {
+      this.state = 'proceeding';
+      this.emit('provisional', response);
+      return;
+    }
+    this.timers.stop('E');
+    this.timers.stop('F');
+    this.state = 'completed';
+    this.emit('final', response);
+    const delay = timerT4OrZero(this.env.settings, this.reliable);
+    if (delay === 0) this.terminate();
+    else this.timers.start('K', delay, () => this.terminate());
+  }
+
+  /** RFC 3261 17.1.2.2: in Trying E doubles up to T2; in Proceeding it is reset to T2. */
+  private onTimerE(): void {
+    this.transmit(this.wire);
+    this.eInterval = this.state === 'trying' ? Math.min(2 * this.eInterval, this.env.settings.t2) : this.env.settings.t2;
+    this.timers.start('E', this.eInterval, () => this.onTimerE());
+  }
+}

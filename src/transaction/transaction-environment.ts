@@ -1,0 +1,61 @@
+/**
+ * What a transaction needs from its layer: the transport port, the shared timer heap, the timer
+ * settings, and a way to leave the layer's tables once it is terminated.
+ */
+import type { SipMessage } from '../sip/message.js';
+import type { SendTarget, SocketIdentity } from '../transport/types.js';
+import type { TimerHeap, TimerHandle } from './timer-heap.js';
+import type { TimerSettings } from './timers.js';
+
+/** The two transport operations transactions use (the TransportManager offers both). */
+export interface TransactionTransport {
+  /** Sends bytes; resolves with the socket they left by (RFC 3261 18.1.1). */
+  send(target: SendTarget, data: Buffer): Promise<SocketIdentity>;
+  /** Sends a response back along the request's path (RFC 3261 18.2.2, RFC 3581). */
+  sendResponse(response: SipMessage, requestSource: SocketIdentity): Promise<void>;
+}
+
+/** RFC 3261 17.1.1, 17.1.2, 17.2.1, 17.2.2 plus RFC 6026's Accepted state. */
+export type TransactionState = 'calling' | 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+
+export interface TransactionEnvironment {
+  readonly transport: TransactionTransport;
+  readonly timers: TimerHeap;
+  readonly settings: TimerSettings;
+  /** Called once, when the transaction enters Terminated. */
+  readonly onTerminated: (key: string, transaction: object) => void;
+}
+
+/** Streams deliver reliably; only UDP needs retransmissions (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1). */
+export function isReliable(protocol: SendTarget['protocol']): boolean {
+  return protocol !== 'udp';
+}
+
+/** The few named timers of one transaction, scheduled on the shared heap. */
+export class TransactionTimers<Name extends string> {
+  private readonly handles = new Map<Name, TimerHandle>();
+
+  constructor(private readonly heap: TimerHeap) {}
+
+  /** (Re)starts timer `name`; a running timer of that name is replaced. */
+  start(name: Name, delayMs: number, onFire: () => void): void {
+    this.handles.get(name)?.cancel();
+    this.handles.set(
+      name,
+      this.heap.schedule(delayMs, () => {
+        this.handles.delete(name);
+        onFire();
+      }),
+    );
+  }
+
+  stop(name: Name): void {
+    this.handles.get(name)?.cancel();
+    this.handles.delete(name);
+  }
+
+  stopAll(): void {
+    for (const handle of this.handles.values()) handle.cancel();
+    this.handles.clear();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The transaction layer (RFC 3261 17), between the transport and the transaction user (TU: the
+ * server's core, a proxy, a user agent).
+ *
+ * Setup
+ *   const layer = new TransactionLayer({ transport, t1?, t2?, t4?, timers? });
+ *   transport.on('message', (msg, source) => layer.receive(msg, source));
+ *   `transport` needs `send(target, data): Promise<SocketIdentity>` and
+ *   `sendResponse(response, requestSource): Promise<void>` (the TransportManager has both).
+ *   `timers` defaults to the process-wide `sharedTimerHeap()`; T1/T2/T4 default to 500/4000/5000 ms.
+ *
+ * Incoming requests (server transactions, RFC 3261 17.2)
+ *   'request' (tx, request, source): a new request; answer with `tx.respond(response)`.
+ *     Retransmissions never reach the TU: they are absorbed and the last response is resent (UDP).
+ *     An INVITE gets 100 (Trying) from the transaction if the TU has not answered within 200 ms.
+ *   'cancel' (cancelTx, inviteTx | undefined): a CANCEL (RFC 3261 9.2). It is its own non-INVITE
+ *     transaction; the TU answers it (200, or 481 when `inviteTx` is undefined) and, when inviteTx is
+ *     still without a final response, answers the INVITE with 487.
+ *   'ack' (ack, source, inviteTx | undefined): an ACK that belongs to the TU: one matching no
+ *     transaction (the ACK of a 2xx is a transaction of its own, RFC 3261 17.1.1.3), or one matching
+ *     an INVITE transaction in RFC 6026's Accepted state. ACKs of non-2xx responses are absorbed.
+ *   Server transaction events: 'transport-error' (error), 'timeout' (INVITE: no ACK, Timer H), 'terminated'.
+ *
+ * Outgoing requests (client transactions, RFC 3261 17.1)
+ *   `sendRequest(request, target)` returns a ClientTransaction. The TU builds the whole request,
+ *   top Via with an RFC 3261 branch included; the transaction adds nothing. Events: 'provisional'
+ *   (1xx), 'final' (every 2xx for INVITE, one 3xx-6xx; the non-2xx ACK is sent by the transaction),
+ *   'timeout' (Timer B/F: the TU acts as on a 408), 'transport-error' (the TU acts as on a 503,
+ *   RFC 3261 8.1.3.1), 'terminated'. The ACK of a 2xx is the TU's own: it sends it with the transport.
+ *
+ * Everything else
+ *   'stray-response' (response, source): a response no client transaction matches (a stateless
+ *     proxy forwards it, RFC 3261 16.7 / 18.1.2; a UA drops it).
+ *   'malformed' (message, source, error): a message whose Via, CSeq, From, To or Call-ID cannot be
+ *     parsed, so it matches no transaction; it is dropped.
+ *   'transport-error' (error, tx): every transaction's transport error, for logging.
+ *   `sendStateless(response, source)`: a response outside any transaction (RFC 3261 8.2.6/16.7).
+ *   `counts()`, `close()`.
+ *
+ * Terminated transactions leave the tables at once, so memory is bounded by the transactions alive.
+ */
+import { EventEmitter } from 'node:events';
+import { SipParseError } from '../sip/errors.js';
+import type { SipMessage } from '../sip/message.js';
+import type { SendTarget, SocketIdentity } from '../transport/types.js';
+import type { ClientTransaction } from './client-transaction.js';
+import { InviteClientTransaction } from './invite-client-transaction.js';
+import { InviteServerTransaction } from './invite-server-transaction.js';
+import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
+import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import type { ServerTransaction } from './server-transaction.js';
+import { sharedTimerHeap, type TimerHeap } from './timer-heap.js';
+import { timerSettings, type TimerSettings } from './timers.js';
+import type { TransactionEnvironment, TransactionTransport } from './transaction-environment.js';
+import { clientTransactionKey, isRfc3261Branch, serverTransactionKey, topVia } from './transaction-key.js';
+
+export interface TransactionLayerOptions extends Partial<TimerSettings> {
+  transport: TransactionTransport;
+  timers?: TimerHeap;
+}
+
+export interface TransactionLayerEvents {
+  request: [tx: ServerTransaction, request: SipMessage, source: SocketIdentity];
+  cancel: [cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction | undefined];
+  ack: [ack: SipMessage, source: SocketIdentity, inviteTx: InviteServerTransaction | undefined];
+  'stray-response': [response: SipMessage, source: SocketIdentity];
+  malformed: [message: SipMessage, source: SocketIdentity, error: SipParseError];
+  'transport-error': [error: Error, tx: ServerTransaction | ClientTransaction];
+}
+
+export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly env: TransactionEnvironment;
+
+  constructor(options: TransactionLayerOptions) {
+    super();
+    this.env = {
+      transport: options.transport,
+      timers: options.timers ?? sharedTimerHeap(),
+      settings: timerSettings(options),
+      onTerminated: (key, tx) => {
+        if (this.servers.get(key) === tx) this.servers.delete(key);
+        else if (this.clients.get(key) === tx) this.clients.delete(key);
+      },
+    };
+  }
+
+  get settings(): TimerSettings {
+    return this.env.settings;
+  }
+
+  /** Entry point for every message the transport parsed (its 'message' event). */
+  receive(message: SipMessage, source: SocketIdentity): void {
+    if (message.kind === 'response') this.receiveResponse(message, source);
+    else this.receiveRequest(message, source);
+  }
+
+  /**
+   * Starts a client transaction (RFC 3261 17.1). The request's top Via must carry an RFC 3261 branch
+   * that no live client transaction uses; ACK is refused (it is never a client transaction).
+   */
+  sendRequest(request: SipMessage, target: SendTarget): ClientTransaction {
+    if (request.kind !== 'request') throw new TypeError('sendRequest() takes a request');
+    if (request.method === 'ACK') throw new TypeError('an ACK is not a transaction: send it with the transport (RFC 3261 17.1.1.3)');
+    const branch = request.topVia()?.branch;
+    if (!isRfc3261Branch(branch)) {
+      throw new TypeError('the top Via needs a branch starting with z9hG4bK (RFC 3261 8.1.1.7)');
+    }
+    const key = clientTransactionKey(request);
+    if (this.clients.has(key)) throw new Error(`a client transaction with branch ${branch} is already running`);
+    const tx = request.method === 'INVITE'
+      ? new InviteClientTransaction(this.env, key, request, target)
+      : new NonInviteClientTransaction(this.env, key, request, target);
+    this.clients.set(key, tx);
+    this.relayTransportErrors(tx);
+    tx.start();
+    return tx;
+  }
+
+  /** Sends a response that belongs to no transaction (stateless proxying, RFC 3261 16.7 / 18.2.2). */
+  sendStateless(response: SipMessage, source: SocketIdentity): Promise<void> {
+    return this.env.transport.sendResponse(response, source);
+  }
+
+  /** Live transactions in the tables. */
+  counts(): { server: number; client: number } {
+    return { server: this.servers.size, client: this.clients.size };
+  }
+
+  /** Stops every transaction silently (no events) and empties the tables. */
+  close(): void {
+    for (const tx of this.servers.values()) tx.dispose();
+    for (const tx of this.clients.values()) tx.dispose();
+    this.servers.clear();
+    this.clients.clear();
+  }
+
+  private receiveResponse(response: SipMessage, source: SocketIdentity): void {
+    const key = this.keyOrReport(response, source, () => clientTransactionKey(response));
+    if (key === undefined) return;
+    const tx = this.clients.get(key);
+    if (tx !== undefined) tx.receiveResponse(response);
+    else this.emit('stray-response', response, source);
+  }
+
+  private receiveRequest(request: SipMessage, source: SocketIdentity): void {
+    const key = this.keyOrReport(request, source, () => serverTransactionKey(request));
+    if (key === undefined) return;
+    if (request.method === 'ACK') return this.receiveAck(request, source, key);
+    const existing = this.servers.get(key);
+    if (existing !== undefined) return existing.receiveRetransmission();
+    const tx = request.method === 'INVITE'
+      ? new InviteServerTransaction(this.env, key, request, source)
+      : new NonInviteServerTransaction(this.env, key, request, source);
+    this.servers.set(key, tx);
+    this.relayTransportErrors(tx);
+    if (request.method !== 'CANCEL') {
+      this.emit('request', tx, request, source);
+      return;
+    }
+    // RFC 3261 9.2: the INVITE a CANCEL cancels matches it under 17.2.3 with the method INVITE.
+    const invite = this.servers.get(serverTransactionKey(request, { method: 'INVITE' }));
+    this.emit('cancel', tx as NonInviteServerTransaction, invite instanceof InviteServerTransaction ? invite : undefined);
+  }
+
+  private receiveAck(ack: SipMessage, source: SocketIdentity, key: string): void {
+    let invite = this.servers.get(key);
+    if (invite === undefined && !isRfc3261Branch(topVia(ack).branch)) {
+      // RFC 3261 17.2.3 (RFC 2543 rules): the ACK carries the To tag of our response, while an
+      // initial INVITE, filed under its own To tag, had none.
+      const candidate = this.servers.get(serverTransactionKey(ack, { toTag: '' }));
+      if (candidate?.lastResponse !== undefined && candidate.lastResponse.to().tag === ack.to().tag) invite = candidate;
+    }
+    if (invite instanceof InviteServerTransaction) {
+      if (invite.receiveAck()) this.emit('ack', ack, source, invite);
+      return;
+    }
+    this.emit('ack', ack, source, undefined);
+  }
+
+  private keyOrReport(message: SipMessage, source: SocketIdentity, key: () => string): string | undefined {
+    try {
+      return key();
+    } catch (error) {
+      if (!(error instanceof SipParseError)) throw error;
+      this.emit('malformed', message, source, error);
+      return undefined;
+    }
+  }
+
+  private relayTransportErrors(tx: ServerTransaction | ClientTransaction): void {
+    tx.on('transport-error', (error) => this.emit('transport-error', error, tx));
+  }
+}
