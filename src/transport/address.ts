@@ -1,0 +1,53 @@
+// Address normalization at the transport edge (docs/internals.md): IPv4-mapped IPv6 addresses become
+// IPv4, IPv6 is kept bare and in RFC 5952 canonical form, so every layer above compares strings.
+import { isIP, isIPv4, SocketAddress } from 'node:net';
+import type { AddressFamily } from './types.js';
+
+const MAPPED_PREFIX = '::ffff:';
+
+/** `::ffff:192.0.2.1` -> `192.0.2.1`, `[2001:DB8::1]` -> `2001:db8::1`; other text is returned as is. */
+export function normalizeAddress(address: string): string {
+  let a = address;
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+  if (isIPv4(a)) return a;
+  const zoneAt = a.indexOf('%');
+  const bare = zoneAt === -1 ? a : a.slice(0, zoneAt);
+  if (isIP(bare) !== 6) return a;
+  const canonical = canonicalIPv6(bare);
+  if (canonical.startsWith(MAPPED_PREFIX) && isIPv4(canonical.slice(MAPPED_PREFIX.length))) {
+    return canonical.slice(MAPPED_PREFIX.length);
+  }
+  return zoneAt === -1 ? canonical : canonical + a.slice(zoneAt);
+}
+
+function canonicalIPv6(a: string): string {
+  return new SocketAddress({ address: a, family: 'ipv6' }).address;
+}
+
+/**
+ * The cheap form for addresses Node reports for its own sockets: they are already canonical
+ * (inet_ntop), so only the IPv4-mapped prefix has to go.
+ */
+export function normalizeSocketAddress(address: string): string {
+  return address.startsWith(MAPPED_PREFIX) && isIPv4(address.slice(MAPPED_PREFIX.length))
+    ? address.slice(MAPPED_PREFIX.length)
+    : address;
+}
+
+/** 4 or 6 for an IP address (brackets allowed), undefined for anything else (a domain name). */
+export function addressFamily(address: string): AddressFamily | undefined {
+  const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const family = isIP(a.split('%')[0]);
+  return family === 0 ? undefined : (family as AddressFamily);
+}
+
+/** RFC 3261 18.2.1 compares the sent-by host with the packet source: equal IPs in any spelling match. */
+export function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  return addressFamily(a) !== undefined && normalizeAddress(a) === normalizeAddress(b);
+}
+
+/** The address to pass to a socket call: an IPv4 target becomes `::ffff:a.b.c.d` on a dual-stack IPv6 socket. */
+export function socketAddressFor(address: string, socketFamily: AddressFamily): string {
+  return socketFamily === 6 && isIPv4(address) ? MAPPED_PREFIX + address : address;
+}

@@ -1,0 +1,379 @@
+// The transport layer's face to the rest of the stack (docs/internals.md, transport/): listeners of
+// every kind, the connection pool, received/rport stamping, response routing and sending.
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { SipParseError, badRequest } from '../sip/errors.js';
+import { withDefaults, type ParseLimits } from '../sip/limits.js';
+import type { SipMessage } from '../sip/message.js';
+import { parseMessage } from '../sip/parser.js';
+import { bindingSuccessResponse } from '../sip/stun.js';
+import { formatHostPort } from '../sip/uri.js';
+import { addressFamily, normalizeAddress } from './address.js';
+import type { CloseReason, Connection, ConnectionEvents } from './connection.js';
+import { ConnectionPool } from './connection-pool.js';
+import { openStream } from './connector.js';
+import { forbiddenDestination, localBroadcastAddresses } from './destination-policy.js';
+import { TransportError } from './errors.js';
+import type { InboundHandler } from './inbound.js';
+import { parseListenSpec } from './listen-spec.js';
+import { routeResponse, type Destination } from './response-routing.js';
+import { StreamConnection } from './stream-connection.js';
+import { StreamListener } from './stream-listener.js';
+import { loadCredentials } from './tls-credentials.js';
+import type {
+  AddressFamily, KeepaliveKind, ListenerInfo, SendTarget, SocketIdentity, TlsClientOptions, TlsCredentials,
+  TransportLogger, TransportProtocol, TransportWarning,
+} from './types.js';
+import { UdpListener } from './udp-listener.js';
+import { stampReceived } from './via-received.js';
+import { WsConnection } from './ws-connection.js';
+import { WsListener } from './ws-listener.js';
+
+export interface TransportManagerOptions {
+  /** pino or anything with its debug/info/warn/error methods; silent by default. */
+  logger?: TransportLogger;
+  /** Answer to the packet's source (default true, like Kamailio's force_rport); false = RFC 3261 18.2.2 as written. */
+  symmetricResponses?: boolean;
+  /** Certificate and key for tls and wss listeners (a listen() call may give its own). */
+  tls?: TlsCredentials;
+  /** How connections we open as a TLS client verify the server. */
+  tlsClient?: TlsClientOptions;
+  /** A stream connection with no traffic in either direction for this long is closed (default 300 000 ms). */
+  idleTimeoutMs?: number;
+  /** Giving up on a TCP/TLS connect (default 10 000 ms, well inside Timer B/F's 32 s). */
+  connectTimeoutMs?: number;
+  /** Open stream connections, both directions together (default 10 000); more are refused with a warning. */
+  maxConnections?: number;
+  /** Parser and framer limits; maxMessageSize also bounds WebSocket messages. */
+  limits?: Partial<ParseLimits>;
+  /** SO_RCVBUF / SO_SNDBUF for UDP sockets (default 4 MiB; the kernel may cap it). */
+  udpBufferSize?: number;
+}
+
+export interface ListenOptions {
+  tls?: TlsCredentials;
+}
+
+export type TraceDirection = 'in' | 'out';
+
+export interface TransportEvents {
+  /** A parsed message; requests already carry received/rport (RFC 3261 18.2.1, RFC 3581 4). */
+  message: [message: SipMessage, source: SocketIdentity];
+  /** Bytes that did not parse; `err.partial` lets the layer above answer 400/513 to a request. */
+  malformed: [err: SipParseError, data: Buffer, source: SocketIdentity];
+  'connection-closed': [source: SocketIdentity, reason: CloseReason];
+  keepalive: [source: SocketIdentity, kind: KeepaliveKind];
+  /** Every SIP message in and out, as bytes (keepalives are not traced). */
+  trace: [direction: TraceDirection, data: Buffer, socket: SocketIdentity];
+  /** Something was refused or dropped by policy (broadcast response, connection limit...). */
+  warning: [warning: TransportWarning];
+}
+
+type Listener = UdpListener | StreamListener | WsListener;
+
+const SILENT: TransportLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const DEFAULTS = {
+  idleTimeoutMs: 300_000,
+  connectTimeoutMs: 10_000,
+  maxConnections: 10_000,
+  udpBufferSize: 4 * 1024 * 1024,
+  /** How long a stream with a framing error waits for the 400/513 before it closes. */
+  framingErrorGraceMs: 2_000,
+};
+
+export class TransportManager extends EventEmitter<TransportEvents> {
+  private readonly log: TransportLogger;
+  private readonly limits: ParseLimits;
+  private readonly pool: ConnectionPool;
+  private readonly sockets: Listener[] = [];
+  private readonly udp: UdpListener[] = [];
+  private readonly connecting = new Map<string, Promise<Connection>>();
+  private readonly broadcasts = localBroadcastAddresses();
+  private readonly inbound: InboundHandler;
+  private readonly connectionEvents: ConnectionEvents;
+  private closed = false;
+
+  constructor(private readonly options: TransportManagerOptions = {}) {
+    super();
+    this.log = options.logger ?? SILENT;
+    this.limits = withDefaults(options.limits);
+    this.pool = new ConnectionPool(options.maxConnections ?? DEFAULTS.maxConnections);
+    this.inbound = {
+      sip: (data, source) => this.receive(data, source),
+      keepalive: (source, kind) => this.safeEmit('keepalive', source, kind),
+    };
+    this.connectionEvents = {
+      closed: (connection, reason) => this.onConnectionClosed(connection, reason),
+      framingError: (connection, reason, pending) => this.onFramingError(connection, reason, pending),
+    };
+  }
+
+  /** Opens a socket for a listen spec (`udp:*:5060`, `tls:[::1]:5061`, `ws:127.0.0.1:0`...). */
+  async listen(spec: string, options: ListenOptions = {}): Promise<ListenerInfo> {
+    if (this.closed) throw new TransportError('closed', 'the transport manager is closed');
+    const parsed = parseListenSpec(spec);
+    const secure = parsed.protocol === 'tls' || parsed.protocol === 'wss';
+    const credentials = secure ? loadCredentials(spec, options.tls ?? this.options.tls) : undefined;
+    let listener: Listener;
+    switch (parsed.protocol) {
+      case 'udp': {
+        const udp = await UdpListener.open(parsed, this.inbound, {
+          bufferSize: this.options.udpBufferSize ?? DEFAULTS.udpBufferSize,
+          answerStun: (request, remote) => bindingSuccessResponse(request, remote.address, remote.port),
+        }, this.log);
+        this.udp.push(udp);
+        listener = udp;
+        break;
+      }
+      case 'tcp':
+      case 'tls':
+        listener = await StreamListener.open(parsed, credentials, (socket, info) => this.acceptStream(socket, info), this.log);
+        break;
+      case 'ws':
+      case 'wss':
+        listener = await WsListener.open(parsed, credentials, this.limits.maxMessageSize,
+          (ws, socket, info) => this.acceptWebSocket(ws, socket, info), this.log);
+        break;
+    }
+    this.sockets.push(listener);
+    this.log.info({ listener: listener.info.description }, 'listening');
+    return listener.info;
+  }
+
+  get listening(): ListenerInfo[] {
+    return this.sockets.map((l) => l.info);
+  }
+
+  /** Open stream connections. */
+  get connectionCount(): number {
+    return this.pool.size;
+  }
+
+  /**
+   * Sends bytes to a target: UDP from a listener socket that reaches its family, streams over an
+   * open connection to the peer (RFC 3261 18.1.1), or a new TCP/TLS one. Resolves with the identity
+   * used; rejects with a TransportError (for the transaction layer's 503, RFC 3261 8.1.3.1).
+   */
+  async send(target: SendTarget, data: Buffer): Promise<SocketIdentity> {
+    const family = addressFamily(target.address);
+    if (family === undefined) {
+      throw new TransportError('bad-address', `cannot send to "${target.address}": not an IP address (resolve names first, RFC 3263)`);
+    }
+    const address = normalizeAddress(target.address);
+    if (target.protocol === 'udp') {
+      return this.sendDatagram(this.pickUdp(family, target.listener, address, target.port), data, address, target.port, family);
+    }
+    const connection = target.connectionId !== undefined ? this.pool.byConnectionId(target.connectionId) : undefined;
+    return this.writeTo(connection ?? await this.connectionTo(target.protocol, address, target.port, family, target.serverName), data);
+  }
+
+  /**
+   * Sends a response where RFC 3261 18.2.2 / RFC 3581 4 say (symmetric by default): streams on the
+   * request's connection. A destination that is broadcast or multicast is dropped with a warning.
+   */
+  async sendResponse(response: SipMessage, requestSource: SocketIdentity): Promise<void> {
+    const via = response.topVia();
+    if (via === undefined) throw new TransportError('bad-address', 'cannot route a response without a Via header');
+    const route = routeResponse(via, requestSource, { symmetric: this.options.symmetricResponses ?? true });
+    if (route === undefined) {
+      this.warn({ code: 'unroutable-response', message: `response not sent: Via sent-by "${via.host}" is a name and there is no received address`, source: requestSource });
+      throw new TransportError('bad-address', `cannot route a response to Via sent-by "${via.host}"`);
+    }
+    const data = response.toBuffer();
+    if (route.kind === 'datagram') {
+      if (this.refused(route.destination, requestSource)) return;
+      const family = addressFamily(route.destination.address) as AddressFamily;
+      const listener = this.pickUdp(family, route.listener, route.destination.address, route.destination.port);
+      await this.sendDatagram(listener, data, route.destination.address, route.destination.port, family);
+      return;
+    }
+    const open = route.connectionId !== undefined ? this.pool.byConnectionId(route.connectionId) : undefined;
+    if (open) {
+      await this.writeTo(open, data);
+      return;
+    }
+    // RFC 3261 18.2.2: the connection is gone; tcp/tls open a new one to received (else sent-by).
+    if (route.reconnect === undefined) {
+      throw new TransportError('no-connection', `${requestSource.protocol} connection ${requestSource.connectionId ?? ''} is closed and cannot be reopened`);
+    }
+    if (this.refused(route.reconnect, requestSource)) return;
+    const family = addressFamily(route.reconnect.address) as AddressFamily;
+    await this.writeTo(await this.connectionTo(route.protocol, route.reconnect.address, route.reconnect.port, family, undefined), data);
+  }
+
+  /** Closes every connection and listener. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const connection of this.pool.all()) connection.close('shutdown');
+    await Promise.all(this.sockets.map((l) => l.close()));
+    this.sockets.length = 0;
+    this.udp.length = 0;
+  }
+
+  private receive(data: Buffer, source: SocketIdentity): void {
+    this.safeEmit('trace', 'in', data, source);
+    const parsed = parseMessage(data, this.limits);
+    if (parsed instanceof SipParseError) {
+      this.safeEmit('malformed', parsed, data, source);
+      return;
+    }
+    if (parsed.kind === 'request') {
+      try {
+        if (!stampReceived(parsed, source.remote)) {
+          this.safeEmit('malformed', badRequest('missing Via header', parsed), data, source);
+          return;
+        }
+      } catch (err) {
+        if (!(err instanceof SipParseError)) throw err;
+        err.partial ??= parsed;
+        this.safeEmit('malformed', err, data, source);
+        return;
+      }
+    }
+    this.safeEmit('message', parsed, source);
+  }
+
+  /** A handler that throws must not take a socket callback (and the process) down with it. */
+  private safeEmit<K extends keyof TransportEvents>(event: K, ...args: TransportEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: TransportEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.log.error({ event, err: err instanceof Error ? err.stack : String(err) }, 'transport event handler threw');
+    }
+  }
+
+  private warn(warning: TransportWarning): void {
+    this.log.warn({ code: warning.code, source: warning.source }, warning.message);
+    this.safeEmit('warning', warning);
+  }
+
+  /** RFC 4475 3.3.10 (bcast): never answer to a broadcast or multicast address. */
+  private refused(destination: Destination, source: SocketIdentity): boolean {
+    const why = forbiddenDestination(destination.address, this.broadcasts);
+    if (why === undefined) return false;
+    this.warn({
+      code: 'response-to-broadcast',
+      message: `response to ${formatHostPort(destination.address, destination.port)} dropped: ${why}`,
+      source,
+    });
+    return true;
+  }
+
+  /** The UDP socket to send from: the named one when it reaches the family, else the first that does. */
+  private pickUdp(family: AddressFamily, preferred: string | undefined, address: string, port: number): UdpListener {
+    const named = preferred === undefined ? undefined : this.udp.find((l) => l.info.name === preferred && l.reaches(family));
+    const listener = named ?? this.udp.find((l) => l.reaches(family));
+    if (listener === undefined) {
+      throw new TransportError('no-listener', `no UDP socket can reach ${formatHostPort(address, port)} (IPv${family}): listen on udp:* or an IPv${family} address`);
+    }
+    return listener;
+  }
+
+  private async sendDatagram(listener: UdpListener, data: Buffer, address: string, port: number, family: AddressFamily): Promise<SocketIdentity> {
+    const identity = await listener.send(data, address, port, family);
+    this.safeEmit('trace', 'out', data, identity);
+    return identity;
+  }
+
+  private async writeTo(connection: Connection, data: Buffer): Promise<SocketIdentity> {
+    await connection.write(data);
+    this.safeEmit('trace', 'out', data, connection.identity);
+    return connection.identity;
+  }
+
+  /** An open connection to the peer, or a new TCP/TLS one (one connect at a time per peer). */
+  private connectionTo(protocol: TransportProtocol, address: string, port: number, family: AddressFamily,
+    serverName: string | undefined): Promise<Connection> {
+    const open = this.pool.toPeer(protocol, address, port);
+    if (open) return Promise.resolve(open);
+    if (protocol !== 'tcp' && protocol !== 'tls') {
+      // RFC 7118: only the WebSocket client opens connections; a server can only answer on one.
+      return Promise.reject(new TransportError('no-connection', `no open ${protocol} connection to ${formatHostPort(address, port)}`));
+    }
+    const key = `${protocol} ${address} ${port}`;
+    const pending = this.connecting.get(key);
+    if (pending) return pending;
+    const attempt = this.connect(protocol, address, port, family, serverName).finally(() => this.connecting.delete(key));
+    this.connecting.set(key, attempt);
+    return attempt;
+  }
+
+  private async connect(protocol: 'tcp' | 'tls', address: string, port: number, family: AddressFamily,
+    serverName: string | undefined): Promise<Connection> {
+    if (this.closed) throw new TransportError('closed', 'the transport manager is closed');
+    if (this.pool.full) {
+      const message = `connection to ${formatHostPort(address, port)} not opened: ${this.pool.maxConnections} connections already open (maxConnections)`;
+      this.warn({ code: 'connection-limit', message });
+      throw new TransportError('connection-limit', message);
+    }
+    const socket = await openStream(protocol, address, port, {
+      timeoutMs: this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      tls: this.options.tlsClient ?? {},
+      serverName,
+    });
+    if (this.closed) {
+      socket.destroy();
+      throw new TransportError('closed', 'the transport manager is closed');
+    }
+    const listener = this.sockets.find((l) => l.info.protocol === protocol && l.info.families.includes(family));
+    return this.adopt(new StreamConnection(socket, protocol, listener?.info.name ?? `${protocol} outbound`,
+      this.inbound, this.connectionEvents, { limits: this.limits, idleTimeoutMs: this.idleTimeoutMs }, this.log));
+  }
+
+  private get idleTimeoutMs(): number {
+    return this.options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs;
+  }
+
+  private adopt<C extends Connection>(connection: C): C {
+    this.pool.add(connection);
+    this.log.debug({ connection: connection.identity.connectionId, remote: connection.identity.remote }, 'connection open');
+    return connection;
+  }
+
+  /** Refuses (with a warning naming the limit) what would exceed maxConnections. */
+  private admit(remoteAddress: string | undefined, listener: ListenerInfo): boolean {
+    if (this.closed) return false;
+    if (!this.pool.full) return true;
+    this.warn({
+      code: 'connection-limit',
+      message: `connection from ${remoteAddress ?? 'unknown'} on ${listener.name} refused: ${this.pool.maxConnections} connections already open (maxConnections)`,
+    });
+    return false;
+  }
+
+  private acceptStream(socket: Socket, listener: ListenerInfo): void {
+    if (!this.admit(socket.remoteAddress, listener)) {
+      socket.destroy();
+      return;
+    }
+    this.adopt(new StreamConnection(socket, listener.protocol as 'tcp' | 'tls', listener.name, this.inbound,
+      this.connectionEvents, { limits: this.limits, idleTimeoutMs: this.idleTimeoutMs }, this.log));
+  }
+
+  private acceptWebSocket(ws: WebSocket, socket: Socket, listener: ListenerInfo): void {
+    if (!this.admit(socket.remoteAddress, listener)) {
+      ws.terminate();
+      return;
+    }
+    this.adopt(new WsConnection(ws, socket, listener.protocol as 'ws' | 'wss', listener.name, this.inbound,
+      this.connectionEvents, this.idleTimeoutMs, this.log));
+  }
+
+  private onConnectionClosed(connection: Connection, reason: CloseReason): void {
+    this.pool.remove(connection);
+    this.log.debug({ connection: connection.identity.connectionId, reason }, 'connection closed');
+    this.safeEmit('connection-closed', connection.identity, reason);
+  }
+
+  /**
+   * RFC 3261 18.3: a stream that cannot be framed must close. A request whose start line and Via
+   * can still be read is reported as 'malformed' first, so the layer above can answer 400/513.
+   */
+  private onFramingError(connection: Connection, reason: string, pending: Buffer): void {
+    this.log.info({ connection: connection.identity.connectionId, reason }, 'stream framing error: closing the connection');
+    const error = framingErrorFor(reason, pending, this.limits);
+    if (error) this.safeEmit('malformed', error, pending, connection.identity);
+  }
+}

@@ -1,0 +1,92 @@
+// A SIP WebSocket connection (RFC 7118): one SIP message per WebSocket message, datagram rules.
+import { isUtf8 } from 'node:buffer';
+import type { Socket } from 'node:net';
+import type { RawData, WebSocket } from 'ws';
+import { classifyDatagram } from '../sip/framing.js';
+import { normalizeSocketAddress } from './address.js';
+import { newConnectionId, type CloseReason, type Connection, type ConnectionEvents } from './connection.js';
+import { TransportError, fromSystemError } from './errors.js';
+import type { InboundHandler } from './inbound.js';
+import type { Endpoint, SocketIdentity, TransportLogger } from './types.js';
+
+function endpoint(address: string | undefined, port: number | undefined): Endpoint {
+  const a = normalizeSocketAddress(address ?? '');
+  return { address: a, port: port ?? 0, family: a.includes(':') ? 6 : 4 };
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+export class WsConnection implements Connection {
+  readonly identity: SocketIdentity;
+  private closeReason: CloseReason = 'peer';
+
+  /** `socket` is the TCP/TLS socket under the WebSocket: it gives the addresses and the idle timer. */
+  constructor(
+    private readonly ws: WebSocket,
+    socket: Socket,
+    protocol: 'ws' | 'wss',
+    listener: string,
+    private readonly handler: InboundHandler,
+    private readonly events: ConnectionEvents,
+    idleTimeoutMs: number,
+    private readonly log: TransportLogger,
+  ) {
+    this.identity = {
+      protocol,
+      local: endpoint(socket.localAddress, socket.localPort),
+      remote: endpoint(socket.remoteAddress, socket.remotePort),
+      listener,
+      connectionId: newConnectionId(protocol),
+    };
+    socket.setTimeout(idleTimeoutMs, () => this.close('idle'));
+    ws.on('message', (data) => this.onMessage(toBuffer(data)));
+    ws.on('error', (err) => {
+      this.closeReason = 'error';
+      this.log.debug({ connection: this.identity.connectionId, err: err.message }, 'WebSocket error');
+    });
+    ws.once('close', () => {
+      this.events.closed(this, this.closeReason);
+    });
+  }
+
+  get closed(): boolean {
+    return this.ws.readyState !== this.ws.OPEN;
+  }
+
+  private onMessage(data: Buffer): void {
+    switch (classifyDatagram(data)) {
+      case 'sip':
+        this.handler.sip(data, this.identity);
+        return;
+      case 'keepalive':
+        // RFC 7118 keeps the connection alive with WebSocket pings, but some clients send CRLF.
+        this.handler.keepalive(this.identity, data[0] === 0 ? 'nul' : 'crlf');
+        return;
+      default:
+        this.log.debug({ connection: this.identity.connectionId, bytes: data.length }, 'ignored a WebSocket message that is not SIP');
+    }
+  }
+
+  write(data: Buffer): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new TransportError('connection-closed', `${this.identity.connectionId} is closed`));
+    }
+    // RFC 7118 5.1: text frames must be UTF-8; anything else goes in a binary frame.
+    const binary = !isUtf8(data);
+    return new Promise((resolve, reject) => {
+      this.ws.send(data, { binary }, (err) => {
+        if (err) reject(fromSystemError(err, `${this.identity.protocol} ${this.identity.connectionId}`));
+        else resolve();
+      });
+    });
+  }
+
+  close(reason: CloseReason): void {
+    if (this.ws.readyState === this.ws.CLOSED) return;
+    this.closeReason = reason;
+    this.ws.terminate();
+  }
+}

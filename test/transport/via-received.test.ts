@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseVia, formatVia } from '../../src/sip/headers/via.js';
+import { SipMessage } from '../../src/sip/message.js';
+import { stampReceived, withReceived } from '../../src/transport/via-received.js';
+import type { Endpoint } from '../../src/transport/types.js';
+
+const from = (address: string, port: number): Endpoint => ({ address, port, family: address.includes(':') ? 6 : 4 });
+
+function stamped(via: string, source: Endpoint): string {
+  const updated = withReceived(parseVia(via), source);
+  return updated === undefined ? via : formatVia(updated);
+}
+
+test('RFC 3261 18.2.1: received only when the sent-by host differs from the source', () => {
+  assert.equal(stamped('SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1', from('192.0.2.1', 5060)), 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1');
+  assert.equal(stamped('SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1', from('192.0.2.1', 5060)),
+    'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=192.0.2.1');
+  assert.equal(stamped('SIP/2.0/UDP pc.example.com;branch=z9hG4bK1', from('192.0.2.1', 5060)),
+    'SIP/2.0/UDP pc.example.com;branch=z9hG4bK1;received=192.0.2.1');
+  // Same IPv6 address, other spelling: no received.
+  assert.equal(stamped('SIP/2.0/UDP [0:0::1]:5060;branch=z9hG4bK1', from('::1', 5060)), 'SIP/2.0/UDP [0:0::1]:5060;branch=z9hG4bK1');
+});
+
+test('RFC 3581 4: with rport, received is always added and rport gets the source port; IPv6 received is bare', () => {
+  assert.equal(stamped('SIP/2.0/UDP 192.0.2.1:5060;rport;branch=z9hG4bK1', from('192.0.2.1', 40000)),
+    'SIP/2.0/UDP 192.0.2.1:5060;rport=40000;branch=z9hG4bK1;received=192.0.2.1');
+  assert.equal(stamped('SIP/2.0/UDP [2001:db8::1];branch=z9hG4bK1;rport', from('2001:db8::2', 5070)),
+    'SIP/2.0/UDP [2001:db8::1];branch=z9hG4bK1;rport=5070;received=2001:db8::2');
+});
+
+test('only the top Via is rewritten; a second via-parm on its line and other headers keep their bytes', () => {
+  const request = SipMessage.request({
+    method: 'OPTIONS',
+    requestUri: 'sip:example.com',
+    headers: [
+      ['To', '<sip:example.com>'],
+      ['v', 'SIP/2.0/UDP 10.0.0.1;rport;branch=z9hG4bK1 ,  SIP/2.0/UDP  proxy.example ;branch=z9hG4bKx'],
+      ['Via', 'SIP/2.0/TCP  second.example;branch=z9hG4bK2'],
+      ['X-Odd', 'kept   as  is'],
+    ],
+  });
+  assert.equal(stampReceived(request, from('192.0.2.9', 5999)), true);
+  assert.deepEqual(request.rawValues('via'), [
+    'SIP/2.0/UDP 10.0.0.1;rport=5999;branch=z9hG4bK1;received=192.0.2.9,  SIP/2.0/UDP  proxy.example ;branch=z9hG4bKx',
+    'SIP/2.0/TCP  second.example;branch=z9hG4bK2',
+  ]);
+  assert.deepEqual(request.headerFields().map((f) => f.name), ['to', 'via', 'via', 'x-odd']);
+  assert.equal(request.header('x-odd'), 'kept   as  is');
+  assert.equal(request.topVia()?.received, '192.0.2.9');
+});
+
+test('a request without Via is reported, not stamped', () => {
+  const request = SipMessage.request({ method: 'OPTIONS', requestUri: 'sip:example.com', headers: [['To', '<sip:x@y>']] });
+  assert.equal(stampReceived(request, from('192.0.2.9', 5999)), false);
+});
