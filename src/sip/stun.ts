@@ -128,3 +128,23 @@ export function decodeXorMappedAddress(response: Uint8Array): { address: string;
   }
   return undefined;
 }
+
+export interface StunBindingRequest {
+  /** 96-bit transaction ID (RFC 5389 6). */
+  transactionId: Buffer;
+}
+
+/** The Binding request in buf, or undefined when buf is anything else. */
+export function parseStunBindingRequest(buf: Uint8Array): StunBindingRequest | undefined {
+  const transactionId = stunBindingRequestId(buf);
+  return transactionId === undefined ? undefined : { transactionId };
+}
+
+/**
+ * The Binding success response to `request` with XOR-MAPPED-ADDRESS (RFC 5389 15.2).
+ * `family` must agree with the address text; it is checked so that a mix-up fails loudly.
+ */
+export function buildStunBindingSuccess(request: StunBindingRequest, mappedAddress: string, port: number, family: 4 | 6): Buffer {
+  if ((family === 6) !== mappedAddress.includes(':')) throw new RangeError(`${mappedAddress} is not an IPv${family} address`);
+  return stunBindingSuccess(request.transactionId, mappedAddress, port);
+}

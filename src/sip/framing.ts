@@ -1,0 +1,176 @@
+// Stream framing for TCP/TLS (RFC 3261 18.3) with RFC 5626 3.5.1 keepalives, and datagram triage.
+
+import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
+import { isStunMessage } from './stun.js';
+import { isTokenChar } from './scan.js';
+
+export type FrameEvent =
+  | { type: 'message'; data: Buffer }
+  /** CRLFCRLF: a keepalive ping from the peer (RFC 5626 4.4.1); answer with a CRLF pong. */
+  | { type: 'ping' }
+  /** A lone CRLF: the pong answering our ping (RFC 5626 4.4.1). */
+  | { type: 'pong' }
+  /** Fatal: the stream is out of sync and must be closed. */
+  | { type: 'error'; reason: string };
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Splits a byte stream into messages. On a stream Content-Length is mandatory (RFC 3261 18.3,
+ * 20.14); without it the end of a message cannot be known, so its absence is fatal.
+ */
+export class StreamFramer {
+  private readonly limits: ParseLimits;
+  private pending: Buffer = EMPTY;
+  private failed = false;
+
+  constructor(limits: Partial<ParseLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Bytes received but not yet part of a complete message. */
+  get buffered(): number {
+    return this.pending.length;
+  }
+
+  push(chunk: Buffer): FrameEvent[] {
+    if (this.failed) return [];
+    let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const events: FrameEvent[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      if (buf[pos] === 13 || buf[pos] === 10) {
+        const ka = this.keepalive(buf, pos, events);
+        if (ka === -1) break;
+        pos = ka;
+        continue;
+      }
+      const consumed = this.message(buf, pos, events);
+      if (consumed === -1) break;
+      if (consumed === -2) {
+        this.failed = true;
+        this.pending = EMPTY;
+        return events;
+      }
+      pos = consumed;
+    }
+    buf = pos === 0 ? buf : buf.subarray(pos);
+    this.pending = buf.length === 0 ? EMPTY : buf;
+    return events;
+  }
+
+  /** Handles CR/LF octets between messages; -1 when more bytes are needed to decide. */
+  private keepalive(buf: Buffer, pos: number, events: FrameEvent[]): number {
+    if (buf[pos] === 13 && buf[pos + 1] === 10) {
+      if (pos + 2 === buf.length) {
+        events.push({ type: 'pong' });
+        return pos + 2;
+      }
+      if (buf[pos + 2] === 13) {
+        if (pos + 3 === buf.length) return -1;
+        if (buf[pos + 3] === 10) {
+          events.push({ type: 'ping' });
+          return pos + 4;
+        }
+      }
+      events.push({ type: 'pong' });
+      return pos + 2;
+    }
+    if (buf[pos] === 13 && pos + 1 === buf.length) return -1;
+    // A stray CR or LF between messages is ignored (RFC 3261 7.5).
+    return pos + 1;
+  }
+
+  /** Frames one message at pos; returns the index after it, -1 when incomplete, -2 after an error. */
+  private message(buf: Buffer, pos: number, events: FrameEvent[]): number {
+    const { maxMessageSize, maxHeaders, maxLineLength } = this.limits;
+    const headEnd = buf.indexOf(CRLFCRLF, pos);
+    if (headEnd === -1) {
+      const avail = buf.length - pos;
+      if (avail > maxMessageSize) return this.fail(events, 'message too large');
+      const lastLf = buf.lastIndexOf(10);
+      if (buf.length - Math.max(lastLf + 1, pos) > maxLineLength) return this.fail(events, 'header line too long');
+      return -1;
+    }
+    const bodyStart = headEnd + 4;
+    if (bodyStart - pos > maxMessageSize) return this.fail(events, 'message too large');
+    const head = buf.toString('latin1', pos, headEnd);
+    let length = -1;
+    let lines = 0;
+    let lineStart = 0;
+    while (lineStart <= head.length) {
+      let nl = head.indexOf('\n', lineStart);
+      if (nl === -1) nl = head.length;
+      if (nl - lineStart > maxLineLength) return this.fail(events, 'header line too long');
+      if (lines > 0) {
+        const cl = contentLengthLine(head, lineStart, nl);
+        if (cl === -2) return this.fail(events, 'malformed Content-Length header');
+        if (cl >= 0) {
+          if (length >= 0 && length !== cl) return this.fail(events, 'multiple Content-Length headers');
+          length = cl;
+        }
+      }
+      if (++lines > maxHeaders + 1) return this.fail(events, 'too many headers');
+      lineStart = nl + 1;
+    }
+    if (length < 0) return this.fail(events, 'missing Content-Length header');
+    const end = bodyStart + length;
+    if (end - pos > maxMessageSize) return this.fail(events, 'message too large');
+    if (end > buf.length) return -1;
+    events.push({ type: 'message', data: buf.subarray(pos, end) });
+    return end;
+  }
+
+  private fail(events: FrameEvent[], reason: string): number {
+    events.push({ type: 'error', reason });
+    return -2;
+  }
+}
+
+/** Content-Length (or its compact form l) on this line: its value, -1 for another header, -2 when malformed. */
+function contentLengthLine(s: string, start: number, end: number): number {
+  const colon = s.indexOf(':', start);
+  if (colon === -1 || colon > end) return -1;
+  let nameEnd = colon;
+  while (nameEnd > start && (s.charCodeAt(nameEnd - 1) === 32 || s.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+  const len = nameEnd - start;
+  if (len !== 1 && len !== 14) return -1;
+  const name = s.slice(start, nameEnd).toLowerCase();
+  if (name !== 'l' && name !== 'content-length') return -1;
+  let i = colon + 1;
+  while (i < end && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+  let e = end;
+  while (e > i && (s.charCodeAt(e - 1) === 13 || s.charCodeAt(e - 1) === 32 || s.charCodeAt(e - 1) === 9)) e--;
+  if (e === i || e - i > 9) return -2;
+  let n = 0;
+  for (let k = i; k < e; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return -2;
+    n = n * 10 + c - 48;
+  }
+  return n;
+}
+
+export type DatagramKind = 'sip' | 'keepalive' | 'stun' | 'junk';
+
+/**
+ * Sorts a datagram before parsing: keepalives (a NUL octet as libpurple sends, CRLF, CRLFCRLF,
+ * RFC 5626 3.5.1), STUN (RFC 5389 6, RFC 5626 4.4.2), SIP, or junk that is not worth parsing.
+ */
+export function classifyDatagram(buf: Buffer): DatagramKind {
+  if (buf.length === 0) return 'junk';
+  if (buf.length === 1 && buf[0] === 0) return 'keepalive';
+  if (buf.length <= 4 && isCrlfRun(buf)) return 'keepalive';
+  if (isStunMessage(buf)) return 'stun';
+  let i = 0;
+  while (i < buf.length && (buf[i] === 13 || buf[i] === 10)) i++;
+  if (i === buf.length) return 'keepalive';
+  return isTokenChar(buf[i]) ? 'sip' : 'junk';
+}
+
+function isCrlfRun(buf: Buffer): boolean {
+  if (buf.length !== 2 && buf.length !== 4) return false;
+  for (let i = 0; i < buf.length; i += 2) if (buf[i] !== 13 || buf[i + 1] !== 10) return false;
+  return true;
+}

@@ -1,0 +1,170 @@
+// Via (RFC 3261 20.42, 25.1; RFC 3581 rport; RFC 5118 4.5 received with IPv6).
+
+import { badRequest } from '../errors.js';
+import { classifyHost, formatHostPort, isIPv6, parsePort, type HostKind } from '../host.js';
+import { findListEnd, parseParams, parseUint, scanToken, skipWs, trimEndWs } from '../scan.js';
+
+export interface Via {
+  /** Upper-case transport token as sent: UDP, TCP, TLS, SCTP, WS, WSS or an extension. */
+  transport: string;
+  host: string;
+  hostKind: HostKind;
+  port?: number;
+  /** Every parameter in order: lower-cased names, values as written. */
+  params: Map<string, string | null>;
+  branch?: string;
+  /** Bare address, no brackets. */
+  received?: string;
+  /** undefined = absent, null = present without value (RFC 3581 4). */
+  rport: number | null | undefined;
+  maddr?: string;
+  ttl?: number;
+}
+
+const WHAT = 'Via';
+
+function fail(detail: string): never {
+  throw badRequest(`malformed Via header (${detail})`);
+}
+
+/** One via-parm: sent-protocol LWS sent-by *( SEMI via-params ). */
+export function parseVia(text: string): Via {
+  const end = text.length;
+  let i = skipWs(text, 0);
+  const nameEnd = scanToken(text, i);
+  if (nameEnd === i || text.slice(i, nameEnd).toUpperCase() !== 'SIP') fail('protocol name');
+  i = expectSlash(text, nameEnd);
+  const versionEnd = scanToken(text, i);
+  if (versionEnd === i) fail('protocol version');
+  i = expectSlash(text, versionEnd);
+  const transportEnd = scanToken(text, i);
+  if (transportEnd === i) fail('transport');
+  const transport = text.slice(i, transportEnd).toUpperCase();
+  i = skipWs(text, transportEnd);
+  if (i === transportEnd) fail('missing sent-by');
+  let host: string;
+  let hostKind: HostKind | undefined;
+  if (text.charCodeAt(i) === 91) {
+    const close = text.indexOf(']', i);
+    if (close === -1) fail('unterminated IPv6 reference');
+    host = text.slice(i + 1, close);
+    hostKind = isIPv6(host) ? 'ipv6' : undefined;
+    i = close + 1;
+  } else {
+    const start = i;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c === 58 || c === 59 || c === 32 || c === 9 || c === 44) break;
+      i++;
+    }
+    host = text.slice(start, i);
+    hostKind = classifyHost(host);
+  }
+  if (hostKind === undefined) fail('bad host');
+  let port: number | undefined;
+  let j = skipWs(text, i);
+  if (text.charCodeAt(j) === 58) {
+    j = skipWs(text, j + 1);
+    const portStart = j;
+    while (j < end && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+    port = parsePort(text, portStart, j);
+    if (port < 0) fail('bad port');
+    i = j;
+  }
+  const params = new Map<string, string | null>();
+  i = parseParams(text, i, params, WHAT);
+  if (i !== end) fail('unexpected character');
+  const via: Via = { transport, host, hostKind, params, rport: undefined };
+  if (port !== undefined) via.port = port;
+  applyTypedParams(via, params);
+  return via;
+}
+
+function expectSlash(text: string, i: number): number {
+  i = skipWs(text, i);
+  if (text.charCodeAt(i) !== 47) fail('sent-protocol');
+  return skipWs(text, i + 1);
+}
+
+function applyTypedParams(via: Via, params: Map<string, string | null>): void {
+  const branch = params.get('branch');
+  if (branch !== undefined) {
+    if (branch === null) fail('branch without value');
+    via.branch = branch;
+  }
+  const received = params.get('received');
+  if (received !== undefined) {
+    if (received === null) fail('received without value');
+    // RFC 5118 4.5: accept the IPv6 address with or without brackets; store it bare.
+    const bare = received.charCodeAt(0) === 91 && received.charCodeAt(received.length - 1) === 93
+      ? received.slice(1, -1)
+      : received;
+    const kind = classifyHost(bare);
+    if (kind !== 'ipv4' && kind !== 'ipv6') fail('received is not an IP address');
+    via.received = bare;
+  }
+  const rport = params.get('rport');
+  if (rport !== undefined) {
+    if (rport === null) {
+      via.rport = null;
+    } else {
+      const n = parsePort(rport, 0, rport.length);
+      if (n < 0) fail('bad rport');
+      via.rport = n;
+    }
+  }
+  const maddr = params.get('maddr');
+  if (maddr !== undefined) {
+    if (maddr === null) fail('maddr without value');
+    via.maddr = maddr.charCodeAt(0) === 91 ? maddr.slice(1, -1) : maddr;
+  }
+  const ttl = params.get('ttl');
+  if (ttl !== undefined) {
+    const n = ttl === null ? -1 : parseUint(ttl, 255);
+    if (n < 0) fail('bad ttl');
+    via.ttl = n;
+  }
+}
+
+/** Every via-parm of one Via header value (several may share a line, separated by commas). */
+export function parseViaList(text: string, out: Via[]): void {
+  if (text.indexOf(',') === -1) {
+    out.push(parseVia(text));
+    return;
+  }
+  let i = 0;
+  while (i <= text.length) {
+    const j = findListEnd(text, i);
+    if (trimEndWs(text, i, j) === skipWs(text, i, j)) fail('empty element');
+    out.push(parseVia(text.slice(i, j)));
+    i = j + 1;
+  }
+}
+
+/** Typed fields win over the params map, so setting `via.received` and formatting updates the text. */
+export function formatVia(v: Via): string {
+  let out = `SIP/2.0/${v.transport} ${formatHostPort(v.host, v.port)}`;
+  const typed: Record<string, string | null | undefined> = {
+    branch: v.branch,
+    received: v.received,
+    rport: v.rport === undefined ? undefined : v.rport === null ? null : String(v.rport),
+    maddr: v.maddr,
+    ttl: v.ttl === undefined ? undefined : String(v.ttl),
+  };
+  const done = new Set<string>();
+  for (const [name, value] of v.params) {
+    if (name in typed) {
+      done.add(name);
+      out += param(name, typed[name]);
+    } else {
+      out += value === null ? `;${name}` : `;${name}=${value}`;
+    }
+  }
+  for (const name of Object.keys(typed)) if (!done.has(name)) out += param(name, typed[name]);
+  return out;
+}
+
+function param(name: string, value: string | null | undefined): string {
+  if (value === undefined) return '';
+  return value === null ? `;${name}` : `;${name}=${value}`;
+}

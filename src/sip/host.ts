@@ -1,0 +1,118 @@
+// Hosts and ports: hostname / IPv4address / IPv6reference (RFC 3261 25.1, RFC 5118).
+
+import { isDigit, isHexDigit, isHostChar } from './scan.js';
+
+export type HostKind = 'domain' | 'ipv4' | 'ipv6';
+
+export function isIPv4(s: string, start = 0, end = s.length): boolean {
+  let parts = 0;
+  let i = start;
+  while (i <= end) {
+    let n = 0;
+    let digits = 0;
+    while (i < end && isDigit(s.charCodeAt(i))) {
+      n = n * 10 + s.charCodeAt(i) - 48;
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 3 || n > 255) return false;
+    parts++;
+    if (i === end) break;
+    if (s.charCodeAt(i) !== 46 || parts === 4) return false;
+    i++;
+  }
+  return parts === 4;
+}
+
+/**
+ * IPv6address (RFC 3986 3.2.2 / RFC 4291 2.2), with an optional dotted IPv4 tail.
+ * RFC 5118 4.10: a `:::` written before an IPv4 tail (an error once present in the RFC 3261 ABNF)
+ * is tolerated as if it were `::`.
+ */
+export function isIPv6(s: string, start = 0, end = s.length): boolean {
+  let text = s.slice(start, end);
+  if (text.length < 2) return false;
+  const triple = text.indexOf(':::');
+  if (triple !== -1) {
+    const tail = text.slice(triple + 3);
+    if (tail.indexOf(':') !== -1 || !isIPv4(tail)) return false;
+    text = text.slice(0, triple) + '::' + tail;
+  }
+  const dbl = text.indexOf('::');
+  if (dbl !== -1 && text.indexOf('::', dbl + 1) !== -1) return false;
+  const groups = text.split(':');
+  let count = 0;
+  for (let g = 0; g < groups.length; g++) {
+    const part = groups[g];
+    if (part.length === 0) continue;
+    if (g === groups.length - 1 && part.indexOf('.') !== -1) {
+      if (!isIPv4(part)) return false;
+      count += 2;
+      continue;
+    }
+    if (part.length > 4) return false;
+    for (let i = 0; i < part.length; i++) if (!isHexDigit(part.charCodeAt(i))) return false;
+    count++;
+  }
+  if (dbl === -1) {
+    if (count !== 8) return false;
+    if (text.charCodeAt(0) === 58 || text.charCodeAt(text.length - 1) === 58) return false;
+    return true;
+  }
+  if (dbl !== 0 && text.charCodeAt(0) === 58) return false;
+  if (dbl !== text.length - 2 && text.charCodeAt(text.length - 1) === 58) return false;
+  return count <= 7;
+}
+
+/** hostname: labels of alphanumerics and `-` separated by dots; `_` tolerated as seen in the wild. */
+export function isHostname(s: string, start = 0, end = s.length): boolean {
+  if (end <= start) return false;
+  let labelLen = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (labelLen === 0) return false;
+      labelLen = 0;
+    } else if (isHostChar(c)) {
+      labelLen++;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Classifies a bare host (no brackets); undefined when it is not a valid host. */
+export function classifyHost(s: string, start = 0, end = s.length): HostKind | undefined {
+  const c = s.charCodeAt(end - 1);
+  if (isDigit(c) && isIPv4(s, start, end)) return 'ipv4';
+  if (s.indexOf(':', start) !== -1 && s.indexOf(':', start) < end) return isIPv6(s, start, end) ? 'ipv6' : undefined;
+  if (!isHostname(s, start, end)) return undefined;
+  // A name whose last label is all digits is a broken IPv4 address, not a domain (RFC 3261 toplabel).
+  let i = end - 1;
+  while (i >= start && s.charCodeAt(i) !== 46) i--;
+  return isDigit(s.charCodeAt(i + 1)) && /^\d+$/.test(s.slice(i + 1, end)) ? undefined : 'domain';
+}
+
+/** A host as it appears in a URI or Via: IPv6 inside brackets (RFC 3261 25.1 IPv6reference). */
+export function formatHost(host: string, hostKind?: HostKind): string {
+  const v6 = hostKind === 'ipv6' || (hostKind === undefined && host.indexOf(':') !== -1);
+  return v6 ? `[${host}]` : host;
+}
+
+export function formatHostPort(host: string, port?: number): string {
+  const h = formatHost(host);
+  return port === undefined ? h : `${h}:${port}`;
+}
+
+/** A port: 1*5DIGIT no greater than 65535; -1 when malformed. */
+export function parsePort(s: string, start: number, end: number): number {
+  if (end <= start || end - start > 5) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    n = n * 10 + c - 48;
+  }
+  return n > 65535 ? -1 : n;
+}

@@ -1,0 +1,470 @@
+// The SIP message model (RFC 3261 7): start line, header fields kept as raw values, body.
+// Typed accessors parse a header on first use and cache the result until that header changes.
+
+import { badRequest } from './errors.js';
+import { canonicalName, isListHeader } from './header-names.js';
+import { parseAuth, type Challenge, type Credentials } from './headers/auth.js';
+import { parseContactList, type Contact } from './headers/contact.js';
+import { parseCSeq, type CSeq } from './headers/cseq.js';
+import { parseDate } from './headers/date.js';
+import { parseEvent, parseSubscriptionState, type EventHeader, type SubscriptionState } from './headers/event.js';
+import { parseMediaType, parseMediaTypeList, type MediaType } from './headers/media-type.js';
+import { parseBoundedInt, parseDeltaSeconds, parseMaxForwards } from './headers/scalars.js';
+import { parseSingleToken, parseTokenList } from './headers/tokens.js';
+import { parseViaList, type Via } from './headers/via.js';
+import { parseNameAddr, parseNameAddrList, type NameAddr } from './name-addr.js';
+import { splitList } from './scan.js';
+import { serialize } from './serializer.js';
+import { parseUri, type Uri } from './uri.js';
+
+/** One header field line. `raw` is the line exactly as received, kept for unknown headers only. */
+export interface HeaderField {
+  /** Canonical lower-case name (compact forms expanded). */
+  readonly name: string;
+  /** The name as written. */
+  readonly rawName: string;
+  /** The value with folding replaced by single spaces and surrounding whitespace trimmed. */
+  readonly value: string;
+  readonly raw?: string;
+}
+
+export type FromTo = NameAddr & { tag?: string };
+
+export interface RequestInit {
+  method: string;
+  requestUri: string;
+  headers?: ReadonlyArray<readonly [string, string]>;
+  body?: Buffer;
+}
+
+export interface ResponseInit {
+  status: number;
+  reason: string;
+  headers?: ReadonlyArray<readonly [string, string]>;
+  body?: Buffer;
+}
+
+type Parser<T> = (m: SipMessage) => T;
+
+const EMPTY = Buffer.alloc(0);
+
+function makeField(name: string, value: string): HeaderField {
+  if (/[\r\n]/.test(value) || /[\r\n:\s]/.test(name) || name.length === 0) {
+    throw new RangeError(`invalid header ${JSON.stringify(name)}: names are tokens, values have no CR/LF`);
+  }
+  return { name: canonicalName(name), rawName: name, value: value.trim() };
+}
+
+export class SipMessage {
+  readonly kind: 'request' | 'response';
+  /** Request method ('' for responses); case-sensitive (RFC 3261 7.1). */
+  method: string;
+  /** Response status (0 for requests). */
+  status: number;
+  /** Response reason phrase ('' for requests). */
+  reason: string;
+  version = 'SIP/2.0';
+  body: Buffer;
+  /** True when the header section was not valid UTF-8 and is held as latin1 (one char per octet). */
+  readonly binaryHeaders: boolean;
+  private fields: HeaderField[];
+  private cache: Map<string, unknown> | undefined;
+  private rawUri: string;
+  private parsedUri: Uri | undefined;
+
+  /** Used by the parser; applications use SipMessage.request / SipMessage.response or the builder. */
+  constructor(
+    kind: 'request' | 'response',
+    startA: string,
+    startB: string | number,
+    fields: HeaderField[],
+    body: Buffer = EMPTY,
+    binaryHeaders = false,
+  ) {
+    this.kind = kind;
+    if (kind === 'request') {
+      this.method = startA;
+      this.rawUri = String(startB);
+      this.status = 0;
+      this.reason = '';
+    } else {
+      this.method = '';
+      this.rawUri = '';
+      this.reason = startA;
+      this.status = Number(startB);
+    }
+    this.fields = fields;
+    this.body = body;
+    this.binaryHeaders = binaryHeaders;
+    this.cache = undefined;
+    this.parsedUri = undefined;
+  }
+
+  static request(init: RequestInit): SipMessage {
+    const fields = (init.headers ?? []).map(([n, v]) => makeField(n, v));
+    return new SipMessage('request', init.method, init.requestUri, fields, init.body ?? EMPTY);
+  }
+
+  static response(init: ResponseInit): SipMessage {
+    const fields = (init.headers ?? []).map(([n, v]) => makeField(n, v));
+    return new SipMessage('response', init.reason, init.status, fields, init.body ?? EMPTY);
+  }
+
+  /** Request-URI as written (raw text); empty for responses. */
+  get requestUri(): string {
+    return this.rawUri;
+  }
+
+  set requestUri(text: string) {
+    this.rawUri = text;
+    this.parsedUri = undefined;
+  }
+
+  /** The parsed Request-URI; throws SipParseError when it is malformed, returns OtherUri for unknown schemes. */
+  uri(): Uri {
+    if (this.parsedUri === undefined) this.parsedUri = parseUri(this.rawUri);
+    return this.parsedUri;
+  }
+
+  /** Lets the parser hand over the Request-URI it already validated. */
+  setParsedUri(uri: Uri): void {
+    this.parsedUri = uri;
+  }
+
+  // ---- raw header access ----
+
+  header(name: string): string | undefined {
+    const n = canonicalName(name);
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) if (fields[i].name === n) return fields[i].value;
+    return undefined;
+  }
+
+  /** Every value; list headers (RFC 3261 7.3.1) are split on top-level commas, empty elements skipped. */
+  headerValues(name: string): string[] {
+    const n = canonicalName(name);
+    const list = isListHeader(n);
+    const out: string[] = [];
+    for (const f of this.fields) {
+      if (f.name !== n) continue;
+      if (!list) out.push(f.value);
+      else for (const v of splitList(f.value)) if (v.length > 0) out.push(v);
+    }
+    return out;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.header(name) !== undefined;
+  }
+
+  /** Replaces every field of that name by one, at the position of the first. */
+  setHeader(name: string, value: string): void {
+    const field = makeField(name, value);
+    const at = this.fields.findIndex((f) => f.name === field.name);
+    this.fields = this.fields.filter((f) => f.name !== field.name);
+    this.fields.splice(at === -1 ? this.fields.length : at, 0, field);
+    this.invalidate(field.name);
+  }
+
+  /** 'first' puts it above the fields of the same name (or at the top), 'last' below them (or at the end). */
+  addHeader(name: string, value: string, where: 'first' | 'last' = 'last'): void {
+    const field = makeField(name, value);
+    let at: number;
+    if (where === 'first') {
+      at = this.fields.findIndex((f) => f.name === field.name);
+      if (at === -1) at = 0;
+    } else {
+      at = this.fields.length;
+      for (let i = this.fields.length - 1; i >= 0; i--) {
+        if (this.fields[i].name === field.name) {
+          at = i + 1;
+          break;
+        }
+      }
+    }
+    this.fields.splice(at, 0, field);
+    this.invalidate(field.name);
+  }
+
+  /** Replaces the value of the n-th field (0 = topmost) of that name, keeping its position. */
+  replaceHeader(name: string, occurrence: number, value: string): void {
+    const n = canonicalName(name);
+    let seen = 0;
+    for (let i = 0; i < this.fields.length; i++) {
+      if (this.fields[i].name !== n) continue;
+      if (seen++ === occurrence) {
+        this.fields[i] = makeField(this.fields[i].rawName, value);
+        this.invalidate(n);
+        return;
+      }
+    }
+    throw new RangeError(`no ${name} header #${occurrence}`);
+  }
+
+  /** Removes every field of that name; returns how many there were. */
+  removeHeader(name: string): number {
+    const n = canonicalName(name);
+    const before = this.fields.length;
+    this.fields = this.fields.filter((f) => f.name !== n);
+    this.invalidate(n);
+    return before - this.fields.length;
+  }
+
+  headerFields(): ReadonlyArray<HeaderField> {
+    return this.fields;
+  }
+
+  private invalidate(name: string): void {
+    this.cache?.delete(name);
+  }
+
+  // ---- typed access, lazy and cached ----
+
+  private typed<T>(name: string, parse: Parser<T>): T {
+    const cache = this.cache;
+    if (cache !== undefined && cache.has(name)) return cache.get(name) as T;
+    const value = parse(this);
+    (this.cache ??= new Map()).set(name, value);
+    return value;
+  }
+
+  /** The single value of a header that must not repeat (RFC 3261 7.3.1); undefined when absent. */
+  single(name: string, what: string): string | undefined {
+    let found: string | undefined;
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) {
+      if (fields[i].name !== name) continue;
+      if (found !== undefined) throw badRequest(`multiple ${what} headers`);
+      found = fields[i].value;
+    }
+    return found;
+  }
+
+  via(): Via[] {
+    return this.typed('via', parseVias);
+  }
+
+  topVia(): Via | undefined {
+    return this.via()[0];
+  }
+
+  from(): FromTo {
+    return this.typed('from', parseFrom);
+  }
+
+  to(): FromTo {
+    return this.typed('to', parseTo);
+  }
+
+  callId(): string {
+    return this.typed('call-id', parseCallId);
+  }
+
+  cseq(): CSeq {
+    return this.typed('cseq', parseCSeqHeader);
+  }
+
+  maxForwards(): number | undefined {
+    return this.typed('max-forwards', (m) => optional(m, 'max-forwards', 'Max-Forwards', parseMaxForwards));
+  }
+
+  contacts(): Contact[] | '*' {
+    return this.typed('contact', parseContacts);
+  }
+
+  expires(): number | undefined {
+    return this.typed('expires', (m) => optional(m, 'expires', 'Expires', (v) => parseDeltaSeconds(v, 'Expires')));
+  }
+
+  minExpires(): number | undefined {
+    return this.typed('min-expires', (m) =>
+      optional(m, 'min-expires', 'Min-Expires', (v) => parseDeltaSeconds(v, 'Min-Expires')));
+  }
+
+  contentLength(): number | undefined {
+    return this.typed('content-length', (m) =>
+      optional(m, 'content-length', 'Content-Length', (v) => parseBoundedInt(v, 0x7fffffff, 'Content-Length')));
+  }
+
+  contentType(): MediaType | undefined {
+    return this.typed('content-type', (m) => optional(m, 'content-type', 'Content-Type', (v) => parseMediaType(v)));
+  }
+
+  accept(): MediaType[] {
+    return this.typed('accept', (m) => {
+      const out: MediaType[] = [];
+      for (const v of m.rawValues('accept')) parseMediaTypeList(v, out);
+      return out;
+    });
+  }
+
+  route(): NameAddr[] {
+    return this.typed('route', (m) => nameAddrs(m, 'route', 'Route'));
+  }
+
+  recordRoute(): NameAddr[] {
+    return this.typed('record-route', (m) => nameAddrs(m, 'record-route', 'Record-Route'));
+  }
+
+  path(): NameAddr[] {
+    return this.typed('path', (m) => nameAddrs(m, 'path', 'Path'));
+  }
+
+  authorization(): Credentials[] {
+    return this.typed('authorization', (m) => auths(m, 'authorization', 'Authorization'));
+  }
+
+  proxyAuthorization(): Credentials[] {
+    return this.typed('proxy-authorization', (m) => auths(m, 'proxy-authorization', 'Proxy-Authorization'));
+  }
+
+  wwwAuthenticate(): Challenge[] {
+    return this.typed('www-authenticate', (m) => auths(m, 'www-authenticate', 'WWW-Authenticate'));
+  }
+
+  proxyAuthenticate(): Challenge[] {
+    return this.typed('proxy-authenticate', (m) => auths(m, 'proxy-authenticate', 'Proxy-Authenticate'));
+  }
+
+  event(): EventHeader | undefined {
+    return this.typed('event', (m) => optional(m, 'event', 'Event', parseEvent));
+  }
+
+  subscriptionState(): SubscriptionState | undefined {
+    return this.typed('subscription-state', (m) =>
+      optional(m, 'subscription-state', 'Subscription-State', parseSubscriptionState));
+  }
+
+  sipETag(): string | undefined {
+    return this.typed('sip-etag', (m) => optional(m, 'sip-etag', 'SIP-ETag', (v) => parseSingleToken(v, 'SIP-ETag')));
+  }
+
+  sipIfMatch(): string | undefined {
+    return this.typed('sip-if-match', (m) =>
+      optional(m, 'sip-if-match', 'SIP-If-Match', (v) => parseSingleToken(v, 'SIP-If-Match')));
+  }
+
+  allow(): string[] {
+    return this.typed('allow', (m) => tokens(m, 'allow', 'Allow'));
+  }
+
+  supported(): string[] {
+    return this.typed('supported', (m) => tokens(m, 'supported', 'Supported'));
+  }
+
+  require(): string[] {
+    return this.typed('require', (m) => tokens(m, 'require', 'Require'));
+  }
+
+  proxyRequire(): string[] {
+    return this.typed('proxy-require', (m) => tokens(m, 'proxy-require', 'Proxy-Require'));
+  }
+
+  date(): Date | undefined {
+    return this.typed('date', (m) => optional(m, 'date', 'Date', parseDate));
+  }
+
+  /** Field values of a canonical name, unsplit. */
+  rawValues(name: string): string[] {
+    const out: string[] = [];
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) if (fields[i].name === name) out.push(fields[i].value);
+    return out;
+  }
+
+  /** Canonical serialization (RFC 3261 7): Content-Length always matches the body. */
+  toBuffer(): Buffer {
+    return serialize(this);
+  }
+
+  /** A copy whose header list and body can be changed independently (e.g. by a proxy, RFC 3261 16.6). */
+  clone(): SipMessage {
+    const copy = new SipMessage(
+      this.kind,
+      this.kind === 'request' ? this.method : this.reason,
+      this.kind === 'request' ? this.rawUri : this.status,
+      this.fields.slice(),
+      this.body,
+      this.binaryHeaders,
+    );
+    copy.version = this.version;
+    copy.parsedUri = this.parsedUri;
+    return copy;
+  }
+}
+
+function required(m: SipMessage, name: string, what: string): string {
+  const v = m.single(name, what);
+  if (v === undefined) throw badRequest(`missing ${what} header`);
+  return v;
+}
+
+function optional<T>(m: SipMessage, name: string, what: string, parse: (v: string) => T): T | undefined {
+  const v = m.single(name, what);
+  return v === undefined ? undefined : parse(v);
+}
+
+function parseVias(m: SipMessage): Via[] {
+  const out: Via[] = [];
+  for (const v of m.rawValues('via')) parseViaList(v, out);
+  return out;
+}
+
+function fromTo(m: SipMessage, name: string, what: string): FromTo {
+  const na: FromTo = parseNameAddr(required(m, name, what), what);
+  const tag = na.params.get('tag');
+  if (tag !== undefined) {
+    if (tag === null || tag.length === 0) throw badRequest(`malformed ${what} header (empty tag)`);
+    na.tag = tag;
+  }
+  return na;
+}
+
+function parseFrom(m: SipMessage): FromTo {
+  return fromTo(m, 'from', 'From');
+}
+
+function parseTo(m: SipMessage): FromTo {
+  return fromTo(m, 'to', 'To');
+}
+
+/** callid = word [ "@" word ] (RFC 3261 25.1); only emptiness and whitespace are rejected. */
+function parseCallId(m: SipMessage): string {
+  const v = required(m, 'call-id', 'Call-ID');
+  if (v.length === 0) throw badRequest('malformed Call-ID header (empty)');
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c <= 32 || c === 127) throw badRequest('malformed Call-ID header (whitespace or control character)');
+  }
+  return v;
+}
+
+function parseCSeqHeader(m: SipMessage): CSeq {
+  return parseCSeq(required(m, 'cseq', 'CSeq'));
+}
+
+function parseContacts(m: SipMessage): Contact[] | '*' {
+  const out: Contact[] = [];
+  let star = false;
+  for (const v of m.rawValues('contact')) if (parseContactList(v, out)) star = true;
+  if (!star) return out;
+  // RFC 3261 10.2.2: "*" stands alone.
+  if (out.length > 0 || m.rawValues('contact').length > 1) throw badRequest('malformed Contact header (* mixed with contacts)');
+  return '*';
+}
+
+function nameAddrs(m: SipMessage, name: string, what: string): NameAddr[] {
+  const out: NameAddr[] = [];
+  for (const v of m.rawValues(name)) for (const na of parseNameAddrList(v, what)) out.push(na);
+  return out;
+}
+
+function auths(m: SipMessage, name: string, what: string): Credentials[] {
+  return m.rawValues(name).map((v) => parseAuth(v, what));
+}
+
+function tokens(m: SipMessage, name: string, what: string): string[] {
+  const out: string[] = [];
+  for (const v of m.rawValues(name)) parseTokenList(v, out, what);
+  return out;
+}

@@ -1,0 +1,124 @@
+// name-addr / addr-spec with header parameters (RFC 3261 20.10, 25.1): From, To, Contact, Route...
+
+import { badRequest, inHeader } from './errors.js';
+import { findListEnd, parseParams, quote, scanQuoted, scanToken, skipWs, trimEndWs, unquote } from './scan.js';
+import { formatUri, isSipUri, parseUri, type Uri } from './uri.js';
+
+export interface NameAddr {
+  displayName?: string;
+  uri: Uri;
+  /** Header parameters (tag, q, expires, ...): lower-cased names, values as written. */
+  params: Map<string, string | null>;
+}
+
+/**
+ * Parses one name-addr or addr-spec followed by header parameters. `what` names the header for
+ * error reasons. The whole text must be consumed.
+ */
+export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
+  const end = text.length;
+  let i = skipWs(text, 0);
+  let displayName: string | undefined;
+  let angle = false;
+  const c = text.charCodeAt(i);
+  if (c === 34) {
+    const q = scanQuoted(text, i);
+    if (q === -1) throw badRequest(`malformed ${what} header (unbalanced quotes)`);
+    displayName = unquote(text.slice(i, q));
+    i = skipWs(text, q);
+    if (text.charCodeAt(i) !== 60) throw badRequest(`malformed ${what} header (display name without <URI>)`);
+    angle = true;
+  } else if (c === 60) {
+    angle = true;
+  } else {
+    // display-name as *(token LWS): a '<' after tokens makes it a name-addr; anything else an addr-spec.
+    let j = i;
+    for (;;) {
+      const k = scanToken(text, j);
+      if (k === j) break;
+      j = skipWs(text, k);
+    }
+    if (j > i && text.charCodeAt(j) === 60) {
+      displayName = text.slice(i, trimEndWs(text, i, j));
+      i = j;
+      angle = true;
+    }
+  }
+  let uri: Uri;
+  if (angle) {
+    const close = text.indexOf('>', i);
+    if (close === -1) throw badRequest(`malformed ${what} header (missing >)`);
+    const inner = text.slice(i + 1, close);
+    if (inner.length === 0 || inner.trim().length !== inner.length) {
+      // RFC 3261 25.1: LAQUOT and RAQUOT allow LWS only outside the brackets (RFC 4475 3.1.2.14).
+      throw badRequest(`malformed ${what} header (whitespace inside <>)`);
+    }
+    uri = uriIn(inner, what);
+    i = close + 1;
+  } else {
+    const start = i;
+    while (i < end) {
+      const ch = text.charCodeAt(i);
+      if (ch === 59 || ch === 32 || ch === 9) break;
+      i++;
+    }
+    if (text.indexOf('<', start) !== -1) {
+      // RFC 3261 25.1: a display name with characters other than tokens must be quoted (RFC 4475 3.1.2.15).
+      throw badRequest(`malformed ${what} header (unquoted display name with special characters)`);
+    }
+    const spec = text.slice(start, i);
+    if (spec.length === 0) throw badRequest(`malformed ${what} header (missing URI)`);
+    uri = uriIn(spec, what);
+    // RFC 3261 20.10: a URI with a comma, question mark or semicolon must be enclosed in <>.
+    if (spec.indexOf('?') !== -1 || spec.indexOf(',') !== -1 || (isSipUri(uri) && uri.headers.length > 0)) {
+      throw badRequest(`malformed ${what} header (URI with ? or , must be enclosed in <>)`);
+    }
+  }
+  const params = new Map<string, string | null>();
+  i = parseParams(text, i, params, what);
+  if (i !== end) throw badRequest(`malformed ${what} header (unexpected comma)`);
+  const na: NameAddr = { uri, params };
+  if (displayName !== undefined) na.displayName = displayName;
+  return na;
+}
+
+function uriIn(text: string, what: string): Uri {
+  try {
+    return parseUri(text);
+  } catch (err) {
+    throw inHeader(err, what);
+  }
+}
+
+/** A comma-separated list of name-addrs (Route, Record-Route, Path, Contact). */
+export function parseNameAddrList(text: string, what = 'name-addr'): NameAddr[] {
+  const out: NameAddr[] = [];
+  let i = 0;
+  while (i <= text.length) {
+    const j = findListEnd(text, i);
+    const part = text.slice(i, j);
+    if (part.trim().length === 0) throw badRequest(`malformed ${what} header (empty list element)`);
+    out.push(parseNameAddr(part, what));
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Display names that are not a plain token sequence are quoted. */
+function formatDisplayName(name: string): string {
+  const tokens = name.split(' ');
+  const plain = tokens.every((t) => t.length > 0 && scanToken(t, 0) === t.length);
+  return plain ? name : quote(name);
+}
+
+export function formatParams(params: Map<string, string | null>): string {
+  let out = '';
+  for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
+  return out;
+}
+
+/** Always the name-addr form: brackets keep URI parameters apart from header parameters. */
+export function formatNameAddr(na: NameAddr): string {
+  const dn = na.displayName !== undefined && na.displayName.length > 0 ? formatDisplayName(na.displayName) + ' ' : '';
+  return `${dn}<${formatUri(na.uri)}>${formatParams(na.params)}`;
+}

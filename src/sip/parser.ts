@@ -1,0 +1,262 @@
+// Message parsing from one datagram or one framed stream message (RFC 3261 7, 18.3).
+// The start line and header lines are framed eagerly; header values are parsed lazily by SipMessage.
+
+import { badRequest, SipParseError } from './errors.js';
+import { lookupName } from './header-names.js';
+import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
+import { SipMessage, type HeaderField } from './message.js';
+import { isToken, skipWs, trimEndWs } from './scan.js';
+import { isSipUri, parseUri } from './uri.js';
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const LFLF = Buffer.from('\n\n');
+
+interface StartLine {
+  kind: 'request' | 'response';
+  a: string;
+  b: string | number;
+  /** Deferred until the headers are framed, so that the error can carry a partial message. */
+  error?: SipParseError;
+  checkUri: boolean;
+}
+
+/**
+ * Parses one message. Never throws: a malformed message yields a SipParseError whose `partial`
+ * holds what could be framed. Datagram rules (RFC 3261 18.3): octets beyond Content-Length are
+ * ignored; without Content-Length the body runs to the end of the buffer.
+ */
+export function parseMessage(data: Buffer, limits: ParseLimits = DEFAULT_LIMITS): SipMessage | SipParseError {
+  try {
+    return parse(data, limits);
+  } catch (err) {
+    return err instanceof SipParseError ? err : badRequest('unparseable message');
+  }
+}
+
+function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
+  if (data.length > limits.maxMessageSize) return new SipParseError(513, 'Message Too Large');
+  let start = 0;
+  // RFC 3261 7.5: CRLFs before the start line are ignored.
+  while (start < data.length && (data[start] === 13 || data[start] === 10)) start++;
+  if (start === data.length) return badRequest('empty message');
+  let headEnd = data.indexOf(CRLFCRLF, start);
+  let bodyStart: number;
+  if (headEnd !== -1) {
+    bodyStart = headEnd + 4;
+  } else {
+    headEnd = data.indexOf(LFLF, start);
+    if (headEnd !== -1) {
+      bodyStart = headEnd + 2;
+    } else {
+      headEnd = data.length;
+      while (headEnd > start && (data[headEnd - 1] === 10 || data[headEnd - 1] === 13)) headEnd--;
+      bodyStart = data.length;
+    }
+  }
+  let text = data.toString('utf8', start, headEnd);
+  let binary = false;
+  // Invalid UTF-8 would not survive a round trip: keep such headers as latin1, one char per octet.
+  if (text.length !== headEnd - start && text.indexOf('\uFFFD') !== -1) {
+    text = data.toString('latin1', start, headEnd);
+    binary = true;
+  }
+
+  let eol = text.indexOf('\n');
+  if (eol === -1) eol = text.length;
+  const firstEnd = eol > 0 && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+  if (firstEnd > limits.maxLineLength) return badRequest('start line too long');
+  const sl = parseStartLine(text, firstEnd);
+
+  const fields: HeaderField[] = [];
+  let clValue: string | undefined;
+  let clDuplicate = false;
+  let pos = eol + 1;
+  const len = text.length;
+  while (pos < len) {
+    let nl = text.indexOf('\n', pos);
+    if (nl === -1) nl = len;
+    let folded = false;
+    // LWS continuation (RFC 3261 7.3.1): a line starting with SP or HT continues the previous one.
+    while (nl + 1 < len && (text.charCodeAt(nl + 1) === 32 || text.charCodeAt(nl + 1) === 9)) {
+      folded = true;
+      nl = text.indexOf('\n', nl + 1);
+      if (nl === -1) nl = len;
+    }
+    const lineEnd = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    if (lineEnd - pos > limits.maxLineLength) return withPartial(badRequest('header line too long'), sl, fields, binary);
+    const colon = text.indexOf(':', pos);
+    if (colon === -1 || colon > lineEnd) {
+      return withPartial(badRequest('malformed header line (missing colon)'), sl, fields, binary);
+    }
+    const nameEnd = trimEndWs(text, pos, colon);
+    if (!isToken(text, pos, nameEnd)) return withPartial(badRequest('malformed header name'), sl, fields, binary);
+    const rawName = text.slice(pos, nameEnd);
+    const info = lookupName(rawName);
+    const vStart = skipWs(text, colon + 1, lineEnd);
+    const value = folded ? unfold(text.slice(vStart, lineEnd)) : text.slice(vStart, trimEndWs(text, vStart, lineEnd));
+    const field: HeaderField = info.known
+      ? { name: info.name, rawName, value }
+      : { name: info.name, rawName, value, raw: text.slice(pos, lineEnd) };
+    fields.push(field);
+    if (info.name === 'content-length') {
+      if (clValue !== undefined && clValue !== value) clDuplicate = true;
+      clValue = value;
+    }
+    if (fields.length > limits.maxHeaders) return withPartial(badRequest('too many headers'), sl, fields, binary);
+    pos = nl + 1;
+  }
+
+  const msg = build(sl, fields, binary);
+  if (sl.error !== undefined) {
+    if (msg !== undefined) sl.error.partial = msg;
+    return sl.error;
+  }
+  if (msg === undefined) return badRequest('malformed start line');
+  if (sl.checkUri) {
+    const uriError = checkRequestUri(msg);
+    if (uriError !== undefined) {
+      uriError.partial = msg;
+      return uriError;
+    }
+  }
+  let bodyEnd = data.length;
+  if (clDuplicate) return withMessage(badRequest('multiple Content-Length headers'), msg);
+  if (clValue !== undefined) {
+    const cl = contentLengthOf(clValue);
+    if (cl < 0) return withMessage(badRequest('malformed Content-Length header'), msg);
+    if (bodyStart + cl > data.length) return withMessage(badRequest('Content-Length larger than message'), msg);
+    bodyEnd = bodyStart + cl;
+  }
+  msg.body = data.subarray(bodyStart, bodyEnd);
+  return msg;
+}
+
+function contentLengthOf(v: string): number {
+  if (v.length === 0 || v.length > 10) return -1;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + c - 48;
+  }
+  return n;
+}
+
+function unfold(s: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const nl = s.indexOf('\n', i);
+    if (nl === -1) {
+      out += s.slice(i);
+      break;
+    }
+    let e = nl > i && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    e = trimEndWs(s, i, e);
+    out += s.slice(i, e) + ' ';
+    i = skipWs(s, nl + 1);
+  }
+  return out.trim();
+}
+
+function isVersion(s: string): boolean {
+  if (s.length < 7 || s.slice(0, 4).toUpperCase() !== 'SIP/') return false;
+  const dot = s.indexOf('.', 4);
+  if (dot < 5 || dot === s.length - 1) return false;
+  for (let i = 4; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (i !== dot && (c < 48 || c > 57)) return false;
+  }
+  return true;
+}
+
+function versionError(version: string): SipParseError | undefined {
+  if (version === 'SIP/2.0' || version.toUpperCase() === 'SIP/2.0') return undefined;
+  return isVersion(version)
+    ? new SipParseError(505, 'Version Not Supported')
+    : badRequest('malformed SIP-Version');
+}
+
+function parseStartLine(text: string, end: number): StartLine {
+  if (end >= 4 && text.charCodeAt(3) === 47 && text.slice(0, 4).toUpperCase() === 'SIP/') return parseStatusLine(text, end);
+  // Request-Line = Method SP Request-URI SP SIP-Version CRLF (RFC 3261 7.1): exactly one SP each.
+  // Trailing whitespace is tolerated (RFC 4475 3.1.2.10 allows accepting it).
+  end = trimEndWs(text, 0, end);
+  const sp1 = text.indexOf(' ', 0);
+  if (sp1 <= 0 || sp1 >= end) return { kind: 'request', a: '', b: '', checkUri: false, error: badRequest('malformed Request-Line') };
+  const method = text.slice(0, sp1);
+  const sp2 = text.lastIndexOf(' ', end - 1);
+  const uri = text.slice(sp1 + 1, sp2);
+  const sl: StartLine = { kind: 'request', a: method, b: uri, checkUri: true };
+  if (!isToken(method)) {
+    sl.error = badRequest('malformed Request-Line (bad method)');
+  } else if (sp2 <= sp1) {
+    sl.error = badRequest('malformed Request-Line (missing SIP-Version)');
+  } else if (uri.length === 0 || uri.charCodeAt(0) === 32 || uri.charCodeAt(uri.length - 1) === 32) {
+    sl.error = badRequest('malformed Request-Line (extra whitespace)');
+  } else {
+    sl.error = versionError(text.slice(sp2 + 1, end));
+  }
+  if (sl.error !== undefined) sl.checkUri = false;
+  return sl;
+}
+
+/** Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF (RFC 3261 7.2). */
+function parseStatusLine(text: string, end: number): StartLine {
+  const sp1 = text.indexOf(' ');
+  const bad = (detail: string): StartLine => ({ kind: 'response', a: '', b: 0, checkUri: false, error: badRequest(detail) });
+  if (sp1 === -1 || sp1 >= end) return bad('malformed Status-Line');
+  let i = sp1 + 1;
+  let status = 0;
+  while (i < end && i - sp1 <= 4) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    status = status * 10 + c - 48;
+    i++;
+  }
+  if (i - sp1 - 1 !== 3 || status < 100 || status > 699 || (i < end && text.charCodeAt(i) !== 32)) {
+    return bad('malformed Status-Line (bad status code)');
+  }
+  const reason = i < end ? text.slice(i + 1, end) : '';
+  const sl: StartLine = { kind: 'response', a: reason, b: status, checkUri: false };
+  const err = versionError(text.slice(0, sp1));
+  if (err !== undefined) sl.error = err;
+  return sl;
+}
+
+function build(sl: StartLine, fields: HeaderField[], binary: boolean): SipMessage | undefined {
+  if (sl.kind === 'response' && sl.b === 0) return undefined;
+  if (sl.kind === 'request' && sl.a === '') return undefined;
+  return new SipMessage(sl.kind, sl.a, sl.b, fields, undefined, binary);
+}
+
+function withPartial(err: SipParseError, sl: StartLine, fields: HeaderField[], binary: boolean): SipParseError {
+  const msg = build(sl, fields, binary);
+  if (msg !== undefined) err.partial = msg;
+  return err;
+}
+
+function withMessage(err: SipParseError, msg: SipMessage): SipParseError {
+  err.partial = msg;
+  return err;
+}
+
+/** The Request-URI is parsed eagerly: a broken one is answered with 400 (RFC 3261 8.2.1 needs it). */
+function checkRequestUri(msg: SipMessage): SipParseError | undefined {
+  const text = msg.requestUri;
+  if (text.charCodeAt(0) === 60) return badRequest('malformed Request-URI (enclosed in <>)');
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9) return badRequest('malformed Request-URI (contains whitespace)');
+  }
+  try {
+    const uri = parseUri(text);
+    // RFC 3261 19.1.1 table 1: headers are not allowed in a Request-URI (RFC 4475 3.1.2.11).
+    if (isSipUri(uri) && uri.headers.length > 0) return badRequest('malformed Request-URI (contains escaped headers)');
+    msg.setParsedUri(uri);
+    return undefined;
+  } catch (err) {
+    const inner = err instanceof SipParseError ? err.reason.replace(/^Bad Request \((.*)\)$/, '$1') : 'unparseable';
+    return badRequest(`malformed Request-URI: ${inner}`);
+  }
+}

@@ -1,0 +1,246 @@
+// Shared tokenizer helpers for the hand-written header parsers (RFC 3261 25.1 grammar).
+// Character classes are bit sets over ASCII built once at module load.
+
+import { badRequest } from './errors.js';
+
+const TOKEN = 1;
+const UNRESERVED = 2;
+const USER = 4;
+const PASSWORD = 8;
+const PARAM = 16;
+const HNV = 32;
+const HOST = 64;
+const WORD = 128;
+
+const classes = new Uint8Array(128);
+
+function mark(chars: string, bit: number): void {
+  for (let i = 0; i < chars.length; i++) classes[chars.charCodeAt(i)] |= bit;
+}
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const MARK = "-_.!~*'()";
+mark(ALNUM + "-.!%*_+`'~", TOKEN);
+mark(ALNUM + MARK, UNRESERVED | USER | PASSWORD | PARAM | HNV);
+mark('&=+$,;?/', USER);
+mark('&=+$,', PASSWORD);
+mark('[]/:&+$', PARAM);
+mark('[]/?:+$', HNV);
+mark(ALNUM + '-._', HOST);
+mark(ALNUM + "-.!%*_+`'~()<>:\\\"/[]?{}", WORD);
+
+function isClass(c: number, bit: number): boolean {
+  return c < 128 && (classes[c] & bit) !== 0;
+}
+
+export const isTokenChar = (c: number): boolean => isClass(c, TOKEN);
+export const isUnreserved = (c: number): boolean => isClass(c, UNRESERVED);
+export const isWordChar = (c: number): boolean => isClass(c, WORD);
+export const isHostChar = (c: number): boolean => isClass(c, HOST);
+export const CHARS = { USER, PASSWORD, PARAM, HNV } as const;
+
+export function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+export function isWsp(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** LWS after unfolding is SP/HT only; CR and LF never survive framing. */
+export function skipWs(s: string, i: number, end: number = s.length): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9) break;
+    i++;
+  }
+  return i;
+}
+
+export function trimEndWs(s: string, start: number, end: number): number {
+  while (end > start) {
+    const c = s.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9) break;
+    end--;
+  }
+  return end;
+}
+
+/** True when s[start, end) is 1*token-char. */
+export function isToken(s: string, start = 0, end = s.length): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) if (!isClass(s.charCodeAt(i), TOKEN)) return false;
+  return true;
+}
+
+/** End of the token starting at i (i itself when there is none). */
+export function scanToken(s: string, i: number, end: number = s.length): number {
+  while (i < end && isClass(s.charCodeAt(i), TOKEN)) i++;
+  return i;
+}
+
+/**
+ * True when s[start, end) is made of the given class plus `%HH` escapes (RFC 3261 25.1 `escaped`).
+ * A `%` not followed by two hex digits is a syntax error.
+ */
+export function isEscapedText(s: string, start: number, end: number, bit: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37) {
+      if (i + 2 >= end) return false;
+      if (!isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2))) return false;
+      i += 2;
+    } else if (!isClass(c, bit)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * End of the quoted-string whose opening DQUOTE is at i (index just past the closing DQUOTE),
+ * or -1 when it is not closed. quoted-pair (`\x`) escapes any octet but CR and LF (RFC 3261 25.1).
+ */
+export function scanQuoted(s: string, i: number, end: number = s.length): number {
+  for (let j = i + 1; j < end; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 92) {
+      j++;
+    } else if (c === 34) {
+      return j + 1;
+    }
+  }
+  return -1;
+}
+
+/** The content of a quoted-string with its quoted-pairs resolved. */
+export function unquote(s: string): string {
+  if (s.length < 2 || s.charCodeAt(0) !== 34 || s.charCodeAt(s.length - 1) !== 34) return s;
+  const inner = s.slice(1, -1);
+  if (inner.indexOf('\\') === -1) return inner;
+  let out = '';
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i];
+    if (c === '\\' && i + 1 < inner.length) {
+      out += inner[i + 1];
+      i++;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** A quoted-string for `text`, escaping DQUOTE and backslash. */
+export function quote(text: string): string {
+  let out = '"';
+  for (const ch of text) out += ch === '"' || ch === '\\' ? '\\' + ch : ch;
+  return out + '"';
+}
+
+/**
+ * Splits a header value on top-level commas: commas inside quoted-strings and inside `<...>`
+ * do not separate list elements (RFC 3261 7.3.1). Elements are trimmed; empty ones are kept so
+ * that callers can decide whether `a,,b` is an error.
+ */
+export function splitList(s: string): string[] {
+  if (s.indexOf(',') === -1) return [s.trim()];
+  const out: string[] = [];
+  let start = 0;
+  let inAngle = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) {
+      const q = scanQuoted(s, i);
+      if (q === -1) break;
+      i = q - 1;
+    } else if (c === 60) {
+      inAngle = true;
+    } else if (c === 62) {
+      inAngle = false;
+    } else if (c === 44 && !inAngle) {
+      out.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start).trim());
+  return out;
+}
+
+/** Index of the first top-level comma at or after i, or s.length. */
+export function findListEnd(s: string, i: number): number {
+  let inAngle = false;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) {
+      const q = scanQuoted(s, i);
+      if (q === -1) return s.length;
+      i = q - 1;
+    } else if (c === 60) {
+      inAngle = true;
+    } else if (c === 62) {
+      inAngle = false;
+    } else if (c === 44 && !inAngle) {
+      return i;
+    }
+  }
+  return s.length;
+}
+
+/** Parses a non-negative decimal integer of at most `max`; returns -1 when malformed or too big. */
+export function parseUint(s: string, max: number, start = 0, end = s.length): number {
+  if (end <= start || end - start > 16) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+  }
+  return n > max ? -1 : n;
+}
+
+/**
+ * Header parameters: `*( SEMI generic-param )` with SWS around `;` and `=` (RFC 3261 25.1).
+ * Names are lower-cased; values are kept as written (quoted-strings keep their quotes);
+ * a parameter without `=` maps to null. Stops at the end or at a top-level comma; returns the index.
+ */
+export function parseParams(
+  s: string,
+  i: number,
+  out: Map<string, string | null>,
+  what: string,
+): number {
+  const end = s.length;
+  for (;;) {
+    i = skipWs(s, i, end);
+    if (i >= end || s.charCodeAt(i) === 44) return i;
+    if (s.charCodeAt(i) !== 59) throw badRequest(`malformed ${what} header (unexpected character in parameters)`);
+    i = skipWs(s, i + 1, end);
+    const nameEnd = scanToken(s, i, end);
+    if (nameEnd === i) throw badRequest(`malformed ${what} header (empty parameter)`);
+    const name = s.slice(i, nameEnd).toLowerCase();
+    i = skipWs(s, nameEnd, end);
+    let value: string | null = null;
+    if (i < end && s.charCodeAt(i) === 61) {
+      i = skipWs(s, i + 1, end);
+      const vStart = i;
+      if (i < end && s.charCodeAt(i) === 34) {
+        i = scanQuoted(s, i, end);
+        if (i === -1) throw badRequest(`malformed ${what} header (unterminated quoted string)`);
+      } else {
+        while (i < end) {
+          const c = s.charCodeAt(i);
+          if (!(isClass(c, TOKEN) || c === 58 || c === 91 || c === 93)) break;
+          i++;
+        }
+        if (i === vStart) throw badRequest(`malformed ${what} header (empty value of parameter ${name})`);
+      }
+      value = s.slice(vStart, i);
+    }
+    if (!out.has(name)) out.set(name, value);
+  }
+}
