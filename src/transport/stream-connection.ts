@@ -14,6 +14,8 @@ export interface StreamConnectionOptions {
 }
 
 const CRLF = Buffer.from('\r\n');
+/** How long a stream with a framing error waits for the 400/513 before it closes. */
+const FRAMING_ERROR_GRACE_MS = 2_000;
 
 function endpoint(address: string | undefined, port: number | undefined): Endpoint {
   const a = normalizeSocketAddress(address ?? '');
@@ -23,6 +25,8 @@ function endpoint(address: string | undefined, port: number | undefined): Endpoi
 export class StreamConnection implements Connection {
   readonly identity: SocketIdentity;
   private readonly framer: StreamFramer;
+  /** The chunks holding the framer's unframed bytes (no copies): a framing error reports them. */
+  private unframed: Buffer[] = [];
   private closing = false;
   private closeReason: CloseReason = 'peer';
   private graceTimer: NodeJS.Timeout | undefined;
@@ -64,7 +68,8 @@ export class StreamConnection implements Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    for (const event of this.framer.push(chunk)) {
+    const events = this.framer.push(chunk);
+    for (const event of events) {
       switch (event.type) {
         case 'message':
           this.handler.sip(event.data, this.identity);
@@ -79,11 +84,39 @@ export class StreamConnection implements Connection {
           this.handler.keepalive(this.identity, 'pong');
           break;
         case 'error':
-          this.closeAfterReply(2000);
-          this.events.framingError(this, event.reason, chunk);
+          this.closeAfterReply(FRAMING_ERROR_GRACE_MS);
+          this.events.framingError(this, event.reason, this.failedBytes(chunk, events));
           return;
       }
     }
+    this.trackUnframed(chunk);
+  }
+
+  /** Keeps just enough chunks to hold the framer's pending bytes. */
+  private trackUnframed(chunk: Buffer): void {
+    const pending = this.framer.buffered;
+    if (pending === 0) {
+      this.unframed = [];
+      return;
+    }
+    this.unframed.push(chunk);
+    let total = this.unframed.reduce((n, c) => n + c.length, 0);
+    while (total - this.unframed[0].length >= pending) total -= (this.unframed.shift() as Buffer).length;
+    if (total > pending) this.unframed[0] = this.unframed[0].subarray(total - pending);
+  }
+
+  /** The bytes of the message the framer failed on: what was pending plus this chunk, minus the messages it framed. */
+  private failedBytes(chunk: Buffer, events: ReadonlyArray<{ type: string; data?: Buffer }>): Buffer {
+    const all = Buffer.concat([...this.unframed, chunk]);
+    this.unframed = [];
+    let from = 0;
+    for (const event of events) {
+      if (event.data === undefined) continue;
+      const at = all.indexOf(event.data, from);
+      if (at >= 0) from = at + event.data.length;
+    }
+    while (from < all.length && (all[from] === 13 || all[from] === 10)) from++;
+    return all.subarray(from);
   }
 
   write(data: Buffer): Promise<void> {

@@ -14,6 +14,7 @@ import type { CloseReason, Connection, ConnectionEvents } from './connection.js'
 import { ConnectionPool } from './connection-pool.js';
 import { openStream } from './connector.js';
 import { forbiddenDestination, localBroadcastAddresses } from './destination-policy.js';
+import { framingErrorFor } from './framing-error.js';
 import { TransportError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
 import { parseListenSpec } from './listen-spec.js';
@@ -79,8 +80,6 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   maxConnections: 10_000,
   udpBufferSize: 4 * 1024 * 1024,
-  /** How long a stream with a framing error waits for the 400/513 before it closes. */
-  framingErrorGraceMs: 2_000,
 };
 
 export class TransportManager extends EventEmitter<TransportEvents> {

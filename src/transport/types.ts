@@ -46,6 +46,8 @@ export interface ListenerInfo {
   name: string;
   /** `udp [::]:5060 (IPv4 and IPv6)`. */
   description: string;
+  /** UDP: SO_RCVBUF as the kernel reports it after our request (Linux reports twice the usable size). */
+  receiveBufferSize?: number;
 }
 
 /** TLS credentials for tls/wss listeners: PEM text (`cert`, `key`) or files holding it (`certFile`, `keyFile`). */

@@ -48,10 +48,10 @@ export class UdpListener {
     const families = boundFamilies(bound.address, plan.ipv6Only);
     const name = listenerName('udp', bound.address, bound.port);
     this.info = { protocol: 'udp', address: bound.address, port: bound.port, families, name, description: listenerDescription(name, families) };
+    this.info.receiveBufferSize = this.setBuffers();
     this.socketFamily = bound.family === 'IPv6' ? 6 : 4;
     // Node cannot tell which local address a datagram on a wildcard socket was sent to: report the bound one.
     this.local = { address: bound.address, port: bound.port, family: this.socketFamily };
-    this.setBuffers();
     socket.on('message', (data, rinfo) => this.onDatagram(data, rinfo.address, rinfo.port));
     socket.on('error', (err) => this.log.error({ listener: name, err: err.message }, 'UDP socket error'));
   }
@@ -72,7 +72,8 @@ export class UdpListener {
     }
   }
 
-  private setBuffers(): void {
+  /** Returns SO_RCVBUF as the kernel reports it. */
+  private setBuffers(): number {
     const size = this.options.bufferSize;
     try {
       this.socket.setRecvBufferSize(size);
@@ -85,6 +86,7 @@ export class UdpListener {
     } catch (err) {
       this.log.warn({ listener: this.info.name, requested: size, err: (err as Error).message }, 'cannot set UDP buffer sizes');
     }
+    return this.socket.getRecvBufferSize();
   }
 
   /** True when this socket can send to an address of `family`. */

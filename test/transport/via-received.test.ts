@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseVia, formatVia } from '../../src/sip/headers/via.js';
 import { SipMessage } from '../../src/sip/message.js';
-import { stampReceived, withReceived } from '../../src/transport/via-received.js';
+import { stampReceived } from '../../src/transport/via-received.js';
 import type { Endpoint } from '../../src/transport/types.js';
 
 const from = (address: string, port: number): Endpoint => ({ address, port, family: address.includes(':') ? 6 : 4 });
 
 function stamped(via: string, source: Endpoint): string {
-  const updated = withReceived(parseVia(via), source);
-  return updated === undefined ? via : formatVia(updated);
+  const request = SipMessage.request({ method: 'OPTIONS', requestUri: 'sip:example.com', headers: [['Via', via]] });
+  stampReceived(request, source);
+  return request.rawValues('via')[0];
 }
 
 test('RFC 3261 18.2.1: received only when the sent-by host differs from the source', () => {
