@@ -1,0 +1,115 @@
+// SIP over WebSocket (RFC 7118) end to end: subprotocol, one message per WS message, same-connection answers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
+import { createResponse } from '../../src/sip/builder.js';
+import type { SipParseError } from '../../src/sip/errors.js';
+import type { SipMessage } from '../../src/sip/message.js';
+import type { CloseReason } from '../../src/transport/connection.js';
+import { TransportError } from '../../src/transport/errors.js';
+import type { SocketIdentity } from '../../src/transport/types.js';
+import { makeTestCertificate } from '../helpers/tls-cert.js';
+import { manager, nextEvent, optionsRequest } from './wire.js';
+
+type Msg = [SipMessage, SocketIdentity];
+
+function open(url: string, protocols: string[] = ['sip'], ca?: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, ca ? { ca } : {});
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+function nextMessage(ws: WebSocket): Promise<{ text: string; binary: boolean }> {
+  return new Promise((resolve) => ws.once('message', (data, binary) => resolve({ text: String(data), binary })));
+}
+
+test('ws 127.0.0.1: subprotocol sip, request in as one WS message, response back on the same connection', async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  assert.equal(info.description, `ws 127.0.0.1:${info.port} (IPv4 only)`);
+  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  t.after(() => ws.terminate());
+  assert.equal(ws.protocol, 'sip');
+  const got = nextEvent<Msg>(tm, 'message');
+  ws.send(optionsRequest('sip:127.0.0.1', 'WS df7jal23ls0d.invalid'));
+  const [msg, source] = await got;
+  assert.equal(source.protocol, 'ws');
+  assert.match(source.connectionId ?? '', /^ws-\d+$/);
+  assert.equal(source.remote.address, '127.0.0.1');
+  assert.deepEqual(source.local, { address: '127.0.0.1', port: info.port, family: 4 });
+  // The sent-by is a name: received is added (RFC 3261 18.2.1).
+  assert.equal(msg.topVia()?.received, '127.0.0.1');
+  const reply = nextMessage(ws);
+  await tm.sendResponse(createResponse(msg, 200, 'OK'), source);
+  const { text, binary } = await reply;
+  assert.match(text, /^SIP\/2\.0 200 OK\r\n/);
+  assert.equal(binary, false);
+});
+
+test('ws datagram rules: a malformed message is reported and the connection stays open', async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:[::1]:0');
+  const ws = await open(`ws://[::1]:${info.port}`);
+  t.after(() => ws.terminate());
+  const bad = nextEvent<[SipParseError, Buffer, SocketIdentity]>(tm, 'malformed');
+  ws.send(optionsRequest('sip:[::1]', 'WS x.invalid').replace('Content-Length: 0', 'Content-Length: 50'));
+  const [err, , source] = await bad;
+  assert.equal(err.status, 400);
+  assert.deepEqual(source.remote.address, '::1');
+  const got = nextEvent<Msg>(tm, 'message');
+  ws.send(optionsRequest('sip:[::1]', 'WS x.invalid'));
+  await got;
+});
+
+test('a WebSocket handshake that does not offer sip is refused; plain HTTP gets 426', async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  await assert.rejects(open(`ws://127.0.0.1:${info.port}`, ['chat']), /HTTP 400/);
+  const res = await fetch(`http://127.0.0.1:${info.port}/`);
+  assert.equal(res.status, 426);
+});
+
+test('wss with a PEM certificate, over dual-stack *: IPv4 client shows as 127.0.0.1', async (t) => {
+  const cert = makeTestCertificate();
+  t.after(() => cert.remove());
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('wss:*:0', { tls: { cert: cert.cert, key: cert.key } });
+  assert.equal(info.description, `wss [::]:${info.port} (IPv4 and IPv6)`);
+  const ws = await open(`wss://localhost:${info.port}`, ['sip'], cert.cert);
+  t.after(() => ws.terminate());
+  const got = nextEvent<Msg>(tm, 'message');
+  ws.send(optionsRequest('sip:localhost', 'WSS x.invalid'));
+  const [msg, source] = await got;
+  assert.equal(source.protocol, 'wss');
+  assert.match(source.remote.address, /^(127\.0\.0\.1|::1)$/);
+  const reply = nextMessage(ws);
+  await tm.sendResponse(createResponse(msg, 200, 'OK'), source);
+  assert.match((await reply).text, /^SIP\/2\.0 200 OK/);
+});
+
+test('ws: send() reuses the connection by identity; with no connection it is a typed error; close is reported', async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  const got = nextEvent<Msg>(tm, 'message');
+  ws.send(optionsRequest('sip:127.0.0.1', 'WS x.invalid'));
+  const [, source] = await got;
+  const pushed = nextMessage(ws);
+  const used = await tm.send({ protocol: 'ws', address: source.remote.address, port: source.remote.port, connectionId: source.connectionId },
+    Buffer.from('MESSAGE sip:x@x.invalid SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
+  assert.equal(used.connectionId, source.connectionId);
+  assert.match((await pushed).text, /^MESSAGE /);
+  const closed = nextEvent<[SocketIdentity, CloseReason]>(tm, 'connection-closed');
+  ws.close();
+  assert.equal((await closed)[0].connectionId, source.connectionId);
+  await assert.rejects(tm.send({ protocol: 'ws', address: '127.0.0.1', port: source.remote.port }, Buffer.from('x')),
+    (err: unknown) => err instanceof TransportError && err.code === 'no-connection');
+});
