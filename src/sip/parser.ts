@@ -1,6 +1,7 @@
 // Message parsing from one datagram or one framed stream message (RFC 3261 7, 18.3).
 // The start line and header lines are framed eagerly; header values are parsed lazily by SipMessage.
 
+import { isUtf8 } from 'node:buffer';
 import { badRequest, SipParseError } from './errors.js';
 import { lookupName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
@@ -56,7 +57,7 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   let text = data.toString('utf8', start, headEnd);
   let binary = false;
   // Invalid UTF-8 would not survive a round trip: keep such headers as latin1, one char per octet.
-  if (text.length !== headEnd - start && text.indexOf('\uFFFD') !== -1) {
+  if (text.indexOf('\uFFFD') !== -1 && !isUtf8(data.subarray(start, headEnd))) {
     text = data.toString('latin1', start, headEnd);
     binary = true;
   }

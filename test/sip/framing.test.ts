@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyDatagram, StreamFramer, type FrameEvent } from '../../src/sip/framing.js';
+import { buildStunBindingSuccess, decodeXorMappedAddress, parseStunBindingRequest, STUN_MAGIC_COOKIE } from '../../src/sip/stun.js';
+
+const M1 = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 3\r\n\r\nabc');
+const M2 = Buffer.from('MESSAGE sip:a@b SIP/2.0\r\nl: 2\r\n\r\nhi');
+
+const kinds = (evs: FrameEvent[]): string[] => evs.map((e) => (e.type === 'message' ? `message:${e.data.length}` : e.type === 'error' ? `error:${e.reason}` : e.type));
+
+test('several messages in one chunk, one message over many chunks', () => {
+  const f = new StreamFramer();
+  assert.deepEqual(kinds(f.push(Buffer.concat([M1, M2]))), [`message:${M1.length}`, `message:${M2.length}`]);
+  const g = new StreamFramer();
+  const all = Buffer.concat([M1, M2]);
+  const events: FrameEvent[] = [];
+  for (let i = 0; i < all.length; i++) events.push(...g.push(all.subarray(i, i + 1)));
+  assert.deepEqual(kinds(events), [`message:${M1.length}`, `message:${M2.length}`]);
+  assert.equal(g.buffered, 0);
+  const first = events[0];
+  assert.ok(first.type === 'message' && first.data.equals(M1));
+});
+
+test('RFC 5626 keepalives: CRLFCRLF is a ping, a lone CRLF a pong', () => {
+  const f = new StreamFramer();
+  assert.deepEqual(kinds(f.push(Buffer.from('\r\n\r\n'))), ['ping']);
+  assert.deepEqual(kinds(f.push(Buffer.from('\r\n'))), ['pong']);
+  assert.deepEqual(kinds(f.push(Buffer.concat([Buffer.from('\r\n\r\n'), M1]))), ['ping', `message:${M1.length}`]);
+});
+
+test('missing Content-Length and limits are fatal errors with a reason', () => {
+  const f = new StreamFramer();
+  assert.deepEqual(kinds(f.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\n\r\n'))), ['error:missing Content-Length header']);
+  assert.deepEqual(f.push(M1), []);
+  assert.deepEqual(kinds(new StreamFramer({ maxMessageSize: 40 }).push(M1)), ['error:message too large']);
+  assert.deepEqual(kinds(new StreamFramer({ maxMessageSize: 100 }).push(Buffer.alloc(200, 'a'))), ['error:message too large']);
+  assert.deepEqual(kinds(new StreamFramer({ maxLineLength: 10 }).push(Buffer.alloc(20, 'a'))), ['error:header line too long']);
+  assert.deepEqual(kinds(new StreamFramer({ maxHeaders: 1 }).push(M1)), ['error:too many headers']);
+  assert.deepEqual(kinds(new StreamFramer().push(Buffer.from('A sip:a SIP/2.0\r\nl: x\r\n\r\n'))), ['error:malformed Content-Length header']);
+  assert.deepEqual(kinds(new StreamFramer().push(Buffer.from('A sip:a SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\n'))), ['error:multiple Content-Length headers']);
+});
+
+test('classifyDatagram: NUL, CRLF and CRLFCRLF keepalives, STUN, SIP, junk', () => {
+  assert.equal(classifyDatagram(Buffer.from([0])), 'keepalive');
+  assert.equal(classifyDatagram(Buffer.from('\r\n')), 'keepalive');
+  assert.equal(classifyDatagram(Buffer.from('\r\n\r\n')), 'keepalive');
+  const stun = Buffer.alloc(20);
+  stun.writeUInt16BE(1, 0);
+  stun.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  assert.equal(classifyDatagram(stun), 'stun');
+  assert.equal(classifyDatagram(M1), 'sip');
+  assert.equal(classifyDatagram(Buffer.from([0x80, 1, 2, 3])), 'junk');
+  assert.equal(classifyDatagram(Buffer.alloc(0)), 'junk');
+});
+
+test('STUN Binding request -> success with XOR-MAPPED-ADDRESS (RFC 5389 15.2), IPv4 and IPv6', () => {
+  const req = Buffer.alloc(20);
+  req.writeUInt16BE(1, 0);
+  req.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  req.fill(7, 8);
+  const parsed = parseStunBindingRequest(req);
+  assert.ok(parsed);
+  assert.deepEqual([...parsed.transactionId], Array(12).fill(7));
+  assert.deepEqual(decodeXorMappedAddress(buildStunBindingSuccess(parsed, '192.0.2.1', 5060, 4)), { address: '192.0.2.1', port: 5060 });
+  assert.deepEqual(decodeXorMappedAddress(buildStunBindingSuccess(parsed, '2001:db8::1', 40000, 6)), { address: '2001:db8::1', port: 40000 });
+  assert.throws(() => buildStunBindingSuccess(parsed, '192.0.2.1', 1, 6), RangeError);
+  assert.equal(parseStunBindingRequest(M1), undefined);
+});
