@@ -9,4 +9,4 @@ export { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 export type { TransactionState, TransactionTransport } from './transaction-environment.js';
 export { TimerHeap, sharedTimerHeap, type TimerHandle, type TimerHeapOptions } from './timer-heap.js';
 export { DEFAULT_T1, DEFAULT_T2, DEFAULT_T4, type TimerSettings } from './timers.js';
-export { MAGIC_COOKIE, isRfc3261Branch, serverTransactionKey, clientTransactionKey } from './transaction-key.js';
+export { isRfc3261Branch, serverTransactionKey, clientTransactionKey } from './transaction-key.js';

@@ -5,15 +5,13 @@
  * Server keys are never the branch alone: every finch (libpurple) process sends the same branches,
  * Call-IDs and tags, and two such clients differ only in the sent-by port of their top Via.
  */
+import { MAGIC_COOKIE } from '../sip/builder.js';
 import { badRequest } from '../sip/errors.js';
 import type { SipMessage } from '../sip/message.js';
 import type { Via } from '../sip/headers/via.js';
 
-/** RFC 3261 8.1.1.7: a branch starting with this cookie was built by an RFC 3261 element. */
-export const MAGIC_COOKIE = 'z9hG4bK';
-
 /**
- * RFC 3261 17.2.3: the branch identifies the transaction only when it starts with the magic cookie.
+ * RFC 3261 8.1.1.7, 17.2.3: the branch identifies the transaction only when it starts with the magic cookie.
  * A branch that is the bare cookie (RFC 4475 3.2.1, badbranch) carries no identifier at all, so it is
  * handled like a branch-less RFC 2543 request.
  */
