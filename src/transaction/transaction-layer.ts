@@ -150,18 +150,26 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (request.method === 'ACK') return this.receiveAck(request, source, key);
     const existing = this.servers.get(key);
     if (existing !== undefined) return existing.receiveRetransmission();
-    const tx = request.method === 'INVITE'
-      ? new InviteServerTransaction(this.env, key, request, source)
-      : new NonInviteServerTransaction(this.env, key, request, source);
-    this.servers.set(key, tx);
-    this.relayTransportErrors(tx);
+    if (request.method === 'INVITE') {
+      const tx = new InviteServerTransaction(this.env, key, request, source);
+      this.addServer(tx);
+      this.emit('request', tx, request, source);
+      return;
+    }
+    const tx = new NonInviteServerTransaction(this.env, key, request, source);
+    this.addServer(tx);
     if (request.method !== 'CANCEL') {
       this.emit('request', tx, request, source);
       return;
     }
     // RFC 3261 9.2: the INVITE a CANCEL cancels matches it under 17.2.3 with the method INVITE.
     const invite = this.servers.get(serverTransactionKey(request, { method: 'INVITE' }));
-    this.emit('cancel', tx as NonInviteServerTransaction, invite instanceof InviteServerTransaction ? invite : undefined);
+    this.emit('cancel', tx, invite instanceof InviteServerTransaction ? invite : undefined);
+  }
+
+  private addServer(tx: ServerTransaction): void {
+    this.servers.set(tx.key, tx);
+    this.relayTransportErrors(tx);
   }
 
   private receiveAck(ack: SipMessage, source: SocketIdentity, key: string): void {

@@ -194,3 +194,12 @@ test('responses matching no client transaction are stray; messages without a Via
   assert.match(malformed[0], /Via/);
   assert.equal(h.layer.counts().server, 0);
 });
+
+test('sendStateless hands a response to the transport without creating a transaction', async () => {
+  const h = harness();
+  const req = request('MESSAGE');
+  await h.layer.sendStateless(reply(req, 403), source('udp', 6000));
+  assert.equal(h.transport.responses.length, 1);
+  assert.equal(h.transport.responses[0].source.remote.port, 6000);
+  assert.deepEqual(h.layer.counts(), { server: 0, client: 0 });
+});

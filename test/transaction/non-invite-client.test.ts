@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, reply, request, settle, source, target } from './helpers.js';
+import { FakeClock, FakeTransport, harness, reply, request, settle, source, target } from './helpers.js';
+import { TransactionLayer } from '../../src/transaction/transaction-layer.js';
 import { track } from './track.js';
 
 test('non-INVITE client over UDP: Timer E doubles up to T2, Timer F times out at 64*T1', () => {
@@ -107,4 +108,24 @@ test('sendRequest refuses ACK, branch-less requests and a branch already in use'
   assert.throws(() => layer.sendRequest(request('MESSAGE', { branch: 'z9hG4bK' }), target()), /z9hG4bK/);
   layer.sendRequest(request('MESSAGE'), target());
   assert.throws(() => layer.sendRequest(request('MESSAGE'), target()), /already running/);
+});
+
+test('T1, T2 and T4 are configurable: E, F and K follow them', () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const layer = new TransactionLayer({ transport, timers: clock.heap, t1: 100, t2: 400, t4: 1000 });
+  const tx = layer.sendRequest(request('MESSAGE'), target('udp'));
+  const log = track(tx);
+  clock.to(6400);
+  assert.deepEqual(transport.requestTimes('MESSAGE'), [0, 100, 300, 700, 1100, 1500, 1900, 2300, 2700, 3100, 3500, 3900, 4300, 4700, 5100, 5500, 5900, 6300]);
+  assert.deepEqual(log, ['timeout', 'terminated']);
+
+  const req = request('OPTIONS', { branch: 'z9hG4bK-k' });
+  const tx2 = layer.sendRequest(req, target('udp'));
+  layer.receive(reply(req, 200), source());
+  clock.advance(999);
+  assert.equal(tx2.state, 'completed');
+  clock.advance(1);
+  assert.equal(tx2.state, 'terminated');
+  assert.throws(() => new TransactionLayer({ transport, t1: 0 }), RangeError);
 });
