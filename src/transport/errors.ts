@@ -13,7 +13,6 @@ export type TransportErrorCode =
   | 'unreachable'
   | 'connection-limit'
   | 'connection-closed'
-  | 'forbidden-destination'
   | 'message-too-large'
   | 'closed'
   | 'io';

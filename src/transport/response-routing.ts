@@ -20,8 +20,8 @@ export interface ResponseRouteOptions {
 }
 
 export type ResponseRoute =
-  /** Streams: the request's connection; when it is gone, tcp/tls open a new one to `reconnect`. */
-  | { kind: 'connection'; protocol: TransportProtocol; connectionId: string | undefined; reconnect: Destination | undefined }
+  /** Streams: the request's connection (when it is gone, see reconnectDestination). */
+  | { kind: 'connection'; protocol: TransportProtocol; connectionId: string | undefined }
   /** Datagrams: from the listener the request came in on (when it can reach the address). */
   | { kind: 'datagram'; listener: string; destination: Destination };
 
@@ -53,18 +53,30 @@ function viaDestination(via: ViaRouteFields, protocol: TransportProtocol, datagr
   return undefined;
 }
 
-export function routeResponse(via: ViaRouteFields, source: SocketIdentity, options: ResponseRouteOptions): ResponseRoute | undefined {
+/**
+ * RFC 3261 18.2.2: a tcp/tls response whose connection is gone goes over a new connection to the
+ * received address (else the sent-by host) at the sent-by port. Undefined for ws/wss (only the
+ * client opens those, RFC 7118) and for a sent-by name without received.
+ */
+export function reconnectDestination(via: ViaRouteFields, protocol: TransportProtocol): Destination | undefined {
+  return protocol === 'tcp' || protocol === 'tls' ? viaDestination(via, protocol, false) : undefined;
+}
+
+/**
+ * `topVia` is only read when the route depends on it (strict UDP routing), so a request whose Via
+ * cannot be parsed can still get its 400 over its connection or back to its source.
+ */
+export function routeResponse(topVia: () => ViaRouteFields | undefined, source: SocketIdentity,
+  options: ResponseRouteOptions): ResponseRoute | undefined {
   // The transport the request really used decides, not the Via token: a Via saying TCP on a request
   // that came over UDP is answered over UDP on the socket it arrived on.
   const protocol = source.protocol;
-  if (protocol !== 'udp') {
-    const reconnect = protocol === 'tcp' || protocol === 'tls' ? viaDestination(via, protocol, false) : undefined;
-    return { kind: 'connection', protocol, connectionId: source.connectionId, reconnect };
-  }
+  if (protocol !== 'udp') return { kind: 'connection', protocol, connectionId: source.connectionId };
   if (options.symmetric) {
     return { kind: 'datagram', listener: source.listener, destination: { address: source.remote.address, port: source.remote.port } };
   }
   // RFC 3261 18.2.2: maddr first, then received, then sent-by.
-  const destination = viaDestination(via, protocol, true);
+  const via = topVia();
+  const destination = via === undefined ? undefined : viaDestination(via, protocol, true);
   return destination === undefined ? undefined : { kind: 'datagram', listener: source.listener, destination };
 }

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { SipParseError, badRequest } from '../sip/errors.js';
 import { withDefaults, type ParseLimits } from '../sip/limits.js';
+import type { Via } from '../sip/headers/via.js';
 import type { SipMessage } from '../sip/message.js';
 import { parseMessage } from '../sip/parser.js';
 import { bindingSuccessResponse } from '../sip/stun.js';
@@ -18,7 +19,7 @@ import { framingErrorFor } from './framing-error.js';
 import { TransportError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
 import { parseListenSpec } from './listen-spec.js';
-import { routeResponse, type Destination } from './response-routing.js';
+import { reconnectDestination, routeResponse, type Destination } from './response-routing.js';
 import { StreamConnection } from './stream-connection.js';
 import { StreamListener } from './stream-listener.js';
 import { loadCredentials } from './tls-credentials.js';
@@ -173,12 +174,12 @@ export class TransportManager extends EventEmitter<TransportEvents> {
    * request's connection. A destination that is broadcast or multicast is dropped with a warning.
    */
   async sendResponse(response: SipMessage, requestSource: SocketIdentity): Promise<void> {
-    const via = response.topVia();
-    if (via === undefined) throw new TransportError('bad-address', 'cannot route a response without a Via header');
-    const route = routeResponse(via, requestSource, { symmetric: this.options.symmetricResponses ?? true });
+    const topVia = (): Via => routingVia(response);
+    const route = routeResponse(topVia, requestSource, { symmetric: this.options.symmetricResponses ?? true });
     if (route === undefined) {
-      this.warn({ code: 'unroutable-response', message: `response not sent: Via sent-by "${via.host}" is a name and there is no received address`, source: requestSource });
-      throw new TransportError('bad-address', `cannot route a response to Via sent-by "${via.host}"`);
+      const message = `response not sent: Via sent-by "${topVia().host}" is a name and there is no received address`;
+      this.warn({ code: 'unroutable-response', message, source: requestSource });
+      throw new TransportError('bad-address', message);
     }
     const data = response.toBuffer();
     if (route.kind === 'datagram') {
@@ -194,12 +195,13 @@ export class TransportManager extends EventEmitter<TransportEvents> {
       return;
     }
     // RFC 3261 18.2.2: the connection is gone; tcp/tls open a new one to received (else sent-by).
-    if (route.reconnect === undefined) {
-      throw new TransportError('no-connection', `${requestSource.protocol} connection ${requestSource.connectionId ?? ''} is closed and cannot be reopened`);
+    const destination = reconnectDestination(topVia(), route.protocol);
+    if (destination === undefined) {
+      throw new TransportError('no-connection', `${route.protocol} connection ${route.connectionId ?? ''} is closed and cannot be reopened`);
     }
-    if (this.refused(route.reconnect, requestSource)) return;
-    const family = addressFamily(route.reconnect.address) as AddressFamily;
-    await this.writeTo(await this.connectionTo(route.protocol, route.reconnect.address, route.reconnect.port, family, undefined), data);
+    if (this.refused(destination, requestSource)) return;
+    const family = addressFamily(destination.address) as AddressFamily;
+    await this.writeTo(await this.connectionTo(route.protocol, destination.address, destination.port, family, undefined), data);
   }
 
   /** Closes every connection and listener. */
@@ -375,4 +377,16 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     const error = framingErrorFor(reason, pending, this.limits);
     if (error) this.safeEmit('malformed', error, pending, connection.identity);
   }
+}
+
+/** The response's top Via for routing; a missing or malformed one is a TransportError. */
+function routingVia(response: SipMessage): Via {
+  let via: Via | undefined;
+  try {
+    via = response.topVia();
+  } catch (err) {
+    throw new TransportError('bad-address', `cannot route the response: ${(err as Error).message}`, { cause: err });
+  }
+  if (via === undefined) throw new TransportError('bad-address', 'cannot route a response without a Via header');
+  return via;
 }

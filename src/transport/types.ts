@@ -79,8 +79,7 @@ export interface TransportLogger {
 export type TransportWarningCode =
   | 'response-to-broadcast'
   | 'connection-limit'
-  | 'unroutable-response'
-  | 'buffer-size';
+  | 'unroutable-response';
 
 export interface TransportWarning {
   code: TransportWarningCode;

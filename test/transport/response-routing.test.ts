@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseVia } from '../../src/sip/headers/via.js';
-import { routeResponse } from '../../src/transport/response-routing.js';
+import { reconnectDestination, routeResponse } from '../../src/transport/response-routing.js';
 import type { SocketIdentity, TransportProtocol } from '../../src/transport/types.js';
 
 function source(protocol: TransportProtocol, address = '198.51.100.7', port = 40000): SocketIdentity {
@@ -19,14 +19,14 @@ const strict = { symmetric: false };
 
 test('symmetric (default): UDP answers the packet source, whatever the Via says', () => {
   const via = parseVia('SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK1;received=198.51.100.7');
-  assert.deepEqual(routeResponse(via, source('udp'), symmetric), {
+  assert.deepEqual(routeResponse(() => via, source('udp'), symmetric), {
     kind: 'datagram', listener: 'udp 0.0.0.0:5060', destination: { address: '198.51.100.7', port: 40000 },
   });
 });
 
 test('strict RFC 3261 18.2.2: received + sent-by port, rport, maddr, sent-by, default port', () => {
   const route = (text: string) => {
-    const r = routeResponse(parseVia(text), source('udp'), strict);
+    const r = routeResponse(() => parseVia(text), source('udp'), strict);
     return r?.kind === 'datagram' ? r.destination : r;
   };
   assert.deepEqual(route('SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK1;received=198.51.100.7'), { address: '198.51.100.7', port: 5062 });
@@ -41,19 +41,21 @@ test('strict RFC 3261 18.2.2: received + sent-by port, rport, maddr, sent-by, de
 test('a Via that says TCP on a request that came over UDP is answered over UDP', () => {
   const via = parseVia('SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bK1;received=198.51.100.7');
   for (const options of [symmetric, strict]) {
-    assert.equal(routeResponse(via, source('udp'), options)?.kind, 'datagram');
+    assert.equal(routeResponse(() => via, source('udp'), options)?.kind, 'datagram');
   }
 });
 
 test('streams answer on the connection; TCP/TLS know where to reconnect (received, sent-by port)', () => {
   const via = parseVia('SIP/2.0/TLS 10.0.0.1:5063;branch=z9hG4bK1;received=198.51.100.7;rport=40000');
-  assert.deepEqual(routeResponse(via, source('tls'), symmetric), {
-    kind: 'connection', protocol: 'tls', connectionId: 'tls-9', reconnect: { address: '198.51.100.7', port: 5063 },
-  });
-  const noPort = parseVia('SIP/2.0/TLS 198.51.100.7;branch=z9hG4bK1');
-  assert.deepEqual(routeResponse(noPort, source('tls'), strict), {
-    kind: 'connection', protocol: 'tls', connectionId: 'tls-9', reconnect: { address: '198.51.100.7', port: 5061 },
-  });
-  const ws = parseVia('SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK1;received=198.51.100.7');
-  assert.deepEqual(routeResponse(ws, source('ws'), symmetric), { kind: 'connection', protocol: 'ws', connectionId: 'ws-9', reconnect: undefined });
+  const unread = (): never => assert.fail('the Via is not needed to answer on the connection');
+  assert.deepEqual(routeResponse(unread, source('tls'), symmetric), { kind: 'connection', protocol: 'tls', connectionId: 'tls-9' });
+  assert.deepEqual(reconnectDestination(via, 'tls'), { address: '198.51.100.7', port: 5063 });
+  assert.deepEqual(reconnectDestination(parseVia('SIP/2.0/TLS 198.51.100.7;branch=z9hG4bK1'), 'tls'), { address: '198.51.100.7', port: 5061 });
+  assert.deepEqual(reconnectDestination(parseVia('SIP/2.0/TCP 198.51.100.7;branch=z9hG4bK1'), 'tcp'), { address: '198.51.100.7', port: 5060 });
+  assert.equal(reconnectDestination(parseVia('SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK1;received=198.51.100.7'), 'ws'), undefined);
+});
+
+test('symmetric UDP routing does not need a readable Via', () => {
+  const unread = (): never => assert.fail('the Via is not needed for symmetric routing');
+  assert.equal(routeResponse(unread, source('udp'), symmetric)?.kind, 'datagram');
 });

@@ -304,3 +304,16 @@ test('tls end to end: a raw TLS client in, response back; manager to manager sen
   t.after(() => strict.close());
   await assert.rejects(strict.send({ protocol: 'tls', address: '::1', port: info.port }, Buffer.from('x')), TransportError);
 });
+
+test('a connect that does not complete within connectTimeoutMs rejects with connect-timeout', async (t) => {
+  // A TCP server that never speaks: the TLS handshake cannot finish.
+  const silent = await rawServer();
+  t.after(() => silent.close());
+  const tm = manager({ connectTimeoutMs: 200 });
+  t.after(() => tm.close());
+  const started = Date.now();
+  await assert.rejects(tm.send({ protocol: 'tls', address: '127.0.0.1', port: silent.port }, Buffer.from('x')),
+    (err: unknown) => err instanceof TransportError && err.code === 'connect-timeout' && /no connection after 200 ms/.test(err.message));
+  assert.ok(Date.now() - started < 2000);
+  assert.equal(tm.connectionCount, 0);
+});

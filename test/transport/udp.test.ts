@@ -251,3 +251,18 @@ test('UDP sockets get large buffers (default 4 MiB, capped by the kernel without
   const capped = await huge.listen('udp:127.0.0.1:0');
   assert.ok((capped.receiveBufferSize ?? 0) > 0);
 });
+
+test('a request with a malformed Via still gets its 400 back to the source (symmetric routing needs no Via)', async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('udp:127.0.0.1:0');
+  const peer = await RawUdpPeer.open();
+  t.after(() => peer.close());
+  const bad = nextEvent<[SipParseError, Buffer, SocketIdentity]>(tm, 'malformed');
+  peer.send(optionsRequest('sip:127.0.0.1', `UDP 127.0.0.1:${peer.port};;`), info.port);
+  const [err, , source] = await bad;
+  assert.match(err.reason, /Via/);
+  assert.ok(err.partial);
+  await tm.sendResponse(createResponse(err.partial, err.status, err.reason), source);
+  assert.match((await peer.receive(2000))?.toString() ?? '', /^SIP\/2\.0 400 Bad Request \(malformed Via/);
+});
