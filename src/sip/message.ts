@@ -215,7 +215,14 @@ export class SipMessage {
   }
 
   private invalidate(name: string): void {
-    this.cache?.delete(name);
+    switch (name) {
+      case 'via': this.cVia = undefined; break;
+      case 'from': this.cFrom = undefined; break;
+      case 'to': this.cTo = undefined; break;
+      case 'call-id': this.cCallId = undefined; break;
+      case 'cseq': this.cCSeq = undefined; break;
+      default: this.cache?.delete(name);
+    }
   }
 
   // ---- typed access, lazy and cached ----
@@ -227,6 +234,13 @@ export class SipMessage {
     (this.cache ??= new Map()).set(name, value);
     return value;
   }
+
+  // The headers every request touches are cached in fields of their own: cheaper than the Map.
+  private cVia: Via[] | undefined = undefined;
+  private cFrom: FromTo | undefined = undefined;
+  private cTo: FromTo | undefined = undefined;
+  private cCallId: string | undefined = undefined;
+  private cCSeq: CSeq | undefined = undefined;
 
   /** The single value of a header that must not repeat (RFC 3261 7.3.1); undefined when absent. */
   single(name: string, what: string): string | undefined {
@@ -241,7 +255,7 @@ export class SipMessage {
   }
 
   via(): Via[] {
-    return this.typed('via', parseVias);
+    return (this.cVia ??= parseVias(this));
   }
 
   topVia(): Via | undefined {
@@ -249,19 +263,19 @@ export class SipMessage {
   }
 
   from(): FromTo {
-    return this.typed('from', parseFrom);
+    return (this.cFrom ??= parseFrom(this));
   }
 
   to(): FromTo {
-    return this.typed('to', parseTo);
+    return (this.cTo ??= parseTo(this));
   }
 
   callId(): string {
-    return this.typed('call-id', parseCallId);
+    return (this.cCallId ??= parseCallId(this));
   }
 
   cseq(): CSeq {
-    return this.typed('cseq', parseCSeqHeader);
+    return (this.cCSeq ??= parseCSeqHeader(this));
   }
 
   maxForwards(): number | undefined {

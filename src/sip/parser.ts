@@ -67,6 +67,8 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   const firstEnd = eol > 0 && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
   if (firstEnd > limits.maxLineLength) return badRequest('start line too long');
   const sl = parseStartLine(text, firstEnd);
+  const firstCr = text.indexOf('\r');
+  if (firstCr !== -1 && firstCr < firstEnd) return badRequest('malformed start line (bare CR)');
 
   const fields: HeaderField[] = [];
   let clValue: string | undefined;
@@ -95,6 +97,11 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     const info = lookupName(rawName);
     const vStart = skipWs(text, colon + 1, lineEnd);
     const value = folded ? unfold(text.slice(vStart, lineEnd)) : text.slice(vStart, trimEndWs(text, vStart, lineEnd));
+    // RFC 3261 25.1: CR appears only in CRLF; a bare one would be a line break to the next hop.
+    const cr = folded ? value.indexOf('\r') : text.indexOf('\r', pos);
+    if (folded ? cr !== -1 : cr !== -1 && cr < lineEnd) {
+      return withPartial(badRequest('malformed header line (bare CR)'), sl, fields, binary);
+    }
     const field: HeaderField = info.known
       ? { name: info.name, rawName, value }
       : { name: info.name, rawName, value, raw: text.slice(pos, lineEnd) };
@@ -128,7 +135,7 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     if (bodyStart + cl > data.length) return withMessage(badRequest('Content-Length larger than message'), msg);
     bodyEnd = bodyStart + cl;
   }
-  msg.body = data.subarray(bodyStart, bodyEnd);
+  if (bodyEnd > bodyStart) msg.body = data.subarray(bodyStart, bodyEnd);
   return msg;
 }
 
