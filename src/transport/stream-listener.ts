@@ -10,6 +10,8 @@ export class StreamListener {
   /** Set by open() before the first connection can be accepted. */
   info!: ListenerInfo;
   private readonly server: Server;
+  /** Every accepted socket, handshaking ones included, so close() does not wait on a silent TLS peer. */
+  private readonly sockets = new Set<Socket>();
 
   private constructor(
     spec: ListenSpec,
@@ -25,6 +27,10 @@ export class StreamListener {
     } else {
       this.server = createTcpServer(onSocket);
     }
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
   }
 
   /** `credentials` is required for tls; `accept` gets every connected (for tls: handshaken) socket. */
@@ -41,6 +47,8 @@ export class StreamListener {
   }
 
   close(): Promise<void> {
-    return closeServer(this.server);
+    const closed = closeServer(this.server);
+    for (const socket of this.sockets) socket.destroy();
+    return closed;
   }
 }

@@ -63,6 +63,9 @@ export class WsListener {
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await closeServer(this.server);
+    const closed = closeServer(this.server);
+    // Upgraded sockets are the pool's; this ends idle keep-alive and half-open handshakes.
+    this.server.closeAllConnections();
+    await closed;
   }
 }

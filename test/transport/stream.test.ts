@@ -317,3 +317,17 @@ test('a connect that does not complete within connectTimeoutMs rejects with conn
   assert.ok(Date.now() - started < 2000);
   assert.equal(tm.connectionCount, 0);
 });
+
+test('close() does not wait for a peer stuck in the TLS handshake', { timeout: 5000 }, async (t) => {
+  const cert = makeTestCertificate();
+  t.after(() => cert.remove());
+  const tm = manager({ tls: { cert: cert.cert, key: cert.key } });
+  const info = await tm.listen('tls:127.0.0.1:0');
+  const silent = await RawStreamClient.connect(info.port); // plain TCP: never sends a ClientHello
+  t.after(() => silent.close());
+  await sleep(50);
+  const started = Date.now();
+  await tm.close();
+  assert.ok(Date.now() - started < 1000);
+  await silent.closed;
+});
