@@ -227,9 +227,12 @@ export class TransportManager extends EventEmitter<TransportEvents> {
           return;
         }
       } catch (err) {
-        if (!(err instanceof SipParseError)) throw err;
-        err.partial ??= parsed;
-        this.safeEmit('malformed', err, data, source);
+        if (err instanceof SipParseError) {
+          err.partial ??= parsed;
+          this.safeEmit('malformed', err, data, source);
+        } else {
+          this.log.error({ err: String(err), bytes: data.length }, 'cannot record received/rport: message dropped');
+        }
         return;
       }
     }
