@@ -1,7 +1,7 @@
 // Which Request-URIs address this server itself (RFC 3261 16.4: a proxy recognizes the URIs it put
 // in Record-Route, and 10.3/16.5: the domains it is responsible for).
 import { networkInterfaces } from 'node:os';
-import type { Uri } from '../sip/uri.js';
+import { isSipUri, type Uri } from '../sip/uri.js';
 import { normalizeAddress } from '../transport/address.js';
 
 export class LocalIdentity {
@@ -34,7 +34,7 @@ export class LocalIdentity {
 
   /** The URI names this server: one of our hosts, and no port or one we listen on. */
   isLocalUri(uri: Uri): boolean {
-    if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return false;
+    if (!isSipUri(uri)) return false;
     if (!this.isLocalDomain(uri.host)) return false;
     return uri.port === undefined || this.ports.has(uri.port);
   }

@@ -1,30 +1,32 @@
 // The composition root of `simplesip server`: transports below, transactions above them, and the
 // request handling of this server on top (RFC 3261 8.2 inspection, OPTIONS, and honest refusals
 // for what later layers will serve).
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { createResponse } from '../sip/builder.js';
 import type { SipParseError } from '../sip/errors.js';
 import type { SipMessage } from '../sip/message.js';
+import { formatHostPort, isSipUri } from '../sip/uri.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import { TransportManager } from '../transport/transport-manager.js';
-import type { ListenerInfo, SocketIdentity } from '../transport/types.js';
+import type { ListenerInfo, SocketIdentity, TransportWarning } from '../transport/types.js';
 import type { ServerConfig } from './config.js';
 import { LocalIdentity } from './local-identity.js';
 import { ALLOWED_METHODS, ACCEPTED_BODY_TYPES, SUPPORTED_EXTENSIONS } from './methods.js';
 import {
   checkBodyType, checkExtensions, checkMethod, checkRegisterAor, checkSyntax, checkUriScheme, type Rejection,
 } from './request-validation.js';
-import { SipTracer } from './trace.js';
+import { attachTracer } from './trace.js';
 
 export class SipServer {
   readonly transport: TransportManager;
   readonly transactions: TransactionLayer;
   readonly identity: LocalIdentity;
-  private readonly tracer?: SipTracer;
   private listeners: ListenerInfo[] = [];
 
-  constructor(private readonly config: ServerConfig, private readonly log: Logger) {
+  /** `traceOut`: where `--trace` writes (standard output by default). */
+  constructor(private readonly config: ServerConfig, private readonly log: Logger, traceOut: Writable = process.stdout) {
     this.identity = new LocalIdentity(config.domains);
     this.transport = new TransportManager({
       logger: log,
@@ -32,7 +34,7 @@ export class SipServer {
       tls: config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined,
     });
     this.transactions = new TransactionLayer({ transport: this.transport });
-    if (config.trace) this.tracer = new SipTracer(this.transport, process.stdout);
+    if (config.trace) attachTracer(this.transport, traceOut);
 
     this.transport.on('message', (msg: SipMessage, source: SocketIdentity) => this.onMessage(msg, source));
     this.transport.on('malformed', (err: SipParseError, data: Buffer, source: SocketIdentity) =>
@@ -41,6 +43,9 @@ export class SipServer {
       this.onRequest(tx, req, source));
     this.transactions.on('cancel', (cancelTx: ServerTransaction, inviteTx: ServerTransaction | undefined) =>
       this.onCancel(cancelTx, inviteTx));
+    this.transactions.on('malformed', (msg: SipMessage, source: SocketIdentity, err: SipParseError) =>
+      this.log.info({ source: describeSource(source), reason: err.reason }, 'dropped a message that matches no transaction'));
+    this.transport.on('warning', (w: TransportWarning) => this.log.warn({ code: w.code }, w.message));
     this.transactions.on('stray-response', (res: SipMessage, source: SocketIdentity) =>
       this.log.info({ source: describeSource(source), status: res.status }, 'dropped a response that matches no transaction of ours'));
   }
@@ -113,7 +118,7 @@ export class SipServer {
     const early = checkMethod(request) ?? checkUriScheme(request);
     if (early) return early;
     const uri = request.uri();
-    if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return undefined;
+    if (!isSipUri(uri)) return undefined;
     if (!this.identity.isLocalDomain(uri.host)) {
       const ext = checkExtensions(request, 'proxy');
       if (ext) return ext;
@@ -172,5 +177,5 @@ export class SipServer {
 }
 
 export function describeSource(source: SocketIdentity): string {
-  return `${source.protocol} ${source.remote.family === 6 ? `[${source.remote.address}]` : source.remote.address}:${source.remote.port}`;
+  return `${source.protocol} ${formatHostPort(source.remote.address, source.remote.port)}`;
 }

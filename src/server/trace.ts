@@ -2,10 +2,8 @@
 // sngrep gives). Keepalives are not SIP messages and are not printed.
 import type { Writable } from 'node:stream';
 import { formatHostPort } from '../sip/uri.js';
-import type { TransportManager } from '../transport/transport-manager.js';
+import type { TraceDirection, TransportManager } from '../transport/transport-manager.js';
 import type { Endpoint, SocketIdentity } from '../transport/types.js';
-
-export type TraceDirection = 'in' | 'out';
 
 function endpoint(e: Endpoint): string {
   return formatHostPort(e.address, e.port);
@@ -20,10 +18,9 @@ export function formatTraceEntry(direction: TraceDirection, data: Buffer, socket
   return `----- ${at.toISOString()} ${direction.toUpperCase()} ${socket.protocol} ${arrow} (${socket.listener})\n${text}${text.endsWith('\n') ? '' : '\n'}`;
 }
 
-export class SipTracer {
-  constructor(transport: TransportManager, private readonly out: Writable) {
-    transport.on('trace', (direction: TraceDirection, data: Buffer, socket: SocketIdentity) => {
-      this.out.write(formatTraceEntry(direction, data, socket, new Date()));
-    });
-  }
+/** Writes every message the transport sends or receives to `out`. */
+export function attachTracer(transport: TransportManager, out: Writable): void {
+  transport.on('trace', (direction: TraceDirection, data: Buffer, socket: SocketIdentity) => {
+    out.write(formatTraceEntry(direction, data, socket, new Date()));
+  });
 }

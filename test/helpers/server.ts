@@ -1,4 +1,5 @@
 // Starts a simplesip server inside the test process, on ephemeral ports.
+import type { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { defaultServerConfig, type ServerConfig } from '../../src/server/config.js';
 import { SipServer } from '../../src/server/sip-server.js';
@@ -12,9 +13,9 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<ServerConfig> = {}): Promise<RunningServer> {
+export async function startServer(overrides: Partial<ServerConfig> = {}, traceOut?: Writable): Promise<RunningServer> {
   const config = { ...defaultServerConfig(), listen: ['udp:127.0.0.1:0'], ...overrides };
-  const server = new SipServer(config, pino({ level: process.env.SIMPLESIP_TEST_LOG ?? 'silent' }));
+  const server = new SipServer(config, pino({ level: process.env.SIMPLESIP_TEST_LOG ?? 'silent' }), traceOut);
   const listeners = await server.start();
   return {
     server,

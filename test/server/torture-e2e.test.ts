@@ -3,10 +3,10 @@
 // The server serves example.com and example.org; other domains are foreign (no relay: 403).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawUdpPeer } from '../helpers/raw-client.js';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { startServer } from '../helpers/server.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'torture');
 
@@ -40,13 +40,13 @@ const EXPECTED: Record<string, Expectation> = {
   'rfc4475/scalar02.dat': bad(),
   'rfc4475/scalarlg.dat': { status: 'none' },
   'rfc4475/quotbal.dat': bad(),
-  'rfc4475/ltgtruri.dat': bad(/Request-URI|request line/i),
-  'rfc4475/lwsruri.dat': bad(/Request-URI|request line/i),
-  'rfc4475/lwsstart.dat': bad(/Request-URI|request line/i),
+  'rfc4475/ltgtruri.dat': bad(/Request-?URI|Request-?Line/i),
+  'rfc4475/lwsruri.dat': bad(/Request-?URI|Request-?Line/i),
+  'rfc4475/lwsstart.dat': bad(/Request-?URI|Request-?Line/i),
   'rfc4475/trws.dat': { status: 'accepted' },
   'rfc4475/escruri.dat': bad(/Request-URI/i),
   'rfc4475/baddate.dat': { status: 405 },
-  'rfc4475/regbadct.dat': bad(/Content-Type/),
+  'rfc4475/regbadct.dat': bad(/Contact/),
   'rfc4475/badaspec.dat': bad(),
   'rfc4475/baddn.dat': bad(),
   'rfc4475/badvers.dat': { status: 505 },
@@ -85,21 +85,22 @@ const EXPECTED: Record<string, Expectation> = {
 };
 
 describe('torture messages over UDP', () => {
-  let srv: RunningServer;
-  before(async () => {
-    srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com', 'example.org'] });
-  });
-  after(() => srv.stop());
 
   test('covers all 61 messages', () => {
     assert.equal(Object.keys(EXPECTED).length, 61);
   });
 
   for (const [file, expected] of Object.entries(EXPECTED)) {
-    // A fresh socket per message: response retransmissions of one INVITE never reach the next test.
+    // A fresh server and socket per message: many fixtures share a branch and sent-by, so to one
+    // server they would be retransmissions of each other (RFC 3261 17.2.3), and an INVITE's
+    // response retransmissions must not reach the next test.
     test(file, async (t) => {
+      const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com', 'example.org'] });
       const peer = await RawUdpPeer.open();
-      t.after(() => peer.close());
+      t.after(async () => {
+        peer.close();
+        await srv.stop();
+      });
       const data = readFileSync(join(fixtures, file));
       peer.send(data, srv.port('udp'));
       // Responses and dropped messages get no answer: wait long enough to see a wrong one.
