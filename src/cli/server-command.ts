@@ -1,11 +1,22 @@
 // `simplesip server`: runs the SIP server until SIGINT/SIGTERM.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
 import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../server/config.js';
 import { SipServer } from '../server/sip-server.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** A whole number within bounds, or a CLI error that says which flag is wrong and what it takes. */
+function integer(flag: string, min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} takes a whole number from ${min} to ${max}, not "${value}"`);
+    }
+    return n;
+  };
 }
 
 interface ServerOptions {
@@ -16,6 +27,10 @@ interface ServerOptions {
   tlsKey?: string;
   strictResponseRouting?: boolean;
   logLevel: string;
+  maxMessageSize: number;
+  maxConnections: number;
+  idleTimeout: number;
+  udpBufferSize: number;
 }
 
 export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
@@ -27,10 +42,15 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.tlsKey = options.tlsKey;
   config.symmetricResponses = options.strictResponseRouting !== true;
   config.logLevel = options.logLevel;
+  config.maxMessageSize = options.maxMessageSize;
+  config.maxConnections = options.maxConnections;
+  config.idleTimeoutSeconds = options.idleTimeout;
+  config.udpBufferSize = options.udpBufferSize;
   return config;
 }
 
 export function addServerCommand(program: Command): void {
+  const defaults = defaultServerConfig();
   program
     .command('server')
     .description('run the SIP server (registrar, proxy, presence agent)')
@@ -41,6 +61,10 @@ export function addServerCommand(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for tls and wss listeners')
     .option('--strict-response-routing', 'route responses by Via as RFC 3261 18.2.2 says, instead of to the source address and port')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .option('--max-message-size <bytes>', 'largest SIP message accepted (larger: 513)', integer('--max-message-size', 1024, 1048576), defaults.maxMessageSize)
+    .option('--max-connections <n>', 'open TCP/TLS/WS connections at once', integer('--max-connections', 1, 1000000), defaults.maxConnections)
+    .option('--idle-timeout <seconds>', 'close a stream connection after this long without traffic', integer('--idle-timeout', 1, 86400), defaults.idleTimeoutSeconds)
+    .option('--udp-buffer-size <bytes>', 'UDP socket receive/send buffer', integer('--udp-buffer-size', 65536, 268435456), defaults.udpBufferSize)
     .action(async (options: ServerOptions) => {
       const config = serverConfigFromOptions(options);
       const log = pino({ level: config.logLevel }, pino.destination(2));

@@ -14,6 +14,14 @@ export interface ServerConfig {
   logLevel: string;
   /** Value of the Server header. */
   serverName: string;
+  /** Largest SIP message accepted, in bytes (larger: 513 Message Too Large, or the stream closes). */
+  maxMessageSize: number;
+  /** Open TCP/TLS/WS connections at once; more are refused with a warning. */
+  maxConnections: number;
+  /** Seconds without traffic after which a stream connection is closed. */
+  idleTimeoutSeconds: number;
+  /** SO_RCVBUF/SO_SNDBUF of UDP sockets in bytes (the kernel may cap it: see net.core.rmem_max). */
+  udpBufferSize: number;
 }
 
 export const DEFAULT_LISTEN: readonly string[] = ['udp:*:5060', 'tcp:*:5060'];
@@ -26,5 +34,9 @@ export function defaultServerConfig(): ServerConfig {
     symmetricResponses: true,
     logLevel: 'info',
     serverName: 'simplesip',
+    maxMessageSize: 65536,
+    maxConnections: 10000,
+    idleTimeoutSeconds: 300,
+    udpBufferSize: 4 * 1024 * 1024,
   };
 }

@@ -32,6 +32,10 @@ export class SipServer {
       logger: log,
       symmetricResponses: config.symmetricResponses,
       tls: config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined,
+      limits: { maxMessageSize: config.maxMessageSize },
+      maxConnections: config.maxConnections,
+      idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+      udpBufferSize: config.udpBufferSize,
     });
     this.transactions = new TransactionLayer({ transport: this.transport });
     if (config.trace) attachTracer(this.transport, traceOut);

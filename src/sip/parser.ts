@@ -34,8 +34,21 @@ export function parseMessage(data: Buffer, limits: ParseLimits = DEFAULT_LIMITS)
   }
 }
 
+/**
+ * RFC 3261 21.5.14: a request over the size limit is answered 513, and that answer needs the
+ * request's Via, From, To, Call-ID and CSeq. The buffer is already in memory (a datagram, or a
+ * stream message the framer bounded), so its header section is framed anyway, body left out.
+ */
+function tooLarge(data: Buffer, limits: ParseLimits): SipParseError {
+  const headEnd = data.indexOf(CRLFCRLF);
+  const head = data.subarray(0, headEnd === -1 ? data.length : headEnd + 4);
+  const framed = parse(head, { ...limits, maxMessageSize: Number.POSITIVE_INFINITY });
+  const partial = framed instanceof SipParseError ? framed.partial : framed;
+  return new SipParseError(513, 'Message Too Large', partial);
+}
+
 function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
-  if (data.length > limits.maxMessageSize) return new SipParseError(513, 'Message Too Large');
+  if (data.length > limits.maxMessageSize) return tooLarge(data, limits);
   let start = 0;
   // RFC 3261 7.5: CRLFs before the start line are ignored.
   while (start < data.length && (data[start] === 13 || data[start] === 10)) start++;

@@ -16,7 +16,7 @@ function hostPort(host: string, port: number): string {
 }
 
 async function optionsOverWebSocket(url: string, host: string, ca?: string): Promise<string> {
-  const ws = new WebSocket(url, 'sip', ca ? { ca, servername: 'localhost' } : {});
+  const ws = new WebSocket(url, 'sip', ca ? { ca } : {});
   await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
   const reply = new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString())));
   // RFC 7118 5.2: the Via transport is WS/WSS and its sent-by may be a made-up .invalid host.
