@@ -1,0 +1,27 @@
+// What the control API can see and do in a running server (docs/internals.md, control/).
+import type { LocationView } from '../registrar/types.js';
+import type { ServerStats } from '../server/stats.js';
+
+export interface UserSummary {
+  username: string;
+  domain: string;
+  createdAt: number;
+}
+
+/** User administration, backed by the store; passwords are turned into HA1 hashes at once. */
+export interface UserAdmin {
+  add(username: string, domain: string, password: string): Promise<'added' | 'exists'>;
+  remove(username: string, domain: string): Promise<boolean>;
+  setPassword(username: string, domain: string, password: string): Promise<boolean>;
+  list(domain?: string): UserSummary[];
+}
+
+export interface ControlContext {
+  location: LocationView;
+  users: UserAdmin;
+  stats: ServerStats;
+  /** Open server transactions and client transactions. */
+  transactions(): { server: number; client: number };
+  /** Listener descriptions, e.g. `udp [::]:5060 (IPv4 and IPv6)`. */
+  listeners(): string[];
+}

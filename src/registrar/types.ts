@@ -1,0 +1,23 @@
+// Location service contracts (docs/internals.md, registrar/).
+import type { BindingRecord } from '../store/types.js';
+
+export type BindingChangeReason =
+  | 'registered' | 'refreshed' | 'unregistered' | 'replaced' | 'expired' | 'connection-closed' | 'dead' | 'admin';
+
+/** Emitted as 'change' by the location service for every binding added, updated or removed (presence uses it). */
+export interface BindingChange {
+  type: 'added' | 'updated' | 'removed';
+  binding: BindingRecord;
+  reason: BindingChangeReason;
+}
+
+/** What the control API and the proxy need from the location service. */
+export interface LocationView {
+  /** Current bindings of one AOR, highest q first. */
+  lookup(aor: string): BindingRecord[];
+  /** Every binding, AOR by AOR, without copying the table (the dump streams from this). */
+  entries(): IterableIterator<BindingRecord>;
+  counts(): { aors: number; bindings: number };
+  /** Removes every binding of the AOR, or only the one whose contact URI equals `contact` (RFC 3261 19.1.4). Resolves with how many. */
+  remove(aor: string, contact?: string, reason?: BindingChangeReason): Promise<number>;
+}
