@@ -44,36 +44,108 @@ export interface NameInfo {
   readonly known: boolean;
 }
 
+/** A header name of the message text, with its canonical form; the raw name is sliced only when unusual. */
+export interface MatchedName {
+  readonly rawName: string;
+  readonly info: NameInfo;
+}
+
 /**
- * Raw name as written -> canonical name. Seeded with the usual spellings, then filled as names are
- * seen, up to a bound so that a peer sending random names cannot grow it without limit.
+ * Known names and compact forms by length, for matching a name inside the message text without
+ * slicing it first (the parser does this for every header line). `rawName` is the usual spelling,
+ * returned when the text has exactly that casing, so that no string is allocated.
  */
-const seen = new Map<string, NameInfo>();
-const SEEN_LIMIT = 4096;
+interface KnownName extends MatchedName {
+  /** The name in lower case, with its own MatchedName so that a lower-case spelling allocates nothing. */
+  readonly lower: MatchedName;
+}
+
+const byLength: KnownName[][] = [];
+/** The usual spellings by length and first character: usually one candidate to compare. */
+const byLengthAndFirst: KnownName[][] = [];
+
+function spellingKey(length: number, first: number): number {
+  return length < 32 && first < 128 ? (length << 7) | first : -1;
+}
+
+function addKnown(display: string, canonical: string): void {
+  const i = info(canonical);
+  const k: KnownName = { rawName: display, info: i, lower: { rawName: display.toLowerCase(), info: i } };
+  (byLength[display.length] ??= []).push(k);
+  (byLengthAndFirst[spellingKey(display.length, display.charCodeAt(0))] ??= []).push(k);
+  const lower = k.lower.rawName;
+  if (lower !== display) (byLengthAndFirst[spellingKey(lower.length, lower.charCodeAt(0))] ??= []).push(k);
+}
 
 function info(name: string): NameInfo {
   return { name, known: display.has(name) };
 }
 
-for (const [lower, name] of display) {
-  const i = info(lower);
-  seen.set(name, i);
-  seen.set(lower, i);
+for (const [lower, name] of display) addKnown(name, lower);
+for (const [short, long] of Object.entries(COMPACT)) addKnown(short, long);
+
+/** text[start, end) equals `lower` ignoring ASCII letter case; `lower` holds letters and `-` only. */
+function sameIgnoringCase(text: string, start: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    const c = text.charCodeAt(start + k);
+    const l = lower.charCodeAt(k);
+    // Folding with | 0x20 is only right for letters: it would also turn CR (0x0d) into `-` (0x2d).
+    if (c !== l && !(l >= 97 && (c | 0x20) === l)) return false;
+  }
+  return true;
 }
-for (const [short, long] of Object.entries(COMPACT)) {
-  seen.set(short, info(long));
-  seen.set(short.toUpperCase(), info(long));
+
+function sameExactly(text: string, start: number, s: string): boolean {
+  for (let k = 0; k < s.length; k++) if (text.charCodeAt(start + k) !== s.charCodeAt(k)) return false;
+  return true;
 }
-for (const variant of ['Call-Id', 'Cseq', 'Www-Authenticate', 'Sip-Etag', 'Sip-If-Match', 'CSEQ', 'Call-id']) {
-  seen.set(variant, info(variant.toLowerCase()));
+
+/**
+ * Canonical form of the name text[start, end) when it is a known name or compact form in any case;
+ * undefined otherwise. The raw name is the text itself (shared with the table when spelled as usual).
+ */
+export function matchKnownName(text: string, start: number, end: number): MatchedName | undefined {
+  const usual = byLengthAndFirst[spellingKey(end - start, text.charCodeAt(start))];
+  if (usual !== undefined) {
+    for (let n = 0; n < usual.length; n++) {
+      const k = usual[n];
+      if (sameExactly(text, start, k.rawName)) return k;
+      if (sameExactly(text, start, k.lower.rawName)) return k.lower;
+    }
+  }
+  const candidates = byLength[end - start];
+  if (candidates === undefined) return undefined;
+  for (let n = 0; n < candidates.length; n++) {
+    const k = candidates[n];
+    if (!sameIgnoringCase(text, start, k.lower.rawName)) continue;
+    if (sameExactly(text, start, k.lower.rawName)) return k.lower;
+    return { rawName: text.slice(start, end), info: k.info };
+  }
+  return undefined;
+}
+
+/**
+ * Raw name as written -> canonical name, for callers holding a name as a string (literals hash once).
+ * Seeded with the table above, then filled as names are seen, up to a bound so that a peer sending
+ * random names cannot grow it without limit.
+ */
+const seen = new Map<string, NameInfo>();
+const SEEN_LIMIT = 4096;
+
+for (const entries of byLength) {
+  for (const k of entries ?? []) {
+    seen.set(k.rawName, k.info);
+    seen.set(k.lower.rawName, k.info);
+  }
 }
 
 /** Canonical name and whether it is known, for a header name in any case or compact form. */
 export function lookupName(raw: string): NameInfo {
   const hit = seen.get(raw);
   if (hit !== undefined) return hit;
+  const known = matchKnownName(raw, 0, raw.length);
   const lower = raw.toLowerCase();
-  const result = info(lower.length === 1 ? (COMPACT[lower] ?? lower) : lower);
+  const result = known?.info ?? info(lower.length === 1 ? (COMPACT[lower] ?? lower) : lower);
   if (seen.size < SEEN_LIMIT) seen.set(raw, result);
   return result;
 }

@@ -221,6 +221,10 @@ export class SipMessage {
       case 'to': this.cTo = undefined; break;
       case 'call-id': this.cCallId = undefined; break;
       case 'cseq': this.cCSeq = undefined; break;
+      case 'contact': this.cContacts = undefined; break;
+      case 'max-forwards': this.cMaxForwards = null; break;
+      case 'expires': this.cExpires = null; break;
+      case 'content-length': this.cContentLength = null; break;
       default: this.cache?.delete(name);
     }
   }
@@ -241,6 +245,11 @@ export class SipMessage {
   private cTo: FromTo | undefined = undefined;
   private cCallId: string | undefined = undefined;
   private cCSeq: CSeq | undefined = undefined;
+  private cContacts: Contact[] | '*' | undefined = undefined;
+  // For optional headers undefined means absent, so null marks "not parsed yet".
+  private cMaxForwards: number | undefined | null = null;
+  private cExpires: number | undefined | null = null;
+  private cContentLength: number | undefined | null = null;
 
   /** The single value of a header that must not repeat (RFC 3261 7.3.1); undefined when absent. */
   single(name: string, what: string): string | undefined {
@@ -279,15 +288,17 @@ export class SipMessage {
   }
 
   maxForwards(): number | undefined {
-    return this.typed('max-forwards', (m) => optional(m, 'max-forwards', 'Max-Forwards', parseMaxForwards));
+    if (this.cMaxForwards === null) this.cMaxForwards = optional(this, 'max-forwards', 'Max-Forwards', parseMaxForwards);
+    return this.cMaxForwards;
   }
 
   contacts(): Contact[] | '*' {
-    return this.typed('contact', parseContacts);
+    return (this.cContacts ??= parseContacts(this));
   }
 
   expires(): number | undefined {
-    return this.typed('expires', (m) => optional(m, 'expires', 'Expires', (v) => parseDeltaSeconds(v, 'Expires')));
+    if (this.cExpires === null) this.cExpires = optional(this, 'expires', 'Expires', parseExpires);
+    return this.cExpires;
   }
 
   minExpires(): number | undefined {
@@ -296,8 +307,10 @@ export class SipMessage {
   }
 
   contentLength(): number | undefined {
-    return this.typed('content-length', (m) =>
-      optional(m, 'content-length', 'Content-Length', (v) => parseBoundedInt(v, 0x7fffffff, 'Content-Length')));
+    if (this.cContentLength === null) {
+      this.cContentLength = optional(this, 'content-length', 'Content-Length', parseContentLength);
+    }
+    return this.cContentLength;
   }
 
   contentType(): MediaType | undefined {
@@ -416,6 +429,14 @@ function required(m: SipMessage, name: string, what: string): string {
 function optional<T>(m: SipMessage, name: string, what: string, parse: (v: string) => T): T | undefined {
   const v = m.single(name, what);
   return v === undefined ? undefined : parse(v);
+}
+
+function parseExpires(v: string): number {
+  return parseDeltaSeconds(v, 'Expires');
+}
+
+function parseContentLength(v: string): number {
+  return parseBoundedInt(v, 0x7fffffff, 'Content-Length');
 }
 
 function parseVias(m: SipMessage): Via[] {

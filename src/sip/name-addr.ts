@@ -24,7 +24,7 @@ export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
   if (c === 34) {
     const q = scanQuoted(text, i);
     if (q === -1) throw badRequest(`malformed ${what} header (unbalanced quotes)`);
-    displayName = unquote(text.slice(i, q));
+    displayName = unquoteAt(text, i, q);
     i = skipWs(text, q);
     if (text.charCodeAt(i) !== 60) throw badRequest(`malformed ${what} header (display name without <URI>)`);
     angle = true;
@@ -49,7 +49,7 @@ export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
     const close = text.indexOf('>', i);
     if (close === -1) throw badRequest(`malformed ${what} header (missing >)`);
     const inner = text.slice(i + 1, close);
-    if (inner.length === 0 || inner.trim().length !== inner.length) {
+    if (inner.length === 0 || !isTrimmed(inner)) {
       // RFC 3261 25.1: LAQUOT and RAQUOT allow LWS only outside the brackets (RFC 4475 3.1.2.14).
       throw badRequest(`malformed ${what} header (whitespace inside <>)`);
     }
@@ -80,6 +80,20 @@ export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
   const na: NameAddr = { uri, params };
   if (displayName !== undefined) na.displayName = displayName;
   return na;
+}
+
+/** The content of the quoted-string text[start, end), sliced once when it has no quoted-pair. */
+function unquoteAt(text: string, start: number, end: number): string {
+  const inner = text.slice(start + 1, end - 1);
+  return inner.indexOf('\\') === -1 ? inner : unquote(text.slice(start, end));
+}
+
+/** s.trim() === s, deciding on the end characters alone when they are printable ASCII. */
+function isTrimmed(s: string): boolean {
+  const a = s.charCodeAt(0);
+  const b = s.charCodeAt(s.length - 1);
+  if (a > 32 && a < 127 && b > 32 && b < 127) return true;
+  return s.trim().length === s.length;
 }
 
 function uriIn(text: string, what: string): Uri {

@@ -3,7 +3,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { badRequest, SipParseError } from './errors.js';
-import { lookupName } from './header-names.js';
+import { lookupName, matchKnownName, type MatchedName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
 import { SipMessage, type HeaderField } from './message.js';
 import { isToken, skipWs, trimEndWs } from './scan.js';
@@ -104,10 +104,9 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     if (colon === -1 || colon > lineEnd) {
       return withPartial(badRequest('malformed header line (missing colon)'), sl, fields, binary);
     }
-    const nameEnd = trimEndWs(text, pos, colon);
-    if (!isToken(text, pos, nameEnd)) return withPartial(badRequest('malformed header name'), sl, fields, binary);
-    const rawName = text.slice(pos, nameEnd);
-    const info = lookupName(rawName);
+    const name = headerName(text, pos, trimEndWs(text, pos, colon));
+    if (name === undefined) return withPartial(badRequest('malformed header name'), sl, fields, binary);
+    const { rawName, info } = name;
     const vStart = skipWs(text, colon + 1, lineEnd);
     const value = folded ? unfold(text.slice(vStart, lineEnd)) : text.slice(vStart, trimEndWs(text, vStart, lineEnd));
     // RFC 3261 25.1: CR appears only in CRLF; a bare one would be a line break to the next hop.
@@ -150,6 +149,15 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   }
   if (bodyEnd > bodyStart) msg.body = data.subarray(bodyStart, bodyEnd);
   return msg;
+}
+
+/** The name text[start, end) with its canonical form; undefined when it is not a token. */
+function headerName(text: string, start: number, end: number): MatchedName | undefined {
+  const known = matchKnownName(text, start, end);
+  if (known !== undefined) return known;
+  if (!isToken(text, start, end)) return undefined;
+  const rawName = text.slice(start, end);
+  return { rawName, info: lookupName(rawName) };
 }
 
 function contentLengthOf(v: string): number {

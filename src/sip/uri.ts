@@ -2,7 +2,7 @@
 
 import { badRequest } from './errors.js';
 import { classifyHost, formatHost, parsePort, type HostKind } from './host.js';
-import { CHARS, isEscapedText } from './scan.js';
+import { CHARS, isEscapedText, lowerCase, scanEscaped } from './scan.js';
 
 export { formatHost, formatHostPort, type HostKind } from './host.js';
 
@@ -43,12 +43,25 @@ export function isTelUri(uri: Uri): uri is TelUri {
 
 /** Parses an absolute URI; throws SipParseError (400) naming the defect. */
 export function parseUri(text: string): Uri {
+  // Nearly every URI is sip: or sips:, recognised without slicing and lower-casing the scheme.
+  const sip = sipSchemeEnd(text);
+  if (sip === 3) return parseSipUri(text, 4, 'sip');
+  if (sip === 4) return parseSipUri(text, 5, 'sips');
   const colon = schemeEnd(text);
   if (colon <= 0) throw badRequest('malformed URI (missing scheme)');
   const scheme = text.slice(0, colon).toLowerCase();
-  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(text, colon + 1, scheme);
   if (scheme === 'tel') return parseTelUri(text, colon + 1);
   return parseOtherUri(text, colon + 1, scheme);
+}
+
+/** 3 for `sip:`, 4 for `sips:` (any case), -1 otherwise. */
+function sipSchemeEnd(text: string): number {
+  if ((text.charCodeAt(0) | 0x20) !== 115 || (text.charCodeAt(1) | 0x20) !== 105 || (text.charCodeAt(2) | 0x20) !== 112) {
+    return -1;
+  }
+  const c = text.charCodeAt(3);
+  if (c === 58) return 3;
+  return (c | 0x20) === 115 && text.charCodeAt(4) === 58 ? 4 : -1;
 }
 
 /** scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 3.1); index of the colon. */
@@ -70,9 +83,9 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
   // '@' may appear neither in the host, the parameters nor the headers, so the first one ends the userinfo.
   const at = text.indexOf('@', start);
   if (at !== -1) {
-    const pw = text.indexOf(':', start);
-    const userEnd = pw !== -1 && pw < at ? pw : at;
-    if (userEnd === start || !isEscapedText(text, start, userEnd, CHARS.USER)) {
+    // The user part ends at the first ':' (a password follows) or at the '@'; ':' is not a user char.
+    const userEnd = scanEscaped(text, start, at, CHARS.USER);
+    if (userEnd === start || (userEnd !== at && text.charCodeAt(userEnd) !== 58)) {
       throw badRequest('malformed URI (bad user part)');
     }
     user = text.slice(start, userEnd);
@@ -130,22 +143,15 @@ function parseUriParams(text: string, i: number, out: Map<string, string | null>
   const end = text.length;
   while (i < end && text.charCodeAt(i) === 59) {
     const nameStart = i + 1;
-    let j = nameStart;
-    while (j < end) {
-      const c = text.charCodeAt(j);
-      if (c === 59 || c === 61 || (sip && c === 63)) break;
-      j++;
-    }
-    if (j === nameStart || !isEscapedText(text, nameStart, j, CHARS.PARAM)) {
-      throw badRequest('malformed URI (bad parameter)');
-    }
-    const name = text.slice(nameStart, j).toLowerCase();
+    // ';', '=' and '?' are not param chars: the scan stops at the delimiter or at the first bad char.
+    let j = scanEscaped(text, nameStart, end, CHARS.PARAM);
+    if (j === nameStart || !endsParam(text, j, end, sip, true)) throw badRequest('malformed URI (bad parameter)');
+    const name = lowerCase(text.slice(nameStart, j));
     let value: string | null = null;
     if (j < end && text.charCodeAt(j) === 61) {
       const valueStart = j + 1;
-      j = valueStart;
-      while (j < end && text.charCodeAt(j) !== 59 && !(sip && text.charCodeAt(j) === 63)) j++;
-      if (j === valueStart || !isEscapedText(text, valueStart, j, CHARS.PARAM)) {
+      j = scanEscaped(text, valueStart, end, CHARS.PARAM);
+      if (j === valueStart || !endsParam(text, j, end, sip, false)) {
         throw badRequest('malformed URI (bad parameter value)');
       }
       value = text.slice(valueStart, j);
@@ -154,6 +160,13 @@ function parseUriParams(text: string, i: number, out: Map<string, string | null>
     i = j;
   }
   return i;
+}
+
+/** True when text[j] may end a parameter name (or value): the end, ';', '=' (names only), '?' (sip). */
+function endsParam(text: string, j: number, end: number, sip: boolean, name: boolean): boolean {
+  if (j === end) return true;
+  const c = text.charCodeAt(j);
+  return c === 59 || (name && c === 61) || (sip && c === 63);
 }
 
 /** headers = hname "=" hvalue *( "&" hname "=" hvalue ) (RFC 3261 25.1). */

@@ -2,7 +2,7 @@
 
 import { badRequest } from '../errors.js';
 import { classifyHost, formatHostPort, isIPv6, parsePort, type HostKind } from '../host.js';
-import { findListEnd, parseParams, parseUint, scanToken, skipWs, trimEndWs } from '../scan.js';
+import { findListEnd, parseParams, parseUint, scanToken, skipWs, trimEndWs, upperCaseToken } from '../scan.js';
 
 export interface Via {
   /** Upper-case transport token as sent: UDP, TCP, TLS, SCTP, WS, WSS or an extension. */
@@ -32,14 +32,14 @@ export function parseVia(text: string): Via {
   const end = text.length;
   let i = skipWs(text, 0);
   const nameEnd = scanToken(text, i);
-  if (nameEnd === i || text.slice(i, nameEnd).toUpperCase() !== 'SIP') fail('protocol name');
+  if (nameEnd - i !== 3 || !isSip(text, i)) fail('protocol name');
   i = expectSlash(text, nameEnd);
   const versionEnd = scanToken(text, i);
   if (versionEnd === i) fail('protocol version');
   i = expectSlash(text, versionEnd);
   const transportEnd = scanToken(text, i);
   if (transportEnd === i) fail('transport');
-  const transport = text.slice(i, transportEnd).toUpperCase();
+  const transport = upperCaseToken(text.slice(i, transportEnd));
   i = skipWs(text, transportEnd);
   if (i === transportEnd) fail('missing sent-by');
   let host: string;
@@ -78,6 +78,11 @@ export function parseVia(text: string): Via {
   if (port !== undefined) via.port = port;
   applyTypedParams(via, params);
   return via;
+}
+
+/** `SIP` in any case at i (protocol-name, RFC 3261 25.1: the token is case-insensitive). */
+function isSip(text: string, i: number): boolean {
+  return (text.charCodeAt(i) | 0x20) === 115 && (text.charCodeAt(i + 1) | 0x20) === 105 && (text.charCodeAt(i + 2) | 0x20) === 112;
 }
 
 function expectSlash(text: string, i: number): number {
