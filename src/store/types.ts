@@ -86,8 +86,52 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export interface StoreOptions {
+export interface StoreOptions extends SqliteTuning {
   kind: StoreKind;
   /** Data directory for sqlite (created if missing); the database is DIR/simplesip.db. */
   dataDir?: string;
+}
+
+// ---- Additions (store/ owner): everything below is optional for code written against the contracts above.
+
+/** Counters for metrics and tests. */
+export interface StoreStats {
+  /** Transactions committed (sqlite); with group commit this is far fewer than `writes`. */
+  transactions: number;
+  /** put/remove operations applied. */
+  writes: number;
+  /** Operations queued and not yet committed. */
+  pending: number;
+}
+
+/** The binding repository as both engines implement it. */
+export interface BindingStore extends BindingRepository {
+  /**
+   * Every binding, in pages of `pageSize` (ordered by id), without one big array: for a million rows.
+   * Not a snapshot: changes committed while iterating may or may not be seen.
+   */
+  iterate(pageSize?: number): AsyncIterableIterator<BindingRecord>;
+  /** Removes every binding with `expiresAt <= now`; resolves with how many, once durable. */
+  removeExpired(now: number): Promise<number>;
+  count(): Promise<number>;
+}
+
+/** What `openStore()` resolves with: a `Store` plus engine helpers. */
+export interface StoreHandle extends Store {
+  readonly bindings: BindingStore;
+  /** The database file (sqlite), undefined for memory. */
+  readonly path: string | undefined;
+  stats(): StoreStats;
+}
+
+/**
+ * Optional sqlite tuning (extends StoreOptions; the defaults are what the server wants).
+ * `synchronous`: `normal` (default) survives a crash or SIGKILL of the process: a commit is in the WAL
+ * file (the OS page cache) before put() resolves; `full` also survives power loss / kernel panic at the
+ * price of one fsync per group commit.
+ * `lockTimeoutMs`: how long to wait for another process holding the database (default 250).
+ */
+export interface SqliteTuning {
+  synchronous?: 'normal' | 'full';
+  lockTimeoutMs?: number;
 }

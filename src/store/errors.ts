@@ -1,0 +1,43 @@
+// Store errors carry a code so callers (server start-up, ctl) can tell an operator what to fix
+// without parsing SQLite messages.
+
+export type StoreErrorCode =
+  /** Options are missing or wrong (e.g. sqlite without dataDir). */
+  | 'CONFIG'
+  /** The data directory cannot be created or written. */
+  | 'NOT_WRITABLE'
+  /** Another process (another simplesip server) holds the database. */
+  | 'LOCKED'
+  /** The file is not a SQLite database, or a newer simplesip wrote its schema. */
+  | 'INCOMPATIBLE'
+  /** The store was closed. */
+  | 'CLOSED'
+  /** A read or write failed (disk full, I/O error, ...). */
+  | 'IO';
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}
+
+export function closedError(): StoreError {
+  return new StoreError('CLOSED', 'the store is closed');
+}
+
+/** better-sqlite3 errors are SqliteError with a `code` such as SQLITE_BUSY. */
+export function sqliteCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

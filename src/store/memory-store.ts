@@ -1,0 +1,106 @@
+// Memory engine: the same contract with nothing persisted (tests, `--store memory`). Promises still
+// resolve asynchronously so callers cannot come to rely on synchronous completion.
+// Records are copied in and out: a caller mutating its object must not change the stored one,
+// exactly as with sqlite.
+import { closedError } from './errors.js';
+import type { BindingRecord, BindingStore, StoreHandle, StoreStats, UserRecord, UserRepository } from './types.js';
+
+function copyBinding(b: BindingRecord): BindingRecord {
+  const c: BindingRecord = { ...b, received: { ...b.received }, path: [...b.path], flags: [...b.flags] };
+  if (b.methods !== undefined) c.methods = [...b.methods];
+  return c;
+}
+
+// NUL cannot occur in a SIP user part or host, so it separates the two halves of the key.
+function userKey(username: string, domain: string): string {
+  return `${username}\u0000${domain}`;
+}
+
+class MemoryStore implements StoreHandle {
+  readonly kind = 'memory' as const;
+  readonly path = undefined;
+  readonly users: UserRepository;
+  readonly bindings: BindingStore;
+  private closed = false;
+  private writes = 0;
+  private readonly userMap = new Map<string, UserRecord>();
+  private readonly bindingMap = new Map<string, BindingRecord>();
+
+  constructor() {
+    const users = this.userMap;
+    const bindings = this.bindingMap;
+    this.users = {
+      all: () => this.op(() => [...users.values()].map((u) => ({ ...u }))),
+      put: (u) =>
+        this.write(() => {
+          users.set(userKey(u.username, u.domain), { ...u });
+        }),
+      remove: (username, domain) => this.write(() => users.delete(userKey(username, domain))),
+    };
+    this.bindings = {
+      all: () => this.op(() => [...bindings.values()].map(copyBinding)),
+      put: (b) =>
+        this.write(() => {
+          bindings.set(b.id, copyBinding(b));
+        }),
+      remove: (id) =>
+        this.write(() => {
+          bindings.delete(id);
+        }),
+      removeExpired: (now) =>
+        this.write(() => {
+          let n = 0;
+          for (const [id, b] of bindings) {
+            if (b.expiresAt <= now) {
+              bindings.delete(id);
+              n++;
+            }
+          }
+          return n;
+        }),
+      count: () => this.op(() => bindings.size),
+      iterate: () => this.iterate(),
+    };
+  }
+
+  stats(): StoreStats {
+    return { transactions: 0, writes: this.writes, pending: 0 };
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  private op<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private write<T>(fn: () => T): Promise<T> {
+    return this.op(() => {
+      const r = fn();
+      this.writes++;
+      return r;
+    });
+  }
+
+  // Same order as sqlite (by id), so callers see one behaviour whichever engine runs.
+  private async *iterate(): AsyncIterableIterator<BindingRecord> {
+    if (this.closed) throw closedError();
+    const ids = [...this.bindingMap.keys()].sort();
+    for (const id of ids) {
+      if (this.closed) throw closedError();
+      const b = this.bindingMap.get(id);
+      if (b !== undefined) yield copyBinding(b);
+    }
+  }
+}
+
+export function openMemoryStore(): StoreHandle {
+  return new MemoryStore();
+}

@@ -1,0 +1,89 @@
+// Schema versions. Each migration runs once, in its own transaction, and records itself in
+// schema_version; later issues append migrations (subscriptions, publications, offline messages),
+// never edit the ones already released.
+import type { Database } from 'better-sqlite3';
+import { StoreError } from './errors.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'users and bindings',
+    // users: a handful of rows looked up by the composite key only: WITHOUT ROWID stores them in
+    // the key's b-tree, no second index.
+    // bindings: one row per contact. Scalars get their own columns (ctl and later queries can filter
+    // on them); the small lists (path, methods, flags) are JSON text, decoded only on load.
+    // The expires_at index serves removeExpired() at start-up.
+    sql: `
+      CREATE TABLE users (
+        username   TEXT NOT NULL,
+        domain     TEXT NOT NULL,
+        ha1_md5    TEXT NOT NULL,
+        ha1_sha256 TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (username, domain)
+      ) WITHOUT ROWID;
+      CREATE TABLE bindings (
+        id                TEXT PRIMARY KEY NOT NULL,
+        aor               TEXT NOT NULL,
+        contact           TEXT NOT NULL,
+        expires_at        INTEGER NOT NULL,
+        q                 REAL,
+        call_id           TEXT NOT NULL,
+        cseq              INTEGER NOT NULL,
+        user_agent        TEXT,
+        received_protocol TEXT NOT NULL,
+        received_address  TEXT NOT NULL,
+        received_port     INTEGER NOT NULL,
+        socket            TEXT NOT NULL,
+        connection_id     TEXT,
+        path              TEXT NOT NULL,
+        methods           TEXT,
+        instance          TEXT,
+        reg_id            INTEGER,
+        flags             TEXT NOT NULL,
+        last_keepalive    INTEGER,
+        last_modified     INTEGER NOT NULL
+      );
+      CREATE INDEX bindings_expires_at ON bindings (expires_at);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export function currentVersion(db: Database): number {
+  const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/** Brings the database to SCHEMA_VERSION; returns the version it found. */
+export function migrate(db: Database, file: string, now: () => number = Date.now): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY NOT NULL,
+    description TEXT NOT NULL,
+    applied_at  INTEGER NOT NULL
+  )`);
+  const found = currentVersion(db);
+  if (found > SCHEMA_VERSION) {
+    // Running an older binary on a newer database would silently ignore or corrupt new tables.
+    throw new StoreError(
+      'INCOMPATIBLE',
+      `${file} has schema version ${found}, newer than this simplesip (${SCHEMA_VERSION}): upgrade simplesip`,
+    );
+  }
+  const record = db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)');
+  for (const m of MIGRATIONS) {
+    if (m.version <= found) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.description, now());
+    })();
+  }
+  return found;
+}

@@ -1,0 +1,212 @@
+// SQLite engine (better-sqlite3): DIR/simplesip.db, WAL, one exclusive writer, group commit.
+//
+// Durability choice: journal_mode=WAL with synchronous=NORMAL by default. A put() resolves after
+// COMMIT, i.e. after the transaction was write()n to the WAL file. A crash or SIGKILL of the process
+// cannot lose it: the bytes are in the kernel's page cache and the kernel writes them out; the next
+// open replays the WAL. Only a power loss or kernel panic before the next checkpoint's fsync can lose
+// the last commits (never corrupt the file). `synchronous: 'full'` closes that window with one fsync
+// per group commit, which group commit makes affordable (see bench/store.bench.ts).
+//
+// Locking: locking_mode=EXCLUSIVE, taken at open with BEGIN EXCLUSIVE and held until close. A second
+// server on the same directory fails at open (LOCKED) instead of both writing the same bindings.
+// The OS drops the lock when the process dies, so a restart after SIGKILL opens normally.
+// (Side effect: no -shm file, and the sqlite3 shell cannot read the database while the server runs;
+// operators use `simplesip ctl`.)
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { BINDING_COLUMNS, BINDING_PLACEHOLDERS, bindingFromRow, bindingParams } from './binding-row.js';
+import type { BindingRow } from './binding-row.js';
+import { StoreError, closedError, errorMessage, sqliteCode } from './errors.js';
+import { GroupCommitter } from './group-commit.js';
+import type { GroupCommitOptions } from './group-commit.js';
+import { migrate } from './migrations.js';
+import type { BindingRecord, BindingStore, StoreHandle, StoreOptions, StoreStats, UserRecord, UserRepository } from './types.js';
+
+export const DATABASE_FILE = 'simplesip.db';
+const DEFAULT_LOCK_TIMEOUT_MS = 250;
+const DEFAULT_PAGE_SIZE = 1000;
+
+interface UserRow {
+  username: string;
+  domain: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  created_at: number;
+}
+
+function userFromRow(row: UserRow): UserRecord {
+  return { username: row.username, domain: row.domain, ha1Md5: row.ha1_md5, ha1Sha256: row.ha1_sha256, createdAt: row.created_at };
+}
+
+/** Creates DIR if needed and proves it is a writable directory, with a message an operator can act on. */
+function prepareDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StoreError('NOT_WRITABLE', `cannot create data directory ${dir}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (!statSync(dir).isDirectory()) throw new StoreError('NOT_WRITABLE', `data directory ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new StoreError('NOT_WRITABLE', `data directory ${dir} is not writable: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function openError(err: unknown, file: string): StoreError {
+  if (err instanceof StoreError) return err;
+  const code = sqliteCode(err) ?? '';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new StoreError('LOCKED', `another simplesip server is using ${file} (the database is locked)`, { cause: err });
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new StoreError('INCOMPATIBLE', `${file} is not a simplesip database: ${errorMessage(err)}`, { cause: err });
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') {
+    return new StoreError('NOT_WRITABLE', `cannot open ${file} for writing: ${errorMessage(err)}`, { cause: err });
+  }
+  return new StoreError('IO', `cannot open ${file}: ${errorMessage(err)}`, { cause: err });
+}
+
+function openDatabase(file: string, options: StoreOptions): Db {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { timeout: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
+    // EXCLUSIVE must be set before WAL is entered, so the WAL index lives in heap memory and the lock
+    // is never released between transactions.
+    db.pragma('locking_mode = EXCLUSIVE');
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new StoreError('IO', `${file}: SQLite refused WAL mode (journal_mode is ${String(mode)})`);
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+    migrate(db, file);
+    return db;
+  } catch (err) {
+    try {
+      db?.close();
+    } catch {
+      // The open already failed; the first error is the one to report.
+    }
+    throw openError(err, file);
+  }
+}
+
+class SqliteStore implements StoreHandle {
+  readonly kind = 'sqlite' as const;
+  readonly users: UserRepository;
+  readonly bindings: BindingStore;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly committer: GroupCommitter;
+
+  constructor(private readonly db: Db, readonly path: string, commitOptions: GroupCommitOptions) {
+    this.committer = new GroupCommitter(db, commitOptions);
+    // Prepared once: preparing per call would cost more than the insert itself.
+    const s = {
+      userAll: db.prepare('SELECT username, domain, ha1_md5, ha1_sha256, created_at FROM users ORDER BY domain, username'),
+      userPut: db.prepare('INSERT OR REPLACE INTO users (username, domain, ha1_md5, ha1_sha256, created_at) VALUES (?, ?, ?, ?, ?)'),
+      userRemove: db.prepare('DELETE FROM users WHERE username = ? AND domain = ?'),
+      bindingAll: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings`),
+      bindingPage: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings WHERE id > ? ORDER BY id LIMIT ?`),
+      bindingPut: db.prepare(`INSERT OR REPLACE INTO bindings (${BINDING_COLUMNS}) VALUES (${BINDING_PLACEHOLDERS})`),
+      bindingRemove: db.prepare('DELETE FROM bindings WHERE id = ?'),
+      bindingExpire: db.prepare('DELETE FROM bindings WHERE expires_at <= ?'),
+      bindingCount: db.prepare('SELECT count(*) FROM bindings').pluck(),
+    };
+    this.users = {
+      all: () => this.read(() => (s.userAll.all() as UserRow[]).map(userFromRow)),
+      put: (u) =>
+        this.write(() => [u.username, u.domain, u.ha1Md5, u.ha1Sha256, u.createdAt], (p) => {
+          s.userPut.run(p);
+        }),
+      remove: (username, domain) => this.write(() => [username, domain], (p) => s.userRemove.run(p).changes > 0),
+    };
+    this.bindings = {
+      all: () => this.read(() => (s.bindingAll.all() as BindingRow[]).map(bindingFromRow)),
+      put: (b) =>
+        this.write(() => bindingParams(b), (p) => {
+          s.bindingPut.run(p);
+        }),
+      remove: (id) =>
+        this.write(() => [id], (p) => {
+          s.bindingRemove.run(p);
+        }),
+      removeExpired: (now) => this.write(() => [now], (p) => s.bindingExpire.run(p).changes),
+      count: () => this.read(() => s.bindingCount.get() as number),
+      iterate: (pageSize = DEFAULT_PAGE_SIZE) => this.pages(s.bindingPage, pageSize),
+    };
+  }
+
+  stats(): StoreStats {
+    return { transactions: this.committer.transactions, writes: this.committer.writes, pending: this.committer.pending };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    try {
+      this.committer.flush();
+    } finally {
+      this.committer.failPending(closedError());
+      // close() checkpoints the WAL into the database file and removes it.
+      this.db.close();
+    }
+  }
+
+  /**
+   * Parameters are computed now (a malformed record rejects its own put, and later mutation of the
+   * caller's object cannot change what is written); the statement runs in the next group commit.
+   */
+  private write<P, T>(params: () => P, apply: (p: P) => T): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    let p: P;
+    try {
+      p = params();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.committer.enqueue(() => apply(p));
+  }
+
+  /** Reads commit what is queued first, so a read sees every write made before it. */
+  private read<T>(query: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    try {
+      this.committer.flush();
+      return Promise.resolve(query());
+    } catch (err) {
+      return Promise.reject(new StoreError('IO', `store read failed: ${errorMessage(err)}`, { cause: err }));
+    }
+  }
+
+  // Keyset pages instead of one cursor: better-sqlite3 forbids other statements on the connection
+  // while an iterator is open, and group commits must keep running while a caller walks 1M rows.
+  private async *pages(page: Statement, pageSize: number): AsyncIterableIterator<BindingRecord> {
+    let after = '';
+    for (;;) {
+      const rows = await this.read(() => page.all(after, pageSize) as BindingRow[]);
+      for (const row of rows) yield bindingFromRow(row);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1].id;
+    }
+  }
+}
+
+export interface SqliteInternals {
+  /** Benchmark baseline only. */
+  commit?: GroupCommitOptions;
+}
+
+export function openSqliteStore(options: StoreOptions, internals: SqliteInternals = {}): StoreHandle {
+  const dir = options.dataDir;
+  if (dir === undefined || dir === '') throw new StoreError('CONFIG', 'the sqlite store needs a data directory (dataDir)');
+  prepareDirectory(dir);
+  const file = join(dir, DATABASE_FILE);
+  return new SqliteStore(openDatabase(file, options), file, internals.commit ?? {});
+}
