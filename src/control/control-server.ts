@@ -1,0 +1,88 @@
+// The control API server: HTTP + JSON on a loopback address (README "simplesip ctl").
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatControlAddress, isLoopback, type ControlAddress } from './address.js';
+import type { ControlContext } from './context.js';
+import { HttpError, sendError } from './http-json.js';
+import { createMetricsRegistry } from './metrics.js';
+import { findRoute, type RouteEnv } from './routes.js';
+import { DUMP_BATCH } from './ul-dump.js';
+
+export interface ControlServerOptions {
+  /** Bindings per write of the location dump. */
+  dumpBatch?: number;
+}
+
+export class ControlServer {
+  private readonly http: Server;
+  private readonly env: RouteEnv;
+  private bound: ControlAddress | undefined;
+
+  constructor(context: ControlContext, options: ControlServerOptions = {}) {
+    this.env = { context, metrics: createMetricsRegistry(context), dumpBatch: options.dumpBatch ?? DUMP_BATCH };
+    this.http = createServer((req, res) => void this.serve(req, res));
+  }
+
+  /** The address as bound (the real port when 0 was asked for). */
+  get address(): ControlAddress {
+    if (!this.bound) throw new Error('the control server is not listening');
+    return this.bound;
+  }
+
+  /** Listens on a loopback address (the caller checked it with parseServerControlAddress). */
+  listen(address: ControlAddress): Promise<ControlAddress> {
+    if (!isLoopback(address.host)) {
+      return Promise.reject(new Error(`the control API listens on loopback only, not ${address.host}`));
+    }
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
+        reject(new Error(`cannot listen for the control API on ${formatControlAddress(address)}: ${why} (choose another with --control HOST:PORT)`));
+      };
+      this.http.once('error', onError);
+      this.http.listen(address.port, address.host, () => {
+        this.http.off('error', onError);
+        const a = this.http.address() as AddressInfo;
+        this.bound = { host: a.address, port: a.port };
+        resolve(this.bound);
+      });
+    });
+  }
+
+  /** Stops listening and drops open connections (a dump in progress ends there). */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      checkHost(req.headers.host);
+      const url = new URL(req.url ?? '/', 'http://control');
+      const { route, params } = findRoute(req.method ?? 'GET', url.pathname);
+      await route.handle({ env: this.env, req, res, params, query: url.searchParams });
+    } catch (err) {
+      if (res.headersSent) {
+        // Mid-stream (the dump): cut the connection so the client sees a truncated response, not a short one.
+        res.destroy(err instanceof Error ? err : undefined);
+      } else {
+        sendError(res, err instanceof HttpError ? err : new HttpError(500, err instanceof Error ? err.message : String(err)));
+      }
+    }
+  }
+}
+
+/**
+ * Loopback alone does not keep a web page out: DNS rebinding can point a name at 127.0.0.1 and let
+ * a browser script send requests here. Such requests carry that name in Host, so only loopback
+ * addresses and localhost are accepted.
+ */
+function checkHost(host: string | undefined): void {
+  if (host === undefined) return;
+  const name = /^\[[^\]]+\]$/.test(host) || !host.includes(':') ? host : host.slice(0, host.lastIndexOf(':'));
+  const bare = name.startsWith('[') ? name.slice(1, -1) : name;
+  if (bare.toLowerCase() === 'localhost' || isLoopback(bare)) return;
+  throw new HttpError(403, `the control API only answers requests addressed to a loopback host, not "${host}"`);
+}

@@ -1,0 +1,66 @@
+// Prometheus metrics for GET /metrics. The SIP hot path only increments plain numbers in
+// ServerStats; the values are read here, in collect() callbacks, when Prometheus scrapes.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ControlContext } from './context.js';
+
+/** A registry of its own per control server (not prom-client's global one), so several servers in one process do not clash. */
+export function createMetricsRegistry(context: ControlContext): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const { stats, location } = context;
+
+  // A counter set from an absolute value: reset, then add the current total.
+  const total = (name: string, help: string, read: () => number): void => {
+    new Counter({
+      name, help, registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  };
+
+  new Counter({
+    name: 'simplesip_registrations_total',
+    help: 'REGISTER requests answered, by result (accepted: 2xx, rejected: any other final response)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: 'accepted' }, stats.registrationsAccepted);
+      this.inc({ result: 'rejected' }, stats.registrationsRejected);
+    },
+  });
+  total('simplesip_auth_failures_total', 'Digest authentication failures', () => stats.authFailures);
+  total('simplesip_sip_requests_received_total', 'SIP requests received', () => stats.requestsReceived);
+  total('simplesip_sip_responses_sent_total', 'SIP responses sent', () => stats.responsesSent);
+
+  new Gauge({
+    name: 'simplesip_bindings',
+    help: 'Contacts registered in the location service',
+    registers: [registry],
+    collect() {
+      this.set(location.counts().bindings);
+    },
+  });
+  new Gauge({
+    name: 'simplesip_aors',
+    help: 'Addresses of record with at least one binding',
+    registers: [registry],
+    collect() {
+      this.set(location.counts().aors);
+    },
+  });
+  new Gauge({
+    name: 'simplesip_transactions',
+    help: 'Open SIP transactions, by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const open = context.transactions();
+      this.set({ kind: 'server' }, open.server);
+      this.set({ kind: 'client' }, open.client);
+    },
+  });
+  return registry;
+}

@@ -1,0 +1,43 @@
+// The names an operator types into `ctl`, turned into the keys the server uses: an AOR as the
+// location service keys it, a user as USER@DOMAIN.
+import { SipParseError } from '../sip/errors.js';
+import { formatHost, isSipUri, parseUri } from '../sip/uri.js';
+
+export class NameError extends Error {}
+
+/**
+ * `alice@example.com`, `sip:alice@Example.COM:5060;transport=tcp` -> `sip:alice@example.com`: scheme
+ * (sip when omitted), user as written, lower-case host, no port or parameters (the AOR key of
+ * store/types.ts BindingRecord.aor).
+ */
+export function normalizeAor(text: string): string {
+  const trimmed = text.trim();
+  const withScheme = /^sips?:/i.test(trimmed) ? trimmed : `sip:${trimmed}`;
+  let uri;
+  try {
+    uri = parseUri(withScheme);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new NameError(`not a SIP address of record: "${text}"`);
+    throw err;
+  }
+  if (!isSipUri(uri)) throw new NameError(`not a SIP address of record: "${text}"`);
+  const user = uri.user === undefined ? '' : `${uri.user}@`;
+  return `${uri.scheme}:${user}${formatHost(uri.host.toLowerCase(), uri.hostKind)}`;
+}
+
+export interface UserName {
+  username: string;
+  /** Lower-case: it is also the digest realm. */
+  domain: string;
+}
+
+/** `alice@example.com`: the domain is what follows the last `@`. */
+export function parseUserName(text: string): UserName {
+  const at = text.lastIndexOf('@');
+  const username = text.slice(0, at);
+  const domain = text.slice(at + 1).toLowerCase();
+  if (at <= 0 || domain === '' || /[\s@:;/]/.test(domain) || /[\s:;]/.test(username)) {
+    throw new NameError(`a user is USER@DOMAIN, e.g. alice@example.com, not "${text}"`);
+  }
+  return { username, domain };
+}

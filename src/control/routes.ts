@@ -1,0 +1,165 @@
+// The control API's endpoints (README "simplesip ctl" lists them with their answers).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { toBindingView } from './binding-view.js';
+import type { ControlContext } from './context.js';
+import { HttpError, readJsonObject, sendJson, stringField } from './http-json.js';
+import { NameError, normalizeAor, parseUserName, type UserName } from './names.js';
+import { writeBindingDump } from './ul-dump.js';
+
+export interface RouteEnv {
+  context: ControlContext;
+  metrics: Registry;
+  dumpBatch: number;
+}
+
+export interface RouteCall {
+  env: RouteEnv;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Decoded path segments captured by the route's pattern. */
+  params: string[];
+  query: URLSearchParams;
+}
+
+interface Route {
+  method: string;
+  path: RegExp;
+  handle(call: RouteCall): Promise<void> | void;
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', path: /^\/ul$/, handle: dumpLocation },
+  { method: 'GET', path: /^\/ul\/([^/]+)$/, handle: showAor },
+  { method: 'DELETE', path: /^\/ul\/([^/]+)$/, handle: removeBindings },
+  { method: 'GET', path: /^\/users$/, handle: listUsers },
+  { method: 'POST', path: /^\/users$/, handle: addUser },
+  { method: 'DELETE', path: /^\/users\/([^/]+)$/, handle: removeUser },
+  { method: 'PUT', path: /^\/users\/([^/]+)\/password$/, handle: setPassword },
+  { method: 'GET', path: /^\/stats$/, handle: showStats },
+  { method: 'GET', path: /^\/metrics$/, handle: showMetrics },
+];
+
+/** The handler for a request, with its decoded path parameters; HttpError 404 or 405 when none. */
+export function findRoute(method: string, pathname: string): { route: Route; params: string[] } {
+  const allowed: string[] = [];
+  for (const route of ROUTES) {
+    const m = route.path.exec(pathname);
+    if (!m) continue;
+    if (route.method === method) {
+      return { route, params: m.slice(1).map(decodeSegment) };
+    }
+    allowed.push(route.method);
+  }
+  if (allowed.length > 0) throw new HttpError(405, `${method} is not allowed on ${pathname}`, { allow: allowed.join(', ') });
+  throw new HttpError(404, `no such endpoint: ${pathname}`);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `bad percent-encoding in the path: ${segment}`);
+  }
+}
+
+function aorParam(text: string): string {
+  try {
+    return normalizeAor(text);
+  } catch (err) {
+    if (err instanceof NameError) throw new HttpError(400, err.message);
+    throw err;
+  }
+}
+
+function userParam(text: string): UserName {
+  try {
+    return parseUserName(text);
+  } catch (err) {
+    if (err instanceof NameError) throw new HttpError(400, err.message);
+    throw err;
+  }
+}
+
+async function dumpLocation({ env, res }: RouteCall): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  await writeBindingDump(env.context.location.entries(), res, env.dumpBatch);
+}
+
+function showAor({ env, res, params }: RouteCall): void {
+  const aor = aorParam(params[0]);
+  const bindings = env.context.location.lookup(aor);
+  if (bindings.length === 0) throw new HttpError(404, `${aor} has no bindings`);
+  const now = Date.now();
+  sendJson(res, 200, bindings.map((b) => toBindingView(b, now)));
+}
+
+async function removeBindings({ env, res, params, query }: RouteCall): Promise<void> {
+  const aor = aorParam(params[0]);
+  const contact = query.get('contact') ?? undefined;
+  const removed = await env.context.location.remove(aor, contact, 'admin');
+  if (removed === 0) {
+    throw new HttpError(404, contact === undefined ? `${aor} has no bindings` : `${aor} has no binding for ${contact}`);
+  }
+  sendJson(res, 200, { aor, removed });
+}
+
+function listUsers({ env, res, query }: RouteCall): void {
+  const domain = query.get('domain')?.toLowerCase() ?? undefined;
+  const users = env.context.users.list(domain).map((u) => ({
+    user: `${u.username}@${u.domain}`,
+    username: u.username,
+    domain: u.domain,
+    createdAt: new Date(u.createdAt).toISOString(),
+  }));
+  sendJson(res, 200, users);
+}
+
+async function addUser({ env, req, res }: RouteCall): Promise<void> {
+  const body = await readJsonObject(req);
+  const { username, domain } = userParam(stringField(body, 'user'));
+  const outcome = await env.context.users.add(username, domain, stringField(body, 'password'));
+  if (outcome === 'exists') throw new HttpError(409, `${username}@${domain} already exists`);
+  sendJson(res, 201, { user: `${username}@${domain}` });
+}
+
+async function removeUser({ env, res, params }: RouteCall): Promise<void> {
+  const { username, domain } = userParam(params[0]);
+  if (!(await env.context.users.remove(username, domain))) throw new HttpError(404, `no such user: ${username}@${domain}`);
+  sendJson(res, 200, { user: `${username}@${domain}` });
+}
+
+async function setPassword({ env, req, res, params }: RouteCall): Promise<void> {
+  const { username, domain } = userParam(params[0]);
+  const password = stringField(await readJsonObject(req), 'password');
+  if (!(await env.context.users.setPassword(username, domain, password))) {
+    throw new HttpError(404, `no such user: ${username}@${domain}`);
+  }
+  sendJson(res, 200, { user: `${username}@${domain}` });
+}
+
+function showStats({ env, res }: RouteCall): void {
+  const { stats, location } = env.context;
+  const counts = location.counts();
+  const memory = process.memoryUsage();
+  sendJson(res, 200, {
+    bindings: counts.bindings,
+    aors: counts.aors,
+    registrationsAccepted: stats.registrationsAccepted,
+    registrationsRejected: stats.registrationsRejected,
+    authFailures: stats.authFailures,
+    requestsReceived: stats.requestsReceived,
+    responsesSent: stats.responsesSent,
+    transactions: env.context.transactions(),
+    memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external },
+    uptimeSeconds: Math.floor((Date.now() - stats.startedAt) / 1000),
+    startedAt: new Date(stats.startedAt).toISOString(),
+    listeners: env.context.listeners(),
+  });
+}
+
+async function showMetrics({ env, res }: RouteCall): Promise<void> {
+  const text = await env.metrics.metrics();
+  res.writeHead(200, { 'content-type': env.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
