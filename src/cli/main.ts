@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { addServerCommand } from './server-command.js';
 import { addPendingCommand } from './pending-command.js';
+import { addCtlCommand } from './ctl-command.js';
 
 const program = new Command('simplesip')
   .description('SIP/SIMPLE instant messaging and presence: server, client and operator tool')
@@ -11,7 +12,7 @@ const program = new Command('simplesip')
 
 addServerCommand(program);
 addPendingCommand(program, 'client', 'SIP/SIMPLE user agent: register, chat, presence');
-addPendingCommand(program, 'ctl', "operator's tool for a running server (ul show, users, stats, trace)");
+addCtlCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`simplesip: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,6 +1,7 @@
 // The control API's endpoints (README "simplesip ctl" lists them with their answers).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { StatsView, UserView } from './api-types.js';
 import { toBindingView } from './binding-view.js';
 import type { ControlContext } from './context.js';
 import { HttpError, readJsonObject, sendJson, stringField } from './http-json.js';
@@ -106,7 +107,7 @@ async function removeBindings({ env, res, params, query }: RouteCall): Promise<v
 
 function listUsers({ env, res, query }: RouteCall): void {
   const domain = query.get('domain')?.toLowerCase() ?? undefined;
-  const users = env.context.users.list(domain).map((u) => ({
+  const users = env.context.users.list(domain).map((u): UserView => ({
     user: `${u.username}@${u.domain}`,
     username: u.username,
     domain: u.domain,
@@ -142,7 +143,7 @@ function showStats({ env, res }: RouteCall): void {
   const { stats, location } = env.context;
   const counts = location.counts();
   const memory = process.memoryUsage();
-  sendJson(res, 200, {
+  const view: StatsView = {
     bindings: counts.bindings,
     aors: counts.aors,
     registrationsAccepted: stats.registrationsAccepted,
@@ -155,7 +156,8 @@ function showStats({ env, res }: RouteCall): void {
     uptimeSeconds: Math.floor((Date.now() - stats.startedAt) / 1000),
     startedAt: new Date(stats.startedAt).toISOString(),
     listeners: env.context.listeners(),
-  });
+  };
+  sendJson(res, 200, view);
 }
 
 async function showMetrics({ env, res }: RouteCall): Promise<void> {

@@ -1,0 +1,167 @@
+// `simplesip ctl`: the operator's tool, a client of the running server's control API.
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { CONTROL_ENV, ControlAddressError, DEFAULT_CONTROL, parseControlAddress } from '../control/address.js';
+import type { StatsView, UserView } from '../control/api-types.js';
+import type { BindingView } from '../control/binding-view.js';
+import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
+import { NameError, parseUserName } from '../control/names.js';
+import { BindingTextStream, bindingsFooter, formatBinding, formatStats, formatUsers } from './ctl-output.js';
+import { PasswordInputError, readPassword } from './password-input.js';
+
+/** Exit codes scripts can rely on (README "simplesip ctl"). */
+export const CTL_EXIT = {
+  ok: 0,
+  /** The AOR, binding or user does not exist. */
+  notFound: 1,
+  /** Bad arguments (or a request the server refused as malformed). */
+  usage: 2,
+  /** The control API cannot be reached, or the connection was lost. */
+  unreachable: 3,
+  /** The user already exists. */
+  exists: 4,
+  /** The server failed or answered something unexpected. */
+  failure: 5,
+} as const;
+
+interface GlobalOptions {
+  control?: string;
+  json?: boolean;
+}
+
+type CtlAction = (client: ControlClient, options: GlobalOptions, ...args: string[]) => Promise<void>;
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof ControlUnreachableError) return CTL_EXIT.unreachable;
+  if (err instanceof ControlApiError) {
+    if (err.status === 404) return CTL_EXIT.notFound;
+    if (err.status === 409) return CTL_EXIT.exists;
+    if (err.status === 400 || err.status === 413 || err.status === 415) return CTL_EXIT.usage;
+    return CTL_EXIT.failure;
+  }
+  if (err instanceof ControlAddressError || err instanceof NameError || err instanceof PasswordInputError) return CTL_EXIT.usage;
+  return CTL_EXIT.failure;
+}
+
+/** Runs an action against the server at --control / $SIMPLESIP_CONTROL / the default, mapping failures to exit codes. */
+function run(action: CtlAction): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    try {
+      const address = parseControlAddress(options.control ?? process.env[CONTROL_ENV] ?? DEFAULT_CONTROL);
+      await action(new ControlClient(address), options, ...positional);
+    } catch (err) {
+      process.stderr.write(`simplesip ctl: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = exitCodeFor(err);
+    }
+  };
+}
+
+function write(text: string): void {
+  process.stdout.write(text);
+}
+
+function aorPath(aor: string): string {
+  return `/ul/${encodeURIComponent(aor)}`;
+}
+
+async function showBindings(client: ControlClient, options: GlobalOptions, aor?: string): Promise<void> {
+  if (aor !== undefined) {
+    const bindings = await client.get(aorPath(aor)) as BindingView[];
+    if (options.json) write(bindings.map((b) => `${JSON.stringify(b)}\n`).join(''));
+    else write(bindings.map((b, i) => formatBinding(b, i === 0)).join('') + bindingsFooter(bindings.length, 1));
+    return;
+  }
+  await streamDump(client, options.json === true);
+}
+
+/** The whole table, written out as it arrives: NDJSON unchanged with --json, text blocks otherwise. */
+async function streamDump(client: ControlClient, json: boolean): Promise<void> {
+  const res = await client.stream('/ul');
+  try {
+    if (json) await pipeline(res, process.stdout);
+    else await pipeline(res, new BindingTextStream(), process.stdout);
+  } catch (err) {
+    // A reader that stops early (`ctl ul show | head`) is not an error.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
+    if (err instanceof SyntaxError) throw new ControlApiError(502, `the control API sent a binding that is not JSON: ${err.message}`);
+    throw new ControlUnreachableError(`the connection to the control API at ${client.address.host}:${client.address.port} was lost during the dump; the output is incomplete`);
+  }
+}
+
+async function removeBindings(client: ControlClient, _options: GlobalOptions, aor: string, contact?: string): Promise<void> {
+  const query = contact === undefined ? '' : `?contact=${encodeURIComponent(contact)}`;
+  const answer = await client.json('DELETE', aorPath(aor) + query) as { aor: string; removed: number };
+  write(`removed ${answer.removed} binding${answer.removed === 1 ? '' : 's'} of ${answer.aor}\n`);
+}
+
+function userPath(user: string): string {
+  const { username, domain } = parseUserName(user);
+  return `/users/${encodeURIComponent(`${username}@${domain}`)}`;
+}
+
+async function addUser(client: ControlClient, _options: GlobalOptions, user: string, password?: string): Promise<void> {
+  parseUserName(user); // a typo in the name is reported before the password is asked for
+  const answer = await client.json('POST', '/users', { user, password: password ?? await readPassword() }) as { user: string };
+  write(`added ${answer.user}\n`);
+}
+
+async function removeUser(client: ControlClient, _options: GlobalOptions, user: string): Promise<void> {
+  const answer = await client.json('DELETE', userPath(user)) as { user: string };
+  write(`removed ${answer.user}\n`);
+}
+
+async function changePassword(client: ControlClient, _options: GlobalOptions, user: string, password?: string): Promise<void> {
+  const path = `${userPath(user)}/password`;
+  const answer = await client.json('PUT', path, { password: password ?? await readPassword() }) as { user: string };
+  write(`changed the password of ${answer.user}\n`);
+}
+
+async function listUsers(client: ControlClient, options: GlobalOptions, domain?: string): Promise<void> {
+  const users = await client.get(domain === undefined ? '/users' : `/users?domain=${encodeURIComponent(domain)}`) as UserView[];
+  write(options.json ? `${JSON.stringify(users, null, 2)}\n` : formatUsers(users));
+}
+
+async function showStats(client: ControlClient, options: GlobalOptions): Promise<void> {
+  const stats = await client.get('/stats') as StatsView;
+  write(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatStats(stats));
+}
+
+export function addCtlCommand(program: Command): void {
+  const ctl = program
+    .command('ctl')
+    .description("operator's tool for a running server: location (ul), users, stats")
+    .option('--control <host:port>', `the server's control API (default: $${CONTROL_ENV} or ${DEFAULT_CONTROL})`)
+    // Set before the subcommands are added so they inherit it: any usage error exits 2, which
+    // scripts can tell from "not found" (1).
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? CTL_EXIT.ok : CTL_EXIT.usage));
+
+  const ul = ctl.command('ul').description('the location service: registered contacts');
+  ul.command('show [aor]')
+    .description('bindings of one AOR, or of all (streamed: NDJSON with --json, one binding per line)')
+    .option('--json', 'one JSON object per binding and line (NDJSON)')
+    .action(run(showBindings));
+  ul.command('rm <aor> [contact]')
+    .description('remove every binding of an AOR, or only the one with this contact URI')
+    .action(run(removeBindings));
+
+  const user = ctl.command('user').description('users who may register (digest credentials)');
+  user.command('add <user> [password]')
+    .description('add USER@DOMAIN; without PASSWORD it is read from a prompt (no echo) or the first line of stdin')
+    .action(run(addUser));
+  user.command('rm <user>').description('remove USER@DOMAIN').action(run(removeUser));
+  user.command('passwd <user> [password]')
+    .description("change USER@DOMAIN's password; without PASSWORD it is read like for add")
+    .action(run(changePassword));
+  user.command('list [domain]')
+    .description('list users, of one domain or all')
+    .option('--json', 'a JSON array')
+    .action(run(listUsers));
+
+  ctl.command('stats')
+    .description('bindings, AORs, registrations, auth failures, transactions, memory, uptime')
+    .option('--json', 'a JSON object')
+    .action(run(showStats));
+}
