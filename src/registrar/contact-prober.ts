@@ -1,0 +1,137 @@
+// Dead UDP contacts (a UA that crashed or lost its network never unregisters): every interval the
+// server sends OPTIONS (RFC 3261 11) to each UDP source with bindings that has shown no sign of life
+// for that long, and removes the source's bindings after `maxFailures` probes in a row got nothing
+// back (Timer F or a transport error). Any response proves the host alive: even 404 or 405.
+// Streams need no probe: their bindings go with the connection (keepalive-tracker.ts).
+import { networkInterfaces } from 'node:os';
+import { createRequest, newBranch } from '../sip/builder.js';
+import { formatHostPort } from '../sip/uri.js';
+import type { BindingRecord } from '../store/types.js';
+import type { ClientTransaction } from '../transaction/client-transaction.js';
+import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { TransportLogger } from '../transport/types.js';
+import type { LocationService } from './location-service.js';
+import { keyOfBinding } from './location-service.js';
+
+export interface ContactProberOptions {
+  location: LocationService;
+  transactions: TransactionLayer;
+  timers: TimerHeap;
+  /** Seconds between probe rounds (a source is probed at most once per round). */
+  intervalSeconds: number;
+  /** Unanswered probes in a row after which a source's bindings are removed (default 3). */
+  maxFailures?: number;
+  /** Probes in flight at once; the rest wait for the next round (default 1000). */
+  maxInFlight?: number;
+  serverName: string;
+  logger: TransportLogger;
+}
+
+/** `udp:[::]:5060` (BindingRecord.socket) -> the listener's name `udp [::]:5060` and its address and port. */
+function parseSocket(socket: string): { listener: string; address: string; port: number } {
+  const listener = socket.replace(':', ' ');
+  const m = /^\w+ \[?([^\]]*)\]?:(\d+)$/.exec(listener);
+  return { listener, address: m?.[1] ?? '0.0.0.0', port: Number(m?.[2] ?? 5060) };
+}
+
+/**
+ * The Via sent-by of a probe: the listener's address, or for a wildcard listener an address of ours
+ * the peer can reach (loopback for a loopback peer). The peer answers to our real source anyway
+ * (RFC 3261 18.2.2 received, RFC 3581 rport).
+ */
+function sentByAddress(bound: string, peer: string): string {
+  if (bound !== '::' && bound !== '0.0.0.0') return bound;
+  const v6 = peer.includes(':');
+  if (peer === '::1' || peer.startsWith('127.')) return v6 ? '::1' : '127.0.0.1';
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) if (!info.internal && (info.family === 'IPv6') === v6) return info.address;
+  }
+  return v6 ? '::1' : '127.0.0.1';
+}
+
+export class ContactProber {
+  private readonly failures = new Map<string, number>();
+  private readonly inFlight = new Set<string>();
+  private timer: TimerHandle | undefined;
+  private readonly intervalMs: number;
+  private readonly maxFailures: number;
+  private readonly maxInFlight: number;
+
+  constructor(private readonly options: ContactProberOptions) {
+    this.intervalMs = options.intervalSeconds * 1000;
+    this.maxFailures = options.maxFailures ?? 3;
+    this.maxInFlight = options.maxInFlight ?? 1000;
+  }
+
+  start(): void {
+    if (this.intervalMs > 0) this.timer = this.options.timers.schedule(this.intervalMs, () => this.round());
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** One round: probe every quiet UDP source once. */
+  round(): void {
+    this.start();
+    const { location } = this.options;
+    const now = location.now();
+    for (const key of this.failures.keys()) if (location.bindingsFrom(key).length === 0) this.failures.delete(key);
+    const seen = new Set<string>();
+    for (const b of location.entries()) {
+      if (this.inFlight.size >= this.maxInFlight) break;
+      if (b.received.protocol !== 'udp') continue;
+      const key = keyOfBinding(b);
+      if (seen.has(key) || this.inFlight.has(key)) continue;
+      seen.add(key);
+      // A REGISTER or keepalive within the interval already proved the source alive.
+      if (b.lastKeepalive !== undefined && now - b.lastKeepalive < this.intervalMs && !this.failures.has(key)) continue;
+      this.probe(b, key);
+    }
+  }
+
+  private probe(b: BindingRecord, key: string): void {
+    const { transactions, serverName, logger } = this.options;
+    const socket = parseSocket(b.socket);
+    const sentBy = formatHostPort(sentByAddress(socket.address, b.received.address), socket.port);
+    const domain = b.aor.slice(b.aor.indexOf('@') + 1);
+    const request = createRequest({
+      method: 'OPTIONS', uri: b.contact, from: `<sip:${domain}>`, to: `<${b.aor}>`,
+      via: `SIP/2.0/UDP ${sentBy};branch=${newBranch()};rport`, headers: [['User-Agent', serverName]],
+    });
+    this.inFlight.add(key);
+    let tx: ClientTransaction;
+    try {
+      tx = transactions.sendRequest(request, {
+        protocol: 'udp', address: b.received.address, port: b.received.port, listener: socket.listener,
+      });
+    } catch (err) {
+      this.inFlight.delete(key);
+      logger.warn({ contact: b.contact, err: String(err) }, 'cannot probe a contact');
+      return;
+    }
+    const alive = (): void => {
+      this.inFlight.delete(key);
+      this.failures.delete(key);
+      this.options.location.touch(key);
+    };
+    tx.once('provisional', alive);
+    tx.once('final', alive);
+    tx.once('timeout', () => this.failed(key));
+    tx.once('transport-error', () => this.failed(key));
+  }
+
+  private failed(key: string): void {
+    this.inFlight.delete(key);
+    const count = (this.failures.get(key) ?? 0) + 1;
+    if (count < this.maxFailures) {
+      this.failures.set(key, count);
+      return;
+    }
+    this.failures.delete(key);
+    this.options.location.removeFrom(key, 'dead', (b) => b.received.protocol === 'udp')
+      .catch((err: unknown) => this.options.logger.warn({ source: key, err: String(err) }, 'could not delete dead bindings from the store'));
+  }
+}

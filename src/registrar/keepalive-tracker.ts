@@ -1,0 +1,36 @@
+// Keepalives and closed connections seen by the transport, applied to the bindings of their source.
+import type { EventEmitter } from 'node:events';
+import type { TransportEvents } from '../transport/transport-manager.js';
+import type { SocketIdentity, TransportLogger } from '../transport/types.js';
+import { sourceKey } from './binding-key.js';
+import type { LocationService } from './location-service.js';
+
+function keyOf(source: SocketIdentity): string {
+  return sourceKey(source.protocol, source.remote.address, source.remote.port, source.connectionId);
+}
+
+/**
+ * RFC 5626 4.4 (CRLF on streams, STUN on UDP) and libpurple's NUL datagram: a keepalive from a source
+ * proves it alive, so its bindings get `lastKeepalive` (and the OPTIONS prober leaves them alone).
+ */
+export function trackKeepalives(transport: EventEmitter<TransportEvents>, location: LocationService): void {
+  transport.on('keepalive', (source) => {
+    location.touch(keyOf(source));
+  });
+}
+
+/**
+ * A binding registered over a stream is reachable only through that connection (the UA is usually
+ * behind a NAT or firewall): when it closes, its bindings go. Exception, RFC 5626 5.3 and 6: a binding
+ * registered as an outbound flow (flag `outbound`) stays until it expires or the UA registers the flow
+ * again over a new connection (same +sip.instance and reg-id: it replaces the binding); meanwhile a
+ * request for it finds no connection (the proxy answers 430 Flow Failed, RFC 5626 5.3).
+ */
+export function removeOnConnectionClose(transport: EventEmitter<TransportEvents>, location: LocationService, log: TransportLogger): void {
+  transport.on('connection-closed', (source) => {
+    if (source.connectionId === undefined) return;
+    location.removeFrom(source.connectionId, 'connection-closed', (b) => !b.flags.includes('outbound'))
+      .catch((err: unknown) => log.warn({ connection: source.connectionId, err: String(err) },
+        'could not delete the bindings of a closed connection from the store'));
+  });
+}

@@ -1,0 +1,198 @@
+// The location service (RFC 3261 10.3): bindings of each address-of-record, held in memory as the
+// authority for every lookup, written through to the store (a REGISTER is answered once its change is
+// durable), expired on time by the shared timer heap, and indexed by transport source so that a closed
+// connection, a keepalive or a dead UDP contact finds its bindings without a scan.
+import { EventEmitter } from 'node:events';
+import { parseUri } from '../sip/uri.js';
+import { uriEquals } from '../sip/uri-equals.js';
+import type { BindingRecord, BindingRepository } from '../store/types.js';
+import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
+import type { TransportLogger } from '../transport/types.js';
+import { sourceKey } from './binding-key.js';
+import { ExpiryWheel } from './expiry.js';
+import type { BindingChange, BindingChangeReason, LocationView } from './types.js';
+
+/** One change of a registration, applied to memory at once and to the store as one group commit. */
+export type BindingOp =
+  | { kind: 'put'; binding: BindingRecord; previous?: BindingRecord; reason: BindingChangeReason }
+  | { kind: 'remove'; binding: BindingRecord; reason: BindingChangeReason };
+
+export interface LocationServiceOptions {
+  repository: BindingRepository;
+  /** Default: the process-wide heap. Tests give one with a manual clock. */
+  timers?: TimerHeap;
+  /** Wall clock of expiresAt and lastKeepalive, epoch milliseconds (default Date.now). */
+  now?: () => number;
+  logger?: TransportLogger;
+}
+
+export interface LocationEvents {
+  change: [change: BindingChange];
+}
+
+const SILENT: TransportLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** q absent counts as 1.0 (the highest), as most proxies treat it (RFC 3261 16.6 leaves it open). */
+function qOf(b: BindingRecord): number {
+  return b.q ?? 1;
+}
+
+export function keyOfBinding(b: BindingRecord): string {
+  return sourceKey(b.received.protocol, b.received.address, b.received.port, b.connectionId);
+}
+
+function without<T>(list: T[], item: T): T[] {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+  return list;
+}
+
+export class LocationService extends EventEmitter<LocationEvents> implements LocationView {
+  private readonly byAor = new Map<string, BindingRecord[]>();
+  private readonly bySource = new Map<string, BindingRecord[]>();
+  private readonly expiry: ExpiryWheel<BindingRecord>;
+  private readonly repository: BindingRepository;
+  private readonly log: TransportLogger;
+  private total = 0;
+  readonly now: () => number;
+
+  constructor(options: LocationServiceOptions) {
+    super();
+    this.repository = options.repository;
+    this.now = options.now ?? Date.now;
+    this.log = options.logger ?? SILENT;
+    this.expiry = new ExpiryWheel(options.timers ?? sharedTimerHeap(), this.now, (b) => this.expire(b));
+  }
+
+  /** Loads the stored bindings (server start): expired ones are deleted, the others armed again. */
+  async restore(): Promise<{ restored: number; dropped: number }> {
+    const now = this.now();
+    let restored = 0;
+    const drops: Array<Promise<void>> = [];
+    for (const b of await this.repository.all()) {
+      if (b.expiresAt <= now) {
+        drops.push(this.repository.remove(b.id));
+        continue;
+      }
+      this.insert(b);
+      restored++;
+    }
+    await Promise.all(drops);
+    return { restored, dropped: drops.length };
+  }
+
+  lookup(aor: string): BindingRecord[] {
+    const list = this.byAor.get(aor);
+    if (list === undefined) return [];
+    return [...list].sort((a, b) => qOf(b) - qOf(a) || b.lastModified - a.lastModified);
+  }
+
+  /** The live list of an AOR's bindings (registration order); callers must not keep or change it. */
+  bindingsOf(aor: string): readonly BindingRecord[] {
+    return this.byAor.get(aor) ?? [];
+  }
+
+  /** Bindings registered from one connection or UDP address and port (see binding-key.ts sourceKey). */
+  bindingsFrom(source: string): readonly BindingRecord[] {
+    return this.bySource.get(source) ?? [];
+  }
+
+  *entries(): IterableIterator<BindingRecord> {
+    for (const list of this.byAor.values()) yield* list;
+  }
+
+  counts(): { aors: number; bindings: number } {
+    return { aors: this.byAor.size, bindings: this.total };
+  }
+
+  async remove(aor: string, contact?: string, reason: BindingChangeReason = 'admin'): Promise<number> {
+    let targets = [...this.bindingsOf(aor)];
+    if (contact !== undefined) {
+      const wanted = parseUri(contact);
+      targets = targets.filter((b) => uriEquals(parseUri(b.contact), wanted));
+    }
+    await this.apply(targets.map((binding) => ({ kind: 'remove', binding, reason })));
+    return targets.length;
+  }
+
+  /** Removes the bindings of one source for which `select` is true (connection closed, contact dead). */
+  async removeFrom(source: string, reason: BindingChangeReason, select: (b: BindingRecord) => boolean = () => true): Promise<number> {
+    const targets = this.bindingsFrom(source).filter(select);
+    await this.apply(targets.map((binding) => ({ kind: 'remove', binding, reason })));
+    return targets.length;
+  }
+
+  /**
+   * A keepalive (RFC 5626 4.4: CRLF on streams, STUN, or libpurple's NUL datagram) came from `source`:
+   * its bindings get `lastKeepalive` in memory only (a write per keepalive would load the store for
+   * nothing; the value is stored with the binding's next change).
+   */
+  touch(source: string, at: number = this.now()): number {
+    const list = this.bySource.get(source);
+    if (list === undefined) return 0;
+    for (const b of list) b.lastKeepalive = at;
+    return list.length;
+  }
+
+  /**
+   * Applies the changes of one registration: memory at once (so the next request sees them), then the
+   * store; resolves when the store has them (group commit), then emits one 'change' per op.
+   */
+  async apply(ops: readonly BindingOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    const writes: Array<Promise<void>> = [];
+    const changes: BindingChange[] = [];
+    for (const op of ops) {
+      if (op.kind === 'put') {
+        if (op.previous !== undefined) this.delete(op.previous);
+        this.insert(op.binding);
+        writes.push(this.repository.put(op.binding));
+        changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
+      } else {
+        if (!this.delete(op.binding)) continue;
+        writes.push(this.repository.remove(op.binding.id));
+        changes.push({ type: 'removed', binding: op.binding, reason: op.reason });
+      }
+    }
+    try {
+      await Promise.all(writes);
+    } finally {
+      for (const change of changes) this.emit('change', change);
+    }
+  }
+
+  /** Stops the expiry timers (server stop); the bindings stay in the store for the next start. */
+  close(): void {
+    this.expiry.clear();
+  }
+
+  private insert(b: BindingRecord): void {
+    const list = this.byAor.get(b.aor);
+    if (list === undefined) this.byAor.set(b.aor, [b]);
+    else list.push(b);
+    const key = keyOfBinding(b);
+    const fromSource = this.bySource.get(key);
+    if (fromSource === undefined) this.bySource.set(key, [b]);
+    else fromSource.push(b);
+    this.expiry.arm(b);
+    this.total++;
+  }
+
+  /** False when the binding was no longer there (already removed by another event). */
+  private delete(b: BindingRecord): boolean {
+    const list = this.byAor.get(b.aor);
+    if (list === undefined || !list.includes(b)) return false;
+    if (without(list, b).length === 0) this.byAor.delete(b.aor);
+    const key = keyOfBinding(b);
+    const fromSource = this.bySource.get(key);
+    if (fromSource !== undefined && without(fromSource, b).length === 0) this.bySource.delete(key);
+    this.expiry.disarm(b);
+    this.total--;
+    return true;
+  }
+
+  private expire(b: BindingRecord): void {
+    this.apply([{ kind: 'remove', binding: b, reason: 'expired' }]).catch((err: unknown) =>
+      this.log.warn({ aor: b.aor, contact: b.contact, err: String(err) }, 'could not delete an expired binding from the store'));
+  }
+}

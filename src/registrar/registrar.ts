@@ -1,0 +1,143 @@
+// RFC 3261 10.3 steps 5-8 for one REGISTER that passed the checks before it (Request-URI domain,
+// Require, authentication and authorization: src/server): validate the contacts, compute every change
+// first, and only when the whole request is acceptable apply it, so a refused REGISTER changes nothing.
+import type { Contact } from '../sip/headers/contact.js';
+import type { SipMessage } from '../sip/message.js';
+import { isSipUri, parseUri } from '../sip/uri.js';
+import { uriEquals } from '../sip/uri-equals.js';
+import type { BindingRecord } from '../store/types.js';
+import type { SocketIdentity } from '../transport/types.js';
+import { aorOf } from './binding-key.js';
+import { buildBinding } from './binding-record.js';
+import { StringPool } from './intern.js';
+import type { BindingOp, LocationService } from './location-service.js';
+import { refused, registered, type RegisterAnswer } from './register-response.js';
+
+export interface RegistrarSettings {
+  /** Shortest interval accepted; shorter (but not 0) gets 423 with Min-Expires (RFC 3261 10.3 step 7). */
+  minExpires: number;
+  /** Longest interval granted; longer requests are shortened to it (RFC 3261 10.2.1). */
+  maxExpires: number;
+  /** Interval of a contact with neither an expires parameter nor an Expires header. */
+  defaultExpires: number;
+  /** Bindings one AOR may have; a REGISTER that would exceed it is refused with 403. */
+  maxContacts: number;
+}
+
+export const DEFAULT_REGISTRAR_SETTINGS: Readonly<RegistrarSettings> = {
+  minExpires: 60,
+  maxExpires: 3600,
+  defaultExpires: 3600,
+  maxContacts: 10,
+};
+
+type Plan = { ops: BindingOp[]; outbound: boolean } | RegisterAnswer;
+
+function outOfOrder(cseq: number, stored: number): RegisterAnswer {
+  return refused(400, 'Bad Request', `CSeq ${cseq} is not higher than ${stored}, already seen with this Call-ID`);
+}
+
+export class Registrar {
+  private readonly pool = new StringPool();
+
+  constructor(private readonly location: LocationService, private readonly settings: RegistrarSettings) {}
+
+  async register(request: SipMessage, source: SocketIdentity): Promise<RegisterAnswer> {
+    const to = request.to().uri;
+    if (!isSipUri(to)) return refused(400, 'Bad Request', 'To is not a SIP or SIPS address-of-record');
+    const aor = aorOf(to);
+    const contacts = request.contacts();
+    const plan = contacts === '*' ? this.planRemoveAll(request, aor) : this.planContacts(request, source, aor, contacts);
+    if (!('ops' in plan)) return plan;
+    await this.location.apply(plan.ops);
+    const path = request.headerValues('path');
+    return registered(this.location.lookup(aor), this.location.now(), { path, outbound: plan.outbound });
+  }
+
+  /** RFC 3261 10.3 step 6: `Contact: *` with `Expires: 0` removes every binding of the AOR. */
+  private planRemoveAll(request: SipMessage, aor: string): Plan {
+    if (request.expires() !== 0) return refused(400, 'Bad Request', 'Contact: * needs Expires: 0');
+    const callId = request.callId();
+    const cseq = request.cseq().seq;
+    const ops: BindingOp[] = [];
+    for (const b of this.location.bindingsOf(aor)) {
+      // Step 6 applies step 7's ordering rule to each binding: an older request changes nothing.
+      if (b.callId === callId && cseq <= b.cseq) return outOfOrder(cseq, b.cseq);
+      ops.push({ kind: 'remove', binding: b, reason: 'unregistered' });
+    }
+    return { ops, outbound: false };
+  }
+
+  /** RFC 3261 10.3 step 7, contact by contact; any failure aborts the whole request. */
+  private planContacts(request: SipMessage, source: SocketIdentity, aor: string, contacts: Contact[]): Plan {
+    const { minExpires, maxExpires, defaultExpires, maxContacts } = this.settings;
+    const now = this.location.now();
+    const callId = request.callId();
+    const cseq = request.cseq().seq;
+    const headerExpires = request.expires();
+    const path = request.headerValues('path');
+    const userAgent = request.header('user-agent');
+    const outboundSupported = contacts.some((c) => c.regId !== undefined) && request.supported().includes('outbound');
+    const stored = this.location.bindingsOf(aor);
+    /** The AOR's bindings as they will be once this request is applied. */
+    const current: BindingRecord[] = [...stored];
+    /** Op index of each binding made by this request (a contact listed twice: the last one wins). */
+    const made = new Map<BindingRecord, number>();
+    const ops: Array<BindingOp | undefined> = [];
+    let outbound = false;
+
+    for (const contact of contacts) {
+      let expires = contact.expires ?? headerExpires ?? defaultExpires;
+      if (expires > 0 && expires < minExpires) {
+        return refused(423, 'Interval Too Brief', `expires ${expires} is below ${minExpires}`, [['Min-Expires', String(minExpires)]]);
+      }
+      expires = Math.min(expires, maxExpires);
+      const existing = findBinding(current, contact);
+      const earlier = existing === undefined ? undefined : made.get(existing);
+      if (existing !== undefined && earlier === undefined && existing.callId === callId && cseq <= existing.cseq) {
+        return outOfOrder(cseq, existing.cseq);
+      }
+      // The stored binding this contact replaces; a contact listed twice: the last one wins.
+      let original = existing;
+      if (earlier !== undefined) {
+        original = previousOf(ops[earlier]);
+        ops[earlier] = undefined;
+      }
+      if (existing !== undefined) current.splice(current.indexOf(existing), 1);
+
+      if (expires === 0) {
+        if (original !== undefined) ops.push({ kind: 'remove', binding: original, reason: 'unregistered' });
+        continue;
+      }
+      const flow = outboundSupported && contact.instance !== undefined && contact.regId !== undefined;
+      outbound ||= flow;
+      const binding = buildBinding({
+        aor, contact, expiresAt: now + expires * 1000, callId, cseq, userAgent, source, path, outbound: flow, now, id: original?.id,
+      }, this.pool);
+      const reason = original === undefined ? 'registered' : original.contact === binding.contact ? 'refreshed' : 'replaced';
+      made.set(binding, ops.length);
+      ops.push({ kind: 'put', binding, previous: original, reason });
+      current.push(binding);
+    }
+
+    if (current.length > maxContacts && current.length > stored.length) {
+      return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
+    }
+    return { ops: ops.filter((op): op is BindingOp => op !== undefined), outbound };
+  }
+}
+
+/**
+ * The binding a contact refers to: by +sip.instance and reg-id when it has an instance (RFC 5626 6,
+ * RFC 5627), else by URI equality of the contact (RFC 3261 10.3 step 7 and 19.1.4).
+ */
+function findBinding(bindings: readonly BindingRecord[], contact: Contact): BindingRecord | undefined {
+  if (contact.instance !== undefined) {
+    return bindings.find((b) => b.instance === contact.instance && b.regId === contact.regId);
+  }
+  return bindings.find((b) => uriEquals(parseUri(b.contact), contact.uri));
+}
+
+function previousOf(op: BindingOp | undefined): BindingRecord | undefined {
+  return op?.kind === 'put' ? op.previous : undefined;
+}
