@@ -9,28 +9,11 @@ export const BINDING_COLUMNS =
 
 export const BINDING_PLACEHOLDERS = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?';
 
-export interface BindingRow {
-  id: string;
-  aor: string;
-  contact: string;
-  expires_at: number;
-  q: number | null;
-  call_id: string;
-  cseq: number;
-  user_agent: string | null;
-  received_protocol: string;
-  received_address: string;
-  received_port: number;
-  socket: string;
-  connection_id: string | null;
-  path: string;
-  methods: string | null;
-  instance: string | null;
-  reg_id: number | null;
-  flags: string;
-  last_keepalive: number | null;
-  last_modified: number;
-}
+/**
+ * A row as better-sqlite3 returns it in raw mode (an array in BINDING_COLUMNS order): about twice as
+ * fast to load as one object per row with named keys, which matters for a million bindings at start-up.
+ */
+export type BindingRow = BindingParams;
 
 export type BindingParams = [
   string, string, string, number, number | null, string, number, string | null, string, string,
@@ -62,25 +45,26 @@ export function bindingParams(b: BindingRecord): BindingParams {
 
 /** Optional fields that are NULL stay absent, so a record reads back deep-equal to what was put. */
 export function bindingFromRow(row: BindingRow): BindingRecord {
+  const [id, aor, contact, expiresAt, q, callId, cseq, userAgent, protocol, address, port, socket, connectionId, path, methods, instance, regId, flags, lastKeepalive, lastModified] = row;
   const b: BindingRecord = {
-    id: row.id,
-    aor: row.aor,
-    contact: row.contact,
-    expiresAt: row.expires_at,
-    callId: row.call_id,
-    cseq: row.cseq,
-    received: { protocol: row.received_protocol as TransportProtocol, address: row.received_address, port: row.received_port },
-    socket: row.socket,
-    path: decodeList(row.path),
-    flags: decodeList(row.flags),
-    lastModified: row.last_modified,
+    id,
+    aor,
+    contact,
+    expiresAt,
+    callId,
+    cseq,
+    received: { protocol: protocol as TransportProtocol, address, port },
+    socket,
+    path: decodeList(path),
+    flags: decodeList(flags),
+    lastModified,
   };
-  if (row.q !== null) b.q = row.q;
-  if (row.user_agent !== null) b.userAgent = row.user_agent;
-  if (row.connection_id !== null) b.connectionId = row.connection_id;
-  if (row.methods !== null) b.methods = JSON.parse(row.methods) as string[];
-  if (row.instance !== null) b.instance = row.instance;
-  if (row.reg_id !== null) b.regId = row.reg_id;
-  if (row.last_keepalive !== null) b.lastKeepalive = row.last_keepalive;
+  if (q !== null) b.q = q;
+  if (userAgent !== null) b.userAgent = userAgent;
+  if (connectionId !== null) b.connectionId = connectionId;
+  if (methods !== null) b.methods = JSON.parse(methods) as string[];
+  if (instance !== null) b.instance = instance;
+  if (regId !== null) b.regId = regId;
+  if (lastKeepalive !== null) b.lastKeepalive = lastKeepalive;
   return b;
 }

@@ -13,6 +13,7 @@
 // (Side effect: no -shm file, and the sqlite3 shell cannot read the database while the server runs;
 // operators use `simplesip ctl`.)
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
@@ -42,12 +43,18 @@ function userFromRow(row: UserRow): UserRecord {
 
 /** Creates DIR if needed and proves it is a writable directory, with a message an operator can act on. */
 function prepareDirectory(dir: string): void {
+  let existing: Stats | undefined;
+  try {
+    existing = statSync(dir, { throwIfNoEntry: false });
+  } catch {
+    // ENOTDIR, EACCES on a parent: mkdirSync below fails too and reports it.
+  }
+  if (existing !== undefined && !existing.isDirectory()) throw new StoreError('NOT_WRITABLE', `data directory ${dir} is not a directory`);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw new StoreError('NOT_WRITABLE', `cannot create data directory ${dir}: ${errorMessage(err)}`, { cause: err });
   }
-  if (!statSync(dir).isDirectory()) throw new StoreError('NOT_WRITABLE', `data directory ${dir} is not a directory`);
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
@@ -108,8 +115,8 @@ class SqliteStore implements StoreHandle {
       userAll: db.prepare('SELECT username, domain, ha1_md5, ha1_sha256, created_at FROM users ORDER BY domain, username'),
       userPut: db.prepare('INSERT OR REPLACE INTO users (username, domain, ha1_md5, ha1_sha256, created_at) VALUES (?, ?, ?, ?, ?)'),
       userRemove: db.prepare('DELETE FROM users WHERE username = ? AND domain = ?'),
-      bindingAll: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings`),
-      bindingPage: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings WHERE id > ? ORDER BY id LIMIT ?`),
+      bindingAll: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings`).raw(),
+      bindingPage: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings WHERE id > ? ORDER BY id LIMIT ?`).raw(),
       bindingPut: db.prepare(`INSERT OR REPLACE INTO bindings (${BINDING_COLUMNS}) VALUES (${BINDING_PLACEHOLDERS})`),
       bindingRemove: db.prepare('DELETE FROM bindings WHERE id = ?'),
       bindingExpire: db.prepare('DELETE FROM bindings WHERE expires_at <= ?'),
@@ -124,7 +131,13 @@ class SqliteStore implements StoreHandle {
       remove: (username, domain) => this.write(() => [username, domain], (p) => s.userRemove.run(p).changes > 0),
     };
     this.bindings = {
-      all: () => this.read(() => (s.bindingAll.all() as BindingRow[]).map(bindingFromRow)),
+      all: () =>
+        this.read(() => {
+          // The cursor is drained synchronously, so no other statement can run while it is open.
+          const out: BindingRecord[] = [];
+          for (const row of s.bindingAll.iterate() as IterableIterator<BindingRow>) out.push(bindingFromRow(row));
+          return out;
+        }),
       put: (b) =>
         this.write(() => bindingParams(b), (p) => {
           s.bindingPut.run(p);
@@ -193,7 +206,7 @@ class SqliteStore implements StoreHandle {
       const rows = await this.read(() => page.all(after, pageSize) as BindingRow[]);
       for (const row of rows) yield bindingFromRow(row);
       if (rows.length < pageSize) return;
-      after = rows[rows.length - 1].id;
+      after = rows[rows.length - 1][0];
     }
   }
 }
