@@ -77,8 +77,8 @@ export class UserDirectory implements CredentialSource, UserAdmin {
     return this.users.has(keyOf(username, domain.toLowerCase()));
   }
 
-  /** Throws InvalidUserError for a bad username, domain or empty password. */
-  add(username: string, domain: string, password: string): Promise<'added' | 'exists'> {
+  /** Rejects with InvalidUserError for a bad username, domain or empty password. */
+  async add(username: string, domain: string, password: string): Promise<'added' | 'exists'> {
     checkUsername(username);
     const realm = normalizeDomain(domain);
     checkPassword(password);
@@ -101,8 +101,8 @@ export class UserDirectory implements CredentialSource, UserAdmin {
     });
   }
 
-  /** False for an unknown user; throws InvalidUserError for an empty password. */
-  setPassword(username: string, domain: string, password: string): Promise<boolean> {
+  /** False for an unknown user; rejects with InvalidUserError for an empty password. */
+  async setPassword(username: string, domain: string, password: string): Promise<boolean> {
     checkPassword(password);
     const realm = domain.toLowerCase();
     const key = keyOf(username, realm);
