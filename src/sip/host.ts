@@ -64,34 +64,42 @@ export function isIPv6(s: string, start = 0, end = s.length): boolean {
   return count <= 7;
 }
 
-/** hostname: labels of alphanumerics and `-` separated by dots; `_` tolerated as seen in the wild. */
-export function isHostname(s: string, start = 0, end = s.length): boolean {
-  if (end <= start) return false;
+const NOT_HOSTNAME = 0;
+const DOMAIN = 1;
+/** Valid hostname syntax, but the last label is all digits: a broken IPv4 address (RFC 3261 toplabel). */
+const DIGIT_TOPLABEL = 2;
+
+/**
+ * hostname: labels of alphanumerics and `-` separated by dots; `_` tolerated as seen in the wild.
+ * One pass tells both the syntax and whether the last label is all digits.
+ */
+function hostnameKind(s: string, start: number, end: number): number {
+  if (end <= start) return NOT_HOSTNAME;
   let labelLen = 0;
+  let digitsOnly = true;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
-      if (labelLen === 0) return false;
+      if (labelLen === 0) return NOT_HOSTNAME;
       labelLen = 0;
+      digitsOnly = true;
     } else if (isHostChar(c)) {
       labelLen++;
+      if (!isDigit(c)) digitsOnly = false;
     } else {
-      return false;
+      return NOT_HOSTNAME;
     }
   }
-  return true;
+  return labelLen > 0 && digitsOnly ? DIGIT_TOPLABEL : DOMAIN;
 }
 
 /** Classifies a bare host (no brackets); undefined when it is not a valid host. */
 export function classifyHost(s: string, start = 0, end = s.length): HostKind | undefined {
   const c = s.charCodeAt(end - 1);
   if (isDigit(c) && isIPv4(s, start, end)) return 'ipv4';
-  if (s.indexOf(':', start) !== -1 && s.indexOf(':', start) < end) return isIPv6(s, start, end) ? 'ipv6' : undefined;
-  if (!isHostname(s, start, end)) return undefined;
-  // A name whose last label is all digits is a broken IPv4 address, not a domain (RFC 3261 toplabel).
-  let i = end - 1;
-  while (i >= start && s.charCodeAt(i) !== 46) i--;
-  return isDigit(s.charCodeAt(i + 1)) && /^\d+$/.test(s.slice(i + 1, end)) ? undefined : 'domain';
+  const colon = s.indexOf(':', start);
+  if (colon !== -1 && colon < end) return isIPv6(s, start, end) ? 'ipv6' : undefined;
+  return hostnameKind(s, start, end) === DOMAIN ? 'domain' : undefined;
 }
 
 /** A host as it appears in a URI or Via: IPv6 inside brackets (RFC 3261 25.1 IPv6reference). */

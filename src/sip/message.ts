@@ -467,12 +467,12 @@ function parseTo(m: SipMessage): FromTo {
 function parseCallId(m: SipMessage): string {
   const v = required(m, 'call-id', 'Call-ID');
   if (v.length === 0) throw badRequest('malformed Call-ID header (empty)');
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c <= 32 || c === 127) throw badRequest('malformed Call-ID header (whitespace or control character)');
-  }
+  if (CALL_ID_FORBIDDEN.test(v)) throw badRequest('malformed Call-ID header (whitespace or control character)');
   return v;
 }
+
+/** Whitespace and controls; a regex test runs natively, faster than a loop over the value, allocating nothing. */
+const CALL_ID_FORBIDDEN = /[\x00-\x20\x7f]/;
 
 function parseCSeqHeader(m: SipMessage): CSeq {
   return parseCSeq(required(m, 'cseq', 'CSeq'));

@@ -11,8 +11,10 @@ const PARAM = 16;
 const HNV = 32;
 const HOST = 64;
 const WORD = 128;
+/** Unquoted header parameter values: token plus ':' '[' ']' (IPv6 references in received, maddr). */
+const PVALUE = 256;
 
-const classes = new Uint8Array(128);
+const classes = new Uint16Array(128);
 
 function mark(chars: string, bit: number): void {
   for (let i = 0; i < chars.length; i++) classes[chars.charCodeAt(i)] |= bit;
@@ -28,6 +30,7 @@ mark('[]/:&+$', PARAM);
 mark('[]/?:+$', HNV);
 mark(ALNUM + '-._', HOST);
 mark(ALNUM + "-.!%*_+`'~()<>:\\\"/[]?{}", WORD);
+mark(ALNUM + "-.!%*_+`'~:[]", PVALUE);
 
 function isClass(c: number, bit: number): boolean {
   return c < 128 && (classes[c] & bit) !== 0;
@@ -257,9 +260,16 @@ export function parseParams(
     if (i >= end || s.charCodeAt(i) === 44) return i;
     if (s.charCodeAt(i) !== 59) throw badRequest(`malformed ${what} header (unexpected character in parameters)`);
     i = skipWs(s, i + 1, end);
-    const nameEnd = scanToken(s, i, end);
+    // Scanning the name also tells whether it needs lower-casing (most names are lower-case already).
+    let nameEnd = i;
+    let upper = false;
+    for (; nameEnd < end; nameEnd++) {
+      const c = s.charCodeAt(nameEnd);
+      if (c >= 128 || (classes[c] & TOKEN) === 0) break;
+      if (c >= 65 && c <= 90) upper = true;
+    }
     if (nameEnd === i) throw badRequest(`malformed ${what} header (empty parameter)`);
-    const name = lowerCase(s.slice(i, nameEnd));
+    const name = upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd);
     i = skipWs(s, nameEnd, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61) {
@@ -269,11 +279,7 @@ export function parseParams(
         i = scanQuoted(s, i, end);
         if (i === -1) throw badRequest(`malformed ${what} header (unterminated quoted string)`);
       } else {
-        while (i < end) {
-          const c = s.charCodeAt(i);
-          if (!(isClass(c, TOKEN) || c === 58 || c === 91 || c === 93)) break;
-          i++;
-        }
+        while (i < end && isClass(s.charCodeAt(i), PVALUE)) i++;
         if (i === vStart) throw badRequest(`malformed ${what} header (empty value of parameter ${name})`);
       }
       value = s.slice(vStart, i);
