@@ -22,7 +22,7 @@ export class NonceCounter {
 
 const PREFERENCE: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
-/** The Digest challenge to answer: SHA-256 before MD5 (RFC 8760 2.4); undefined when none is usable. */
+/** The Digest challenge to answer: SHA-256 before MD5 (RFC 8760: SHA-256 is the stronger); undefined when none is usable. */
 export function pickChallenge(challenges: readonly Challenge[]): Challenge | undefined {
   let best: Challenge | undefined;
   let bestRank = PREFERENCE.length;

@@ -1,4 +1,4 @@
-// The verifier: challenges (RFC 3261 22.1-22.3, RFC 7616 3.3, RFC 8760 2.4) and checks of
+// The verifier: challenges (RFC 3261 22.1-22.3, RFC 7616 3.3, RFC 8760) and checks of
 // Authorization / Proxy-Authorization (RFC 2617 3.2.2, RFC 7616 3.4, RFC 3261 22.4).
 import { randomBytes } from 'node:crypto';
 import { formatAuth, SipParseError, type Credentials, type SipMessage } from '../sip/index.js';
@@ -15,7 +15,7 @@ import type { AuthFailure, AuthOutcome, CredentialSource, DigestAlgorithm } from
 export const DEFAULT_NONCE_LIFETIME_SECONDS = 300;
 /** ~100 bytes per record: a few MB at most (see NcTracker for how the bound works). */
 export const DEFAULT_MAX_TRACKED_NONCES = 65_536;
-/** RFC 8760 2.4: challenges in order of preference, SHA-256 first; MD5 for the many clients without it. */
+/** RFC 7616 3.3 / RFC 8760: one challenge per algorithm, most preferred first; MD5 for the many clients without SHA-256. */
 export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
 export interface DigestServerOptions {
@@ -82,7 +82,7 @@ export class DigestServer {
       throw err;
     }
     // RFC 3261 22.3: credentials for other realms (other proxies on the path) are not ours to judge;
-    // an unknown scheme (RFC 4475 3.1.2.x regaut01) is no credential at all.
+    // an unknown scheme (RFC 4475 torture test regaut01) is no credential at all.
     const digest = all.filter((c) => c.scheme.toLowerCase() === 'digest');
     const ours = digest.filter((c) => c.params.get('realm') === realm);
     if (ours.length === 0) return this.challenge(realm, role, fail(digest.length > 0 ? 'wrong-realm' : 'no-credentials'));
@@ -140,7 +140,7 @@ export class DigestServer {
   private challenge(realm: string, role: AuthRole, { failure, stale }: Refusal): AuthOutcome {
     const nonce = this.nonces.issue(realm);
     const name = role === 'registrar' ? 'WWW-Authenticate' : 'Proxy-Authenticate';
-    // RFC 8760 2.4: one header per algorithm, same nonce (the nonce does not depend on the algorithm).
+    // RFC 7616 3.3 / RFC 8760: one header per algorithm, same nonce (the nonce does not depend on the algorithm).
     const headers = this.algorithms.map((algorithm): [string, string] => {
       const params = new Map<string, string>([['realm', realm], ['nonce', nonce], ['algorithm', algorithm]]);
       if (this.offerQop) params.set('qop', 'auth');

@@ -28,7 +28,7 @@ function withoutQop(c: Challenge): Challenge {
   return { scheme: c.scheme, params };
 }
 
-test('no credentials: 401 with one WWW-Authenticate per algorithm, SHA-256 first (RFC 8760 2.4)', () => {
+test('no credentials: 401 with one WWW-Authenticate per algorithm, SHA-256 first (RFC 7616 3.3, RFC 8760)', () => {
   const out = refused(server().authenticate(request('REGISTER', RURI), REALM, 'registrar'));
   assert.equal(out.status, 401);
   assert.equal(out.reason, 'Unauthorized');
