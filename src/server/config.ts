@@ -1,4 +1,6 @@
 // Settings of `simplesip server`, with defaults that work on a fresh machine without a config file.
+import type { StoreKind } from '../store/types.js';
+
 export interface ServerConfig {
   /** Listen specs, e.g. `udp:*:5060`, `tcp:[::1]:5070`, `tls:*:5061`. */
   listen: string[];
@@ -22,6 +24,24 @@ export interface ServerConfig {
   idleTimeoutSeconds: number;
   /** SO_RCVBUF/SO_SNDBUF of UDP sockets in bytes (the kernel may cap it: see net.core.rmem_max). */
   udpBufferSize: number;
+  /** Digest authentication of REGISTER (401) and of our users' requests (407). Off only for tests and labs. */
+  auth: boolean;
+  /** Data directory (sqlite database, nonce secret); created when missing. */
+  dataDir: string;
+  /** Where users and bindings are kept: `sqlite` (in dataDir, survives restarts) or `memory`. */
+  store: StoreKind;
+  /** Registrar: shorter (non-zero) intervals get 423 Interval Too Brief (RFC 3261 10.3 step 7). */
+  minExpires: number;
+  /** Registrar: longer intervals are shortened to this (RFC 3261 10.2.1). */
+  maxExpires: number;
+  /** Registrar: interval of a contact without expires parameter or Expires header. */
+  defaultExpires: number;
+  /** Registrar: bindings per address-of-record (beyond: 403). */
+  maxContacts: number;
+  /** Seconds between OPTIONS probes of quiet UDP contacts; 0 = never probe. */
+  probeIntervalSeconds: number;
+  /** RFC 3261 T1 in ms (500); tests shorten it so that probe timeouts (64*T1) come quickly. */
+  t1Ms?: number;
 }
 
 export const DEFAULT_LISTEN: readonly string[] = ['udp:*:5060', 'tcp:*:5060'];
@@ -38,5 +58,13 @@ export function defaultServerConfig(): ServerConfig {
     maxConnections: 10000,
     idleTimeoutSeconds: 300,
     udpBufferSize: 4 * 1024 * 1024,
+    auth: true,
+    dataDir: './data',
+    store: 'sqlite',
+    minExpires: 60,
+    maxExpires: 3600,
+    defaultExpires: 3600,
+    maxContacts: 10,
+    probeIntervalSeconds: 60,
   };
 }

@@ -7,10 +7,10 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 /** Methods this server answers itself today (the Allow header of its responses). */
-export const ALLOWED_METHODS: readonly string[] = ['OPTIONS', 'ACK', 'CANCEL'];
+export const ALLOWED_METHODS: readonly string[] = ['OPTIONS', 'REGISTER', 'ACK', 'CANCEL'];
 
-/** SIP extensions (option tags) the server implements, for Supported and Require checks. */
-export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+/** SIP extensions (option tags) the server implements, for Supported and Require checks: Path (RFC 3327). */
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['path'];
 
 /** Body types the server understands when it is the UAS (RFC 3261 8.2.3). */
 export const ACCEPTED_BODY_TYPES: readonly string[] = [];

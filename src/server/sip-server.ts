@@ -1,12 +1,17 @@
-// The composition root of `simplesip server`: transports below, transactions above them, and the
-// request handling of this server on top (RFC 3261 8.2 inspection, OPTIONS, and honest refusals
-// for what later layers will serve).
+// The composition root of `simplesip server`: transports below, transactions above them, storage,
+// authentication and the registrar beside them, and the request handling of this server on top
+// (RFC 3261 8.2 inspection, REGISTER, OPTIONS, and honest refusals for what later layers will serve).
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { createResponse } from '../sip/builder.js';
 import type { SipParseError } from '../sip/errors.js';
 import type { SipMessage } from '../sip/message.js';
-import { formatHostPort, isSipUri } from '../sip/uri.js';
+import { formatHostPort, formatUri, isSipUri, type SipUri } from '../sip/uri.js';
+import type { ControlContext } from '../control/context.js';
+import { ContactProber } from '../registrar/contact-prober.js';
+import { removeOnConnectionClose, trackKeepalives } from '../registrar/keepalive-tracker.js';
+import type { RegisterAnswer } from '../registrar/register-response.js';
+import { sharedTimerHeap } from '../transaction/timer-heap.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import { TransportManager } from '../transport/transport-manager.js';
@@ -17,13 +22,21 @@ import { ALLOWED_METHODS, ACCEPTED_BODY_TYPES, SUPPORTED_EXTENSIONS } from './me
 import {
   checkBodyType, checkExtensions, checkMethod, checkRegisterAor, checkSyntax, checkUriScheme, type Rejection,
 } from './request-validation.js';
+import { RequestAuthorizer } from './request-auth.js';
+import { openServices, type Services } from './services.js';
+import { ServerStats } from './stats.js';
 import { attachTracer } from './trace.js';
 
 export class SipServer {
   readonly transport: TransportManager;
   readonly transactions: TransactionLayer;
   readonly identity: LocalIdentity;
+  readonly stats = new ServerStats();
   private listeners: ListenerInfo[] = [];
+  /** Set by start(): store, users, digest, location service, registrar. */
+  private services: Services | undefined;
+  private authorizer: RequestAuthorizer | undefined;
+  private prober: ContactProber | undefined;
 
   /** `traceOut`: where `--trace` writes (standard output by default). */
   constructor(private readonly config: ServerConfig, private readonly log: Logger, traceOut: Writable = process.stdout) {
@@ -37,7 +50,7 @@ export class SipServer {
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       udpBufferSize: config.udpBufferSize,
     });
-    this.transactions = new TransactionLayer({ transport: this.transport });
+    this.transactions = new TransactionLayer({ transport: this.transport, t1: config.t1Ms });
     if (config.trace) attachTracer(this.transport, traceOut);
 
     this.transport.on('message', (msg: SipMessage, source: SocketIdentity) => this.onMessage(msg, source));
@@ -54,8 +67,17 @@ export class SipServer {
       this.log.info({ source: describeSource(source), status: res.status }, 'dropped a response that matches no transaction of ours'));
   }
 
-  /** Open every configured socket; a failure closes those already open and rejects with its reason. */
+  /**
+   * Opens the store, loads users and bindings, then every configured socket; a failure closes what
+   * was opened and rejects with its reason.
+   */
   async start(): Promise<ListenerInfo[]> {
+    const services = await openServices(this.config, this.log);
+    this.services = services;
+    this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats);
+    if (!this.config.auth) this.log.warn('authentication is OFF (--auth off): anyone may register any user of our domains');
+    trackKeepalives(this.transport, services.location);
+    removeOnConnectionClose(this.transport, services.location, this.log);
     try {
       for (const spec of this.config.listen) {
         const info = await this.transport.listen(spec);
@@ -64,14 +86,51 @@ export class SipServer {
       }
     } catch (err) {
       await this.transport.close();
+      services.location.close();
+      await services.store.close();
       throw err;
     }
+    this.prober = new ContactProber({
+      location: services.location, transactions: this.transactions, timers: sharedTimerHeap(),
+      intervalSeconds: this.config.probeIntervalSeconds, serverName: this.config.serverName, logger: this.log,
+    });
+    this.prober.start();
     return this.listeners;
   }
 
   async stop(): Promise<void> {
+    this.prober?.stop();
+    this.services?.location.close();
     this.transactions.close();
     await this.transport.close();
+    await this.services?.store.close();
+  }
+
+  /** What the control API serves (src/control/context.ts); available once start() resolved. */
+  controlContext(): ControlContext {
+    const { location, users } = this.ready();
+    return {
+      location,
+      users,
+      stats: this.stats,
+      transactions: () => this.transactions.counts(),
+      listeners: () => this.listeners.map((l) => l.description),
+    };
+  }
+
+  /** The location service (the proxy and presence use it: lookup, bindingsFrom, 'change' events). */
+  get location(): Services['location'] {
+    return this.ready().location;
+  }
+
+  /** The user directory (tests and the control API add users through it). */
+  get users(): Services['users'] {
+    return this.ready().users;
+  }
+
+  private ready(): Services {
+    if (this.services === undefined) throw new Error('the server is not started');
+    return this.services;
   }
 
   private onMessage(msg: SipMessage, source: SocketIdentity): void {
@@ -79,6 +138,7 @@ export class SipServer {
       this.transactions.receive(msg, source);
       return;
     }
+    this.stats.requestsReceived++;
     const rejection = checkSyntax(msg);
     if (rejection) {
       this.replyStateless(msg, source, rejection);
@@ -102,7 +162,30 @@ export class SipServer {
   private onRequest(tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void {
     const rejection = this.inspect(request);
     if (rejection) {
+      if (request.method === 'REGISTER') this.stats.registrationsRejected++;
       this.replyInTransaction(tx, request, rejection.status, rejection.reason, rejection.headers);
+      return;
+    }
+    const uri = request.uri() as SipUri;
+    const local = this.identity.isLocalDomain(uri.host);
+    if (request.method === 'REGISTER' && local) {
+      this.register(tx, request, source).catch((err: unknown) => {
+        this.log.error({ source: describeSource(source), err: String(err) }, 'REGISTER failed');
+        this.replyInTransaction(tx, request, 500, 'Server Internal Error');
+      });
+      return;
+    }
+    // Our users' requests are authenticated before anything decides where they go (RFC 3261 16.3
+    // step 6 / 22.3), so the proxy finds them authenticated when it lands. A REGISTER for another
+    // domain is not ours to challenge: it meets the relay policy.
+    const denied = request.method === 'REGISTER' ? undefined : this.authorizer?.check(request);
+    if (denied) {
+      this.replyInTransaction(tx, request, denied.status, denied.reason, denied.headers);
+      return;
+    }
+    if (!local) {
+      // No open relay: requests for domains we do not serve are refused once they passed the checks.
+      this.replyInTransaction(tx, request, 403, `Forbidden (relaying to ${uri.host} is not allowed)`);
       return;
     }
     if (request.method === 'OPTIONS') {
@@ -114,9 +197,27 @@ export class SipServer {
   }
 
   /**
-   * RFC 3261 8.2 for requests addressed to us, 16.3 for those we would have to forward. This server
-   * does not relay to foreign domains (no open relay): such requests are refused with 403 once
-   * they pass the proxy's own checks.
+   * RFC 3261 10.3: step 1 (a Request-URI of ours) and 2 (Require) were checked by inspect(); the To
+   * domain comes next (step 5, before the challenge: the realm is that domain), then authentication
+   * and authorization (steps 3-4), then the registrar (steps 6-8).
+   */
+  private async register(tx: ServerTransaction, request: SipMessage, source: SocketIdentity): Promise<void> {
+    const to = request.to().uri as SipUri;
+    let answer: RegisterAnswer;
+    if (!this.identity.isLocalDomain(to.host)) {
+      const aor = formatUri({ ...to, port: undefined, params: new Map(), headers: [] });
+      answer = { status: 404, reason: `Not Found (${aor} is not served here)`, headers: [] };
+    } else {
+      answer = this.authorizer?.check(request) ?? await this.ready().registrar.register(request, source);
+    }
+    if (answer.status === 200) this.stats.registrationsAccepted++;
+    else if (answer.status !== 401) this.stats.registrationsRejected++;
+    this.replyInTransaction(tx, request, answer.status, answer.reason, answer.headers);
+  }
+
+  /**
+   * RFC 3261 8.2 for requests addressed to us, 16.3 for those we would have to forward (their relay
+   * refusal comes after authentication, in onRequest).
    */
   private inspect(request: SipMessage): Rejection | undefined {
     const early = checkMethod(request) ?? checkUriScheme(request);
@@ -127,7 +228,7 @@ export class SipServer {
       const ext = checkExtensions(request, 'proxy');
       if (ext) return ext;
       if (request.maxForwards() === 0) return { status: 483, reason: 'Too Many Hops', headers: [] };
-      return { status: 403, reason: `Forbidden (relaying to ${uri.host} is not allowed)`, headers: [] };
+      return undefined;
     }
     return checkExtensions(request, 'uas')
       ?? checkRegisterAor(request)
@@ -161,6 +262,7 @@ export class SipServer {
 
   private replyInTransaction(tx: ServerTransaction, request: SipMessage, status: number, reason: string,
     headers: Array<[string, string]> = []): void {
+    this.stats.responsesSent++;
     tx.respond(this.buildResponse(request, status, reason, headers));
   }
 
@@ -175,6 +277,7 @@ export class SipServer {
         'cannot build an error response; request dropped');
       return;
     }
+    this.stats.responsesSent++;
     this.transport.sendResponse(response, source).catch((err: unknown) =>
       this.log.warn({ source: describeSource(source), err: String(err) }, 'could not send error response'));
   }

@@ -14,7 +14,7 @@ export interface RunningServer {
 }
 
 export async function startServer(overrides: Partial<ServerConfig> = {}, traceOut?: Writable): Promise<RunningServer> {
-  const config = { ...defaultServerConfig(), listen: ['udp:127.0.0.1:0'], ...overrides };
+  const config = { ...defaultServerConfig(), listen: ['udp:127.0.0.1:0'], store: 'memory' as const, ...overrides };
   const server = new SipServer(config, pino({ level: process.env.SIMPLESIP_TEST_LOG ?? 'silent' }), traceOut);
   const listeners = await server.start();
   return {

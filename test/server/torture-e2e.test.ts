@@ -1,10 +1,14 @@
 // Every RFC 4475 / RFC 5118 torture message, sent over UDP to a running server: the outcome the
 // fixture MANIFEST gives (test/fixtures/torture/MANIFEST.md), as this server implements it today.
 // The server serves example.com and example.org; other domains are foreign (no relay: 403).
+// It runs as deployed: authentication on, so REGISTERs get 401 and our users' MESSAGE/INVITE 407
+// (regaut01's unknown scheme is no credential: a challenge). The REGISTER fixtures run again with
+// --auth off below, where the registrar must accept them and store what the MANIFEST says.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { BindingRecord } from '../../src/store/types.js';
 import { RawUdpPeer } from '../helpers/raw-client.js';
 import { startServer } from '../helpers/server.js';
 
@@ -24,14 +28,14 @@ const EXPECTED: Record<string, Expectation> = {
   'rfc4475/wsinv.dat': { status: 403 },
   'rfc4475/intmeth.dat': { status: 501 },
   'rfc4475/esc01.dat': { status: 403 },
-  'rfc4475/escnull.dat': { status: 405 },
+  'rfc4475/escnull.dat': { status: 401 },
   'rfc4475/esc02.dat': { status: 501 },
   'rfc4475/lwsdisp.dat': { status: 200 },
   'rfc4475/longreq.dat': { status: 405 },
-  'rfc4475/dblreq.dat': { status: 405 },
+  'rfc4475/dblreq.dat': { status: 401 },
   'rfc4475/semiuri.dat': { status: 200 },
   'rfc4475/transports.dat': { status: 200 },
-  'rfc4475/mpart01.dat': { status: 405 },
+  'rfc4475/mpart01.dat': { status: 407 },
   'rfc4475/unreason.dat': { status: 'none' },
   'rfc4475/noreason.dat': { status: 'none' },
   'rfc4475/badinv01.dat': bad(),
@@ -60,14 +64,14 @@ const EXPECTED: Record<string, Expectation> = {
   'rfc4475/unksm2.dat': bad(/To/),
   'rfc4475/bext01.dat': { status: 420, headers: [/\r\nUnsupported: nothingSupportsThis, nothingSupportsThisEither\r\n/] },
   'rfc4475/invut.dat': { status: 405 },
-  'rfc4475/regaut01.dat': { status: 405 },
+  'rfc4475/regaut01.dat': { status: 401 },
   'rfc4475/multi01.dat': bad(),
   'rfc4475/mcl01.dat': bad(/Content-Length/),
   'rfc4475/bcast.dat': { status: 'none' },
   'rfc4475/zeromf.dat': { status: 200 },
-  'rfc4475/cparam01.dat': { status: 405 },
-  'rfc4475/cparam02.dat': { status: 405 },
-  'rfc4475/regescrt.dat': { status: 405 },
+  'rfc4475/cparam01.dat': { status: 401 },
+  'rfc4475/cparam02.dat': { status: 401 },
+  'rfc4475/regescrt.dat': { status: 401 },
   'rfc4475/sdp01.dat': { status: 405 },
   'rfc4475/inv2543.dat': { status: 405 },
   'rfc5118/ipv6-good': { status: 403 },
@@ -76,9 +80,9 @@ const EXPECTED: Record<string, Expectation> = {
   'rfc5118/port-unambiguous': { status: 403 },
   'rfc5118/via-received-param-with-delim': { status: 403 },
   'rfc5118/via-received-param-no-delim': { status: 403 },
-  'rfc5118/ipv6-in-sdp': { status: 403 },
+  'rfc5118/ipv6-in-sdp': { status: 407 },
   'rfc5118/mult-ip-in-header': { status: 403 },
-  'rfc5118/mult-ip-in-sdp': { status: 403 },
+  'rfc5118/mult-ip-in-sdp': { status: 407 },
   'rfc5118/ipv4-mapped-ipv6': { status: 405 },
   'rfc5118/ipv6-bug-abnf-3-colons': { status: 403 },
   'rfc5118/ipv6-correct-abnf-2-colons': { status: 403 },
@@ -125,6 +129,44 @@ describe('torture messages over UDP', () => {
       // Exactly one answer (dblreq: the trailing request is ignored), no retransmission over UDP for non-INVITE.
       const extra = await peer.receive(150);
       if (extra) assert.fail(`unexpected second answer: ${extra.toString().split('\r\n')[0]}`);
+    });
+  }
+});
+
+/** With --auth off the registrar processes the REGISTER fixtures: 200, and the bindings the MANIFEST names. */
+const REGISTERED: Record<string, { aor: string; contacts: string[] }> = {
+  // RFC 4475 3.1.1.4: %00 in a user part is data; both contacts are bound.
+  'rfc4475/escnull.dat': {
+    aor: 'sip:null-%00-null@example.com',
+    contacts: ['sip:%00@host5.example.com', 'sip:%00%00@host5.example.com'],
+  },
+  // 3.1.1.8: the REGISTER is processed, the INVITE after it ignored.
+  'rfc4475/dblreq.dat': { aor: 'sip:j.user@example.com', contacts: ['sip:j.user@host.example.com'] },
+  // 3.3.7: an Authorization of an unknown scheme is not an error.
+  'rfc4475/regaut01.dat': { aor: 'sip:j.user@example.com', contacts: [] },
+  // 3.3.12: without <>, ;unknownparam is a contact parameter, not part of the URI.
+  'rfc4475/cparam01.dat': { aor: 'sip:watson@example.com', contacts: ['sip:+19725552222@gw1.example.net'] },
+  // 3.3.13: inside <>, the URI parameter is kept in the binding.
+  'rfc4475/cparam02.dat': { aor: 'sip:watson@example.com', contacts: ['sip:+19725552222@gw1.example.net;unknownparam'] },
+  // 3.3.14: the escaped header stays in the stored contact.
+  'rfc4475/regescrt.dat': { aor: 'sip:user@example.com', contacts: ['sip:user@example.com?Route=%3Csip:sip.example.com%3E'] },
+};
+
+describe('REGISTER torture messages with --auth off', () => {
+  for (const [file, expected] of Object.entries(REGISTERED)) {
+    test(file, async (t) => {
+      const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com', 'example.org'], auth: false });
+      const peer = await RawUdpPeer.open();
+      t.after(async () => {
+        peer.close();
+        await srv.stop();
+      });
+      peer.send(readFileSync(join(fixtures, file)), srv.port('udp'));
+      const reply = await peer.receive(2000);
+      assert.ok(reply, 'no answer');
+      assert.match(reply.toString('latin1'), /^SIP\/2\.0 200 OK\r\n/);
+      const bound = srv.server.location.lookup(expected.aor).map((b: BindingRecord) => b.contact).sort();
+      assert.deepEqual(bound, [...expected.contacts].sort());
     });
   }
 });

@@ -1,0 +1,66 @@
+// Who must prove who they are (RFC 3261 22), in which realm, and whether the proven user may act for
+// the address-of-record the request names.
+import type { DigestServer } from '../auth/digest-server.js';
+import type { SipMessage } from '../sip/message.js';
+import { normalizeEscapes } from '../sip/uri-equals.js';
+import { formatUri, isSipUri, type SipUri } from '../sip/uri.js';
+import type { LocalIdentity } from './local-identity.js';
+import type { Rejection } from './request-validation.js';
+import type { ServerStats } from './stats.js';
+
+/**
+ * Out-of-dialog requests our users send through us (the proxy will forward them): challenged with 407
+ * (RFC 3261 22.3). ACK and CANCEL never are (RFC 3261 22.1: they cannot be resubmitted); OPTIONS to the
+ * server is a capability query or a ping and stays open; in-dialog requests (To tag) belong to a dialog
+ * whose initial request was authenticated.
+ */
+const PROXY_CHALLENGED: ReadonlySet<string> = new Set(['INVITE', 'MESSAGE', 'PUBLISH', 'SUBSCRIBE', 'REFER']);
+
+interface Target {
+  role: 'registrar' | 'proxy';
+  /** The AOR the request acts for: To of a REGISTER (RFC 3261 10.3 step 4), From of the others. */
+  aor: SipUri;
+}
+
+function target(request: SipMessage, identity: LocalIdentity): Target | undefined {
+  if (request.method === 'REGISTER') {
+    const to = request.to().uri;
+    return isSipUri(to) ? { role: 'registrar', aor: to } : undefined;
+  }
+  if (!PROXY_CHALLENGED.has(request.method) || request.to().tag !== undefined) return undefined;
+  const from = request.from().uri;
+  return isSipUri(from) && identity.isLocalDomain(from.host) ? { role: 'proxy', aor: from } : undefined;
+}
+
+export class RequestAuthorizer {
+  /** `digest` undefined: `--auth off`, every request passes. */
+  constructor(
+    private readonly digest: DigestServer | undefined,
+    private readonly identity: LocalIdentity,
+    private readonly stats: ServerStats,
+  ) {}
+
+  /**
+   * RFC 3261 10.3 steps 3-4 and 22.3: undefined when the request may go on; otherwise the 401/407
+   * challenge, or 403 when the authenticated user is not the owner of the AOR. The realm is the AOR's
+   * domain, so one server can serve several domains with separate users.
+   */
+  check(request: SipMessage): Rejection | undefined {
+    if (this.digest === undefined) return undefined;
+    const t = target(request, this.identity);
+    if (t === undefined) return undefined;
+    const realm = t.aor.host.toLowerCase();
+    const outcome = this.digest.authenticate(request, realm, t.role);
+    if (!outcome.ok) {
+      // The first request of every client carries no credentials: that is a challenge, not a failure.
+      if (outcome.failure !== 'no-credentials') this.stats.authFailures++;
+      return { status: outcome.status, reason: outcome.reason, headers: outcome.headers };
+    }
+    const user = t.aor.user === undefined ? undefined : normalizeEscapes(t.aor.user);
+    if (user !== outcome.username) {
+      const aor = formatUri({ ...t.aor, port: undefined, params: new Map(), headers: [] });
+      return { status: 403, reason: `Forbidden (${outcome.username} may not act for ${aor})`, headers: [] };
+    }
+    return undefined;
+  }
+}
