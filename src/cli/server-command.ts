@@ -3,6 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
 import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../server/config.js';
 import { SipServer } from '../server/sip-server.js';
+import { ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseServerControlAddress, type ControlAddress } from '../control/address.js';
+import { ControlServer } from '../control/control-server.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -19,7 +21,18 @@ function integer(flag: string, min: number, max: number): (value: string) => num
   };
 }
 
+/** --control: a loopback HOST:PORT, or a CLI error saying why not. */
+function controlAddress(value: string): ControlAddress {
+  try {
+    return parseServerControlAddress(value);
+  } catch (err) {
+    if (err instanceof ControlAddressError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
 interface ServerOptions {
+  control: ControlAddress;
   listen?: string[];
   domain?: string[];
   trace?: boolean;
@@ -64,6 +77,7 @@ export function addServerCommand(program: Command): void {
     .option('--max-message-size <bytes>', 'largest SIP message accepted (larger: 513)', integer('--max-message-size', 1024, 1048576), defaults.maxMessageSize)
     .option('--max-connections <n>', 'open TCP/TLS/WS connections at once', integer('--max-connections', 1, 1000000), defaults.maxConnections)
     .option('--idle-timeout <seconds>', 'close a stream connection after this long without traffic', integer('--idle-timeout', 1, 86400), defaults.idleTimeoutSeconds)
+    .option('--control <host:port>', `control API for simplesip ctl, loopback only (default: ${DEFAULT_CONTROL})`, controlAddress, parseServerControlAddress(DEFAULT_CONTROL))
     .option('--udp-buffer-size <bytes>', 'UDP socket receive/send buffer', integer('--udp-buffer-size', 65536, 268435456), defaults.udpBufferSize)
     .action(async (options: ServerOptions) => {
       const config = serverConfigFromOptions(options);
@@ -72,9 +86,16 @@ export function addServerCommand(program: Command): void {
       const listeners = await server.start();
       process.stdout.write('simplesip server listening on:\n');
       for (const l of listeners) process.stdout.write(`  ${l.description}\n`);
+      const control = new ControlServer(server.controlContext());
+      try {
+        process.stdout.write(`control API on ${formatControlAddress(await control.listen(options.control))}\n`);
+      } catch (err) {
+        await server.stop();
+        throw err;
+      }
       const stop = (signal: string): void => {
         log.info({ signal }, 'stopping');
-        server.stop().finally(() => process.exit(0));
+        control.close().then(() => server.stop()).finally(() => process.exit(0));
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
