@@ -1,9 +1,9 @@
 // The sqlite engine beyond the shared contract: files, restart, group commit, locking, errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, SCHEMA_VERSION, StoreError, openStore } from '../../src/store/index.js';
@@ -149,18 +149,20 @@ test('a data directory that cannot be created or written fails with NOT_WRITABLE
   await assert.rejects(openStore({ kind: 'sqlite', dataDir: join(file, 'sub') }), isStoreError('NOT_WRITABLE', /cannot create data directory .*plain-file\/sub/));
 });
 
-test('a read-only data directory fails with NOT_WRITABLE (unprivileged users only)', async (t) => {
-  if (process.getuid?.() === 0) {
-    t.skip('root writes through permission bits');
-    return;
-  }
+test('a read-only data directory fails with NOT_WRITABLE', async (t) => {
   const { dir, cleanup } = tempDir();
-  t.after(cleanup);
   const ro = join(dir, 'ro');
-  const s = await openStore({ kind: 'sqlite', dataDir: ro });
-  await s.close();
-  chmodSync(ro, 0o500);
-  t.after(() => chmodSync(ro, 0o700));
+  mkdirSync(ro);
+  // Hooks run in the order they are added: undo the read-only state before removing the directory.
+  if (process.getuid?.() === 0) {
+    // Root writes through permission bits: make the directory a read-only file system instead.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]);
+    t.after(() => execFileSync('umount', [ro]));
+  } else {
+    chmodSync(ro, 0o500);
+    t.after(() => chmodSync(ro, 0o700));
+  }
+  t.after(cleanup);
   await assert.rejects(openStore({ kind: 'sqlite', dataDir: ro }), isStoreError('NOT_WRITABLE', /is not writable/));
 });
 
