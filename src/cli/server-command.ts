@@ -31,6 +31,16 @@ function controlAddress(value: string): ControlAddress {
   }
 }
 
+/** One of a fixed set of words, or a CLI error listing them. */
+function choice<T extends string>(flag: string, values: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(values as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${flag} takes ${values.join(' or ')}, not "${value}"`);
+    }
+    return value as T;
+  };
+}
+
 interface ServerOptions {
   control: ControlAddress;
   listen?: string[];
@@ -44,6 +54,14 @@ interface ServerOptions {
   maxConnections: number;
   idleTimeout: number;
   udpBufferSize: number;
+  auth: 'on' | 'off';
+  data: string;
+  store: 'sqlite' | 'memory';
+  minExpires: number;
+  maxExpires: number;
+  defaultExpires: number;
+  maxContacts: number;
+  probeInterval: number;
 }
 
 export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
@@ -59,6 +77,21 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.maxConnections = options.maxConnections;
   config.idleTimeoutSeconds = options.idleTimeout;
   config.udpBufferSize = options.udpBufferSize;
+  config.auth = options.auth === 'on';
+  config.dataDir = options.data;
+  config.store = options.store;
+  config.minExpires = options.minExpires;
+  config.maxExpires = options.maxExpires;
+  config.defaultExpires = options.defaultExpires;
+  config.maxContacts = options.maxContacts;
+  config.probeIntervalSeconds = options.probeInterval;
+  // RFC 3261 10.3: the registrar grants between min and max; a default outside them makes no sense.
+  if (config.minExpires > config.maxExpires) {
+    throw new InvalidArgumentError(`--min-expires (${config.minExpires}) must not be above --max-expires (${config.maxExpires})`);
+  }
+  if (config.defaultExpires < config.minExpires || config.defaultExpires > config.maxExpires) {
+    throw new InvalidArgumentError(`--default-expires (${config.defaultExpires}) must lie between --min-expires (${config.minExpires}) and --max-expires (${config.maxExpires})`);
+  }
   return config;
 }
 
@@ -79,9 +112,20 @@ export function addServerCommand(program: Command): void {
     .option('--idle-timeout <seconds>', 'close a stream connection after this long without traffic', integer('--idle-timeout', 1, 86400), defaults.idleTimeoutSeconds)
     .option('--control <host:port>', `control API for simplesip ctl, loopback only (default: ${DEFAULT_CONTROL})`, controlAddress, parseServerControlAddress(DEFAULT_CONTROL))
     .option('--udp-buffer-size <bytes>', 'UDP socket receive/send buffer', integer('--udp-buffer-size', 65536, 268435456), defaults.udpBufferSize)
+    .option('--auth <on|off>', 'digest authentication of REGISTER and of our users\' requests (off: tests and labs only)', choice('--auth', ['on', 'off'] as const), 'on')
+    .option('--data <dir>', 'data directory: sqlite database and nonce secret (created if missing)', defaults.dataDir)
+    .option('--store <kind>', 'where users and bindings live: sqlite (in --data) or memory (lost at exit)', choice('--store', ['sqlite', 'memory'] as const), defaults.store)
+    .option('--min-expires <seconds>', 'shortest registration accepted; shorter gets 423', integer('--min-expires', 1, 86400), defaults.minExpires)
+    .option('--max-expires <seconds>', 'longest registration granted; longer is shortened', integer('--max-expires', 1, 604800), defaults.maxExpires)
+    .option('--default-expires <seconds>', 'registration interval when the REGISTER gives none', integer('--default-expires', 1, 604800), defaults.defaultExpires)
+    .option('--max-contacts <n>', 'bindings per address-of-record; more gets 403', integer('--max-contacts', 1, 1000), defaults.maxContacts)
+    .option('--probe-interval <seconds>', 'OPTIONS probe of quiet UDP contacts every so often; 0 = off', integer('--probe-interval', 0, 86400), defaults.probeIntervalSeconds)
     .action(async (options: ServerOptions) => {
       const config = serverConfigFromOptions(options);
       const log = pino({ level: config.logLevel }, pino.destination(2));
+      if (!config.auth) {
+        process.stderr.write('WARNING: authentication is OFF (--auth off): anyone can register as any user of the served domains. Never run it like this outside a test or a lab.\n');
+      }
       const server = new SipServer(config, log);
       const listeners = await server.start();
       process.stdout.write('simplesip server listening on:\n');
