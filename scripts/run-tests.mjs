@@ -3,7 +3,7 @@
 // Usage: node scripts/run-tests.mjs [path-filter ...]
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 function findTests(dir) {
   const out = [];
@@ -21,5 +21,27 @@ if (files.length === 0) {
   console.error(`no test file matches ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+// The output is passed through as it comes; the summary's skip count is read on the way, because a
+// test skipped under CI is a failure (a run that skips what it cannot set up is not green).
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let tail = '';
+let skipped = 0;
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  tail += chunk.toString();
+  const lines = tail.split('\n');
+  tail = lines.pop() ?? '';
+  for (const line of lines) {
+    const m = /^# skipped (\d+)$/.exec(line);
+    if (m) skipped = Number(m[1]);
+  }
+});
+child.on('close', (status) => {
+  if (status === 0 && skipped > 0 && process.env.CI) {
+    console.error(`${skipped} test(s) skipped: under CI a skip is a failure`);
+    process.exit(1);
+  }
+  process.exit(status ?? 1);
+});
