@@ -25,6 +25,17 @@ export function normalizeAor(text: string): string {
   return `${uri.scheme}:${user}${formatHost(uri.host.toLowerCase(), uri.hostKind)}`;
 }
 
+/** A contact URI to match bindings with; checked here so a typo is a 400, not a failure deeper down. */
+export function checkContactUri(text: string): string {
+  try {
+    parseUri(text);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new NameError(`not a contact URI: "${text}"`);
+    throw err;
+  }
+  return text;
+}
+
 export interface UserName {
   username: string;
   /** Lower-case: it is also the digest realm. */

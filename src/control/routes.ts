@@ -5,7 +5,7 @@ import type { StatsView, UserView } from './api-types.js';
 import { toBindingView } from './binding-view.js';
 import type { ControlContext } from './context.js';
 import { HttpError, readJsonObject, sendJson, stringField } from './http-json.js';
-import { NameError, normalizeAor, parseUserName, type UserName } from './names.js';
+import { checkContactUri, NameError, normalizeAor, parseUserName, type UserName } from './names.js';
 import { writeBindingDump } from './ul-dump.js';
 
 export interface RouteEnv {
@@ -64,23 +64,18 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function aorParam(text: string): string {
+/** A name from the request, parsed; a malformed one is the client's error (400). */
+function nameParam<T>(parse: (text: string) => T, text: string): T {
   try {
-    return normalizeAor(text);
+    return parse(text);
   } catch (err) {
     if (err instanceof NameError) throw new HttpError(400, err.message);
     throw err;
   }
 }
 
-function userParam(text: string): UserName {
-  try {
-    return parseUserName(text);
-  } catch (err) {
-    if (err instanceof NameError) throw new HttpError(400, err.message);
-    throw err;
-  }
-}
+const aorParam = (text: string): string => nameParam(normalizeAor, text);
+const userParam = (text: string): UserName => nameParam(parseUserName, text);
 
 async function dumpLocation({ env, res }: RouteCall): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -97,7 +92,8 @@ function showAor({ env, res, params }: RouteCall): void {
 
 async function removeBindings({ env, res, params, query }: RouteCall): Promise<void> {
   const aor = aorParam(params[0]);
-  const contact = query.get('contact') ?? undefined;
+  const raw = query.get('contact');
+  const contact = raw === null ? undefined : nameParam(checkContactUri, raw);
   const removed = await env.context.location.remove(aor, contact, 'admin');
   if (removed === 0) {
     throw new HttpError(404, contact === undefined ? `${aor} has no bindings` : `${aor} has no binding for ${contact}`);

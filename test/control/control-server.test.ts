@@ -70,6 +70,9 @@ test('DELETE /ul/:aor removes all bindings or one contact, reason admin; 404 whe
   assert.deepEqual(JSON.parse(all.text), { aor: 'sip:bob@example.com', removed: 1 });
   const none = await call(port, 'DELETE', '/ul/bob%40example.com');
   assert.equal(none.status, 404);
+  const typo = await call(port, 'DELETE', `/ul/bob%40example.com?contact=${encodeURIComponent('sip:bob@<x>')}`);
+  assert.equal(typo.status, 400);
+  assert.match(typo.text, /not a contact URI/);
 });
 
 test('users: add (201, then 409), list by domain, change password, remove (then 404)', async () => {
