@@ -74,6 +74,13 @@ function ours(data: Buffer): number {
     m.uri().scheme.length;
 }
 
+/** parseMessage alone (start line, header framing, Request-URI): what every message costs before any typed access. */
+function oursFramingOnly(data: Buffer): number {
+  const m = parseMessage(data);
+  if (m instanceof SipParseError) throw m;
+  return m.method.length;
+}
+
 /** The npm parser parses everything eagerly; touching the same fields keeps the comparison fair. */
 function theirs(data: Buffer): number {
   const m = sip.parse(data);
@@ -112,7 +119,12 @@ export interface ParserBenchResult {
   oursPerSecond: number;
   sipNpmPerSecond: number;
   ratio: number;
+  /** parseMessage alone; not compared, the npm parser has no lazy mode. */
+  oursFramingPerSecond: number;
 }
+
+const perSecond = (r: number): string => Math.round(r).toLocaleString('en-US').padStart(9);
+const nsPerMessage = (r: number): string => (1e9 / r).toFixed(0).padStart(5);
 
 /** Interleaves rounds of both parsers per sample (the machine is shared and noisy) and prints medians. */
 export async function runParserBench(options: { rounds?: number; roundMs?: number } = {}): Promise<ParserBenchResult[]> {
@@ -123,18 +135,28 @@ export async function runParserBench(options: { rounds?: number; roundMs?: numbe
   for (const [name, data] of Object.entries(SAMPLES)) {
     rate(ours, data, 200);
     rate(theirs, data, 200);
+    rate(oursFramingOnly, data, 200);
     const a: number[] = [];
     const b: number[] = [];
+    const f: number[] = [];
     for (let r = 0; r < rounds; r++) {
       a.push(rate(ours, data, roundMs));
       b.push(rate(theirs, data, roundMs));
+      f.push(rate(oursFramingOnly, data, roundMs));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const res = { message: name, oursPerSecond: median(a), sipNpmPerSecond: median(b), ratio: median(a) / median(b) };
+    const res = {
+      message: name,
+      oursPerSecond: median(a),
+      sipNpmPerSecond: median(b),
+      ratio: median(a) / median(b),
+      oursFramingPerSecond: median(f),
+    };
     results.push(res);
     console.log(
-      `  ${name.padEnd(9)} ${data.length.toString().padStart(4)} B  simplesip ${Math.round(res.oursPerSecond).toLocaleString('en-US').padStart(9)} msg/s` +
-        `   sip npm ${Math.round(res.sipNpmPerSecond).toLocaleString('en-US').padStart(9)} msg/s   ratio ${res.ratio.toFixed(2)}x`,
+      `  ${name.padEnd(9)} ${data.length.toString().padStart(4)} B  simplesip ${perSecond(res.oursPerSecond)} msg/s (${nsPerMessage(res.oursPerSecond)} ns)` +
+        `   sip npm ${perSecond(res.sipNpmPerSecond)} msg/s (${nsPerMessage(res.sipNpmPerSecond)} ns)   ratio ${res.ratio.toFixed(2)}x` +
+        `   [framing only ${perSecond(res.oursFramingPerSecond)} msg/s (${nsPerMessage(res.oursFramingPerSecond)} ns)]`,
     );
   }
   return results;
