@@ -5,7 +5,7 @@ import { formatUri, isSipUri, type Uri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
 import type { SocketIdentity } from '../transport/types.js';
 import { bindingId } from './binding-key.js';
-import type { StringPool } from './intern.js';
+import { ownCopy, type StringPool } from './intern.js';
 
 /** Shared empty lists: most bindings have no Path and no flags, and need no array of their own. */
 const NONE: string[] = [];
@@ -51,23 +51,23 @@ function flagsOf(nat: boolean, outbound: boolean): string[] {
 
 export function buildBinding(input: BindingInput, pool: StringPool): BindingRecord {
   const { contact, source } = input;
-  const contactText = formatUri(contact.uri);
+  const contactText = ownCopy(formatUri(contact.uri));
   // Every field in one literal: one hidden class for all bindings, no out-of-object property store.
   const record: BindingRecord = {
-    id: input.id ?? bindingId(input.aor, contactText, contact.instance, contact.regId),
+    id: input.id ?? ownCopy(bindingId(input.aor, contactText, contact.instance, contact.regId)),
     aor: input.aor,
     contact: contactText,
     expiresAt: input.expiresAt,
     q: contact.q,
-    callId: input.callId,
+    callId: ownCopy(input.callId),
     cseq: input.cseq,
     userAgent: input.userAgent === undefined ? undefined : pool.intern(input.userAgent),
     received: { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
     socket: pool.intern(source.listener.replace(' ', ':')),
     connectionId: source.connectionId,
-    path: input.path.length === 0 ? NONE : input.path,
+    path: input.path.length === 0 ? NONE : input.path.map(ownCopy),
     methods: contact.methods,
-    instance: contact.instance,
+    instance: contact.instance === undefined ? undefined : ownCopy(contact.instance),
     regId: contact.regId,
     flags: flagsOf(looksNatted(contact.uri, source), input.outbound),
     lastKeepalive: input.now,

@@ -9,9 +9,16 @@ export class StringPool {
   intern(s: string): string {
     const hit = this.pool.get(s);
     if (hit !== undefined) return hit;
-    // Flatten a sliced/concatenated string so the pool does not keep its parent message alive.
-    const own = Buffer.from(s, 'utf8').toString('utf8');
+    const own = ownCopy(s);
     if (this.pool.size < MAX_ENTRIES) this.pool.set(own, own);
     return own;
   }
+}
+
+/**
+ * A flat copy of `s`. Strings taken from a parsed message are often slices or concatenations of the
+ * whole message text: kept in a binding for an hour, each would hold its entire REGISTER in memory.
+ */
+export function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }

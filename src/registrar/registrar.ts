@@ -9,7 +9,7 @@ import type { BindingRecord } from '../store/types.js';
 import type { SocketIdentity } from '../transport/types.js';
 import { aorOf } from './binding-key.js';
 import { buildBinding } from './binding-record.js';
-import { StringPool } from './intern.js';
+import { ownCopy, StringPool } from './intern.js';
 import type { BindingOp, LocationService } from './location-service.js';
 import { refused, registered, type RegisterAnswer } from './register-response.js';
 
@@ -45,7 +45,7 @@ export class Registrar {
   async register(request: SipMessage, source: SocketIdentity): Promise<RegisterAnswer> {
     const to = request.to().uri;
     if (!isSipUri(to)) return refused(400, 'Bad Request', 'To is not a SIP or SIPS address-of-record');
-    const aor = aorOf(to);
+    const aor = ownCopy(aorOf(to));
     const contacts = request.contacts();
     const plan = contacts === '*' ? this.planRemoveAll(request, aor) : this.planContacts(request, source, aor, contacts);
     if (!('ops' in plan)) return plan;

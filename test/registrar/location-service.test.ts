@@ -1,0 +1,139 @@
+// LocationService: expiry on the timer heap, restore, source index (keepalives, closed connections),
+// removal by URI equality, and memory per binding.
+import { EventEmitter } from 'node:events';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { openStore } from '../../src/store/index.js';
+import { SLOT_MS } from '../../src/registrar/expiry.js';
+import { removeOnConnectionClose, trackKeepalives } from '../../src/registrar/keepalive-tracker.js';
+import type { TransportEvents } from '../../src/transport/transport-manager.js';
+import { register, rig, tcpSource, udpSource } from './helpers.js';
+
+const ALICE = 'sip:alice@example.com';
+
+describe('LocationService: expiry', () => {
+  test('a binding is removed by its timer, not before its time, at most SLOT_MS after', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 60 }), udpSource());
+    r.advance(59_999);
+    assert.equal(r.location.counts().bindings, 1);
+    r.advance(SLOT_MS);
+    assert.equal(r.location.counts().bindings, 0);
+    // The 'change' event follows the store's commit.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(r.changes.map((c) => [c.type, c.reason]), [['added', 'registered'], ['removed', 'expired']]);
+    assert.equal((await r.repository.all()).length, 0, 'deleted from the store too');
+  });
+
+  test('a refresh moves the expiry', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 60 }), udpSource());
+    r.advance(50_000);
+    await r.registrar.register(register({ cseq: 2, contacts: ['<sip:alice@192.0.2.10>'], expires: 60 }), udpSource());
+    r.advance(20_000);
+    assert.equal(r.location.counts().bindings, 1);
+    r.advance(40_000 + SLOT_MS);
+    assert.equal(r.location.counts().bindings, 0);
+  });
+
+  test('bindings share heap entries: a thousand bindings expiring together cost one timer', async () => {
+    const r = await rig();
+    for (let i = 0; i < 1000; i++) {
+      await r.registrar.register(register({ aor: `sip:u${i}@example.com`, contacts: [`<sip:u${i}@192.0.2.10>`], expires: 60 }), udpSource());
+    }
+    assert.equal(r.location.counts().bindings, 1000);
+    assert.equal(r.timers.size, 1);
+    r.advance(60_000 + SLOT_MS);
+    assert.equal(r.location.counts().bindings, 0);
+    assert.equal(r.timers.size, 0);
+  });
+});
+
+describe('LocationService: restore', () => {
+  test('stored bindings come back with their timers; expired ones are deleted', async () => {
+    const store = await openStore({ kind: 'memory' });
+    const first = await rig({}, store.bindings);
+    await first.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 60 }), udpSource());
+    await first.registrar.register(register({ aor: 'sip:bob@example.com', contacts: ['<sip:bob@192.0.2.11>'], expires: 600 }), udpSource());
+    first.location.close();
+
+    const second = await rig({}, store.bindings);
+    second.clock.now = first.clock.now + 120_000;
+    assert.deepEqual(await second.location.restore(), { restored: 1, dropped: 1 });
+    assert.equal(second.location.lookup(ALICE).length, 0);
+    assert.equal(second.location.lookup('sip:bob@example.com').length, 1);
+    assert.equal((await store.bindings.all()).length, 1);
+    second.advance(480_000 + SLOT_MS);
+    assert.equal(second.location.counts().bindings, 0, 'the restored binding expires on time');
+  });
+});
+
+describe('LocationService: sources, removal', () => {
+  test('a keepalive from a source refreshes lastKeepalive of its bindings only', async () => {
+    const r = await rig();
+    const transport = new EventEmitter<TransportEvents>();
+    trackKeepalives(transport, r.location);
+    await r.registrar.register(register({ contacts: ['<sip:alice@127.0.0.1:5070>'], expires: 600 }), udpSource('127.0.0.1', 5070));
+    await r.registrar.register(register({ aor: 'sip:bob@example.com', contacts: ['<sip:bob@127.0.0.1:5071>'], expires: 600 }), udpSource('127.0.0.1', 5071));
+    const registeredAt = r.clock.now;
+    r.clock.now += 30_000;
+    transport.emit('keepalive', udpSource('127.0.0.1', 5070), 'nul');
+    assert.equal(r.location.lookup(ALICE)[0].lastKeepalive, registeredAt + 30_000);
+    assert.equal(r.location.lookup('sip:bob@example.com')[0].lastKeepalive, registeredAt);
+  });
+
+  test('a closed connection removes its bindings, except RFC 5626 outbound flows', async () => {
+    const r = await rig();
+    const transport = new EventEmitter<TransportEvents>();
+    removeOnConnectionClose(transport, r.location, { debug() {}, info() {}, warn() {}, error() {} });
+    await r.registrar.register(register({ contacts: ['<sip:alice@127.0.0.1:40000;transport=tcp>'], expires: 600 }), tcpSource('tcp-1'));
+    await r.registrar.register(register({
+      aor: 'sip:bob@example.com', contacts: ['<sip:bob@127.0.0.1:40001;transport=tcp>;+sip.instance="<urn:uuid:b>";reg-id=1'],
+      expires: 600, headers: ['Supported: outbound'],
+    }), tcpSource('tcp-1'));
+    await r.registrar.register(register({ aor: 'sip:carol@example.com', contacts: ['<sip:carol@127.0.0.1:40002;transport=tcp>'], expires: 600 }), tcpSource('tcp-2'));
+    transport.emit('connection-closed', tcpSource('tcp-1'), 'remote');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(r.location.lookup(ALICE).length, 0);
+    assert.equal(r.changes.find((c) => c.type === 'removed')?.reason, 'connection-closed');
+    assert.equal(r.location.lookup('sip:bob@example.com').length, 1, 'the outbound flow waits for its UA to reconnect');
+    assert.equal(r.location.lookup('sip:carol@example.com').length, 1);
+  });
+
+  test('remove(aor, contact) matches by URI equality and says how many', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@HOST.example.net;transport=tcp>', '<sip:alice@192.0.2.11>'], expires: 600 }), udpSource());
+    assert.equal(await r.location.remove(ALICE, 'sip:alice@host.example.net;transport=TCP'), 1);
+    assert.equal(r.changes.at(-1)?.reason, 'admin');
+    assert.deepEqual([...r.location.entries()].map((b) => b.contact), ['sip:alice@192.0.2.11']);
+    assert.equal(await r.location.remove(ALICE), 1);
+    assert.deepEqual(r.location.counts(), { aors: 0, bindings: 0 });
+  });
+});
+
+describe('LocationService: memory', () => {
+  test('a binding costs well under 1 KB of heap', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const repository = { all: async () => [], put: async () => {}, remove: async () => {} };
+    const r = await rig({}, repository);
+    r.location.removeAllListeners('change');
+    const N = 50_000;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < N; i++) {
+      const req = register({
+        aor: `sip:user${i}@example.com`, callId: `c${i}-a84b4c76e66710@pc33.example.com`,
+        contacts: [`<sip:user${i}@10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:5060;transport=udp>`], expires: 3600,
+        headers: ['User-Agent: Pidgin 2.14.12 (libpurple 2.14.12)'],
+      });
+      await r.registrar.register(req, udpSource(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 5060));
+    }
+    gc();
+    const perBinding = (process.memoryUsage().heapUsed - before) / N;
+    assert.equal(r.location.counts().bindings, N);
+    assert.ok(perBinding < 1024, `${Math.round(perBinding)} bytes per binding`);
+  });
+});

@@ -1,0 +1,256 @@
+// RFC 3261 10.3 processing of one REGISTER (Registrar + LocationService, memory store, manual clock).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { headerValues, register, rig, tcpSource, udpSource } from './helpers.js';
+
+const ALICE = 'sip:alice@example.com';
+
+describe('Registrar: adding, refreshing, removing', () => {
+  test('a new contact is bound; the 200 lists it with its expires and a Date', async () => {
+    const r = await rig();
+    const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10:5070>'], expires: 600 }), udpSource('192.0.2.10'));
+    assert.equal(answer.status, 200);
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.10:5070>;expires=600']);
+    assert.equal(headerValues(answer, 'Date')[0], new Date(r.clock.now).toUTCString());
+    const [b] = r.location.lookup(ALICE);
+    assert.equal(b.expiresAt, r.clock.now + 600_000);
+    assert.deepEqual(r.changes.map((c) => [c.type, c.reason]), [['added', 'registered']]);
+  });
+
+  test('the default interval applies when neither the contact nor Expires gives one', async () => {
+    const r = await rig({ defaultExpires: 1800 });
+    const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'] }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.10>;expires=1800']);
+  });
+
+  test('the contact expires parameter wins over the Expires header', async () => {
+    const r = await rig();
+    const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>;expires=120'], expires: 900 }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.10>;expires=120']);
+  });
+
+  test('a refresh with a higher CSeq updates the binding instead of adding one', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource());
+    r.clock.now += 10_000;
+    const answer = await r.registrar.register(register({ cseq: 2, contacts: ['<sip:alice@192.0.2.10>'], expires: 900 }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.10>;expires=900']);
+    assert.equal(r.location.counts().bindings, 1);
+    assert.deepEqual(r.changes.map((c) => [c.type, c.reason]), [['added', 'registered'], ['updated', 'refreshed']]);
+  });
+
+  test('expires=0 removes the binding and the 200 lists what is left', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>', '<sip:alice@192.0.2.11>'], expires: 600 }), udpSource());
+    const answer = await r.registrar.register(register({ cseq: 2, contacts: ['<sip:alice@192.0.2.10>;expires=0'] }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.11>;expires=600']);
+    assert.equal(r.changes.at(-1)?.reason, 'unregistered');
+    assert.equal(r.changes.at(-1)?.type, 'removed');
+    assert.equal((await r.repository.all()).length, 1);
+  });
+
+  test('a REGISTER without Contact is a query: 200 with the current bindings, nothing changes', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource());
+    r.clock.now += 100_000;
+    const answer = await r.registrar.register(register({ cseq: 2 }), udpSource());
+    assert.equal(answer.status, 200);
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.10>;expires=500']);
+    assert.equal(r.changes.length, 1);
+  });
+
+  test('bindings are listed highest q first', async () => {
+    const r = await rig();
+    await r.registrar.register(register({
+      contacts: ['<sip:a@192.0.2.1>;q=0.1', '<sip:b@192.0.2.2>;q=0.9', '<sip:c@192.0.2.3>;q=0.5'], expires: 600,
+    }), udpSource());
+    const answer = await r.registrar.register(register({ cseq: 2 }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Contact'), [
+      '<sip:b@192.0.2.2>;expires=600;q=0.9', '<sip:c@192.0.2.3>;expires=600;q=0.5', '<sip:a@192.0.2.1>;expires=600;q=0.1',
+    ]);
+  });
+});
+
+describe('Registrar: intervals', () => {
+  test('0 < expires < min gets 423 with Min-Expires and changes nothing', async () => {
+    const r = await rig({ minExpires: 60 });
+    const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>', '<sip:alice@192.0.2.11>;expires=30'], expires: 600 }), udpSource());
+    assert.equal(answer.status, 423);
+    assert.match(answer.reason, /^Interval Too Brief \(.+\)$/);
+    assert.deepEqual(headerValues(answer, 'Min-Expires'), ['60']);
+    assert.equal(r.location.counts().bindings, 0);
+  });
+
+  test('expires 0 is never too brief', async () => {
+    const r = await rig({ minExpires: 60 });
+    const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 0 }), udpSource());
+    assert.equal(answer.status, 200);
+  });
+
+  test('a longer interval than max is shortened to max', async () => {
+    const r = await rig({ maxExpires: 3600 });
+    const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 7200 }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.10>;expires=3600']);
+  });
+});
+
+describe('Registrar: Contact: *', () => {
+  test('with Expires: 0 it removes every binding of the AOR', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>', '<sip:alice@192.0.2.11>'], expires: 600 }), udpSource());
+    await r.registrar.register(register({ aor: 'sip:bob@example.com', contacts: ['<sip:bob@192.0.2.12>'], expires: 600 }), udpSource());
+    const answer = await r.registrar.register(register({ cseq: 2, contacts: ['*'], expires: 0 }), udpSource());
+    assert.equal(answer.status, 200);
+    assert.deepEqual(headerValues(answer, 'Contact'), []);
+    assert.equal(r.location.lookup(ALICE).length, 0);
+    assert.equal(r.location.lookup('sip:bob@example.com').length, 1);
+  });
+
+  test('without Expires: 0 it is a 400 and changes nothing', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource());
+    for (const expires of [undefined, 60]) {
+      const answer = await r.registrar.register(register({ cseq: 2, contacts: ['*'], expires }), udpSource());
+      assert.equal(answer.status, 400);
+      assert.match(answer.reason, /Contact: \* needs Expires: 0/);
+    }
+    assert.equal(r.location.counts().bindings, 1);
+  });
+
+  test('an older CSeq of the same Call-ID is refused', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ cseq: 5, contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource());
+    const answer = await r.registrar.register(register({ cseq: 5, contacts: ['*'], expires: 0 }), udpSource());
+    assert.equal(answer.status, 400);
+    assert.equal(r.location.counts().bindings, 1);
+  });
+});
+
+describe('Registrar: ordering and matching', () => {
+  test('same Call-ID with a CSeq not higher than the stored one: 400, nothing changes', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ cseq: 10, contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource());
+    for (const cseq of [10, 9]) {
+      const answer = await r.registrar.register(register({ cseq, contacts: ['<sip:alice@192.0.2.10>'], expires: 0 }), udpSource());
+      assert.equal(answer.status, 400);
+      assert.match(answer.reason, /CSeq \d+ is not higher than 10/);
+      assert.equal(headerValues(answer, 'P-Registrar-Error').length, 1);
+    }
+    assert.equal(r.location.counts().bindings, 1);
+    assert.equal(r.changes.length, 1);
+  });
+
+  test('another Call-ID may have a lower CSeq (a rebooted client)', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ cseq: 10, contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource());
+    const answer = await r.registrar.register(register({ callId: 'call-2', cseq: 1, contacts: ['<sip:alice@192.0.2.10>'], expires: 300 }), udpSource());
+    assert.equal(answer.status, 200);
+    assert.equal(r.location.counts().bindings, 1);
+    assert.equal(r.location.lookup(ALICE)[0].callId, 'call-2');
+  });
+
+  test('contacts are matched by URI equality (RFC 3261 19.1.4), not by text', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@HOST.example.net:5070;transport=udp;lr>'], expires: 600 }), udpSource());
+    await r.registrar.register(register({ cseq: 2, contacts: ['<sip:alice@host.example.net:5070;lr;transport=UDP>'], expires: 900 }), udpSource());
+    assert.equal(r.location.counts().bindings, 1);
+    await r.registrar.register(register({ cseq: 3, contacts: ['<sip:Alice@host.example.net:5070;transport=udp>'], expires: 900 }), udpSource());
+    assert.equal(r.location.counts().bindings, 2, 'the user part is case-sensitive');
+    await r.registrar.register(register({ cseq: 4, contacts: ['<sip:alice@host.example.net:5070;transport=udp;lr>'], expires: 0 }), udpSource());
+    assert.equal(r.location.counts().bindings, 1);
+  });
+
+  test('same +sip.instance and reg-id from a new port and Call-ID replaces the binding', async () => {
+    const r = await rig();
+    const instance = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"';
+    await r.registrar.register(register({ contacts: [`<sip:alice@192.0.2.10:5070>;${instance};reg-id=1`], expires: 600 }), udpSource('192.0.2.10', 5070));
+    const answer = await r.registrar.register(register({ callId: 'call-2', contacts: [`<sip:alice@192.0.2.10:6000>;${instance};reg-id=1`], expires: 600 }), udpSource('192.0.2.10', 6000));
+    assert.deepEqual(headerValues(answer, 'Contact'), [`<sip:alice@192.0.2.10:6000>;expires=600;${instance};reg-id=1`]);
+    assert.equal(r.changes.at(-1)?.reason, 'replaced');
+    assert.equal((await r.repository.all()).length, 1);
+    // The old source no longer leads to the binding.
+    assert.equal(r.location.bindingsFrom('udp 192.0.2.10 5070').length, 0);
+    assert.equal(r.location.bindingsFrom('udp 192.0.2.10 6000').length, 1);
+    await r.registrar.register(register({ callId: 'call-3', contacts: [`<sip:alice@192.0.2.10:6001>;${instance};reg-id=2`], expires: 600 }), udpSource('192.0.2.10', 6001));
+    assert.equal(r.location.counts().bindings, 2, 'another reg-id is another flow');
+  });
+
+  test('a contact listed twice in one REGISTER makes one binding (the last wins)', async () => {
+    const r = await rig();
+    const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>;expires=100', '<sip:alice@192.0.2.10>;expires=200'] }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Contact'), ['<sip:alice@192.0.2.10>;expires=200']);
+    assert.equal((await r.repository.all()).length, 1);
+  });
+});
+
+describe('Registrar: limits, Path, sources', () => {
+  test('beyond max contacts: 403 naming the limit, nothing changes; refreshing at the limit works', async () => {
+    const r = await rig({ maxContacts: 2 });
+    await r.registrar.register(register({ contacts: ['<sip:a@192.0.2.1>', '<sip:b@192.0.2.2>'], expires: 600 }), udpSource());
+    const answer = await r.registrar.register(register({ cseq: 2, contacts: ['<sip:c@192.0.2.3>'], expires: 600 }), udpSource());
+    assert.equal(answer.status, 403);
+    assert.match(answer.reason, /too many contacts: at most 2/);
+    assert.equal(r.location.counts().bindings, 2);
+    const refresh = await r.registrar.register(register({ cseq: 3, contacts: ['<sip:a@192.0.2.1>'], expires: 600 }), udpSource());
+    assert.equal(refresh.status, 200);
+  });
+
+  test('Path is stored in order and returned in the 200 (RFC 3327 5.3)', async () => {
+    const r = await rig();
+    const answer = await r.registrar.register(register({
+      contacts: ['<sip:alice@192.0.2.10>'], expires: 600, headers: ['Path: <sip:edge1.example.net;lr>, <sip:edge2.example.net;lr>'],
+    }), udpSource());
+    assert.deepEqual(headerValues(answer, 'Path'), ['<sip:edge1.example.net;lr>', '<sip:edge2.example.net;lr>']);
+    assert.deepEqual(r.location.lookup(ALICE)[0].path, ['<sip:edge1.example.net;lr>', '<sip:edge2.example.net;lr>']);
+  });
+
+  test('the binding records where the REGISTER came from', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@127.0.0.1:5070>'], expires: 600, headers: ['User-Agent: finch'] }), tcpSource('tcp-7'));
+    const [b] = r.location.lookup(ALICE);
+    assert.deepEqual(b.received, { protocol: 'tcp', address: '127.0.0.1', port: 40000 });
+    assert.equal(b.socket, 'tcp:127.0.0.1:5060');
+    assert.equal(b.connectionId, 'tcp-7');
+    assert.equal(b.userAgent, 'finch');
+    assert.equal(r.location.bindingsFrom('tcp-7')[0], b);
+  });
+
+  test('a Contact address that is not the source is flagged nat (libpurple writes its interface address)', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.2:5060>'], expires: 600 }), udpSource('127.0.0.1', 5060));
+    await r.registrar.register(register({ aor: 'sip:bob@example.com', contacts: ['<sip:bob@127.0.0.1:5080>'], expires: 600 }), udpSource('127.0.0.1', 5080));
+    await r.registrar.register(register({ aor: 'sip:carol@example.com', contacts: ['<sip:carol@127.0.0.1:5090>'], expires: 600 }), udpSource('127.0.0.1', 41000));
+    assert.deepEqual(r.location.lookup(ALICE)[0].flags, ['nat']);
+    assert.deepEqual(r.location.lookup('sip:bob@example.com')[0].flags, []);
+    assert.deepEqual(r.location.lookup('sip:carol@example.com')[0].flags, ['nat'], 'UDP from another port');
+  });
+
+  test('an outbound flow (Supported: outbound, instance, reg-id) is flagged and the 200 requires outbound', async () => {
+    const r = await rig();
+    const answer = await r.registrar.register(register({
+      contacts: ['<sip:alice@127.0.0.1:40000;transport=tcp>;+sip.instance="<urn:uuid:1>";reg-id=1'], expires: 600, headers: ['Supported: outbound, path'],
+    }), tcpSource('tcp-8'));
+    assert.deepEqual(headerValues(answer, 'Require'), ['outbound']);
+    assert.deepEqual(r.location.lookup(ALICE)[0].flags, ['outbound']);
+  });
+
+  test('the 200 is sent only once the store has the binding', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const base = await rig();
+    const slow = {
+      all: () => base.repository.all(),
+      put: async (b: Parameters<typeof base.repository.put>[0]) => { await gate; return base.repository.put(b); },
+      remove: (id: string) => base.repository.remove(id),
+    };
+    const r = await rig({}, slow);
+    let answered = false;
+    const pending = r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource()).then((a) => { answered = true; return a; });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, false);
+    assert.equal(r.location.counts().bindings, 1, 'memory already has it');
+    release();
+    assert.equal((await pending).status, 200);
+    assert.equal((await base.repository.all()).length, 1);
+  });
+});
