@@ -94,7 +94,7 @@ describe('LocationService: sources, removal', () => {
       expires: 600, headers: ['Supported: outbound'],
     }), tcpSource('tcp-1'));
     await r.registrar.register(register({ aor: 'sip:carol@example.com', contacts: ['<sip:carol@127.0.0.1:40002;transport=tcp>'], expires: 600 }), tcpSource('tcp-2'));
-    transport.emit('connection-closed', tcpSource('tcp-1'), 'remote');
+    transport.emit('connection-closed', tcpSource('tcp-1'), 'peer');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(r.location.lookup(ALICE).length, 0);
     assert.equal(r.changes.find((c) => c.type === 'removed')?.reason, 'connection-closed');
