@@ -1,7 +1,7 @@
 // `simplesip ctl`: the operator's tool, a client of the running server's control API.
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { CONTROL_ENV, ControlAddressError, DEFAULT_CONTROL, parseControlAddress } from '../control/address.js';
+import { CONTROL_ENV, ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseControlAddress } from '../control/address.js';
 import type { StatsView, UserView } from '../control/api-types.js';
 import type { BindingView } from '../control/binding-view.js';
 import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
@@ -87,7 +87,7 @@ async function streamDump(client: ControlClient, json: boolean): Promise<void> {
     // A reader that stops early (`ctl ul show | head`) is not an error.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
     if (err instanceof SyntaxError) throw new ControlApiError(502, `the control API sent a binding that is not JSON: ${err.message}`);
-    throw new ControlUnreachableError(`the connection to the control API at ${client.address.host}:${client.address.port} was lost during the dump; the output is incomplete`);
+    throw new ControlUnreachableError(`the connection to the control API at ${formatControlAddress(client.address)} was lost during the dump; the output is incomplete`);
   }
 }
 

@@ -50,7 +50,7 @@ export class ControlClient {
   }
 
   /** What a connection failure means for the operator, as one sentence. */
-  unreachable(err: unknown): ControlUnreachableError {
+  private unreachable(err: unknown): ControlUnreachableError {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = (code !== undefined ? REASONS[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
     return new ControlUnreachableError(

@@ -22,7 +22,7 @@ export function createMetricsRegistry(context: ControlContext): Registry {
 
   new Counter({
     name: 'simplesip_registrations_total',
-    help: 'REGISTER requests answered, by result (accepted: 2xx, rejected: any other final response)',
+    help: 'REGISTER requests answered, by result (accepted: 200; rejected: any other final answer but the 401 challenge)',
     labelNames: ['result'] as const,
     registers: [registry],
     collect() {
