@@ -32,7 +32,7 @@ async function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: Reg
 }
 
 test('server prints what each socket really is, answers OPTIONS, stops on SIGTERM', async () => {
-  const child = runCli(['server', '--listen', 'udp:127.0.0.1:0', '--listen', 'tcp:[::1]:0', '--log-level', 'silent']);
+  const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--listen', 'tcp:[::1]:0', '--log-level', 'silent']);
   const out = await waitForOutput(child, /tcp \[::1\]:\d+ \(IPv6 only\)/);
   assert.match(out, /udp 127\.0\.0\.1:\d+ \(IPv4 only\)/);
   assert.doesNotMatch(out, /udp6|::ffff:/);
@@ -56,7 +56,7 @@ test('a port already in use is a start-up error naming the socket', async () => 
   await new Promise<void>((resolve) => blocker.bind(0, '127.0.0.1', resolve));
   const port = blocker.address().port;
   try {
-    const child = runCli(['server', '--listen', `udp:127.0.0.1:${port}`, '--log-level', 'silent']);
+    const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', `udp:127.0.0.1:${port}`, '--log-level', 'silent']);
     const out = await waitForOutput(child, /address already in use/);
     assert.match(out, new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${port}: address already in use`));
     const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -73,7 +73,7 @@ test('--help lists the three subcommands', () => {
 });
 
 test('an unknown listen spec is refused with a message that says what is wrong', async () => {
-  const child = runCli(['server', '--listen', 'udp6:*:5060', '--log-level', 'silent']);
+  const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp6:*:5060', '--log-level', 'silent']);
   const out = await waitForOutput(child, /udp6/);
   const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 1);
