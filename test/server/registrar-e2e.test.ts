@@ -1,0 +1,275 @@
+// The registrar end to end: a server on UDP and TCP, IPv4 and IPv6, raw clients with digest answers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SipMessage } from '../../src/sip/message.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
+import { SipTestClient } from './sip-test-client.js';
+
+const ALICE = 'sip:alice@example.com';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function contacts(r: SipMessage): string[] {
+  return r.headerValues('contact');
+}
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+  return Date.now() - start;
+}
+
+const LISTEN = ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0', 'udp:[::1]:0', 'tcp:[::1]:0'];
+
+describe('registrar end to end, auth on', () => {
+  let srv: RunningServer;
+  const clients: SipTestClient[] = [];
+  const open = async (protocol: 'udp' | 'tcp' = 'udp', host = '127.0.0.1'): Promise<SipTestClient> => {
+    const port = srv.listeners.find((l) => l.protocol === protocol && l.address === host)?.port as number;
+    const c = await SipTestClient.open(protocol, host, port);
+    clients.push(c);
+    return c;
+  };
+  before(async () => {
+    srv = await startServer({ listen: LISTEN, domains: ['example.com'], probeIntervalSeconds: 0, maxContacts: 3 });
+    for (const user of ['alice', 'bob', 'carol', 'dave']) await srv.server.users.add(user, 'example.com', `${user}-secret`);
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await srv.stop();
+  });
+
+  for (const protocol of ['udp', 'tcp'] as const) {
+    for (const host of ['127.0.0.1', '::1']) {
+      test(`${protocol} ${host}: 401, register, refresh, remove`, async () => {
+        const c = await open(protocol, host);
+        const challenged = await c.register({ user: 'alice', expires: 300 });
+        assert.equal(challenged.status, 401);
+        assert.ok(challenged.wwwAuthenticate().length > 0);
+        const ok = await c.register({ user: 'alice', expires: 300 }, 'alice-secret');
+        assert.equal(ok.status, 200, ok.reason);
+        const mine = `<sip:alice@${c.hostPort};transport=${protocol}>;expires=300`;
+        assert.ok(contacts(ok).includes(mine), contacts(ok).join(' | '));
+        assert.ok(ok.header('date'));
+        const b = srv.server.location.lookup(ALICE).find((x) => x.received.port === c.port);
+        assert.ok(b);
+        assert.deepEqual(b.received, { protocol, address: host, port: c.port });
+        if (protocol === 'tcp') assert.ok(b.connectionId);
+
+        const refreshed = await c.register({ user: 'alice', expires: 600 }, 'alice-secret');
+        assert.equal(refreshed.status, 200);
+        assert.ok(contacts(refreshed).includes(mine.replace('expires=300', 'expires=600')));
+        assert.equal(srv.server.location.lookup(ALICE).filter((x) => x.received.port === c.port).length, 1);
+
+        const removed = await c.register({ user: 'alice', expires: 0 }, 'alice-secret');
+        assert.equal(removed.status, 200);
+        assert.equal(srv.server.location.lookup(ALICE).filter((x) => x.received.port === c.port).length, 0);
+      });
+    }
+  }
+
+  test('Contact: * with Expires: 0 removes every binding', async () => {
+    const c = await open();
+    const ok = await c.register({ user: 'bob', contacts: ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>'], expires: 300 }, 'bob-secret');
+    assert.equal(ok.status, 200);
+    assert.equal(contacts(ok).length, 2);
+    const star = await c.register({ user: 'bob', contacts: ['*'], expires: 0 }, 'bob-secret');
+    assert.equal(star.status, 200);
+    assert.deepEqual(contacts(star), []);
+    assert.equal(srv.server.location.lookup('sip:bob@example.com').length, 0);
+  });
+
+  test('423 with Min-Expires below min, clamp above max', async () => {
+    const c = await open();
+    const brief = await c.register({ user: 'carol', expires: 10 }, 'carol-secret');
+    assert.equal(brief.status, 423);
+    assert.equal(brief.header('min-expires'), '60');
+    const long = await c.register({ user: 'carol', expires: 999999 }, 'carol-secret');
+    assert.equal(long.status, 200);
+    assert.match(contacts(long)[0], /;expires=3600$/);
+    await c.register({ user: 'carol', expires: 0 }, 'carol-secret');
+  });
+
+  test('same Call-ID with a CSeq not higher: 400, binding unchanged', async () => {
+    const c = await open();
+    const ok = await c.register({ user: 'carol', cseq: 100, expires: 300 }, 'carol-secret');
+    assert.equal(ok.status, 200);
+    // The authenticated attempt used CSeq 101; 101 again is not higher.
+    const stale = await c.register({ user: 'carol', cseq: 100, expires: 0 }, 'carol-secret');
+    assert.equal(stale.status, 400);
+    assert.match(stale.reason ?? '', /CSeq 101 is not higher than 101/);
+    assert.equal(srv.server.location.lookup('sip:carol@example.com').length, 1);
+    await c.register({ user: 'carol', cseq: 200, expires: 0 }, 'carol-secret');
+  });
+
+  test('+sip.instance and reg-id: a new port and Call-ID replace the binding; another reg-id adds a flow', async () => {
+    const instance = '+sip.instance="<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"';
+    const first = await open();
+    assert.equal((await first.register({ user: 'dave', contacts: [`<sip:dave@${first.hostPort}>;${instance};reg-id=1`], expires: 300 }, 'dave-secret')).status, 200);
+    first.close();
+    const second = await open();
+    const r = await second.register({ user: 'dave', contacts: [`<sip:dave@${second.hostPort}>;${instance};reg-id=1`], expires: 300 }, 'dave-secret');
+    assert.equal(r.status, 200);
+    assert.deepEqual(srv.server.location.lookup('sip:dave@example.com').map((b) => b.received.port), [second.port]);
+    const flow2 = await second.register({ user: 'dave', contacts: [`<sip:dave@${second.hostPort};ob>;${instance};reg-id=2`], expires: 300 }, 'dave-secret');
+    assert.equal(contacts(flow2).length, 2);
+    await second.register({ user: 'dave', contacts: ['*'], expires: 0 }, 'dave-secret');
+  });
+
+  test('beyond max contacts: 403 with the reason', async () => {
+    const c = await open();
+    const four = ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>', '<sip:bob@192.0.2.3>', '<sip:bob@192.0.2.4>'];
+    const r = await c.register({ user: 'bob', contacts: four, expires: 300 }, 'bob-secret');
+    assert.equal(r.status, 403);
+    assert.match(r.reason ?? '', /too many contacts: at most 3/);
+    assert.equal(srv.server.location.lookup('sip:bob@example.com').length, 0);
+  });
+
+  test('a To AOR of a domain we do not serve: 404, without a challenge', async () => {
+    const c = await open();
+    c.send(c.registerText({ user: 'alice' }).replace(/^To: <sip:alice@example.com>/m, 'To: <sip:alice@elsewhere.example.net>'));
+    const r = await c.finalResponse();
+    assert.equal(r.status, 404);
+    assert.match(r.reason ?? '', /elsewhere\.example\.net is not served here/);
+  });
+
+  test("someone else's AOR: 403", async () => {
+    const c = await open();
+    const r = await c.register({ user: 'alice', expires: 300 }, 'bob-secret', 'bob');
+    assert.equal(r.status, 403);
+    assert.match(r.reason ?? '', /bob may not act for sip:alice@example.com/);
+  });
+
+  test('unknown users and wrong passwords get the same challenge', async () => {
+    const c = await open();
+    const wrong = await c.register({ user: 'alice', expires: 300 }, 'not-her-password');
+    const unknown = await c.register({ user: 'mallory', expires: 300 }, 'whatever');
+    for (const r of [wrong, unknown]) {
+      assert.equal(r.status, 401);
+      assert.deepEqual(r.wwwAuthenticate().map((ch) => ch.params.get('algorithm')), ['SHA-256', 'MD5']);
+    }
+    assert.ok(srv.server.stats.authFailures >= 2);
+  });
+
+  test("our users' MESSAGE is challenged with 407 (proxy role)", async () => {
+    const c = await open();
+    c.send([
+      'MESSAGE sip:bob@example.com SIP/2.0',
+      `Via: SIP/2.0/UDP ${c.hostPort};branch=z9hG4bKmsg${Date.now()};rport`,
+      'Max-Forwards: 70', 'From: <sip:alice@example.com>;tag=m1', 'To: <sip:bob@example.com>',
+      'Call-ID: msg-1', 'CSeq: 1 MESSAGE', 'Content-Type: text/plain', 'Content-Length: 2', '', 'hi',
+    ].join('\r\n'));
+    const r = await c.finalResponse();
+    assert.equal(r.status, 407);
+    assert.ok(r.proxyAuthenticate().length > 0);
+  });
+
+  test('stats count accepted and rejected registrations', () => {
+    assert.ok(srv.server.stats.registrationsAccepted > 0);
+    assert.ok(srv.server.stats.registrationsRejected > 0);
+  });
+});
+
+describe('registrar end to end, bindings that go away', () => {
+  test('with --auth off any user of a served domain may register', async () => {
+    const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0 });
+    const c = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    try {
+      assert.equal((await c.register({ user: 'nobody', expires: 300 })).status, 200);
+      assert.equal(srv.server.location.lookup('sip:nobody@example.com').length, 1);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
+  test('TCP connection close removes the binding; expiry removes within a second; keepalive refreshes', async () => {
+    const srv = await startServer({ listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], domains: ['example.com'], auth: false, minExpires: 1, probeIntervalSeconds: 0 });
+    const tcp = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
+    const udp = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    try {
+      assert.equal((await tcp.register({ user: 'tcpuser', expires: 300 })).status, 200);
+      assert.equal(srv.server.location.lookup('sip:tcpuser@example.com').length, 1);
+      tcp.close();
+      await until(() => srv.server.location.lookup('sip:tcpuser@example.com').length === 0, 2000);
+
+      assert.equal((await udp.register({ user: 'udpuser', expires: 600 })).status, 200);
+      const [b] = srv.server.location.lookup('sip:udpuser@example.com');
+      const registeredAt = b.lastKeepalive ?? 0;
+      await sleep(30);
+      udp.send(Buffer.from([0]));
+      await until(() => (srv.server.location.lookup('sip:udpuser@example.com')[0].lastKeepalive ?? 0) > registeredAt, 2000);
+
+      assert.equal((await udp.register({ user: 'shortlived', expires: 1 })).status, 200);
+      const [s] = srv.server.location.lookup('sip:shortlived@example.com');
+      await until(() => srv.server.location.lookup('sip:shortlived@example.com').length === 0, 3000);
+      assert.ok(Date.now() - s.expiresAt < 1000, `removed ${Date.now() - s.expiresAt} ms after its expiry`);
+    } finally {
+      udp.close();
+      await srv.stop();
+    }
+  });
+
+  test('OPTIONS probes remove a dead UDP contact; any answer keeps a live one', async () => {
+    const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10 });
+    const dead = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    const alive = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    let answering = true;
+    try {
+      assert.equal((await dead.register({ user: 'dead', expires: 600 })).status, 200);
+      assert.equal((await alive.register({ user: 'alive', expires: 600 })).status, 200);
+      dead.close();
+      // The live client answers every probe with 405, which still proves it is there.
+      void (async () => {
+        while (answering) {
+          const probe = await alive.next('request', 5000).catch(() => undefined);
+          if (!probe) continue;
+          assert.equal(probe.method, 'OPTIONS');
+          const vias = probe.headerFields().filter((f) => f.name === 'via').map((f) => `Via: ${f.value}`);
+          alive.send([
+            'SIP/2.0 405 Method Not Allowed', ...vias, `From: ${probe.header('from')}`, `To: ${probe.header('to')};tag=x`,
+            `Call-ID: ${probe.callId()}`, `CSeq: ${probe.header('cseq')}`, 'Content-Length: 0', '', '',
+          ].join('\r\n'));
+        }
+      })();
+      const changes: string[] = [];
+      srv.server.location.on('change', (c) => changes.push(`${c.type} ${c.reason} ${c.binding.aor}`));
+      await until(() => srv.server.location.lookup('sip:dead@example.com').length === 0, 8000);
+      assert.ok(changes.includes('removed dead sip:dead@example.com'), changes.join(', '));
+      assert.equal(srv.server.location.lookup('sip:alive@example.com').length, 1);
+    } finally {
+      answering = false;
+      alive.close();
+      await srv.stop();
+    }
+  });
+
+  test('a restart with sqlite restores bindings and drops expired ones', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'simplesip-e2e-'));
+    try {
+      const config = { listen: ['udp:127.0.0.1:0'], domains: ['example.com'], store: 'sqlite' as const, dataDir, minExpires: 1, probeIntervalSeconds: 0 };
+      const first = await startServer(config);
+      await first.server.users.add('erin', 'example.com', 'erin-secret');
+      const c = await SipTestClient.open('udp', '127.0.0.1', first.port('udp'));
+      assert.equal((await c.register({ user: 'erin', contacts: ['<sip:erin@192.0.2.7>'], expires: 600 }, 'erin-secret')).status, 200);
+      assert.equal((await c.register({ user: 'erin', contacts: ['<sip:erin@192.0.2.8>'], expires: 1 }, 'erin-secret')).status, 200);
+      c.close();
+      await first.stop();
+      await sleep(1100);
+      const second = await startServer(config);
+      try {
+        assert.deepEqual(second.server.location.lookup('sip:erin@example.com').map((b) => b.contact), ['sip:erin@192.0.2.7']);
+        assert.deepEqual(second.server.users.list().map((u) => u.username), ['erin']);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
