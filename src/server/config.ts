@@ -1,4 +1,5 @@
 // Settings of `simplesip server`, with defaults that work on a fresh machine without a config file.
+import type { DigestAlgorithm } from '../auth/types.js';
 import type { StoreKind } from '../store/types.js';
 
 export interface ServerConfig {
@@ -26,6 +27,11 @@ export interface ServerConfig {
   udpBufferSize: number;
   /** Digest authentication of REGISTER (401) and of our users' requests (407). Off only for tests and labs. */
   auth: boolean;
+  /**
+   * Digest challenges offered, one header each, in this order. MD5 comes first: SIPp and libpurple
+   * answer only the first challenge and fail on SHA-256; RFC 8760 clients still find SHA-256 after it.
+   */
+  digestAlgorithms: DigestAlgorithm[];
   /** Data directory (sqlite database, nonce secret); created when missing. */
   dataDir: string;
   /** Where users and bindings are kept: `sqlite` (in dataDir, survives restarts) or `memory`. */
@@ -59,6 +65,7 @@ export function defaultServerConfig(): ServerConfig {
     idleTimeoutSeconds: 300,
     udpBufferSize: 4 * 1024 * 1024,
     auth: true,
+    digestAlgorithms: ['MD5', 'SHA-256'],
     dataDir: './data',
     store: 'sqlite',
     minExpires: 60,

@@ -28,7 +28,9 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     // The nonce key survives restarts with sqlite (nonces handed out before a restart stay valid);
     // a memory store keeps nothing, so neither does the key.
     const digest = config.auth
-      ? new DigestServer({ secret: loadOrCreateSecret(sqlite ? config.dataDir : undefined), credentials: users })
+      ? new DigestServer({
+        secret: loadOrCreateSecret(sqlite ? config.dataDir : undefined), credentials: users, algorithms: config.digestAlgorithms,
+      })
       : undefined;
     const location = new LocationService({ repository: store.bindings, logger: log });
     const { restored, dropped } = await location.restore();

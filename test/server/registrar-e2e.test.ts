@@ -151,7 +151,7 @@ describe('registrar end to end, auth on', () => {
     const unknown = await c.register({ user: 'mallory', expires: 300 }, 'whatever');
     for (const r of [wrong, unknown]) {
       assert.equal(r.status, 401);
-      assert.deepEqual(r.wwwAuthenticate().map((ch) => ch.params.get('algorithm')), ['SHA-256', 'MD5']);
+      assert.deepEqual(r.wwwAuthenticate().map((ch) => ch.params.get('algorithm')), ['MD5', 'SHA-256']);
     }
     assert.ok(srv.server.stats.authFailures >= 2);
   });
