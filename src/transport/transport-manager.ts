@@ -31,6 +31,7 @@ import { UdpListener } from './udp-listener.js';
 import { stampReceived } from './via-received.js';
 import { WsConnection } from './ws-connection.js';
 import { WsListener } from './ws-listener.js';
+import { openWebSocket } from './ws-connector.js';
 
 export interface TransportManagerOptions {
   /** pino or anything with its debug/info/warn/error methods; silent by default. */
@@ -202,6 +203,29 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     if (this.refused(destination, requestSource)) return;
     const family = addressFamily(destination.address) as AddressFamily;
     await this.writeTo(await this.connectionTo(route.protocol, destination.address, destination.port, family, undefined), data);
+  }
+
+  /**
+   * Opens a SIP WebSocket connection to `url` (`ws://...` or `wss://...`) as a client (RFC 7118) and
+   * adds it to the pool: send() to its peer (or its connectionId) uses it. Resolves with its identity,
+   * whose local endpoint is what a client writes into Via and Contact.
+   */
+  async connectWebSocket(url: string): Promise<SocketIdentity> {
+    if (this.closed) throw new TransportError('closed', 'the transport manager is closed');
+    const protocol = url.startsWith('wss:') ? 'wss' : url.startsWith('ws:') ? 'ws' : undefined;
+    if (protocol === undefined) throw new TransportError('bad-address', `not a WebSocket URL: ${url}`);
+    const { ws, socket } = await openWebSocket(url, {
+      timeoutMs: this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      tls: this.options.tlsClient ?? {},
+      maxPayload: this.limits.maxMessageSize,
+    });
+    if (this.closed) {
+      ws.terminate();
+      throw new TransportError('closed', 'the transport manager is closed');
+    }
+    const connection = this.adopt(new WsConnection(ws, socket, protocol, `${protocol} outbound`, this.inbound,
+      this.connectionEvents, this.idleTimeoutMs, this.log));
+    return connection.identity;
   }
 
   /** Closes every connection and listener. */

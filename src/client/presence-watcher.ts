@@ -1,0 +1,203 @@
+// Watching buddies (RFC 3856 presence event package over RFC 6665): one SUBSCRIBE dialog per
+// buddy, refreshed before the granted expiry, every NOTIFY answered, and the Subscription-State
+// obeyed: pending/active, and terminated with a reason that says whether and when to subscribe
+// again (RFC 6665 4.1.3, 4.2.2).
+import { newCallId, newTag } from '../sip/builder.js';
+import type { SipMessage } from '../sip/message.js';
+import { formatNameAddr } from '../sip/name-addr.js';
+import { formatUri } from '../sip/uri.js';
+import { overallBasic, parsePidf, PIDF_CONTENT_TYPE, type PresenceDocument } from '../presence/pidf.js';
+import type { AuthenticatingSender } from './auth-retry.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { isSuccess, type Outcome } from './outcome.js';
+import { later, refreshDelayMs } from './refresh-timer.js';
+import type { RequestBuilder } from './request-builder.js';
+import type { PresenceEvent, SubscriptionStatus } from './types.js';
+
+/** RFC 6665 4.2.2: reasons after which a new subscription makes sense (at once, or after retry-after). */
+const RETRY_AT_ONCE = new Set(['deactivated', 'timeout']);
+const RETRY_LATER = new Set(['probation', 'giveup']);
+/** Failure responses to a SUBSCRIBE that another attempt may cure (no answer, overload, dialog lost). */
+const TRANSIENT = new Set([408, 480, 481, 482, 500, 503, 504]);
+
+interface Dialog {
+  callId: string;
+  fromTag: string;
+  toTag?: string;
+  remoteTarget?: string;
+  routeSet: string[];
+  cseq: number;
+}
+
+class BuddySubscription {
+  dialog: Dialog = { callId: newCallId(), fromTag: newTag(), routeSet: [], cseq: 0 };
+  status: SubscriptionStatus = 'pending';
+  presence: PresenceDocument | undefined;
+  timer: NodeJS.Timeout | undefined;
+  failures = 0;
+  ended = false;
+
+  constructor(readonly buddy: string) {}
+
+  restartDialog(): void {
+    this.dialog = { callId: newCallId(), fromTag: newTag(), routeSet: [], cseq: 0 };
+  }
+}
+
+export interface WatcherOptions {
+  expires: number;
+  backoff: BackoffOptions;
+}
+
+export class PresenceWatcher {
+  private readonly subs = new Map<string, BuddySubscription>();
+
+  constructor(
+    private readonly builder: RequestBuilder,
+    private readonly sender: AuthenticatingSender,
+    private readonly options: WatcherOptions,
+    private readonly emit: (event: PresenceEvent) => void,
+  ) {}
+
+  get buddies(): PresenceEvent[] {
+    return [...this.subs.values()].map((s) => this.snapshot(s));
+  }
+
+  subscribe(buddy: string): void {
+    if (this.subs.has(buddy)) return;
+    const sub = new BuddySubscription(buddy);
+    this.subs.set(buddy, sub);
+    void this.send(sub, this.options.expires);
+  }
+
+  /** RFC 6665 4.1.2.3: SUBSCRIBE with Expires: 0 inside the dialog. */
+  async unsubscribe(buddy: string): Promise<Outcome | undefined> {
+    const sub = this.subs.get(buddy);
+    if (sub === undefined) return undefined;
+    this.subs.delete(buddy);
+    sub.ended = true;
+    clearTimeout(sub.timer);
+    if (sub.dialog.toTag === undefined || sub.status === 'terminated') return undefined;
+    return this.send(sub, 0);
+  }
+
+  /** Ends every subscription (un-SUBSCRIBE each); resolves when all are answered. */
+  async unsubscribeAll(): Promise<void> {
+    await Promise.all([...this.subs.keys()].map((b) => this.unsubscribe(b)));
+  }
+
+  stop(): void {
+    for (const s of this.subs.values()) {
+      s.ended = true;
+      clearTimeout(s.timer);
+    }
+  }
+
+  /** A NOTIFY (RFC 6665 4.1.3): the status to answer; 481 when it belongs to no subscription of ours. */
+  receiveNotify(request: SipMessage): number {
+    const sub = this.find(request);
+    if (sub === undefined) return 481;
+    const state = request.subscriptionState();
+    if (request.event()?.package.toLowerCase() !== 'presence' || state === undefined) return 489;
+    const d = sub.dialog;
+    // RFC 6665 4.1.2.4: a NOTIFY may arrive before the 200 of the SUBSCRIBE and establishes the dialog.
+    d.toTag ??= request.from().tag;
+    const contact = request.contacts();
+    if (contact !== '*' && contact.length > 0) d.remoteTarget = formatUri(contact[0].uri);
+    const type = request.contentType();
+    if (request.body.length > 0 && type !== undefined && `${type.type}/${type.subtype}`.toLowerCase() === PIDF_CONTENT_TYPE) {
+      try {
+        sub.presence = parsePidf(request.body.toString('utf8'));
+      } catch {
+        // A broken document changes nothing we know; the NOTIFY is still answered (RFC 6665 4.1.3).
+      }
+    }
+    clearTimeout(sub.timer);
+    if (state.state.toLowerCase() === 'terminated') {
+      sub.status = 'terminated';
+      this.emit(this.snapshot(sub, state.reason));
+      this.afterTermination(sub, state.reason?.toLowerCase(), state.retryAfter);
+    } else {
+      sub.status = state.state.toLowerCase() === 'active' ? 'active' : 'pending';
+      if (state.expires !== undefined) sub.timer = later(refreshDelayMs(state.expires), () => void this.send(sub, this.options.expires));
+      this.emit(this.snapshot(sub));
+    }
+    return 200;
+  }
+
+  private find(request: SipMessage): BuddySubscription | undefined {
+    const callId = request.callId();
+    const tag = request.to().tag;
+    for (const s of this.subs.values()) if (s.dialog.callId === callId && s.dialog.fromTag === tag) return s;
+    return undefined;
+  }
+
+  private afterTermination(sub: BuddySubscription, reason: string | undefined, retryAfter: number | undefined): void {
+    if (sub.ended) return;
+    // RFC 6665 4.2.2: no reason, deactivated or timeout: subscribe again at once; probation and
+    // giveup: after retry-after (or a backoff); rejected, noresource, invariant: never.
+    if (reason === undefined || RETRY_AT_ONCE.has(reason)) return this.resubscribe(sub, 0);
+    if (RETRY_LATER.has(reason)) return this.resubscribe(sub, retryAfter !== undefined ? retryAfter * 1000 : backoffDelay(this.options.backoff, sub.failures++));
+  }
+
+  private resubscribe(sub: BuddySubscription, delayMs: number): void {
+    sub.restartDialog();
+    sub.status = 'pending';
+    sub.timer = later(delayMs, () => void this.send(sub, this.options.expires));
+  }
+
+  private async send(sub: BuddySubscription, expires: number): Promise<Outcome> {
+    clearTimeout(sub.timer);
+    const d = sub.dialog;
+    const inDialog = d.toTag !== undefined;
+    const request = this.builder.build({
+      method: 'SUBSCRIBE',
+      uri: inDialog && d.remoteTarget !== undefined ? d.remoteTarget : sub.buddy,
+      to: inDialog ? `<${sub.buddy}>;tag=${d.toTag}` : `<${sub.buddy}>`,
+      fromTag: d.fromTag, callId: d.callId, cseq: ++d.cseq,
+      routes: inDialog ? d.routeSet : undefined,
+      headers: [['Event', 'presence'], ['Accept', PIDF_CONTENT_TYPE], ['Expires', String(expires)]],
+    });
+    const outcome = await this.sender.send(request, () => ++d.cseq);
+    if (expires === 0 || sub.ended) return outcome;
+    if (isSuccess(outcome)) this.established(sub, outcome.response as SipMessage, expires);
+    else this.failed(sub, outcome);
+    return outcome;
+  }
+
+  /** RFC 3261 12.1.2: the dialog's remote tag, target and route set (Record-Route reversed) from the 2xx. */
+  private established(sub: BuddySubscription, response: SipMessage, asked: number): void {
+    const d = sub.dialog;
+    sub.failures = 0;
+    if (d.toTag === undefined) {
+      d.toTag = response.to().tag;
+      d.routeSet = response.recordRoute().reverse().map(formatNameAddr);
+    }
+    const contact = response.contacts();
+    if (contact !== '*' && contact.length > 0) d.remoteTarget = formatUri(contact[0].uri);
+    const granted = response.expires() ?? asked;
+    clearTimeout(sub.timer);
+    sub.timer = later(refreshDelayMs(granted), () => void this.send(sub, this.options.expires));
+  }
+
+  private failed(sub: BuddySubscription, outcome: Outcome): void {
+    const inDialog = sub.dialog.toTag !== undefined;
+    sub.status = 'terminated';
+    this.emit(this.snapshot(sub, `${outcome.status} ${outcome.reason}`));
+    // RFC 6665 4.1.2.2: a failed refresh ends the subscription; transient failures are retried with backoff.
+    if (TRANSIENT.has(outcome.status) || inDialog) this.resubscribe(sub, backoffDelay(this.options.backoff, sub.failures++));
+  }
+
+  private snapshot(sub: BuddySubscription, reason?: string): PresenceEvent {
+    const doc = sub.presence;
+    return {
+      buddy: sub.buddy,
+      basic: doc === undefined ? 'unknown' : overallBasic(doc),
+      note: doc?.notes[0] ?? doc?.tuples.find((t) => t.notes.length > 0)?.notes[0],
+      activities: doc?.activities ?? [],
+      tuples: doc?.tuples ?? [],
+      subscription: sub.status,
+      reason,
+    };
+  }
+}

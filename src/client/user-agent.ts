@@ -1,0 +1,451 @@
+// The user agent: registration with RFC 5626 outbound, messaging, typing, presence, and a clean
+// exit. It wires the shared stack (transport, transactions) to the pieces in this directory.
+import { EventEmitter } from 'node:events';
+import { createResponse } from '../sip/builder.js';
+import { SipParseError } from '../sip/errors.js';
+import type { SipMessage } from '../sip/message.js';
+import { parseUri, type SipUri } from '../sip/uri.js';
+import { TransactionLayer } from '../transaction/transaction-layer.js';
+import { TransportManager } from '../transport/transport-manager.js';
+import type { ListenerInfo, SocketIdentity } from '../transport/types.js';
+import { AuthenticatingSender } from './auth-retry.js';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { SipClientError } from './errors.js';
+import { openFlow, type Flow } from './flow.js';
+import { answerRequest, unsupportedMedia } from './incoming.js';
+import { defaultStateDir, loadInstanceId } from './instance-id.js';
+import { bindUdpInRange, DEFAULT_PORT_RANGE, routedLocalAddress } from './local-socket.js';
+import { classifyMessage, sendMessage } from './messaging.js';
+import { OutboundKeepalive } from './outbound-keepalive.js';
+import { isSuccess, isUnreachable, type Outcome } from './outcome.js';
+import { PresencePublisher } from './presence-publisher.js';
+import { PresenceWatcher } from './presence-watcher.js';
+import { later, refreshDelayMs } from './refresh-timer.js';
+import { Registration, type RegisterResult } from './registration.js';
+import { RequestBuilder } from './request-builder.js';
+import { resolveServer, type ServerTarget } from './resolver.js';
+import { TypingIndicator } from './typing.js';
+import type { PresenceEvent, PresenceSetting, SendResult, UserAgentEvents, UserAgentOptions } from './types.js';
+
+const DEFAULT_USER_AGENT = 'simplesip/0.1.0';
+
+function sipUri(text: string, what: string): SipUri {
+  let uri;
+  try {
+    uri = parseUri(text);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipClientError('invalid-option', `${what} "${text}" is not a SIP URI: ${err.reason}`);
+    throw err;
+  }
+  if (uri.scheme !== 'sip' && uri.scheme !== 'sips') throw new SipClientError('invalid-option', `${what} "${text}" is not a sip: or sips: URI`);
+  return uri as SipUri;
+}
+
+/** Errors a caller can act on, from what became of a request. */
+export function outcomeError(outcome: Outcome, what: string): SipClientError {
+  if (outcome.authFailed) {
+    return new SipClientError('auth-failed', `${what}: ${outcome.status} ${outcome.reason}: wrong username or password (the server refused our answer to its challenge)`, outcome.status);
+  }
+  if (isUnreachable(outcome)) return new SipClientError('unreachable', `${what}: the server cannot be reached (${outcome.status} ${outcome.reason})`, outcome.status);
+  return new SipClientError('rejected', `${what}: ${outcome.status} ${outcome.reason}`, outcome.status);
+}
+
+interface Started {
+  transport: TransportManager;
+  layer: TransactionLayer;
+  targets: ServerTarget[];
+  builder: RequestBuilder;
+  sender: AuthenticatingSender;
+  registration: Registration;
+  publisher: PresencePublisher;
+  watcher: PresenceWatcher;
+}
+
+export class UserAgent extends EventEmitter<UserAgentEvents> {
+  readonly aor: string;
+  private readonly aorUri: SipUri;
+  private readonly options: UserAgentOptions;
+  private starting: Promise<Started> | undefined;
+  private flowNow: Flow | undefined;
+  private targetIndex = 0;
+  private readonly udpListeners = new Map<string, ListenerInfo>();
+  private readonly typing: TypingIndicator;
+  private registered = false;
+  private wantRegistered = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private networkTimer: NodeJS.Timeout | undefined;
+  private keepalive: OutboundKeepalive | undefined;
+  private recoveryFailures = 0;
+  private recovering = false;
+  private closing: Promise<void> | undefined;
+  private builder: RequestBuilder | undefined;
+
+  constructor(options: UserAgentOptions) {
+    super();
+    this.options = options;
+    this.aorUri = sipUri(options.aor, 'the address of record');
+    if (this.aorUri.user === undefined) throw new SipClientError('invalid-option', `the address of record "${options.aor}" has no user part`);
+    this.aor = `${this.aorUri.scheme}:${this.aorUri.user}@${this.aorUri.hostKind === 'ipv6' ? `[${this.aorUri.host}]` : this.aorUri.host}${this.aorUri.port === undefined ? '' : `:${this.aorUri.port}`}`;
+    if (options.server !== undefined) sipUri(options.server, 'the server');
+    if (options.outboundProxy !== undefined) sipUri(options.outboundProxy, 'the outbound proxy');
+    this.typing = new TypingIndicator(
+      { refreshSeconds: options.typingRefreshSeconds ?? 90, idleMs: options.typingIdleMs ?? 15_000 },
+      (to, body, type) => void this.sendMessage(to, body, type).catch(() => undefined),
+      (from, state) => this.emit('typing', { from, state }),
+    );
+  }
+
+  /** Our Contact URI on the current flow (undefined before the first request). */
+  get contact(): string | undefined {
+    return this.flowNow === undefined ? undefined : this.builder?.contactUri();
+  }
+
+  /** Registers (resolving the server first); resolves once the registrar granted our Contact. */
+  async register(): Promise<void> {
+    const s = await this.start();
+    this.wantRegistered = true;
+    const result = await this.registerWithFailover(s, this.options.expires ?? 600);
+    if (!isSuccess(result.outcome)) throw outcomeError(result.outcome, 'REGISTER');
+    await this.registeredWith(s, result);
+  }
+
+  /** Removes our binding (REGISTER with Expires: 0 for our Contact only). */
+  async unregister(): Promise<void> {
+    this.wantRegistered = false;
+    this.stopRegistrationTimers();
+    if (this.starting === undefined) return;
+    const s = await this.starting;
+    if (s.registration.boundContact === undefined) return;
+    const result = await s.registration.register(0);
+    this.markUnregistered('requested');
+    if (!isSuccess(result.outcome)) throw outcomeError(result.outcome, 'un-REGISTER');
+  }
+
+  /** MESSAGE (RFC 3428) to `to` (a SIP URI, or a user of our domain); resolves with the final status. */
+  async sendMessage(to: string, body: string, contentType = 'text/plain'): Promise<SendResult> {
+    const s = await this.start();
+    const target = this.resolveBuddy(to);
+    if (contentType !== 'application/im-iscomposing+xml') this.typing.messageSent(target);
+    return sendMessage(s.builder, s.sender, target, body, contentType);
+  }
+
+  /** The local user is typing to `to` (call on each keystroke; RFC 3994 rate limits what is sent). */
+  composing(to: string): void {
+    this.typing.composing(this.resolveBuddy(to));
+  }
+
+  /** The local user stopped typing to `to`. */
+  stopComposing(to: string): void {
+    this.typing.stop(this.resolveBuddy(to));
+  }
+
+  /** PUBLISH our status (RFC 3903); kept fresh until close(). */
+  async setPresence(setting: PresenceSetting): Promise<void> {
+    const s = await this.start();
+    const outcome = await s.publisher.publish(setting);
+    if (!isSuccess(outcome)) throw outcomeError(outcome, 'PUBLISH');
+  }
+
+  /** SUBSCRIBE to a buddy's presence; updates arrive as 'presence' events. */
+  async subscribe(buddy: string): Promise<void> {
+    (await this.start()).watcher.subscribe(this.resolveBuddy(buddy));
+  }
+
+  async unsubscribe(buddy: string): Promise<void> {
+    if (this.starting === undefined) return;
+    await (await this.starting).watcher.unsubscribe(this.resolveBuddy(buddy));
+  }
+
+  /** What we know of every buddy. */
+  async buddies(): Promise<PresenceEvent[]> {
+    return this.starting === undefined ? [] : (await this.starting).watcher.buddies;
+  }
+
+  /** `bob` -> `sip:bob@<our domain>`; SIP URIs stay as they are. */
+  resolveBuddy(name: string): string {
+    if (/^sips?:/i.test(name)) return name;
+    return name.includes('@') ? `sip:${name}` : `sip:${name}@${this.aor.slice(this.aor.indexOf('@') + 1)}`;
+  }
+
+  /**
+   * Leaves cleanly: un-SUBSCRIBE every buddy, remove our publication (Expires: 0 with SIP-If-Match),
+   * un-REGISTER our Contact, answering challenges on the way; gives up after `timeoutMs`
+   * (default closeTimeoutMs, 2 s) when the server does not answer, and closes the sockets.
+   */
+  close(timeoutMs = this.options.closeTimeoutMs ?? 2000): Promise<void> {
+    this.closing ??= this.shutdown(timeoutMs);
+    return this.closing;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    this.wantRegistered = false;
+    this.stopRegistrationTimers();
+    clearInterval(this.networkTimer);
+    this.typing.close();
+    if (this.starting === undefined) return;
+    let s: Started;
+    try {
+      s = await this.starting;
+    } catch {
+      return;
+    }
+    s.publisher.stop();
+    const wasBound = s.registration.boundContact !== undefined;
+    const goodbye = Promise.all([
+      s.watcher.unsubscribeAll(),
+      s.publisher.unpublish(),
+      wasBound ? s.registration.register(0) : undefined,
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([goodbye.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
+    clearTimeout(timer);
+    s.watcher.stop();
+    if (wasBound) this.markUnregistered('requested');
+    s.layer.close();
+    await s.transport.close();
+  }
+
+  private start(): Promise<Started> {
+    if (this.closing !== undefined) return Promise.reject(new SipClientError('closed', 'the user agent is closed'));
+    this.starting ??= this.setUp();
+    return this.starting;
+  }
+
+  private async setUp(): Promise<Started> {
+    const o = this.options;
+    const serverUri = sipUri(o.server ?? `sip:${this.aor.slice(this.aor.indexOf('@') + 1)}`, 'the server');
+    const next = o.outboundProxy === undefined ? serverUri : sipUri(o.outboundProxy, 'the outbound proxy');
+    const targets = await resolveServer(next, o.transport, o.dns);
+    const transport = new TransportManager({ tlsClient: o.tls });
+    const layer = new TransactionLayer({ transport, ...o.timers });
+    transport.on('message', (message, source) => layer.receive(message, source));
+    transport.on('connection-closed', (source) => this.connectionClosed(source));
+    // RFC 3261 8.1.2 / 16.12: the outbound proxy as a loose-routing pre-loaded Route.
+    const outboundRoute = o.outboundProxy === undefined ? undefined : `<${o.outboundProxy}${next.params.has('lr') ? '' : ';lr'}>`;
+    const identity = { aor: this.aor, user: this.aorUri.user as string, displayName: o.displayName, userAgent: o.userAgent ?? DEFAULT_USER_AGENT };
+    const builder = new RequestBuilder(identity, () => this.flow(), outboundRoute);
+    this.builder = builder;
+    const username = o.username ?? decodeURIComponent(this.aorUri.user as string);
+    const sender = new AuthenticatingSender(layer, o.password === undefined ? undefined : { username, password: o.password }, () => this.flow().sendTarget);
+    const outbound = o.outbound ?? true;
+    const registration = new Registration(builder, sender, {
+      registrarUri: `${serverUri.scheme}:${this.aor.slice(this.aor.indexOf('@') + 1)}`,
+      instanceId: outbound ? loadInstanceId(o.stateDir ?? defaultStateDir()) : undefined,
+    });
+    const backoff = o.backoff ?? DEFAULT_BACKOFF;
+    const expires = o.presenceExpires ?? 600;
+    const publisher = new PresencePublisher(builder, sender, expires, (outcome) => this.report(outcomeError(outcome, 'PUBLISH refresh')));
+    const watcher = new PresenceWatcher(builder, sender, { expires, backoff }, (event) => this.emit('presence', event));
+    const s: Started = { transport, layer, targets, builder, sender, registration, publisher, watcher };
+    layer.on('request', (tx, request) => answerRequest(tx, request, {
+      message: (r) => this.incomingMessage(r),
+      notify: (r) => watcher.receiveNotify(r),
+    }, identity.userAgent));
+    // RFC 3261 9.2: a CANCEL for nothing we know is 481; we never keep an INVITE pending (405 at once).
+    layer.on('cancel', (tx) => tx.respond(createCancelAnswer(tx.request)));
+    try {
+      await this.bindLocal(s);
+      await this.openFirstFlow(s);
+    } catch (err) {
+      layer.close();
+      await transport.close();
+      throw err;
+    }
+    this.watchNetwork(s);
+    return s;
+  }
+
+  private flow(): Flow {
+    if (this.flowNow === undefined) throw new SipClientError('closed', 'no flow to the server');
+    return this.flowNow;
+  }
+
+  /**
+   * One UDP socket per address family among the targets, on the address the kernel routes toward
+   * the first target of that family: IPv4 servers get IPv4, IPv6 servers IPv6, both when both are
+   * needed; never a wildcard or IPv4-mapped address in what we write.
+   */
+  private async bindLocal(s: Started): Promise<void> {
+    for (const family of [6, 4] as const) {
+      const first = s.targets.find((t) => t.protocol === 'udp' && t.family === family);
+      if (first !== undefined) await this.udpListenerToward(s, first);
+    }
+  }
+
+  private async udpListenerToward(s: Started, target: ServerTarget): Promise<{ listener: ListenerInfo; address: string }> {
+    const address = await routedLocalAddress(target.address, target.family, target.port);
+    let listener = this.udpListeners.get(address);
+    if (listener === undefined) {
+      listener = await bindUdpInRange(s.transport, address, this.options.localPorts ?? DEFAULT_PORT_RANGE);
+      this.udpListeners.set(address, listener);
+    }
+    return { listener, address };
+  }
+
+  private async flowTo(s: Started, target: ServerTarget): Promise<Flow> {
+    if (target.protocol !== 'udp') return openFlow(s.transport, target, { wsPath: this.options.wsPath });
+    const { listener, address } = await this.udpListenerToward(s, target);
+    return openFlow(s.transport, target, { udpListener: listener, localAddress: address });
+  }
+
+  /** RFC 3263 4.3: the first target that takes a flow. */
+  private async openFirstFlow(s: Started, from = 0): Promise<void> {
+    let lastError: unknown;
+    for (let i = from; i < s.targets.length; i++) {
+      try {
+        this.flowNow = await this.flowTo(s, s.targets[i]);
+        this.targetIndex = i;
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw new SipClientError('unreachable', `cannot open a flow to any server target: ${(lastError as Error)?.message ?? 'none'}`, 503, { cause: lastError });
+  }
+
+  /** REGISTER on the current flow; on no answer at all, the next target (RFC 3263 4.3). */
+  private async registerWithFailover(s: Started, expires: number): Promise<RegisterResult> {
+    for (;;) {
+      const result = await s.registration.register(expires);
+      if (!isUnreachable(result.outcome) || this.targetIndex + 1 >= s.targets.length || this.closing !== undefined) return result;
+      s.sender.reset();
+      try {
+        await this.openFirstFlow(s, this.targetIndex + 1);
+      } catch {
+        return result;
+      }
+    }
+  }
+
+  private async registeredWith(s: Started, result: RegisterResult): Promise<void> {
+    const flow = this.flow();
+    const seen = result.seenFrom;
+    const current = s.builder.publicEndpoint ?? flow.local;
+    // RFC 3581 4 / RFC 5626 4.3: the server saw another address (NAT): register the Contact it can reach.
+    if (flow.target.protocol === 'udp' && seen !== undefined && (seen.address !== current.address || seen.port !== current.port)) {
+      s.builder.publicEndpoint = seen.address === flow.local.address && seen.port === flow.local.port ? undefined : seen;
+      const again = await s.registration.register(this.options.expires ?? 600);
+      if (isSuccess(again.outcome)) result = again;
+    }
+    const granted = result.granted ?? this.options.expires ?? 600;
+    this.stopRegistrationTimers();
+    this.refreshTimer = later(refreshDelayMs(granted), () => void this.refresh(s));
+    if (this.options.outbound ?? true) {
+      this.keepalive = new OutboundKeepalive(s.transport, flow, {
+        intervalMs: this.options.keepaliveIntervalMs, timeoutMs: this.options.keepaliveTimeoutMs ?? 10_000,
+      }, result.flowTimer, (why) => this.flowDied(s, why));
+    }
+    this.recoveryFailures = 0;
+    this.registered = true;
+    this.emit('registered', { aor: this.aor, contact: s.builder.contactUri(), expires: granted });
+  }
+
+  private async refresh(s: Started): Promise<void> {
+    if (!this.wantRegistered || this.closing !== undefined) return;
+    const result = await this.registerWithFailover(s, this.options.expires ?? 600);
+    if (isSuccess(result.outcome)) return this.registeredWith(s, result);
+    this.report(outcomeError(result.outcome, 'REGISTER refresh'));
+    this.markUnregistered('failed');
+    this.scheduleRecovery(s);
+  }
+
+  /** RFC 5626 4.5: a dead flow: a new flow and a new REGISTER, with backoff between failed attempts. */
+  private flowDied(s: Started, why: string): void {
+    if (!this.wantRegistered || this.closing !== undefined || this.recovering) return;
+    this.stopRegistrationTimers();
+    this.markUnregistered('failed');
+    this.report(new SipClientError('unreachable', `flow to the server failed (${why}); registering again`));
+    void this.recover(s);
+  }
+
+  private scheduleRecovery(s: Started): void {
+    const delay = backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, this.recoveryFailures++);
+    this.refreshTimer = later(delay, () => void this.recover(s));
+  }
+
+  private async recover(s: Started): Promise<void> {
+    if (!this.wantRegistered || this.closing !== undefined) return;
+    this.recovering = true;
+    try {
+      s.sender.reset();
+      await this.openFirstFlow(s, 0);
+      const result = await this.registerWithFailover(s, this.options.expires ?? 600);
+      if (isSuccess(result.outcome)) await this.registeredWith(s, result);
+      else this.scheduleRecovery(s);
+    } catch {
+      this.scheduleRecovery(s);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private connectionClosed(source: SocketIdentity): void {
+    const flow = this.flowNow;
+    if (flow?.connectionId === undefined || source.connectionId !== flow.connectionId || this.starting === undefined) return;
+    void this.starting.then((s) => this.flowDied(s, 'the connection closed'), () => undefined);
+  }
+
+  /** A network change moves the route toward the server to another local address: rebind and register again. */
+  private watchNetwork(s: Started): void {
+    const every = this.options.networkCheckIntervalMs ?? 10_000;
+    if (every <= 0) return;
+    this.networkTimer = setInterval(() => void this.checkRoute(s), every);
+    this.networkTimer.unref();
+  }
+
+  private async checkRoute(s: Started): Promise<void> {
+    const flow = this.flowNow;
+    if (flow === undefined || flow.target.protocol !== 'udp' || this.recovering || this.closing !== undefined) return;
+    let now: string;
+    try {
+      now = await routedLocalAddress(flow.target.address, flow.target.family, flow.target.port);
+    } catch {
+      return;
+    }
+    if (now === flow.local.address) return;
+    s.builder.publicEndpoint = undefined;
+    this.keepalive?.stop();
+    if (this.wantRegistered) this.flowDied(s, `the local address toward the server changed from ${flow.local.address} to ${now}`);
+    else await this.openFirstFlow(s, this.targetIndex).catch(() => undefined);
+  }
+
+  private incomingMessage(request: SipMessage): { status: number; headers?: Array<[string, string]> } {
+    const verdict = classifyMessage(request);
+    switch (verdict.kind) {
+      case 'unsupported':
+        return unsupportedMedia();
+      case 'is-composing':
+        try {
+          this.typing.received(verdict.from, verdict.body);
+          return { status: 200 };
+        } catch {
+          return { status: 400 };
+        }
+      case 'message':
+        this.typing.messageReceived(verdict.message.from);
+        this.emit('message', verdict.message);
+        return { status: 200 };
+    }
+  }
+
+  private stopRegistrationTimers(): void {
+    clearTimeout(this.refreshTimer);
+    this.keepalive?.stop();
+    this.keepalive = undefined;
+  }
+
+  private markUnregistered(reason: 'requested' | 'failed'): void {
+    if (!this.registered) return;
+    this.registered = false;
+    this.emit('unregistered', { aor: this.aor, reason });
+  }
+
+  /** 'error' events only when someone listens: a library must not crash a process over a failed refresh. */
+  private report(error: SipClientError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+}
+
+function createCancelAnswer(request: SipMessage): SipMessage {
+  return createResponse(request, 481);
+}

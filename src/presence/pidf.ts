@@ -1,0 +1,149 @@
+// PIDF presence documents (RFC 3863), with the person-level note and activity of the data model
+// (RFC 4479) and RPID (RFC 4480). Pure: text in, values out; shared by the client and the presence
+// server. Parsing is namespace-aware: elements are matched on namespace URI and local name, never
+// on the prefix a peer happened to pick (RFC 3863 4.1 lets every document choose its own).
+import { DOMParser, type Element } from '@xmldom/xmldom';
+
+export const PIDF_NS = 'urn:ietf:params:xml:ns:pidf';
+export const DATA_MODEL_NS = 'urn:ietf:params:xml:ns:pidf:data-model';
+export const RPID_NS = 'urn:ietf:params:xml:ns:pidf:rpid';
+export const PIDF_CONTENT_TYPE = 'application/pidf+xml';
+
+export type BasicStatus = 'open' | 'closed';
+
+export interface PresenceTuple {
+  id: string;
+  /** RFC 3863 4.1.4: absent when the tuple carries no basic status. */
+  basic?: BasicStatus;
+  contact?: string;
+  /** RFC 3863 4.1.6: notes of the tuple, in document order. */
+  notes: string[];
+  timestamp?: string;
+}
+
+export interface PresenceDocument {
+  /** RFC 3863 4.1.1: the presentity's URI (pres: or sip:). */
+  entity: string;
+  tuples: PresenceTuple[];
+  /** Notes of the presence element (RFC 3863 4.1.6) and of the person (RFC 4479 4.2.4). */
+  notes: string[];
+  /** RPID activities of the person (RFC 4480 3.2), e.g. `away`, `busy`, `on-the-phone`. */
+  activities: string[];
+}
+
+export interface ComposeOptions {
+  entity: string;
+  basic: BasicStatus;
+  note?: string;
+  /** RPID activity of the person, e.g. `away` (RFC 4480 3.2). */
+  activity?: string;
+  tupleId?: string;
+  contact?: string;
+  timestamp?: Date;
+}
+
+export class PidfError extends Error {
+  override readonly name = 'PidfError';
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** RFC 3863 4.1.3 / 4.1.5: an id is an XML ID (NCName); a safe default is derived from nothing. */
+const DEFAULT_TUPLE_ID = 't1';
+
+/** A PIDF document with one tuple (this UA's status) and, when given, a person with note and activity. */
+export function composePidf(options: ComposeOptions): string {
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<presence xmlns="${PIDF_NS}" xmlns:dm="${DATA_MODEL_NS}" xmlns:rpid="${RPID_NS}" entity="${escapeXml(options.entity)}">`,
+    `  <tuple id="${escapeXml(options.tupleId ?? DEFAULT_TUPLE_ID)}">`,
+    `    <status><basic>${options.basic}</basic></status>`,
+  ];
+  if (options.contact !== undefined) lines.push(`    <contact>${escapeXml(options.contact)}</contact>`);
+  if (options.note !== undefined) lines.push(`    <note>${escapeXml(options.note)}</note>`);
+  if (options.timestamp !== undefined) lines.push(`    <timestamp>${options.timestamp.toISOString()}</timestamp>`);
+  lines.push('  </tuple>');
+  if (options.note !== undefined || options.activity !== undefined) {
+    lines.push('  <dm:person id="p1">');
+    if (options.activity !== undefined) lines.push(`    <rpid:activities><rpid:${options.activity}/></rpid:activities>`);
+    if (options.note !== undefined) lines.push(`    <dm:note>${escapeXml(options.note)}</dm:note>`);
+    lines.push('  </dm:person>');
+  }
+  lines.push('</presence>', '');
+  return lines.join('\n');
+}
+
+function children(parent: Element, ns: string, localName: string): Element[] {
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
+    if (n.nodeType === n.ELEMENT_NODE) {
+      const e = n as Element;
+      if (e.namespaceURI === ns && e.localName === localName) out.push(e);
+    }
+  }
+  return out;
+}
+
+function text(e: Element | undefined): string | undefined {
+  const t = e?.textContent?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}
+
+function parseTuple(e: Element): PresenceTuple {
+  const status = children(e, PIDF_NS, 'status')[0];
+  const basicText = status === undefined ? undefined : text(children(status, PIDF_NS, 'basic')[0]);
+  if (basicText !== undefined && basicText !== 'open' && basicText !== 'closed') {
+    throw new PidfError(`tuple ${e.getAttribute('id') ?? ''}: basic status "${basicText}" is neither open nor closed (RFC 3863 4.1.4)`);
+  }
+  return {
+    id: e.getAttribute('id') ?? '',
+    basic: basicText,
+    contact: text(children(e, PIDF_NS, 'contact')[0]),
+    notes: children(e, PIDF_NS, 'note').map(text).filter((n): n is string => n !== undefined),
+    timestamp: text(children(e, PIDF_NS, 'timestamp')[0]),
+  };
+}
+
+/** Parses a PIDF document with any number of tuples; throws PidfError when it is not one. */
+export function parsePidf(xml: string): PresenceDocument {
+  let root: Element | null;
+  try {
+    const doc = new DOMParser({ onError: (level, message) => {
+      if (level !== 'warning') throw new PidfError(`malformed XML: ${message}`);
+    } }).parseFromString(xml, 'text/xml');
+    root = doc.documentElement;
+  } catch (err) {
+    if (err instanceof PidfError) throw err;
+    throw new PidfError(`malformed XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (root === null || root.namespaceURI !== PIDF_NS || root.localName !== 'presence') {
+    throw new PidfError('not a PIDF document: the root must be <presence> in urn:ietf:params:xml:ns:pidf (RFC 3863 4.1)');
+  }
+  const notes = children(root, PIDF_NS, 'note').map(text).filter((n): n is string => n !== undefined);
+  const activities: string[] = [];
+  for (const person of children(root, DATA_MODEL_NS, 'person')) {
+    for (const n of children(person, DATA_MODEL_NS, 'note')) {
+      const t = text(n);
+      if (t !== undefined) notes.push(t);
+    }
+    for (const list of children(person, RPID_NS, 'activities')) {
+      for (let n = list.firstChild; n !== null; n = n.nextSibling) {
+        const e = n as Element;
+        if (n.nodeType === n.ELEMENT_NODE && e.namespaceURI === RPID_NS && e.localName !== 'note') activities.push(e.localName ?? '');
+      }
+    }
+  }
+  return {
+    entity: root.getAttribute('entity') ?? '',
+    tuples: children(root, PIDF_NS, 'tuple').map(parseTuple),
+    notes,
+    activities,
+  };
+}
+
+/** RFC 3863 4.1.4: the presentity is reachable when any tuple is open. */
+export function overallBasic(doc: PresenceDocument): BasicStatus {
+  return doc.tuples.some((t) => t.basic === 'open') ? 'open' : 'closed';
+}
