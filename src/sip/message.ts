@@ -12,7 +12,7 @@ import { parseMediaType, parseMediaTypeList, type MediaType } from './headers/me
 import { parseBoundedInt, parseDeltaSeconds, parseMaxForwards } from './headers/scalars.js';
 import { parseSingleToken, parseTokenList } from './headers/tokens.js';
 import { parseViaList, type Via } from './headers/via.js';
-import { parseNameAddr, parseNameAddrList, type NameAddr } from './name-addr.js';
+import { parseNameAddrAt, parseNameAddrList, type NameAddr } from './name-addr.js';
 import { splitList } from './scan.js';
 import { serialize } from './serializer.js';
 import { parseUri, type Uri } from './uri.js';
@@ -26,6 +26,17 @@ export interface HeaderField {
   /** The value with folding replaced by single spaces and surrounding whitespace trimmed. */
   readonly value: string;
   readonly raw?: string;
+}
+
+/**
+ * A field as stored: its value is also `source[start, end)`, where `source` is the message's header
+ * text for unfolded parsed values and the value itself otherwise. Typed parsers scan the flat
+ * header text with offsets: a sliced string costs an indirection per character read.
+ */
+export interface StoredField extends HeaderField {
+  readonly source: string;
+  readonly start: number;
+  readonly end: number;
 }
 
 export type FromTo = NameAddr & { tag?: string };
@@ -48,11 +59,12 @@ type Parser<T> = (m: SipMessage) => T;
 
 const EMPTY = Buffer.alloc(0);
 
-function makeField(name: string, value: string): HeaderField {
+function makeField(name: string, value: string): StoredField {
   if (/[\r\n]/.test(value) || /[\r\n:\s]/.test(name) || name.length === 0) {
     throw new RangeError(`invalid header ${JSON.stringify(name)}: names are tokens, values have no CR/LF`);
   }
-  return { name: canonicalName(name), rawName: name, value: value.trim() };
+  const trimmed = value.trim();
+  return { name: canonicalName(name), rawName: name, value: trimmed, source: trimmed, start: 0, end: trimmed.length };
 }
 
 export class SipMessage {
@@ -67,7 +79,7 @@ export class SipMessage {
   body: Buffer;
   /** True when the header section was not valid UTF-8 and is held as latin1 (one char per octet). */
   readonly binaryHeaders: boolean;
-  private fields: HeaderField[];
+  private fields: StoredField[];
   private cache: Map<string, unknown> | undefined;
   private rawUri: string;
   private parsedUri: Uri | undefined;
@@ -77,7 +89,7 @@ export class SipMessage {
     kind: 'request' | 'response',
     startA: string,
     startB: string | number,
-    fields: HeaderField[],
+    fields: StoredField[],
     body: Buffer = EMPTY,
     binaryHeaders = false,
   ) {
@@ -253,18 +265,41 @@ export class SipMessage {
 
   /** The single value of a header that must not repeat (RFC 3261 7.3.1); undefined when absent. */
   single(name: string, what: string): string | undefined {
-    let found: string | undefined;
+    return this.singleField(name, what)?.value;
+  }
+
+  private singleField(name: string, what: string): StoredField | undefined {
+    let found: StoredField | undefined;
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) {
       if (fields[i].name !== name) continue;
       if (found !== undefined) throw badRequest(`multiple ${what} headers`);
-      found = fields[i].value;
+      found = fields[i];
     }
     return found;
   }
 
+  private requiredField(name: string, what: string): StoredField {
+    const f = this.singleField(name, what);
+    if (f === undefined) throw badRequest(`missing ${what} header`);
+    return f;
+  }
+
+  /** Every field of a canonical name, with where its value lies for parsing in place. */
+  private fieldsNamed(name: string): StoredField[] {
+    const out: StoredField[] = [];
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) if (fields[i].name === name) out.push(fields[i]);
+    return out;
+  }
+
   via(): Via[] {
-    return (this.cVia ??= parseVias(this));
+    if (this.cVia === undefined) {
+      const out: Via[] = [];
+      for (const f of this.fieldsNamed('via')) parseViaList(f.source, f.start, f.end, out);
+      this.cVia = out;
+    }
+    return this.cVia;
   }
 
   topVia(): Via | undefined {
@@ -272,11 +307,11 @@ export class SipMessage {
   }
 
   from(): FromTo {
-    return (this.cFrom ??= parseFrom(this));
+    return (this.cFrom ??= fromTo(this.requiredField('from', 'From'), 'From'));
   }
 
   to(): FromTo {
-    return (this.cTo ??= parseTo(this));
+    return (this.cTo ??= fromTo(this.requiredField('to', 'To'), 'To'));
   }
 
   callId(): string {
@@ -293,7 +328,7 @@ export class SipMessage {
   }
 
   contacts(): Contact[] | '*' {
-    return (this.cContacts ??= parseContacts(this));
+    return (this.cContacts ??= parseContacts(this.fieldsNamed('contact')));
   }
 
   expires(): number | undefined {
@@ -439,28 +474,14 @@ function parseContentLength(v: string): number {
   return parseBoundedInt(v, 0x7fffffff, 'Content-Length');
 }
 
-function parseVias(m: SipMessage): Via[] {
-  const out: Via[] = [];
-  for (const v of m.rawValues('via')) parseViaList(v, out);
-  return out;
-}
-
-function fromTo(m: SipMessage, name: string, what: string): FromTo {
-  const na: FromTo = parseNameAddr(required(m, name, what), what);
+function fromTo(f: StoredField, what: string): FromTo {
+  const na: FromTo = parseNameAddrAt(f.source, f.start, f.end, what);
   const tag = na.params.get('tag');
   if (tag !== undefined) {
     if (tag === null || tag.length === 0) throw badRequest(`malformed ${what} header (empty tag)`);
     na.tag = tag;
   }
   return na;
-}
-
-function parseFrom(m: SipMessage): FromTo {
-  return fromTo(m, 'from', 'From');
-}
-
-function parseTo(m: SipMessage): FromTo {
-  return fromTo(m, 'to', 'To');
 }
 
 /** callid = word [ "@" word ] (RFC 3261 25.1); only emptiness and whitespace are rejected. */
@@ -478,13 +499,13 @@ function parseCSeqHeader(m: SipMessage): CSeq {
   return parseCSeq(required(m, 'cseq', 'CSeq'));
 }
 
-function parseContacts(m: SipMessage): Contact[] | '*' {
+function parseContacts(fields: StoredField[]): Contact[] | '*' {
   const out: Contact[] = [];
   let star = false;
-  for (const v of m.rawValues('contact')) if (parseContactList(v, out)) star = true;
+  for (const f of fields) if (parseContactList(f.source, f.start, f.end, out)) star = true;
   if (!star) return out;
   // RFC 3261 10.2.2: "*" stands alone.
-  if (out.length > 0 || m.rawValues('contact').length > 1) throw badRequest('malformed Contact header (* mixed with contacts)');
+  if (out.length > 0 || fields.length > 1) throw badRequest('malformed Contact header (* mixed with contacts)');
   return '*';
 }
 

@@ -2,7 +2,7 @@
 
 import { badRequest, inHeader } from './errors.js';
 import { findListEnd, parseParams, quote, scanQuoted, scanToken, skipWs, trimEndWs, unquote } from './scan.js';
-import { formatUri, isSipUri, parseUri, type Uri } from './uri.js';
+import { formatUri, isSipUri, parseUriAt, type Uri } from './uri.js';
 
 export interface NameAddr {
   displayName?: string;
@@ -16,17 +16,21 @@ export interface NameAddr {
  * error reasons. The whole text must be consumed.
  */
 export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
-  const end = text.length;
-  let i = skipWs(text, 0);
+  return parseNameAddrAt(text, 0, text.length, what);
+}
+
+/** parseNameAddr on text[start, end): the message text with offsets, so that no slice is scanned. */
+export function parseNameAddrAt(text: string, start: number, end: number, what: string): NameAddr {
+  let i = skipWs(text, start, end);
   let displayName: string | undefined;
   let angle = false;
-  const c = text.charCodeAt(i);
+  const c = i < end ? text.charCodeAt(i) : -1;
   if (c === 34) {
-    const q = scanQuoted(text, i);
+    const q = scanQuoted(text, i, end);
     if (q === -1) throw badRequest(`malformed ${what} header (unbalanced quotes)`);
     displayName = unquoteAt(text, i, q);
-    i = skipWs(text, q);
-    if (text.charCodeAt(i) !== 60) throw badRequest(`malformed ${what} header (display name without <URI>)`);
+    i = skipWs(text, q, end);
+    if (i === end || text.charCodeAt(i) !== 60) throw badRequest(`malformed ${what} header (display name without <URI>)`);
     angle = true;
   } else if (c === 60) {
     angle = true;
@@ -34,11 +38,11 @@ export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
     // display-name as *(token LWS): a '<' after tokens makes it a name-addr; anything else an addr-spec.
     let j = i;
     for (;;) {
-      const k = scanToken(text, j);
+      const k = scanToken(text, j, end);
       if (k === j) break;
-      j = skipWs(text, k);
+      j = skipWs(text, k, end);
     }
-    if (j > i && text.charCodeAt(j) === 60) {
+    if (j > i && j < end && text.charCodeAt(j) === 60) {
       displayName = text.slice(i, trimEndWs(text, i, j));
       i = j;
       angle = true;
@@ -47,39 +51,43 @@ export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
   let uri: Uri;
   if (angle) {
     const close = text.indexOf('>', i);
-    if (close === -1) throw badRequest(`malformed ${what} header (missing >)`);
-    const inner = text.slice(i + 1, close);
-    if (inner.length === 0 || !isTrimmed(inner)) {
+    if (close === -1 || close >= end) throw badRequest(`malformed ${what} header (missing >)`);
+    if (close === i + 1 || !isTrimmed(text, i + 1, close)) {
       // RFC 3261 25.1: LAQUOT and RAQUOT allow LWS only outside the brackets (RFC 4475 3.1.2.14).
       throw badRequest(`malformed ${what} header (whitespace inside <>)`);
     }
-    uri = uriIn(inner, what);
+    uri = uriIn(text, i + 1, close, what);
     i = close + 1;
   } else {
-    const start = i;
+    const specStart = i;
     while (i < end) {
       const ch = text.charCodeAt(i);
       if (ch === 59 || ch === 32 || ch === 9) break;
       i++;
     }
-    if (text.indexOf('<', start) !== -1) {
+    if (contains(text, '<', specStart, end)) {
       // RFC 3261 25.1: a display name with characters other than tokens must be quoted (RFC 4475 3.1.2.15).
       throw badRequest(`malformed ${what} header (unquoted display name with special characters)`);
     }
-    const spec = text.slice(start, i);
-    if (spec.length === 0) throw badRequest(`malformed ${what} header (missing URI)`);
-    uri = uriIn(spec, what);
+    if (i === specStart) throw badRequest(`malformed ${what} header (missing URI)`);
+    uri = uriIn(text, specStart, i, what);
     // RFC 3261 20.10: a URI with a comma, question mark or semicolon must be enclosed in <>.
-    if (spec.indexOf('?') !== -1 || spec.indexOf(',') !== -1 || (isSipUri(uri) && uri.headers.length > 0)) {
+    if (contains(text, '?', specStart, i) || contains(text, ',', specStart, i) || (isSipUri(uri) && uri.headers.length > 0)) {
       throw badRequest(`malformed ${what} header (URI with ? or , must be enclosed in <>)`);
     }
   }
   const params = new Map<string, string | null>();
-  i = parseParams(text, i, params, what);
+  i = parseParams(text, i, params, what, end);
   if (i !== end) throw badRequest(`malformed ${what} header (unexpected comma)`);
   const na: NameAddr = { uri, params };
   if (displayName !== undefined) na.displayName = displayName;
   return na;
+}
+
+/** True when `ch` occurs in text[start, end) (a native search). */
+function contains(text: string, ch: string, start: number, end: number): boolean {
+  const at = text.indexOf(ch, start);
+  return at !== -1 && at < end;
 }
 
 /** The content of the quoted-string text[start, end), sliced once when it has no quoted-pair. */
@@ -88,17 +96,18 @@ function unquoteAt(text: string, start: number, end: number): string {
   return inner.indexOf('\\') === -1 ? inner : unquote(text.slice(start, end));
 }
 
-/** s.trim() === s, deciding on the end characters alone when they are printable ASCII. */
-function isTrimmed(s: string): boolean {
-  const a = s.charCodeAt(0);
-  const b = s.charCodeAt(s.length - 1);
+/** text[start, end).trim() has the same length, deciding on the end characters alone when they are printable ASCII. */
+function isTrimmed(text: string, start: number, end: number): boolean {
+  const a = text.charCodeAt(start);
+  const b = text.charCodeAt(end - 1);
   if (a > 32 && a < 127 && b > 32 && b < 127) return true;
+  const s = text.slice(start, end);
   return s.trim().length === s.length;
 }
 
-function uriIn(text: string, what: string): Uri {
+function uriIn(text: string, start: number, end: number, what: string): Uri {
   try {
-    return parseUri(text);
+    return parseUriAt(text, start, end);
   } catch (err) {
     throw inHeader(err, what);
   }

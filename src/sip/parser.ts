@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { badRequest, SipParseError } from './errors.js';
 import { lookupName, matchKnownName, type MatchedName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
-import { SipMessage, type HeaderField } from './message.js';
+import { SipMessage, type StoredField } from './message.js';
 import { isToken, skipWs, trimEndWs } from './scan.js';
 import { isSipUri, parseUri } from './uri.js';
 
@@ -83,7 +83,7 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   const firstCr = text.indexOf('\r');
   if (firstCr !== -1 && firstCr < firstEnd) return badRequest('malformed start line (bare CR)');
 
-  const fields: HeaderField[] = [];
+  const fields: StoredField[] = [];
   let clValue: string | undefined;
   let clDuplicate = false;
   let pos = eol + 1;
@@ -108,15 +108,20 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     if (name === undefined) return withPartial(badRequest('malformed header name'), sl, fields, binary);
     const { rawName, info } = name;
     const vStart = skipWs(text, colon + 1, lineEnd);
-    const value = folded ? unfold(text.slice(vStart, lineEnd)) : text.slice(vStart, trimEndWs(text, vStart, lineEnd));
+    const vEnd = folded ? lineEnd : trimEndWs(text, vStart, lineEnd);
+    const value = folded ? unfold(text.slice(vStart, vEnd)) : text.slice(vStart, vEnd);
     // RFC 3261 25.1: CR appears only in CRLF; a bare one would be a line break to the next hop.
     const cr = folded ? value.indexOf('\r') : text.indexOf('\r', pos);
     if (folded ? cr !== -1 : cr !== -1 && cr < lineEnd) {
       return withPartial(badRequest('malformed header line (bare CR)'), sl, fields, binary);
     }
-    const field: HeaderField = info.known
-      ? { name: info.name, rawName, value }
-      : { name: info.name, rawName, value, raw: text.slice(pos, lineEnd) };
+    // A folded value differs from its text: typed parsers then read the unfolded value itself.
+    const source = folded ? value : text;
+    const start = folded ? 0 : vStart;
+    const end = folded ? value.length : vEnd;
+    const field: StoredField = info.known
+      ? { name: info.name, rawName, value, source, start, end }
+      : { name: info.name, rawName, value, source, start, end, raw: text.slice(pos, lineEnd) };
     fields.push(field);
     if (info.name === 'content-length') {
       if (clValue !== undefined && clValue !== value) clDuplicate = true;
@@ -253,13 +258,13 @@ function parseStatusLine(text: string, end: number): StartLine {
   return sl;
 }
 
-function build(sl: StartLine, fields: HeaderField[], binary: boolean): SipMessage | undefined {
+function build(sl: StartLine, fields: StoredField[], binary: boolean): SipMessage | undefined {
   if (sl.kind === 'response' && sl.b === 0) return undefined;
   if (sl.kind === 'request' && sl.a === '') return undefined;
   return new SipMessage(sl.kind, sl.a, sl.b, fields, undefined, binary);
 }
 
-function withPartial(err: SipParseError, sl: StartLine, fields: HeaderField[], binary: boolean): SipParseError {
+function withPartial(err: SipParseError, sl: StartLine, fields: StoredField[], binary: boolean): SipParseError {
   const msg = build(sl, fields, binary);
   if (msg !== undefined) err.partial = msg;
   return err;

@@ -211,14 +211,14 @@ export function splitList(s: string): string[] {
   return out;
 }
 
-/** Index of the first top-level comma at or after i, or s.length. */
-export function findListEnd(s: string, i: number): number {
+/** Index of the first top-level comma in s[i, end), or end. */
+export function findListEnd(s: string, i: number, end: number = s.length): number {
   let inAngle = false;
-  for (; i < s.length; i++) {
+  for (; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 34) {
-      const q = scanQuoted(s, i);
-      if (q === -1) return s.length;
+      const q = scanQuoted(s, i, end);
+      if (q === -1) return end;
       i = q - 1;
     } else if (c === 60) {
       inAngle = true;
@@ -228,7 +228,7 @@ export function findListEnd(s: string, i: number): number {
       return i;
     }
   }
-  return s.length;
+  return end;
 }
 
 /** Parses a non-negative decimal integer of at most `max`; returns -1 when malformed or too big. */
@@ -246,15 +246,15 @@ export function parseUint(s: string, max: number, start = 0, end = s.length): nu
 /**
  * Header parameters: `*( SEMI generic-param )` with SWS around `;` and `=` (RFC 3261 25.1).
  * Names are lower-cased; values are kept as written (quoted-strings keep their quotes);
- * a parameter without `=` maps to null. Stops at the end or at a top-level comma; returns the index.
+ * a parameter without `=` maps to null. Stops at `end` or at a top-level comma; returns the index.
  */
 export function parseParams(
   s: string,
   i: number,
   out: Map<string, string | null>,
   what: string,
+  end: number = s.length,
 ): number {
-  const end = s.length;
   for (;;) {
     i = skipWs(s, i, end);
     if (i >= end || s.charCodeAt(i) === 44) return i;

@@ -5,7 +5,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { lookupName, matchKnownName } from '../../src/sip/header-names.js';
 import { classifyHost } from '../../src/sip/host.js';
-import { parseUri } from '../../src/sip/uri.js';
+import { parseUri, parseUriAt } from '../../src/sip/uri.js';
+import { parseNameAddr, parseNameAddrAt } from '../../src/sip/name-addr.js';
+import { parseVia, parseViaList, type Via } from '../../src/sip/headers/via.js';
+import { parseContact, parseContactList, type Contact } from '../../src/sip/headers/contact.js';
+import { SipParseError } from '../../src/sip/errors.js';
 import { CHARS, isEscapedText, lowerCase, scanEscaped, scanQuoted, upperCaseToken } from '../../src/sip/scan.js';
 
 const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 2000);
@@ -126,4 +130,105 @@ test('parseUri: the sip/sips scheme fast path equals the general scheme parse', 
   assert.equal(parseUri('si:a').scheme, 'si');
   assert.equal(parseUri('sipx:a').scheme, 'sipx');
   assert.equal(parseUri('SIPSX:a').scheme, 'sipsx');
+});
+
+/** The result of f, or the reason of the SipParseError it threw, for comparing two parses. */
+function outcome(f: () => unknown): unknown {
+  try {
+    return { ok: f() };
+  } catch (err) {
+    if (!(err instanceof SipParseError)) throw err;
+    return { error: err.reason };
+  }
+}
+
+/**
+ * Typed headers are parsed in place in the message text, text[start, end). Surrounded by any text
+ * (here delimiters that would change the parse if read), the result must equal the parse of the
+ * value alone: nothing outside the range is read.
+ */
+function inPlaceEqualsAlone(values: fc.Arbitrary<string>, alone: (v: string) => unknown, inPlace: (t: string, s: number, e: number) => unknown): void {
+  const around = over('<>":;,?@[]=& \t\\0a', 6);
+  fc.assert(
+    fc.property(around, values, around, (before, value, after) => {
+      const text = before + value + after;
+      const start = before.length;
+      assert.deepEqual(outcome(() => inPlace(text, start, start + value.length)), outcome(() => alone(value)), JSON.stringify(text));
+    }),
+    { numRuns: RUNS },
+  );
+}
+
+const URI_CHARS = 'sipSIPtel:+1@a.b9[]:;=?&%2f"<> ,\t-_';
+
+/** Mostly well-formed values: syntax pieces in random order, so that parses get far before failing. */
+const pieces = (list: string[], maxLength = 8): fc.Arbitrary<string> =>
+  fc.array(fc.constantFrom(...list), { maxLength }).map((a) => a.join(''));
+
+const URI_PIECES = ['sip:', 'sips:', 'tel:', 'alice', ':pw', '@', 'example.com', '192.0.2.1', '[2001:db8::1]', ':5060', ';transport=udp',
+  ';lr', '?subject=x', '&h=1', '+1-555', ';x=', ':'];
+
+test('parseUriAt on a range equals parseUri on the slice', () => {
+  for (const v of ['sip:alice@example.com:5060;transport=udp?subject=x', 'sips:[2001:db8::1]:5061;lr', 'tel:+1-555;phone-context=x',
+    'urn:service:sos', 'sip', 'sip:', 'sips:', 'sip:a@', 'sip:[::1', 'sip:2001:db8::1', 'sip:a;x=', '']) {
+    assert.deepEqual(outcome(() => parseUriAt(`<${v}>;x`, 1, 1 + v.length)), outcome(() => parseUri(v)), v);
+  }
+  inPlaceEqualsAlone(over(URI_CHARS, 40), parseUri, parseUriAt);
+  inPlaceEqualsAlone(pieces(URI_PIECES), parseUri, parseUriAt);
+  const sipUris = fc.tuple(fc.constantFrom('sip:', 'sips:', 'SIP:', 'tel:', 'sip'), fc.constantFrom('', 'alice@', 'a:pw@', '@'),
+    fc.constantFrom('example.com', '192.0.2.1', '[2001:db8::1]', '2001:db8::1', ''), pieces(URI_PIECES, 3)).map((p) => p.join(''));
+  inPlaceEqualsAlone(sipUris, parseUri, parseUriAt);
+});
+
+test('parseNameAddrAt on a range equals parseNameAddr on the slice', () => {
+  for (const v of ['"Alice" <sip:alice@example.com>;tag=1', 'Bob <sip:b@c>', 'sip:a@b;tag=x', '"unterminated <sip:a@b>',
+    '"A" ', 'A B', '<sip:a@b', '< sip:a@b>', '<>', 'sip:a@b?x=y', '<sip:a@b>;tag', '  ', '']) {
+    assert.deepEqual(outcome(() => parseNameAddrAt(`x${v}>;"`, 1, 1 + v.length, 'To')), outcome(() => parseNameAddr(v, 'To')), v);
+  }
+  const alone = (v: string): unknown => parseNameAddr(v, 'From');
+  const inPlace = (t: string, s: number, e: number): unknown => parseNameAddrAt(t, s, e, 'From');
+  inPlaceEqualsAlone(over('"A\\ b" <sip:a@b.c>;tag=x ,', 40), alone, inPlace);
+  inPlaceEqualsAlone(pieces(['"Alice"', 'Bob', ' ', '<', '>', ...URI_PIECES, ';tag=1', ';tag', ' ;x', '"'], 10), alone, inPlace);
+});
+
+/** parseViaList on a standalone value. */
+function viasAlone(v: string): Via[] {
+  const out: Via[] = [];
+  parseViaList(v, 0, v.length, out);
+  return out;
+}
+
+test('parseViaList on a range equals parsing the value alone', () => {
+  for (const v of ['SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport', 'SIP/2.0/TCP [2001:db8::1];received=[2001:db8::2]',
+    'SIP/2.0/UDP a, SIP/2.0/TCP b:1', 'SIP/2.0/UDP', 'SIP/2.0/UDP ', 'SIP/2.0 /UDP a', 'SIP/2.0/UDP [::1', 'SIP/2.0/UDP a :', '']) {
+    if (!v.includes(',')) assert.deepEqual(outcome(() => viasAlone(v)), outcome(() => [parseVia(v)]), v);
+    const out: Via[] = [];
+    assert.deepEqual(outcome(() => { parseViaList(`,${v};x`, 1, 1 + v.length, out); return out; }), outcome(() => viasAlone(v)), v);
+  }
+  const viaPieces = fc.tuple(
+    fc.constantFrom('SIP/2.0/UDP ', 'SIP / 2.0 / tcp ', 'SIP/2.0/UDP', 'SIP/2.0/UDP  '),
+    fc.constantFrom('host.example', '1.2.3.4', '[::1]', '[::1', ''),
+    pieces([' : 5060', ':5060', ':', ';branch=z9', ';rport', ';rport=1', ';received=[::2]', ' ', ',', 'SIP/2.0/UDP a'], 4),
+  ).map((p) => p.join(''));
+  inPlaceEqualsAlone(fc.oneof(over('SIP/2.0/UDP 1.2.3.4:5;branch=z;rport ,[]:', 40), viaPieces), viasAlone, (t, s, e) => {
+    const out: Via[] = [];
+    parseViaList(t, s, e, out);
+    return out;
+  });
+});
+
+test('parseContactList on a range equals parsing the value alone', () => {
+  const alone = (v: string): Contact[] | boolean => {
+    const out: Contact[] = [];
+    return parseContactList(v, 0, v.length, out) || out;
+  };
+  const inPlace = (t: string, s: number, e: number): Contact[] | boolean => {
+    const out: Contact[] = [];
+    return parseContactList(t, s, e, out) || out;
+  };
+  for (const v of ['*', ' * ', '<sip:a@b>;expires=60;q=0.5', '<sip:a@b>, <sip:c@d>', '*,', '']) {
+    assert.deepEqual(outcome(() => inPlace(`*${v}*`, 1, 1 + v.length)), outcome(() => alone(v)), v);
+  }
+  assert.deepEqual(alone('<sip:a@b>;expires=60'), [parseContact('<sip:a@b>;expires=60')]);
+  inPlaceEqualsAlone(pieces(['<sip:a@b>', 'sip:a@b', ';expires=6', ';q=1', ';reg-id=1', ' ', '*', ',', '"A"', '<', '>'], 8), alone, inPlace);
 });

@@ -1,7 +1,7 @@
 // Contact (RFC 3261 20.10; RFC 5626 4.2 +sip.instance and reg-id; RFC 3840 methods).
 
 import { badRequest } from '../errors.js';
-import { parseNameAddr, type NameAddr } from '../name-addr.js';
+import { parseNameAddrAt, type NameAddr } from '../name-addr.js';
 import { findListEnd, parseUint, skipWs, unquote } from '../scan.js';
 import { MAX_DELTA_SECONDS } from './scalars.js';
 
@@ -34,7 +34,12 @@ function parseQ(text: string): number {
 }
 
 export function parseContact(text: string): Contact {
-  const na: Contact = parseNameAddr(text, 'Contact');
+  return parseContactAt(text, 0, text.length);
+}
+
+/** parseContact on text[start, end) of the message text. */
+function parseContactAt(text: string, start: number, end: number): Contact {
+  const na: Contact = parseNameAddrAt(text, start, end, 'Contact');
   const p = na.params;
   if (p.size === 0) return na;
   const q = p.get('q');
@@ -63,18 +68,23 @@ export function parseContact(text: string): Contact {
   return na;
 }
 
-/** A Contact header value: `*` (RFC 3261 10.2.2) or a list of contacts. */
-export function parseContactList(text: string, out: Contact[]): boolean {
-  const start = skipWs(text, 0);
-  if (text.charCodeAt(start) === 42 && text.trim() === '*') return true;
-  if (text.indexOf(',') === -1) {
-    out.push(parseContact(text));
+/**
+ * A Contact header value text[start, end) (offsets into the message text): `*` (RFC 3261 10.2.2) or a
+ * list of contacts. A single contact is parsed in place; list elements are sliced (rare).
+ */
+export function parseContactList(text: string, start: number, end: number, out: Contact[]): boolean {
+  const first = skipWs(text, start, end);
+  if (first < end && text.charCodeAt(first) === 42 && text.slice(start, end).trim() === '*') return true;
+  const comma = text.indexOf(',', start);
+  if (comma === -1 || comma >= end) {
+    out.push(parseContactAt(text, start, end));
     return false;
   }
+  const list = text.slice(start, end);
   let i = 0;
-  while (i <= text.length) {
-    const j = findListEnd(text, i);
-    const part = text.slice(i, j);
+  while (i <= list.length) {
+    const j = findListEnd(list, i);
+    const part = list.slice(i, j);
     if (part.trim().length === 0) fail('empty list element');
     out.push(parseContact(part));
     i = j + 1;

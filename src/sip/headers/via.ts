@@ -29,42 +29,46 @@ function fail(detail: string): never {
 
 /** One via-parm: sent-protocol LWS sent-by *( SEMI via-params ). */
 export function parseVia(text: string): Via {
-  const end = text.length;
-  let i = skipWs(text, 0);
-  const nameEnd = scanToken(text, i);
+  return parseViaAt(text, 0, text.length);
+}
+
+/** parseVia on text[start, end): the message text with offsets, so that no slice is scanned. */
+function parseViaAt(text: string, start: number, end: number): Via {
+  let i = skipWs(text, start, end);
+  const nameEnd = scanToken(text, i, end);
   if (nameEnd - i !== 3 || !isSip(text, i)) fail('protocol name');
-  i = expectSlash(text, nameEnd);
-  const versionEnd = scanToken(text, i);
+  i = expectSlash(text, nameEnd, end);
+  const versionEnd = scanToken(text, i, end);
   if (versionEnd === i) fail('protocol version');
-  i = expectSlash(text, versionEnd);
-  const transportEnd = scanToken(text, i);
+  i = expectSlash(text, versionEnd, end);
+  const transportEnd = scanToken(text, i, end);
   if (transportEnd === i) fail('transport');
   const transport = upperCaseToken(text.slice(i, transportEnd));
-  i = skipWs(text, transportEnd);
+  i = skipWs(text, transportEnd, end);
   if (i === transportEnd) fail('missing sent-by');
   let host: string;
   let hostKind: HostKind | undefined;
-  if (text.charCodeAt(i) === 91) {
+  if (i < end && text.charCodeAt(i) === 91) {
     const close = text.indexOf(']', i);
-    if (close === -1) fail('unterminated IPv6 reference');
+    if (close === -1 || close >= end) fail('unterminated IPv6 reference');
     host = text.slice(i + 1, close);
     hostKind = isIPv6(host) ? 'ipv6' : undefined;
     i = close + 1;
   } else {
-    const start = i;
+    const hostStart = i;
     while (i < end) {
       const c = text.charCodeAt(i);
       if (c === 58 || c === 59 || c === 32 || c === 9 || c === 44) break;
       i++;
     }
-    host = text.slice(start, i);
-    hostKind = classifyHost(host);
+    hostKind = classifyHost(text, hostStart, i);
+    host = text.slice(hostStart, i);
   }
   if (hostKind === undefined) fail('bad host');
   let port: number | undefined;
-  let j = skipWs(text, i);
-  if (text.charCodeAt(j) === 58) {
-    j = skipWs(text, j + 1);
+  let j = skipWs(text, i, end);
+  if (j < end && text.charCodeAt(j) === 58) {
+    j = skipWs(text, j + 1, end);
     const portStart = j;
     while (j < end && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
     port = parsePort(text, portStart, j);
@@ -72,7 +76,7 @@ export function parseVia(text: string): Via {
     i = j;
   }
   const params = new Map<string, string | null>();
-  i = parseParams(text, i, params, WHAT);
+  i = parseParams(text, i, params, WHAT, end);
   if (i !== end) fail('unexpected character');
   const via: Via = { transport, host, hostKind, params, rport: undefined };
   if (port !== undefined) via.port = port;
@@ -85,10 +89,10 @@ function isSip(text: string, i: number): boolean {
   return (text.charCodeAt(i) | 0x20) === 115 && (text.charCodeAt(i + 1) | 0x20) === 105 && (text.charCodeAt(i + 2) | 0x20) === 112;
 }
 
-function expectSlash(text: string, i: number): number {
-  i = skipWs(text, i);
-  if (text.charCodeAt(i) !== 47) fail('sent-protocol');
-  return skipWs(text, i + 1);
+function expectSlash(text: string, i: number, end: number): number {
+  i = skipWs(text, i, end);
+  if (i === end || text.charCodeAt(i) !== 47) fail('sent-protocol');
+  return skipWs(text, i + 1, end);
 }
 
 function applyTypedParams(via: Via, params: Map<string, string | null>): void {
@@ -131,17 +135,21 @@ function applyTypedParams(via: Via, params: Map<string, string | null>): void {
   }
 }
 
-/** Every via-parm of one Via header value (several may share a line, separated by commas). */
-export function parseViaList(text: string, out: Via[]): void {
-  if (text.indexOf(',') === -1) {
-    out.push(parseVia(text));
+/**
+ * Every via-parm of one Via header value text[start, end) (offsets into the message text): several
+ * may share a line, separated by commas.
+ */
+export function parseViaList(text: string, start: number, end: number, out: Via[]): void {
+  const comma = text.indexOf(',', start);
+  if (comma === -1 || comma >= end) {
+    out.push(parseViaAt(text, start, end));
     return;
   }
-  let i = 0;
-  while (i <= text.length) {
-    const j = findListEnd(text, i);
+  let i = start;
+  while (i <= end) {
+    const j = findListEnd(text, i, end);
     if (trimEndWs(text, i, j) === skipWs(text, i, j)) fail('empty element');
-    out.push(parseVia(text.slice(i, j)));
+    out.push(parseViaAt(text, i, j));
     i = j + 1;
   }
 }
