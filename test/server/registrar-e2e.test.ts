@@ -188,6 +188,27 @@ describe('registrar end to end, bindings that go away', () => {
     }
   });
 
+  test('a retransmitted REGISTER is absorbed by its transaction: same answer, one change', async () => {
+    const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0 });
+    const c = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    const changes: string[] = [];
+    srv.server.location.on('change', (ch) => changes.push(ch.type));
+    try {
+      const text = c.registerText({ user: 'retrans', expires: 300 });
+      c.send(text);
+      const first = await c.finalResponse();
+      c.send(text);
+      const again = await c.finalResponse();
+      assert.equal(first.status, 200);
+      assert.equal(again.toBuffer().toString(), first.toBuffer().toString());
+      await sleep(50);
+      assert.deepEqual(changes, ['added']);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
   test('TCP connection close removes the binding; expiry removes within a second; keepalive refreshes', async () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], domains: ['example.com'], auth: false, minExpires: 1, probeIntervalSeconds: 0 });
     const tcp = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
