@@ -27,6 +27,9 @@ import { openServices, type Services } from './services.js';
 import { ServerStats } from './stats.js';
 import { attachTracer } from './trace.js';
 
+/** Serves one request that passed inspection and authentication; it must answer `tx`. */
+export type LocalRequestHandler = (tx: ServerTransaction, request: SipMessage, source: SocketIdentity) => void;
+
 export class SipServer {
   readonly transport: TransportManager;
   readonly transactions: TransactionLayer;
@@ -37,6 +40,11 @@ export class SipServer {
   private services: Services | undefined;
   private authorizer: RequestAuthorizer | undefined;
   private prober: ContactProber | undefined;
+  /**
+   * Handlers of requests for a local domain, by method, after inspection and authentication (the
+   * proxy registers MESSAGE, INVITE, ...; presence PUBLISH and SUBSCRIBE). Unhandled methods get 405.
+   */
+  readonly localHandlers = new Map<string, LocalRequestHandler>();
 
   /** `traceOut`: where `--trace` writes (standard output by default). */
   constructor(private readonly config: ServerConfig, private readonly log: Logger, traceOut: Writable = process.stdout) {
@@ -190,6 +198,11 @@ export class SipServer {
     }
     if (request.method === 'OPTIONS') {
       this.replyInTransaction(tx, request, 200, 'OK', this.capabilityHeaders());
+      return;
+    }
+    const handler = this.localHandlers.get(request.method);
+    if (handler) {
+      handler(tx, request, source);
       return;
     }
     this.log.debug({ source: describeSource(source), method: request.method }, 'request not served yet');
