@@ -2,6 +2,7 @@
 // figures (never failing a build). Compare only figures from the same run: the machine is noisy.
 // `npm run bench -- parser store` runs only the named parts.
 import { spawnSync } from 'node:child_process';
+import { runMemoryBench } from './memory.bench.js';
 import { runParserBench } from './parser.bench.js';
 import { runRegisterBench } from './register.bench.js';
 import { runStoreBench } from './store.bench.js';
@@ -13,6 +14,7 @@ function missing(binary: string): boolean {
 const PARTS: Record<string, () => Promise<unknown>> = {
   parser: () => runParserBench(),
   store: () => runStoreBench(),
+  memory: () => runMemoryBench(),
   register: async () => {
     const absent = ['sipp', 'kamailio'].filter(missing);
     if (absent.length > 0) {
