@@ -3,7 +3,9 @@
 // Records are copied in and out: a caller mutating its object must not change the stored one,
 // exactly as with sqlite.
 import { closedError } from './errors.js';
-import type { BindingRecord, BindingStore, StoreHandle, StoreStats, UserRecord, UserRepository } from './types.js';
+import type {
+  BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, StoreHandle, StoreStats, UserRecord, UserRepository,
+} from './types.js';
 
 function copyBinding(b: BindingRecord): BindingRecord {
   const c: BindingRecord = { ...b, received: { ...b.received }, path: [...b.path], flags: [...b.flags] };
@@ -21,10 +23,12 @@ class MemoryStore implements StoreHandle {
   readonly path = undefined;
   readonly users: UserRepository;
   readonly bindings: BindingStore;
+  readonly offlineMessages: OfflineMessageRepository;
   private closed = false;
   private writes = 0;
   private readonly userMap = new Map<string, UserRecord>();
   private readonly bindingMap = new Map<string, BindingRecord>();
+  private readonly messageMap = new Map<number, OfflineMessage>();
 
   constructor() {
     const users = this.userMap;
@@ -60,6 +64,19 @@ class MemoryStore implements StoreHandle {
         }),
       count: () => this.op(() => bindings.size),
       iterate: () => this.iterate(),
+    };
+    const messages = this.messageMap;
+    const copyMessage = (m: OfflineMessage): OfflineMessage => ({ ...m, body: Buffer.from(m.body) });
+    this.offlineMessages = {
+      all: () => this.op(() => [...messages.values()].sort((a, b) => a.id - b.id).map(copyMessage)),
+      put: (m) =>
+        this.write(() => {
+          messages.set(m.id, copyMessage(m));
+        }),
+      remove: (id) =>
+        this.write(() => {
+          messages.delete(id);
+        }),
     };
   }
 

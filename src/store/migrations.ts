@@ -53,6 +53,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bindings_expires_at ON bindings (expires_at);
     `,
   },
+  {
+    version: 2,
+    description: 'offline messages',
+    // One row per stored MESSAGE; the id (assigned in arrival order) is the rowid, so loading them by
+    // id returns them oldest first without an index of its own.
+    sql: `
+      CREATE TABLE offline_messages (
+        id           INTEGER PRIMARY KEY NOT NULL,
+        aor          TEXT NOT NULL,
+        from_header  TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        content_type TEXT,
+        body         BLOB NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

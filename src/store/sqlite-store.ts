@@ -23,7 +23,10 @@ import { StoreError, closedError, errorMessage, sqliteCode } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { migrate } from './migrations.js';
-import type { BindingRecord, BindingStore, StoreHandle, StoreOptions, StoreStats, UserRecord, UserRepository } from './types.js';
+import { OFFLINE_COLUMNS, offlineFromRow, offlineParams, type OfflineRow } from './offline-row.js';
+import type {
+  BindingRecord, BindingStore, OfflineMessageRepository, StoreHandle, StoreOptions, StoreStats, UserRecord, UserRepository,
+} from './types.js';
 
 export const DATABASE_FILE = 'simplesip.db';
 const DEFAULT_LOCK_TIMEOUT_MS = 250;
@@ -104,6 +107,7 @@ class SqliteStore implements StoreHandle {
   readonly kind = 'sqlite' as const;
   readonly users: UserRepository;
   readonly bindings: BindingStore;
+  readonly offlineMessages: OfflineMessageRepository;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly committer: GroupCommitter;
@@ -121,6 +125,9 @@ class SqliteStore implements StoreHandle {
       bindingRemove: db.prepare('DELETE FROM bindings WHERE id = ?'),
       bindingExpire: db.prepare('DELETE FROM bindings WHERE expires_at <= ?'),
       bindingCount: db.prepare('SELECT count(*) FROM bindings').pluck(),
+      messageAll: db.prepare(`SELECT ${OFFLINE_COLUMNS} FROM offline_messages ORDER BY id`),
+      messagePut: db.prepare(`INSERT OR REPLACE INTO offline_messages (${OFFLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      messageRemove: db.prepare('DELETE FROM offline_messages WHERE id = ?'),
     };
     this.users = {
       all: () => this.read(() => (s.userAll.all() as UserRow[]).map(userFromRow)),
@@ -149,6 +156,17 @@ class SqliteStore implements StoreHandle {
       removeExpired: (now) => this.write(() => [now], (p) => s.bindingExpire.run(p).changes),
       count: () => this.read(() => s.bindingCount.get() as number),
       iterate: (pageSize = DEFAULT_PAGE_SIZE) => this.pages(s.bindingPage, pageSize),
+    };
+    this.offlineMessages = {
+      all: () => this.read(() => (s.messageAll.all() as OfflineRow[]).map(offlineFromRow)),
+      put: (m) =>
+        this.write(() => offlineParams(m), (p) => {
+          s.messagePut.run(p);
+        }),
+      remove: (id) =>
+        this.write(() => [id], (p) => {
+          s.messageRemove.run(p);
+        }),
     };
   }
 

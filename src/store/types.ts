@@ -76,12 +76,39 @@ export interface BindingRepository {
   remove(id: string): Promise<void>;
 }
 
+/** A MESSAGE kept for a user who could not take it (RFC 3428 has the proxy answer 202 for it). */
+export interface OfflineMessage {
+  /** Unique, increasing in arrival order (delivery goes oldest first). */
+  id: number;
+  /** Recipient AOR, as the location service keys it (`sip:bob@example.com`). */
+  aor: string;
+  /** The sender's From header value without its tag: the delivered MESSAGE comes from the original sender. */
+  from: string;
+  /** Epoch milliseconds of arrival: the delivered MESSAGE carries it as its Date header. */
+  receivedAt: number;
+  /** Epoch milliseconds after which the message is dropped undelivered. */
+  expiresAt: number;
+  /** Content-Type header value as received (absent: no body type given). */
+  contentType?: string;
+  /** The body, byte for byte. */
+  body: Buffer;
+}
+
+export interface OfflineMessageRepository {
+  /** Every stored message, by id. */
+  all(): Promise<OfflineMessage[]>;
+  /** Insert (key: id); resolves once durable (group commit, like bindings). */
+  put(message: OfflineMessage): Promise<void>;
+  remove(id: number): Promise<void>;
+}
+
 export type StoreKind = 'sqlite' | 'memory';
 
 export interface Store {
   readonly kind: StoreKind;
   readonly users: UserRepository;
   readonly bindings: BindingRepository;
+  readonly offlineMessages: OfflineMessageRepository;
   /** Flushes pending commits and closes. */
   close(): Promise<void>;
 }
