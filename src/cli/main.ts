@@ -2,7 +2,7 @@
 // The one executable: `simplesip server | client | ctl`.
 import { Command } from 'commander';
 import { addServerCommand } from './server-command.js';
-import { addPendingCommand } from './pending-command.js';
+import { addClientCommand } from './client-command.js';
 import { addCtlCommand } from './ctl-command.js';
 
 const program = new Command('simplesip')
@@ -11,7 +11,7 @@ const program = new Command('simplesip')
   .showHelpAfterError();
 
 addServerCommand(program);
-addPendingCommand(program, 'client', 'SIP/SIMPLE user agent: register, chat, presence');
+addClientCommand(program);
 addCtlCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

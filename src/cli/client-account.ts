@@ -1,0 +1,141 @@
+// Where `simplesip client` gets its account: flags, then the environment, then a JSON config file.
+// The password never comes from the command line (ps and the shell history would show it): a
+// file (--password-file), $SIMPLESIP_PASSWORD, or a prompt without echo on a terminal.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ReadStream } from 'node:tty';
+import type { TransportProtocol, UserAgentOptions } from '../index.js';
+
+export class UsageError extends Error {}
+
+/** Flags shared by every `simplesip client` command. */
+export interface AccountFlags {
+  user?: string;
+  server?: string;
+  outboundProxy?: string;
+  transport?: string;
+  passwordFile?: string;
+  config?: string;
+  displayName?: string;
+  localPorts?: string;
+  stateDir?: string;
+  expires?: string;
+  buddy?: string[];
+  closeTimeout?: string;
+}
+
+interface ConfigFile {
+  user?: string;
+  server?: string;
+  outboundProxy?: string;
+  transport?: string;
+  passwordFile?: string;
+  displayName?: string;
+  localPorts?: string;
+  stateDir?: string;
+  expires?: number;
+  buddies?: string[];
+}
+
+export interface Account {
+  options: UserAgentOptions;
+  buddies: string[];
+}
+
+const TRANSPORTS = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+function defaultConfigPath(): string {
+  return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'simplesip', 'client.json');
+}
+
+function readConfig(path: string | undefined): ConfigFile {
+  const file = path ?? process.env.SIMPLESIP_CLIENT_CONFIG ?? defaultConfigPath();
+  if (path === undefined && process.env.SIMPLESIP_CLIENT_CONFIG === undefined && !existsSync(file)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as ConfigFile;
+  } catch (err) {
+    throw new UsageError(`cannot read the config file ${file}: ${(err as Error).message}`);
+  }
+}
+
+function portRange(text: string): { min: number; max: number } {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
+  const min = Number(m?.[1]);
+  const max = m?.[2] === undefined ? min : Number(m[2]);
+  if (m === null || min > max || max > 65535) throw new UsageError(`--local-ports ${text}: expected PORT or MIN-MAX, e.g. 5060-5160`);
+  return { min, max };
+}
+
+function positive(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} ${text}: expected a whole number`);
+  return n;
+}
+
+async function password(file: string | undefined, interactive: boolean): Promise<string | undefined> {
+  if (file !== undefined) {
+    try {
+      return readFileSync(file, 'utf8').split(/\r?\n/)[0];
+    } catch (err) {
+      throw new UsageError(`cannot read the password file ${file}: ${(err as Error).message}`);
+    }
+  }
+  if (process.env.SIMPLESIP_PASSWORD !== undefined) return process.env.SIMPLESIP_PASSWORD;
+  if (interactive && process.stdin.isTTY) return promptHidden(process.stdin as ReadStream, 'Password: ');
+  return undefined;
+}
+
+/** One line typed without echo; Ctrl-C abandons. */
+function promptHidden(stdin: ReadStream, text: string): Promise<string> {
+  process.stderr.write(text);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0003') {
+          stdin.off('data', onData);
+          stdin.setRawMode(false);
+          stdin.pause();
+          process.stderr.write('\n');
+          if (ch === '\u0003') reject(new UsageError('no password given'));
+          else resolve(typed);
+          return;
+        }
+        typed = ch === '\u007f' ? typed.slice(0, -1) : typed + ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** The UserAgent options for these flags; `interactive` allows a password prompt. */
+export async function loadAccount(flags: AccountFlags, interactive: boolean): Promise<Account> {
+  const config = readConfig(flags.config);
+  const user = flags.user ?? (process.env.SIMPLESIP_USER || undefined) ?? config.user;
+  if (user === undefined) throw new UsageError('no account: give --user sip:alice@example.com (or $SIMPLESIP_USER, or "user" in the config file)');
+  const aor = /^sips?:/i.test(user) ? user : `sip:${user}`;
+  const transport = flags.transport ?? config.transport;
+  if (transport !== undefined && !TRANSPORTS.has(transport)) throw new UsageError(`--transport ${transport}: expected udp, tcp, tls, ws or wss`);
+  const ports = flags.localPorts ?? config.localPorts;
+  const expires = flags.expires ?? (config.expires === undefined ? undefined : String(config.expires));
+  return {
+    options: {
+      aor,
+      server: flags.server ?? process.env.SIMPLESIP_SERVER ?? config.server,
+      outboundProxy: flags.outboundProxy ?? config.outboundProxy,
+      transport: transport as TransportProtocol | undefined,
+      password: await password(flags.passwordFile ?? process.env.SIMPLESIP_PASSWORD_FILE ?? config.passwordFile, interactive),
+      displayName: flags.displayName ?? config.displayName,
+      localPorts: ports === undefined ? undefined : portRange(ports),
+      stateDir: flags.stateDir ?? config.stateDir,
+      expires: expires === undefined ? undefined : positive(expires, '--expires'),
+      closeTimeoutMs: flags.closeTimeout === undefined ? undefined : positive(flags.closeTimeout, '--close-timeout'),
+    },
+    buddies: [...(config.buddies ?? []), ...(flags.buddy ?? [])],
+  };
+}

@@ -1,0 +1,168 @@
+// `simplesip client`: the user agent for people (chat) and scripts (send, watch, register).
+// Every way out (/quit, end of input, SIGINT, SIGTERM, SIGHUP) unregisters first, within the
+// close timeout, so no binding is left behind.
+import type { Command } from 'commander';
+import { SipClientError, UserAgent, type SipClientErrorCode } from '../index.js';
+import { loadAccount, UsageError, type AccountFlags } from './client-account.js';
+import { runChat } from './client-chat.js';
+
+/** Exit codes scripts can rely on (README "Client"). */
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, auth: 4 } as const;
+
+const CODE_FOR: Record<SipClientErrorCode, number> = {
+  'auth-failed': EXIT.auth,
+  unreachable: EXIT.unreachable,
+  'resolution-failed': EXIT.unreachable,
+  rejected: EXIT.refused,
+  closed: EXIT.refused,
+  'invalid-option': EXIT.usage,
+};
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function accountOptions(cmd: Command): Command {
+  return cmd
+    .option('--user <aor>', 'the account, e.g. sip:alice@example.com ($SIMPLESIP_USER)')
+    .option('--server <uri>', 'registrar as a SIP URI, e.g. sip:example.com or "sip:[2001:db8::1]:5070;transport=tcp" ($SIMPLESIP_SERVER; default: the domain of --user)')
+    .option('--outbound-proxy <uri>', 'send every request through this SIP URI')
+    .option('--transport <proto>', 'udp, tcp, tls, ws or wss when the server URI names none')
+    .option('--password-file <file>', 'first line is the password (else $SIMPLESIP_PASSWORD, else a prompt on a terminal)')
+    .option('--config <file>', 'JSON config file (default $SIMPLESIP_CLIENT_CONFIG or ~/.config/simplesip/client.json)')
+    .option('--display-name <name>', 'display name in From')
+    .option('--local-ports <range>', 'local UDP ports to try, first free wins (default 5060-5160; 0 = any)')
+    .option('--state-dir <dir>', 'where the RFC 5626 instance id is kept (default $XDG_STATE_HOME/simplesip)')
+    .option('--expires <seconds>', 'registration expiry to ask for (default 600)')
+    .option('--buddy <user>', 'watch this buddy\'s presence (repeatable)', collect)
+    .option('--close-timeout <ms>', 'longest time spent unregistering on exit (default 2000)');
+}
+
+function fail(err: unknown): never {
+  if (err instanceof UsageError) {
+    process.stderr.write(`simplesip client: ${err.message}\n`);
+    process.exit(EXIT.usage);
+  }
+  if (err instanceof SipClientError) {
+    process.stderr.write(`simplesip client: ${err.message}\n`);
+    process.exit(CODE_FOR[err.code]);
+  }
+  throw err;
+}
+
+/** Closes the UA on the first signal (and on `done`), then exits with `code()`. */
+function exitCleanly(ua: UserAgent, done: Promise<void>, code: () => number): void {
+  let leaving = false;
+  const leave = (): void => {
+    if (leaving) return;
+    leaving = true;
+    ua.close().finally(() => process.exit(code()));
+  };
+  for (const s of SIGNALS) process.on(s, leave);
+  void done.then(leave);
+}
+
+async function start(flags: AccountFlags, interactive: boolean): Promise<{ ua: UserAgent; buddies: string[] }> {
+  const account = await loadAccount(flags, interactive).catch(fail);
+  let ua: UserAgent;
+  try {
+    ua = new UserAgent(account.options);
+  } catch (err) {
+    return fail(err);
+  }
+  return { ua, buddies: account.buddies };
+}
+
+const json = (event: string, data: object): void => {
+  process.stdout.write(`${JSON.stringify({ event, ...data })}\n`);
+};
+
+async function chat(flags: AccountFlags): Promise<void> {
+  const { ua, buddies } = await start(flags, true);
+  let code: number = EXIT.ok;
+  ua.on('registered', (r) => process.stdout.write(`registered ${r.aor} as ${r.contact} for ${r.expires} s\n`));
+  const done = (async (): Promise<void> => {
+    await ua.register();
+    for (const b of buddies) await ua.subscribe(b);
+    await runChat(ua);
+  })().catch((err: unknown) => {
+    process.stderr.write(`simplesip client: ${(err as Error).message}\n`);
+    code = err instanceof SipClientError ? CODE_FOR[err.code] : EXIT.refused;
+  });
+  exitCleanly(ua, done, () => code);
+}
+
+async function watch(flags: AccountFlags & { json?: boolean }, subscribe: boolean): Promise<void> {
+  const { ua, buddies } = await start(flags, false);
+  const out = (event: string, data: object, text: string): void => (flags.json ? json(event, data) : void process.stdout.write(`${text}\n`));
+  ua.on('registered', (e) => out('registered', e, `registered ${e.aor} as ${e.contact} for ${e.expires} s`));
+  ua.on('unregistered', (e) => out('unregistered', e, `unregistered ${e.aor} (${e.reason})`));
+  ua.on('message', (m) => out('message', m, `[${m.from}] ${m.body}`));
+  ua.on('typing', (t) => out('typing', t, `${t.from} ${t.state === 'active' ? 'is typing' : 'stopped typing'}`));
+  ua.on('presence', (p) => out('presence', p, `presence ${p.buddy}: ${p.basic}${p.note === undefined ? '' : ` (${p.note})`}`));
+  ua.on('error', (e) => out('error', { code: e.code, message: e.message, status: e.status }, `error: ${e.message}`));
+  let code: number = EXIT.ok;
+  const forever = new Promise<void>(() => undefined);
+  const done = (async (): Promise<void> => {
+    await ua.register();
+    if (subscribe) for (const b of buddies) await ua.subscribe(b);
+    await forever;
+  })().catch((err: unknown) => {
+    process.stderr.write(`simplesip client: ${(err as Error).message}\n`);
+    code = err instanceof SipClientError ? CODE_FOR[err.code] : EXIT.refused;
+  });
+  exitCleanly(ua, done, () => code);
+}
+
+async function send(text: string[], flags: AccountFlags & { to?: string; contentType: string }): Promise<void> {
+  if (flags.to === undefined) fail(new UsageError('send needs --to sip:bob@example.com'));
+  const body = text.length > 0 ? text.join(' ') : await readStdin();
+  const { ua } = await start(flags, false);
+  let code: number = EXIT.ok;
+  try {
+    const r = await ua.sendMessage(flags.to as string, body, flags.contentType);
+    // RFC 3428 7: 200 delivered, 202 accepted (e.g. stored for later delivery).
+    if (r.status === 401 || r.status === 407) {
+      process.stderr.write(`simplesip client: MESSAGE: ${r.status} ${r.reason}: wrong username or password\n`);
+      code = EXIT.auth;
+    } else if (r.status === 408 || (r.status === 503 && !r.accepted)) {
+      process.stderr.write(`simplesip client: MESSAGE: ${r.status} ${r.reason}: the server cannot be reached or is unavailable\n`);
+      code = EXIT.unreachable;
+    } else if (!r.accepted) {
+      process.stderr.write(`simplesip client: MESSAGE: ${r.status} ${r.reason}\n`);
+      code = EXIT.refused;
+    } else {
+      process.stdout.write(`${r.status} ${r.reason}\n`);
+    }
+  } catch (err) {
+    await ua.close();
+    fail(err);
+  }
+  await ua.close();
+  process.exit(code);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function addClientCommand(program: Command): void {
+  const client = program.command('client').description('SIP/SIMPLE user agent: register, chat, presence');
+  accountOptions(client.command('chat', { isDefault: true }).description('interactive chat (the default): /msg, /status, /buddies, /add, /remove, /quit'))
+    .action((flags: AccountFlags) => chat(flags));
+  accountOptions(client.command('send').description('send one MESSAGE; exit 0 only when it was accepted (200 or 202)'))
+    .argument('[text...]', 'the message (default: standard input)')
+    .option('--to <uri>', 'recipient, e.g. sip:bob@example.com')
+    .option('--content-type <type>', 'MIME type of the text', 'text/plain')
+    .action((text: string[], flags: AccountFlags & { to?: string; contentType: string }) => send(text, flags));
+  accountOptions(client.command('watch').description('register, watch --buddy presence, print events until signalled'))
+    .option('--json', 'one JSON object per event and line')
+    .action((flags: AccountFlags & { json?: boolean }) => watch(flags, true));
+  accountOptions(client.command('register').description('register and stay registered until signalled'))
+    .option('--json', 'one JSON object per event and line')
+    .action((flags: AccountFlags & { json?: boolean }) => watch(flags, false));
+}
