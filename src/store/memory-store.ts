@@ -4,7 +4,8 @@
 // exactly as with sqlite.
 import { closedError } from './errors.js';
 import type {
-  BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, StoreHandle, StoreStats, UserRecord, UserRepository,
+  BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, PresenceRuleRecord, PresenceRuleRepository, PublicationRepository,
+  StoreHandle, StoreStats, SubscriptionRecord, SubscriptionRepository, UserRecord, UserRepository,
 } from './types.js';
 
 function copyBinding(b: BindingRecord): BindingRecord {
@@ -24,6 +25,9 @@ class MemoryStore implements StoreHandle {
   readonly users: UserRepository;
   readonly bindings: BindingStore;
   readonly offlineMessages: OfflineMessageRepository;
+  readonly publications: PublicationRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly presenceRules: PresenceRuleRepository;
   private closed = false;
   private writes = 0;
   private readonly userMap = new Map<string, UserRecord>();
@@ -76,6 +80,26 @@ class MemoryStore implements StoreHandle {
       remove: (id) =>
         this.write(() => {
           messages.delete(id);
+        }),
+    };
+    this.publications = this.keyed((p) => p.etag, (p) => ({ ...p }));
+    this.subscriptions = this.keyed((x) => x.id, (x): SubscriptionRecord => ({ ...x, routeSet: [...x.routeSet], received: { ...x.received } }));
+    const rules = this.keyed((r: PresenceRuleRecord) => userKey(r.presentity, r.watcher), (r) => ({ ...r }));
+    this.presenceRules = { all: rules.all, put: rules.put };
+  }
+
+  /** A repository of copied records in one Map (the presence tables need nothing more). */
+  private keyed<T>(key: (record: T) => string, copy: (record: T) => T): { all(): Promise<T[]>; put(r: T): Promise<void>; remove(k: string): Promise<void> } {
+    const map = new Map<string, T>();
+    return {
+      all: () => this.op(() => [...map.values()].map(copy)),
+      put: (r) =>
+        this.write(() => {
+          map.set(key(r), copy(r));
+        }),
+      remove: (k) =>
+        this.write(() => {
+          map.delete(k);
         }),
     };
   }

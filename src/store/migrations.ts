@@ -70,6 +70,54 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'presence publications, subscriptions and rules',
+    // Few rows per user, all loaded at start-up into the presence agent's memory, which is the
+    // authority for lookups: no index beyond the primary keys. Route sets are JSON text.
+    sql: `
+      CREATE TABLE publications (
+        etag          TEXT PRIMARY KEY NOT NULL,
+        aor           TEXT NOT NULL,
+        event         TEXT NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        content_type  TEXT NOT NULL,
+        body          TEXT NOT NULL,
+        source        TEXT NOT NULL,
+        last_modified INTEGER NOT NULL
+      );
+      CREATE TABLE subscriptions (
+        id            TEXT PRIMARY KEY NOT NULL,
+        event         TEXT NOT NULL,
+        event_id      TEXT,
+        presentity    TEXT NOT NULL,
+        watcher       TEXT NOT NULL,
+        call_id       TEXT NOT NULL,
+        local_tag     TEXT NOT NULL,
+        remote_tag    TEXT NOT NULL,
+        remote_party  TEXT NOT NULL,
+        local_party   TEXT NOT NULL,
+        remote_target TEXT NOT NULL,
+        route_set     TEXT NOT NULL,
+        local_contact TEXT NOT NULL,
+        local_cseq    INTEGER NOT NULL,
+        remote_cseq   INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        received_protocol TEXT NOT NULL,
+        received_address  TEXT NOT NULL,
+        received_port     INTEGER NOT NULL,
+        connection_id TEXT,
+        listener      TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+      );
+      CREATE TABLE presence_rules (
+        presentity TEXT NOT NULL,
+        watcher    TEXT NOT NULL,
+        decision   TEXT NOT NULL,
+        PRIMARY KEY (presentity, watcher)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -24,8 +24,13 @@ import { GroupCommitter } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { migrate } from './migrations.js';
 import { OFFLINE_COLUMNS, offlineFromRow, offlineParams, type OfflineRow } from './offline-row.js';
+import {
+  PUBLICATION_COLUMNS, publicationFromRow, publicationParams, ruleFromRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_PLACEHOLDERS,
+  subscriptionFromRow, subscriptionParams, type PublicationRow, type SubscriptionRow,
+} from './presence-rows.js';
 import type {
-  BindingRecord, BindingStore, OfflineMessageRepository, StoreHandle, StoreOptions, StoreStats, UserRecord, UserRepository,
+  BindingRecord, BindingStore, OfflineMessageRepository, PresenceRuleRepository, PublicationRepository, StoreHandle,
+  StoreOptions, StoreStats, SubscriptionRepository, UserRecord, UserRepository,
 } from './types.js';
 
 export const DATABASE_FILE = 'simplesip.db';
@@ -108,6 +113,9 @@ class SqliteStore implements StoreHandle {
   readonly users: UserRepository;
   readonly bindings: BindingStore;
   readonly offlineMessages: OfflineMessageRepository;
+  readonly publications: PublicationRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly presenceRules: PresenceRuleRepository;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly committer: GroupCommitter;
@@ -128,6 +136,14 @@ class SqliteStore implements StoreHandle {
       messageAll: db.prepare(`SELECT ${OFFLINE_COLUMNS} FROM offline_messages ORDER BY id`),
       messagePut: db.prepare(`INSERT OR REPLACE INTO offline_messages (${OFFLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       messageRemove: db.prepare('DELETE FROM offline_messages WHERE id = ?'),
+      publicationAll: db.prepare(`SELECT ${PUBLICATION_COLUMNS} FROM publications`).raw(),
+      publicationPut: db.prepare(`INSERT OR REPLACE INTO publications (${PUBLICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      publicationRemove: db.prepare('DELETE FROM publications WHERE etag = ?'),
+      subscriptionAll: db.prepare(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions`).raw(),
+      subscriptionPut: db.prepare(`INSERT OR REPLACE INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (${SUBSCRIPTION_PLACEHOLDERS})`),
+      subscriptionRemove: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
+      ruleAll: db.prepare('SELECT presentity, watcher, decision FROM presence_rules').raw(),
+      rulePut: db.prepare('INSERT OR REPLACE INTO presence_rules (presentity, watcher, decision) VALUES (?, ?, ?)'),
     };
     this.users = {
       all: () => this.read(() => (s.userAll.all() as UserRow[]).map(userFromRow)),
@@ -167,6 +183,20 @@ class SqliteStore implements StoreHandle {
         this.write(() => [id], (p) => {
           s.messageRemove.run(p);
         }),
+    };
+    this.publications = {
+      all: () => this.read(() => (s.publicationAll.all() as PublicationRow[]).map(publicationFromRow)),
+      put: (x) => this.write(() => publicationParams(x), (p) => { s.publicationPut.run(p); }),
+      remove: (etag) => this.write(() => [etag], (p) => { s.publicationRemove.run(p); }),
+    };
+    this.subscriptions = {
+      all: () => this.read(() => (s.subscriptionAll.all() as SubscriptionRow[]).map(subscriptionFromRow)),
+      put: (x) => this.write(() => subscriptionParams(x), (p) => { s.subscriptionPut.run(p); }),
+      remove: (id) => this.write(() => [id], (p) => { s.subscriptionRemove.run(p); }),
+    };
+    this.presenceRules = {
+      all: () => this.read(() => (s.ruleAll.all() as Array<[string, string, string]>).map(ruleFromRow)),
+      put: (r) => this.write(() => [r.presentity, r.watcher, r.decision], (p) => { s.rulePut.run(p); }),
     };
   }
 

@@ -102,6 +102,95 @@ export interface OfflineMessageRepository {
   remove(id: number): Promise<void>;
 }
 
+/** One PUBLISH-ed presence document (RFC 3903): a device's state, kept until it expires or is removed. */
+export interface PublicationRecord {
+  /** RFC 3903 11.3 entity-tag; a new one after every refresh or modify. */
+  etag: string;
+  /** The presentity's AOR (`sip:bob@example.com`). */
+  aor: string;
+  /** Event package (`presence`). */
+  event: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  contentType: string;
+  /** The document as published, kept whole (RPID and other extensions included). */
+  body: string;
+  /** Transport source of the PUBLISH (binding-key.ts sourceKey): ties the publication to its device's bindings. */
+  source: string;
+  /** Epoch milliseconds of the last change. */
+  lastModified: number;
+}
+
+export interface PublicationRepository {
+  all(): Promise<PublicationRecord[]>;
+  /** Insert or replace (key: etag); resolves once durable (group commit). */
+  put(publication: PublicationRecord): Promise<void>;
+  remove(etag: string): Promise<void>;
+}
+
+/** A notifier-side subscription dialog (RFC 6665 4.2, RFC 3261 12.1.1 UAS dialog state). */
+export interface SubscriptionRecord {
+  /** Call-ID, our tag and the subscriber's tag: the dialog id (RFC 3261 12). */
+  id: string;
+  /** `presence` or `presence.winfo`. */
+  event: string;
+  /** Event header id parameter (RFC 6665 8.2.1), if any. */
+  eventId?: string;
+  /** The watched AOR (the SUBSCRIBE's Request-URI). */
+  presentity: string;
+  /** The subscriber's AOR (From URI without tag or parameters). */
+  watcher: string;
+  callId: string;
+  /** Our tag (To tag of our 200). */
+  localTag: string;
+  /** The subscriber's tag (From tag). */
+  remoteTag: string;
+  /** From of the SUBSCRIBE without its tag: the To of our NOTIFYs. */
+  remoteParty: string;
+  /** To of the SUBSCRIBE without its tag: the From of our NOTIFYs. */
+  localParty: string;
+  /** Remote target: the subscriber's Contact URI. */
+  remoteTarget: string;
+  /** Record-Route values of the SUBSCRIBE, in order (the UAS route set, RFC 3261 12.1.1). */
+  routeSet: string[];
+  /** Our Contact URI for this dialog. */
+  localContact: string;
+  /** CSeq of our last NOTIFY. */
+  localCseq: number;
+  /** CSeq of the subscriber's last SUBSCRIBE (RFC 3261 12.2.2: lower ones are out of order). */
+  remoteCseq: number;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  /** Where the SUBSCRIBE came from: NOTIFYs without a route set go there (NAT, connection reuse). */
+  received: BindingSource;
+  /** Stream connection of the SUBSCRIBE (NOTIFYs reuse it while it is open). */
+  connectionId?: string;
+  /** The local socket it came on (`udp [::]:5060`). */
+  listener: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+export interface SubscriptionRepository {
+  all(): Promise<SubscriptionRecord[]>;
+  /** Insert or replace (key: id); resolves once durable (group commit). */
+  put(subscription: SubscriptionRecord): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+/** An operator's decision about one watcher of one presentity (`ctl presence allow|block`). */
+export interface PresenceRuleRecord {
+  presentity: string;
+  watcher: string;
+  decision: 'allow' | 'block';
+}
+
+export interface PresenceRuleRepository {
+  all(): Promise<PresenceRuleRecord[]>;
+  /** Insert or replace (key: presentity + watcher). */
+  put(rule: PresenceRuleRecord): Promise<void>;
+}
+
 export type StoreKind = 'sqlite' | 'memory';
 
 export interface Store {
@@ -109,6 +198,9 @@ export interface Store {
   readonly users: UserRepository;
   readonly bindings: BindingRepository;
   readonly offlineMessages: OfflineMessageRepository;
+  readonly publications: PublicationRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly presenceRules: PresenceRuleRepository;
   /** Flushes pending commits and closes. */
   close(): Promise<void>;
 }
