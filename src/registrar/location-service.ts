@@ -49,7 +49,11 @@ function without<T>(list: T[], item: T): T[] {
 
 export class LocationService extends EventEmitter<LocationEvents> implements LocationView {
   private readonly byAor = new Map<string, BindingRecord[]>();
-  private readonly bySource = new Map<string, BindingRecord[]>();
+  /**
+   * Bindings by transport source. Nearly every source has one binding, stored as is; a source with
+   * several (a NAT, a load generator) gets a Set, so updates stay O(1) however many share it.
+   */
+  private readonly bySource = new Map<string, BindingRecord | Set<BindingRecord>>();
   private readonly expiry: ExpiryWheel<BindingRecord>;
   private readonly repository: BindingRepository;
   private readonly log: TransportLogger;
@@ -94,7 +98,9 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
 
   /** Bindings registered from one connection or UDP address and port (see binding-key.ts sourceKey). */
   bindingsFrom(source: string): readonly BindingRecord[] {
-    return this.bySource.get(source) ?? [];
+    const entry = this.bySource.get(source);
+    if (entry === undefined) return [];
+    return entry instanceof Set ? [...entry] : [entry];
   }
 
   *entries(): IterableIterator<BindingRecord> {
@@ -128,8 +134,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
    * nothing; the value is stored with the binding's next change).
    */
   touch(source: string, at: number = this.now()): number {
-    const list = this.bySource.get(source);
-    if (list === undefined) return 0;
+    const list = this.bindingsFrom(source);
     for (const b of list) b.lastKeepalive = at;
     return list.length;
   }
@@ -170,10 +175,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     const list = this.byAor.get(b.aor);
     if (list === undefined) this.byAor.set(b.aor, [b]);
     else list.push(b);
-    const key = keyOfBinding(b);
-    const fromSource = this.bySource.get(key);
-    if (fromSource === undefined) this.bySource.set(key, [b]);
-    else fromSource.push(b);
+    this.addToSource(keyOfBinding(b), b);
     this.expiry.arm(b);
     this.total++;
   }
@@ -183,12 +185,27 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     const list = this.byAor.get(b.aor);
     if (list === undefined || !list.includes(b)) return false;
     if (without(list, b).length === 0) this.byAor.delete(b.aor);
-    const key = keyOfBinding(b);
-    const fromSource = this.bySource.get(key);
-    if (fromSource !== undefined && without(fromSource, b).length === 0) this.bySource.delete(key);
+    this.removeFromSource(keyOfBinding(b), b);
     this.expiry.disarm(b);
     this.total--;
     return true;
+  }
+
+  private addToSource(key: string, b: BindingRecord): void {
+    const entry = this.bySource.get(key);
+    if (entry === undefined) this.bySource.set(key, b);
+    else if (entry instanceof Set) entry.add(b);
+    else this.bySource.set(key, new Set([entry, b]));
+  }
+
+  private removeFromSource(key: string, b: BindingRecord): void {
+    const entry = this.bySource.get(key);
+    if (entry === b) {
+      this.bySource.delete(key);
+    } else if (entry instanceof Set) {
+      entry.delete(b);
+      if (entry.size === 1) this.bySource.set(key, entry.values().next().value as BindingRecord);
+    }
   }
 
   private expire(b: BindingRecord): void {

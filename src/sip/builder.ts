@@ -1,7 +1,7 @@
 // Building requests and responses (RFC 3261 8.1.1, 8.2.6), and the random identifiers they carry.
 
-import { randomBytes } from 'node:crypto';
 import { SipParseError } from './errors.js';
+import { randomView } from './random-pool.js';
 import type { SipMessage } from './message.js';
 import { SipMessage as Message } from './message.js';
 import { formatNameAddr, type NameAddr } from './name-addr.js';
@@ -13,17 +13,17 @@ export const MAGIC_COOKIE = 'z9hG4bK';
 
 /** 96 random bits, base64url (every character is a token character). */
 export function newBranch(): string {
-  return MAGIC_COOKIE + randomBytes(12).toString('base64url');
+  return MAGIC_COOKIE + randomView(12).toString('base64url');
 }
 
 /** RFC 3261 19.3: at least 32 random bits; we use 64. */
 export function newTag(): string {
-  return randomBytes(8).toString('hex');
+  return randomView(8).toString('hex');
 }
 
 /** RFC 3261 8.1.1.4: globally unique; 128 random bits. */
 export function newCallId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomView(16).toString('base64url');
 }
 
 export interface ResponseOptions {
