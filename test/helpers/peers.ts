@@ -12,6 +12,7 @@ export interface PeerSpec {
 
 export const SIPP: PeerSpec = { binary: 'sipp', debianPackage: 'sip-tester' };
 export const SIPSAK: PeerSpec = { binary: 'sipsak', debianPackage: 'sipsak' };
+export const KAMAILIO: PeerSpec = { binary: 'kamailio', debianPackage: 'kamailio' };
 
 function onPath(binary: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
