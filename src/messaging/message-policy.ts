@@ -1,0 +1,94 @@
+// MESSAGE (RFC 3428) to our users: body size and per-sender rate checked first, then forked to every
+// binding (RFC 3428 7: any 200 answers it); when the user has no binding, or every branch failed with
+// 408, 480 or 503, the message goes to the offline store and the sender gets 202 Accepted (RFC 3428 7:
+// accepted, not yet delivered). Typing indications (RFC 3994) are relayed, never stored.
+import { formatNameAddr } from '../sip/name-addr.js';
+import type { SipMessage } from '../sip/message.js';
+import { isSipUri } from '../sip/uri.js';
+import { aorOf } from '../registrar/binding-key.js';
+import type { Answer, Upstream } from '../proxy/response-context.js';
+import { IS_COMPOSING_CONTENT_TYPE } from './is-composing.js';
+import type { OfflineStore } from './offline-store.js';
+import type { RateLimiter } from './rate-limit.js';
+
+export interface Refusal {
+  status: number;
+  reason: string;
+  headers: Array<[string, string]>;
+}
+
+/** Branch results that mean "not reachable now" rather than "refused": the message waits for the user. */
+const STORE_ON: ReadonlySet<number> = new Set([408, 480, 503]);
+
+export interface MessagePolicyOptions {
+  /** Largest body accepted, bytes (beyond: 413, RFC 3261 21.4.11). */
+  maxBodyBytes: number;
+  limiter: RateLimiter;
+  offline: OfflineStore;
+  /** Counters. */
+  onStored?: () => void;
+}
+
+function isComposing(request: SipMessage): boolean {
+  const t = request.contentType();
+  return t !== undefined && `${t.type}/${t.subtype}`.toLowerCase() === IS_COMPOSING_CONTENT_TYPE;
+}
+
+/** The sender as stored: From without its tag (the delivered MESSAGE gets a tag of its own). */
+function senderOf(request: SipMessage): string {
+  const from = request.from();
+  const params = new Map(from.params);
+  params.delete('tag');
+  return formatNameAddr({ displayName: from.displayName, uri: from.uri, params });
+}
+
+export class MessagePolicy {
+  constructor(private readonly o: MessagePolicyOptions) {}
+
+  /** Size and rate, for every MESSAGE we forward (to our users or, from them, elsewhere). */
+  admit(request: SipMessage): Refusal | undefined {
+    if (request.body.length > this.o.maxBodyBytes) {
+      return { status: 413, reason: `Request Entity Too Large (body over ${this.o.maxBodyBytes} bytes)`, headers: [] };
+    }
+    const from = request.from().uri;
+    const key = isSipUri(from) ? aorOf(from) : request.callId();
+    const wait = this.o.limiter.take(key);
+    if (wait > 0) {
+      return { status: 503, reason: 'Service Unavailable (too many messages from this sender, slow down)', headers: [['Retry-After', String(wait)]] };
+    }
+    return undefined;
+  }
+
+  /** Whether this MESSAGE may wait in the store when its recipient is away. */
+  storable(request: SipMessage): boolean {
+    return request.method === 'MESSAGE' && !isComposing(request);
+  }
+
+  /** Stores the message for `aor`: 202 once durable, 480 with a reason when the mailbox is full. */
+  async store(request: SipMessage, aor: string): Promise<Refusal> {
+    const type = request.header('content-type');
+    const outcome = await this.o.offline.store(aor, senderOf(request), type, request.body);
+    if (!outcome.stored) {
+      return { status: 480, reason: `Temporarily Unavailable (mailbox of ${aor} is full; message not stored)`, headers: [] };
+    }
+    this.o.onStored?.();
+    return { status: 202, reason: 'Accepted (stored for delivery when the user registers)', headers: [] };
+  }
+
+  /**
+   * Wraps the upstream of a forked MESSAGE: a final failure of 408/480/503 (every branch failed so,
+   * 16.7 having picked the best) is turned into storage and a 202.
+   */
+  storingUpstream(request: SipMessage, aor: string, upstream: Upstream, reply: (r: Refusal) => void): Upstream {
+    return {
+      provisional: (response) => upstream.provisional(response),
+      final: (answer: Answer) => {
+        if (!STORE_ON.has(answer.status) || !this.storable(request)) {
+          upstream.final(answer);
+          return;
+        }
+        this.store(request, aor).then(reply, () => upstream.final(answer));
+      },
+    };
+  }
+}

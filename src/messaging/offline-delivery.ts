@@ -1,0 +1,99 @@
+// Delivery of stored messages when their recipient comes back: on every new binding (the location
+// service's 'added' change), the AOR's messages go out one at a time, oldest first, each as a MESSAGE
+// from the original sender with a Date header of its arrival (RFC 3261 20.17; RFC 3428 leaves it to
+// the proxy to say when it was sent). A message is removed after a 2xx; on any other answer it stays
+// and the next attempt is on the next registration or after the retry interval.
+import type { EventEmitter } from 'node:events';
+import type { LocationEvents } from '../registrar/location-service.js';
+import { createRequest } from '../sip/builder.js';
+import type { SipMessage } from '../sip/message.js';
+import type { OfflineMessage } from '../store/types.js';
+import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
+import type { TransportLogger } from '../transport/types.js';
+import type { OfflineStore } from './offline-store.js';
+
+export interface OfflineDeliveryOptions {
+  store: OfflineStore;
+  location: EventEmitter<LocationEvents> & { bindingsOf(aor: string): readonly unknown[] };
+  /** Sends a MESSAGE to every binding of its To AOR; resolves with the final status. */
+  send(request: SipMessage, aor: string): Promise<number>;
+  timers: TimerHeap;
+  /** Seconds before a failed delivery is tried again while the user stays registered. */
+  retrySeconds: number;
+  log: TransportLogger;
+  /** Counted once per message delivered. */
+  onDelivered?: (message: OfflineMessage) => void;
+}
+
+/** The MESSAGE that delivers a stored one: new Call-ID and tags, the original From, body and type, and the original time. */
+export function deliveryRequest(m: OfflineMessage): SipMessage {
+  return createRequest({
+    method: 'MESSAGE', uri: m.aor, from: m.from, to: `<${m.aor}>`,
+    headers: [['Date', new Date(m.receivedAt).toUTCString()]],
+    body: m.body,
+    ...(m.contentType === undefined ? {} : { contentType: m.contentType }),
+  });
+}
+
+export class OfflineDelivery {
+  /** AORs being delivered now, and whether another pass was asked for meanwhile. */
+  private readonly running = new Map<string, boolean>();
+  private readonly retries = new Map<string, TimerHandle>();
+
+  constructor(private readonly o: OfflineDeliveryOptions) {
+    o.location.on('change', ({ type, binding }) => {
+      if (type === 'added') this.flush(binding.aor);
+    });
+  }
+
+  /** Delivers what is waiting for users who are registered now (after a restart). */
+  start(): void {
+    for (const aor of [...this.o.store.aors()]) if (this.o.location.bindingsOf(aor).length > 0) this.flush(aor);
+  }
+
+  close(): void {
+    for (const t of this.retries.values()) t.cancel();
+    this.retries.clear();
+  }
+
+  flush(aor: string): void {
+    if (this.o.store.pending(aor).length === 0) return;
+    if (this.running.has(aor)) {
+      this.running.set(aor, true);
+      return;
+    }
+    this.retries.get(aor)?.cancel();
+    this.retries.delete(aor);
+    this.running.set(aor, false);
+    this.deliverAll(aor).catch((err: unknown) => this.o.log.warn({ aor, err: String(err) }, 'offline delivery failed'))
+      .finally(() => {
+        const again = this.running.get(aor) === true;
+        this.running.delete(aor);
+        if (again) this.flush(aor);
+      });
+  }
+
+  private async deliverAll(aor: string): Promise<void> {
+    for (;;) {
+      const m = this.o.store.pending(aor)[0];
+      if (m === undefined) return;
+      if (this.o.location.bindingsOf(aor).length === 0) return;
+      const status = await this.o.send(deliveryRequest(m), aor);
+      if (status < 200 || status >= 300) {
+        this.scheduleRetry(aor);
+        return;
+      }
+      // Removed (durably) before the next one goes: a device never gets a message twice after its 2xx.
+      await this.o.store.remove(m.id);
+      this.o.onDelivered?.(m);
+    }
+  }
+
+  private scheduleRetry(aor: string): void {
+    this.retries.get(aor)?.cancel();
+    this.retries.set(aor, this.o.timers.schedule(this.o.retrySeconds * 1000, () => {
+      this.retries.delete(aor);
+      this.flush(aor);
+    }));
+  }
+}

@@ -1,0 +1,122 @@
+// The offline message store (like Kamailio's msilo, but durable and visible): MESSAGEs for users who
+// could not take them, held in memory by AOR (the authority for delivery and `ctl msg list`) and
+// written through to the store; a message counts as stored only once its commit is done, so the 202
+// the sender gets is a promise we keep across a crash.
+import type { OfflineMessage, OfflineMessageRepository } from '../store/types.js';
+import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
+
+export interface OfflineStoreOptions {
+  repository: OfflineMessageRepository;
+  /** Seconds a message is kept undelivered. */
+  expirySeconds: number;
+  /** Messages per recipient; beyond it new ones are refused. */
+  maxPerUser: number;
+  timers: TimerHeap;
+  now?: () => number;
+}
+
+export type StoreOutcome = { stored: true; message: OfflineMessage } | { stored: false; reason: 'full' };
+
+/** How often expired messages are looked for (at most; a shorter expiry sweeps sooner). */
+const SWEEP_MS = 60 * 60 * 1000;
+
+export class OfflineStore {
+  private readonly byAor = new Map<string, OfflineMessage[]>();
+  private nextId = 1;
+  private total = 0;
+  private sweeper: TimerHandle | undefined;
+  private readonly now: () => number;
+
+  private constructor(private readonly o: OfflineStoreOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Loads the stored messages (dropping expired ones) and starts the expiry sweep. */
+  static async load(o: OfflineStoreOptions): Promise<OfflineStore> {
+    const store = new OfflineStore(o);
+    for (const m of await o.repository.all()) {
+      store.nextId = Math.max(store.nextId, m.id + 1);
+      store.index(m);
+    }
+    await store.sweep();
+    return store;
+  }
+
+  /** Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting. */
+  async store(aor: string, from: string, contentType: string | undefined, body: Buffer): Promise<StoreOutcome> {
+    if ((this.byAor.get(aor)?.length ?? 0) >= this.o.maxPerUser) return { stored: false, reason: 'full' };
+    const now = this.now();
+    const message: OfflineMessage = { id: this.nextId++, aor, from, receivedAt: now, expiresAt: now + this.o.expirySeconds * 1000, body };
+    if (contentType !== undefined) message.contentType = contentType;
+    this.index(message);
+    try {
+      await this.o.repository.put(message);
+    } catch (err) {
+      this.unindex(message);
+      throw err;
+    }
+    return { stored: true, message };
+  }
+
+  /** Messages waiting for one AOR, oldest first (the live list: do not keep it). */
+  pending(aor: string): readonly OfflineMessage[] {
+    return this.byAor.get(aor) ?? [];
+  }
+
+  /** Every waiting message (of one AOR, or all), oldest first. */
+  list(aor?: string): OfflineMessage[] {
+    if (aor !== undefined) return [...this.pending(aor)];
+    return [...this.byAor.values()].flat().sort((a, b) => a.id - b.id);
+  }
+
+  aors(): IterableIterator<string> {
+    return this.byAor.keys();
+  }
+
+  get count(): number {
+    return this.total;
+  }
+
+  /** Removes one message (delivered, or by the operator); resolves false when there was none. */
+  async remove(id: number): Promise<boolean> {
+    for (const list of this.byAor.values()) {
+      const m = list.find((x) => x.id === id);
+      if (m === undefined) continue;
+      this.unindex(m);
+      await this.o.repository.remove(id);
+      return true;
+    }
+    return false;
+  }
+
+  close(): void {
+    this.sweeper?.cancel();
+  }
+
+  private async sweep(): Promise<void> {
+    const now = this.now();
+    const expired = this.list().filter((m) => m.expiresAt <= now);
+    for (const m of expired) this.unindex(m);
+    await Promise.all(expired.map((m) => this.o.repository.remove(m.id)));
+    this.sweeper = this.o.timers.schedule(Math.min(SWEEP_MS, this.o.expirySeconds * 1000), () => {
+      // A failed delete leaves the row in the store: the next start drops it as expired.
+      this.sweep().catch(() => undefined);
+    });
+  }
+
+  private index(m: OfflineMessage): void {
+    const list = this.byAor.get(m.aor);
+    if (list === undefined) this.byAor.set(m.aor, [m]);
+    else list.push(m);
+    this.total++;
+  }
+
+  private unindex(m: OfflineMessage): void {
+    const list = this.byAor.get(m.aor);
+    const i = list?.indexOf(m) ?? -1;
+    if (list === undefined || i < 0) return;
+    list.splice(i, 1);
+    if (list.length === 0) this.byAor.delete(m.aor);
+    this.total--;
+  }
+}

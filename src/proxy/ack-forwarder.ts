@@ -1,0 +1,52 @@
+// The ACK of a 2xx is a request of its own, end to end (RFC 3261 13.2.2.4, 17.1.1.3): a stateful
+// proxy forwards it without a transaction (16.6 with no client transaction, 16.11 style), along the
+// route set (we record-routed the INVITE, so it comes through us) or to the contact it names.
+import type { SipMessage } from '../sip/message.js';
+import { isSipUri, type SipUri } from '../sip/uri.js';
+import type { TransportLogger, SendTarget } from '../transport/types.js';
+import type { ContactIndex } from './contact-index.js';
+import type { DnsResolver } from './dns-resolver.js';
+import { branchFor, forwardCopy, loopHash } from './forward-request.js';
+import { nextHopByRoute } from './loose-route.js';
+import type { OwnAddresses } from './own-address.js';
+import { viaValue } from './own-address.js';
+
+export interface AckForwarderOptions {
+  send(target: SendTarget, data: Buffer): Promise<unknown>;
+  contacts: ContactIndex;
+  resolver: DnsResolver;
+  own: OwnAddresses;
+  log: TransportLogger;
+}
+
+export class AckForwarder {
+  constructor(private readonly o: AckForwarderOptions) {}
+
+  /** `ack` has been through 16.4 (our Route entries removed). */
+  forward(ack: SipMessage): void {
+    if (ack.maxForwards() === 0) return;
+    this.route(ack).catch((err: unknown) => this.o.log.info({ err: String(err), callId: ack.callId() }, 'could not forward an ACK'));
+  }
+
+  private async route(ack: SipMessage): Promise<void> {
+    const probe = ack.clone();
+    const hop = nextHopByRoute(probe);
+    let targets: SendTarget[];
+    if (hop !== undefined) targets = await this.o.resolver.resolve(hop);
+    else {
+      const binding = this.o.contacts.find(ack.uri());
+      const uri = ack.uri();
+      if (binding !== undefined) {
+        const { protocol, address, port } = binding.received;
+        targets = [{ protocol, address, port, ...(binding.connectionId === undefined ? {} : { connectionId: binding.connectionId }) }];
+      } else if (isSipUri(uri)) targets = await this.o.resolver.resolve(uri as SipUri);
+      else return;
+    }
+    const target = targets[0];
+    if (target === undefined) return;
+    const own = this.o.own.toward(target.protocol, target.address);
+    const copy = forwardCopy(ack, { recordRoute: [], routes: [], via: viaValue(own, branchFor(loopHash(ack))) });
+    nextHopByRoute(copy);
+    await this.o.send(own.listener === undefined ? target : { ...target, listener: own.listener }, copy.toBuffer());
+  }
+}

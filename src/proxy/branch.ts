@@ -1,0 +1,199 @@
+// One branch of a fork (RFC 3261 16.6 step 10, 16.8): a client transaction toward one target, with
+// RFC 3263 4.3 failover across the resolved addresses, Timer C for INVITE, CANCEL (16.10), and the
+// answers the proxy makes up itself: 408 (no answer), 503 (transport error, 8.1.3.1), 430 (RFC 5626
+// flow gone), 513 (too large for UDP and no TCP path, RFC 3261 18.1.1).
+import type { SipMessage } from '../sip/message.js';
+import type { SipUri } from '../sip/uri.js';
+import type { BindingRecord } from '../store/types.js';
+import type { ClientTransaction } from '../transaction/client-transaction.js';
+import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { SendTarget } from '../transport/types.js';
+import type { DnsResolver } from './dns-resolver.js';
+import type { HopAddress, OwnAddresses } from './own-address.js';
+import type { Answer, ResponseContext } from './response-context.js';
+import { removeTopVia } from './response-via.js';
+
+/** RFC 3261 18.1.1: above this size, and with no known path MTU, a request goes over a congestion-controlled transport. */
+export const UDP_SIZE_LIMIT = 1300;
+
+export interface BranchEnv {
+  transactions: TransactionLayer;
+  own: OwnAddresses;
+  resolver: DnsResolver;
+  timers: TimerHeap;
+  /** RFC 3261 16.8: above 3 minutes. */
+  timerCMs: number;
+  /** A binding that timed out or refused: the registrar's dead-contact probe should look at it soon. */
+  suspect(binding: BindingRecord): void;
+}
+
+export type Destination = { kind: 'direct'; target: SendTarget } | { kind: 'resolve'; uri: SipUri } | { kind: 'flow-failed' };
+
+/** Builds the request this branch sends, for our address toward the chosen target. */
+export type CopyBuilder = (hop: HopAddress) => SipMessage;
+
+export class Branch {
+  private tx: ClientTransaction | undefined;
+  private targets: SendTarget[] = [];
+  private provisionalSeen = false;
+  private cancelled = false;
+  private cancelSent = false;
+  private done = false;
+  private timerC: TimerHandle | undefined;
+  /** This try goes over TCP only because the request is too large for UDP. */
+  private upgraded = false;
+
+  constructor(
+    private readonly env: BranchEnv,
+    private readonly ctx: ResponseContext,
+    private readonly invite: boolean,
+    private readonly build: CopyBuilder,
+    private readonly destination: Destination,
+    private readonly binding?: BindingRecord,
+  ) {
+    ctx.add();
+  }
+
+  start(): void {
+    const d = this.destination;
+    if (d.kind === 'flow-failed') {
+      this.finish({ status: 430, reason: 'Flow Failed' });
+      return;
+    }
+    if (d.kind === 'direct') {
+      this.targets = [d.target];
+      this.next();
+      return;
+    }
+    this.env.resolver.resolve(d.uri).then((targets) => {
+      this.targets = targets;
+      if (targets.length === 0) this.finish({ status: 503, reason: `Service Unavailable (no address for ${d.uri.host})` });
+      else this.next();
+    }, () => this.finish({ status: 503, reason: `Service Unavailable (cannot resolve ${d.uri.host})` }));
+  }
+
+  /** RFC 3261 16.10 / 9.1: CANCEL once a provisional response came (until then, when it comes). */
+  cancel(): void {
+    if (this.done || this.cancelled) return;
+    this.cancelled = true;
+    if (!this.invite) return;
+    if (this.provisionalSeen) this.sendCancel();
+  }
+
+  private next(): void {
+    if (this.cancelled && !this.invite) return;
+    const target = this.targets.shift();
+    if (target === undefined) return;
+    let request = this.build(this.env.own.toward(target.protocol, target.address));
+    let sendTo = target;
+    this.upgraded = false;
+    if (target.protocol === 'udp' && request.toBuffer().length > UDP_SIZE_LIMIT) {
+      // RFC 3261 18.1.1: too large for UDP: TCP to the same address and port.
+      sendTo = { protocol: 'tcp', address: target.address, port: target.port };
+      request = this.build(this.env.own.toward('tcp', target.address));
+      this.upgraded = true;
+    } else if (target.protocol === 'udp' && target.listener === undefined) {
+      const listener = this.env.own.toward('udp', target.address).listener;
+      if (listener !== undefined) sendTo = { ...target, listener };
+    }
+    let tx: ClientTransaction;
+    try {
+      tx = this.env.transactions.sendRequest(request, sendTo);
+    } catch (err) {
+      this.failed(503, `Service Unavailable (${String(err)})`);
+      return;
+    }
+    this.tx = tx;
+    if (this.invite) this.armTimerC();
+    tx.on('provisional', (res) => this.onProvisional(res));
+    tx.on('final', (res) => this.onFinal(res));
+    tx.once('timeout', () => this.failed(408, 'Request Timeout'));
+    tx.once('transport-error', () => {
+      if (this.upgraded) this.finish({ status: 513, reason: 'Message Too Large (over 1300 bytes and the contact takes no TCP)' });
+      else this.failed(503, 'Service Unavailable (next hop unreachable)');
+    });
+  }
+
+  /** A target gave nothing: the next resolved address (RFC 3263 4.3), else this answer. */
+  private failed(status: number, reason: string): void {
+    if (this.done) return;
+    this.timerC?.cancel();
+    if (this.targets.length > 0 && !this.cancelled) {
+      this.next();
+      return;
+    }
+    if (this.binding !== undefined) this.env.suspect(this.binding);
+    this.finish({ status, reason });
+  }
+
+  private onProvisional(res: SipMessage): void {
+    if (this.done) return;
+    this.provisionalSeen = true;
+    if (this.cancelled) {
+      this.sendCancel();
+      return;
+    }
+    if (this.invite) this.armTimerC();
+    const up = res.clone();
+    removeTopVia(up);
+    this.ctx.provisional(up);
+  }
+
+  private onFinal(res: SipMessage): void {
+    const up = res.clone();
+    removeTopVia(up);
+    const answer: Answer = { status: res.status, reason: res.reason, response: up };
+    if (this.done) {
+      // RFC 6026: a further 2xx (another fork downstream, or a retransmission) still goes up.
+      if (this.invite && res.status >= 200 && res.status < 300) this.ctx.final(answer, false);
+      return;
+    }
+    this.finish(answer);
+  }
+
+  private finish(answer: Answer): void {
+    if (this.done) return;
+    this.done = true;
+    this.timerC?.cancel();
+    this.ctx.final(answer, true);
+  }
+
+  /** RFC 3261 16.8: Timer C restarts on every provisional; when it fires, CANCEL (or 408 without a provisional). */
+  private armTimerC(): void {
+    this.timerC?.cancel();
+    this.timerC = this.env.timers.schedule(this.env.timerCMs, () => {
+      if (this.done) return;
+      if (this.provisionalSeen) {
+        this.cancelled = true;
+        this.sendCancel();
+      } else {
+        this.finish({ status: 408, reason: 'Request Timeout' });
+      }
+    });
+  }
+
+  /** RFC 3261 9.1: the CANCEL copies Request-URI, Call-ID, From, To, CSeq number, Route and the top Via of the request. */
+  private sendCancel(): void {
+    const tx = this.tx;
+    if (tx === undefined || this.cancelSent || this.done) return;
+    this.cancelSent = true;
+    const req = tx.request;
+    const cancel = req.clone();
+    for (const f of req.headerFields()) {
+      if (!['via', 'from', 'to', 'call-id', 'route', 'max-forwards'].includes(f.name)) cancel.removeHeader(f.name);
+    }
+    cancel.method = 'CANCEL';
+    cancel.setHeader('CSeq', `${req.cseq().seq} CANCEL`);
+    cancel.body = Buffer.alloc(0);
+    const topVia = req.rawValues('via')[0];
+    cancel.removeHeader('via');
+    cancel.addHeader('Via', topVia, 'first');
+    const target = tx.connection?.connectionId !== undefined ? { ...tx.target, connectionId: tx.connection.connectionId } : tx.target;
+    try {
+      this.env.transactions.sendRequest(cancel, target);
+    } catch {
+      // The INVITE transaction is gone already: nothing left to cancel.
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// Requests addressed to a registered contact rather than to its AOR (in-dialog requests whose remote
+// target is the contact, RFC 3261 12.2.1.1, and clients that dial a contact they learnt): they go where
+// the contact registered from, like a request for the AOR, since the contact's own host may be one
+// nobody can reach (a private or a wrong interface address).
+import type { EventEmitter } from 'node:events';
+import type { LocationEvents } from '../registrar/location-service.js';
+import { isSipUri, type Uri } from '../sip/uri.js';
+import type { BindingRecord } from '../store/types.js';
+import { normalizeEscapes } from '../sip/uri-equals.js';
+import { parseUri } from '../sip/uri.js';
+
+/** user@host:port;transport, lower-case host: enough of RFC 3261 19.1.4 to tell contacts apart. */
+function keyOf(uri: Uri): string | undefined {
+  if (!isSipUri(uri)) return undefined;
+  const user = uri.user === undefined ? '' : normalizeEscapes(uri.user);
+  const transport = (uri.params.get('transport') ?? 'udp').toLowerCase();
+  return `${uri.scheme}:${user}@${uri.host.toLowerCase()}:${uri.port ?? ''};${transport}`;
+}
+
+export class ContactIndex {
+  private readonly byContact = new Map<string, BindingRecord>();
+
+  constructor(location: EventEmitter<LocationEvents> & { entries(): IterableIterator<BindingRecord> }) {
+    for (const b of location.entries()) this.add(b);
+    location.on('change', ({ type, binding }) => {
+      if (type === 'removed') this.remove(binding);
+      else this.add(binding);
+    });
+  }
+
+  find(uri: Uri): BindingRecord | undefined {
+    const key = keyOf(uri);
+    return key === undefined ? undefined : this.byContact.get(key);
+  }
+
+  private add(b: BindingRecord): void {
+    const key = keyOf(parseUri(b.contact));
+    if (key !== undefined) this.byContact.set(key, b);
+  }
+
+  private remove(b: BindingRecord): void {
+    const key = keyOf(parseUri(b.contact));
+    if (key !== undefined && this.byContact.get(key) === b) this.byContact.delete(key);
+  }
+}

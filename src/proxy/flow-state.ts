@@ -1,0 +1,26 @@
+// RFC 5626 5.3: an outbound binding stays registered when its connection closes, but a request for
+// it must not open a new connection (the UA is behind a NAT or firewall): it gets 430 Flow Failed.
+// The transport reports closes; this remembers which connections of outbound bindings are gone.
+import type { EventEmitter } from 'node:events';
+import type { LocationEvents, LocationService } from '../registrar/location-service.js';
+import type { TransportEvents } from '../transport/transport-manager.js';
+
+export class FlowState {
+  private readonly closed = new Set<string>();
+
+  constructor(transport: EventEmitter<TransportEvents>, private readonly location: LocationService & EventEmitter<LocationEvents>) {
+    transport.on('connection-closed', (source) => {
+      const id = source.connectionId;
+      if (id !== undefined && location.bindingsFrom(id).length > 0) this.closed.add(id);
+    });
+    // Forget a closed flow once no binding refers to it any more (re-registered on a new flow, or expired).
+    location.on('change', ({ type, binding }) => {
+      const id = binding.connectionId;
+      if (type === 'removed' && id !== undefined && location.bindingsFrom(id).length === 0) this.closed.delete(id);
+    });
+  }
+
+  isOpen(connectionId: string): boolean {
+    return !this.closed.has(connectionId);
+  }
+}

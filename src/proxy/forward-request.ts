@@ -1,0 +1,75 @@
+// RFC 3261 16.6 steps 1-8: the copy of a request that one branch sends on.
+import { createHash } from 'node:crypto';
+import { MAGIC_COOKIE } from '../sip/builder.js';
+import type { SipMessage } from '../sip/message.js';
+import { newBranch } from '../sip/builder.js';
+
+export interface ForwardSpec {
+  /** Step 2: the new Request-URI (undefined: unchanged). */
+  requestUri?: string;
+  /** Step 4: Record-Route values to add on top, in order. */
+  recordRoute: readonly string[];
+  /** Step 5 (RFC 3327): Route values to add on top, in order. */
+  routes: readonly string[];
+  /** Step 8: our Via. */
+  via: string;
+}
+
+/**
+ * Step 1 copies, step 3 decrements Max-Forwards (70 when absent), then steps 2, 4, 5, 8. The body and
+ * every other header go unchanged (content types pass through untouched).
+ */
+export function forwardCopy(request: SipMessage, spec: ForwardSpec): SipMessage {
+  const copy = request.clone();
+  if (spec.requestUri !== undefined) copy.requestUri = spec.requestUri;
+  const mf = request.maxForwards();
+  copy.setHeader('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
+  for (let i = spec.routes.length - 1; i >= 0; i--) copy.addHeader('Route', spec.routes[i], 'first');
+  for (let i = spec.recordRoute.length - 1; i >= 0; i--) copy.addHeader('Record-Route', spec.recordRoute[i], 'first');
+  copy.addHeader('Via', spec.via, 'first');
+  return copy;
+}
+
+/** Our branch prefix: the magic cookie, a marker, then the loop-detection hash (RFC 3261 16.6 step 8). */
+const OUR_BRANCH = `${MAGIC_COOKIE}-ss-`;
+
+/**
+ * RFC 3261 16.6 step 8 and 16.3 step 4: the part of our branch that is the same every time this very
+ * request passes through us: a hash of the Request-URI (as we route it), From and To tags, Call-ID,
+ * CSeq number, Proxy-Require and Proxy-Authorization. Max-Forwards and Via are left out, since a loop
+ * changes them.
+ */
+export function loopHash(request: SipMessage): string {
+  const h = createHash('sha1');
+  h.update(request.requestUri);
+  h.update('\u0000');
+  h.update(request.from().tag ?? '');
+  h.update('\u0000');
+  h.update(request.to().tag ?? '');
+  h.update('\u0000');
+  h.update(request.callId());
+  h.update('\u0000');
+  h.update(String(request.cseq().seq));
+  for (const name of ['proxy-require', 'proxy-authorization']) {
+    for (const v of request.rawValues(name)) h.update(`\u0000${v}`);
+  }
+  return h.digest('base64url').slice(0, 16);
+}
+
+/** A branch unique to one fork of this request, with its loop-detection hash. */
+export function branchFor(hash: string): string {
+  return `${OUR_BRANCH}${hash}-${newBranch().slice(MAGIC_COOKIE.length)}`;
+}
+
+/**
+ * RFC 3261 16.3 step 4 (RFC 5393 basics): the request carries a Via of ours whose branch has this
+ * request's hash: it came back unchanged, a loop (482). A Via of ours with another hash is a spiral
+ * (the request was changed, e.g. retargeted) and goes on.
+ */
+export function isLoop(request: SipMessage, hash: string, isOwnSentBy: (host: string, port: number | undefined) => boolean): boolean {
+  const wanted = `${OUR_BRANCH}${hash}-`;
+  for (const via of request.via()) {
+    if (via.branch?.startsWith(wanted) && isOwnSentBy(via.host, via.port)) return true;
+  }
+  return false;
+}

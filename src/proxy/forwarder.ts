@@ -1,0 +1,75 @@
+// The stateful forwarding engine (RFC 3261 16.6-16.10): one response context per request, one
+// branch per target, CANCEL of pending branches, and stateless forwarding of ACKs for 2xx.
+import type { SipMessage } from '../sip/message.js';
+import type { ServerTransaction } from '../transaction/server-transaction.js';
+import type { SocketIdentity } from '../transport/types.js';
+import { Branch, type BranchEnv } from './branch.js';
+import { branchFor, forwardCopy, loopHash } from './forward-request.js';
+import { nextHopByRoute } from './loose-route.js';
+import type { HopAddress } from './own-address.js';
+import { viaValue } from './own-address.js';
+import { createsDialog, recordRouteValues } from './record-route.js';
+import { ResponseContext, type Upstream } from './response-context.js';
+import type { BranchTarget } from './target-set.js';
+
+export class Forwarder {
+  /** Response contexts of INVITEs still without a final answer, for CANCEL (16.10). */
+  private readonly invites = new Map<ServerTransaction, Branch[]>();
+
+  constructor(private readonly env: BranchEnv) {}
+
+  /**
+   * Forks `request` to every target at once (parallel forking, 16.6 step 10 / 16.7), reporting to
+   * `upstream`. `source` is where the request came from (for Record-Route of our inbound side);
+   * `serverTx` lets a later CANCEL find the branches.
+   */
+  fork(upstream: Upstream, request: SipMessage, source: SocketIdentity | undefined, targets: readonly BranchTarget[], serverTx?: ServerTransaction): void {
+    const invite = request.method === 'INVITE';
+    const branches: Branch[] = [];
+    const ctx = new ResponseContext(upstream, invite, () => {
+      for (const b of branches) b.cancel();
+    });
+    const hash = loopHash(request);
+    const recordRoute = source !== undefined && createsDialog(request.method, request.to().tag !== undefined);
+    const inbound: HopAddress | undefined = source === undefined
+      ? undefined
+      : { protocol: source.protocol, host: source.local.address, port: source.local.port };
+    for (const target of targets) {
+      const build = (hop: HopAddress): SipMessage => {
+        const copy = forwardCopy(request, {
+          requestUri: target.requestUri,
+          routes: target.routes,
+          recordRoute: recordRoute && inbound !== undefined ? recordRouteValues(this.reachable(inbound, hop), hop) : [],
+          via: viaValue(hop, branchFor(hash)),
+        });
+        nextHopByRoute(copy);
+        return copy;
+      };
+      branches.push(new Branch(this.env, ctx, invite, build, target.destination, target.binding));
+    }
+    if (invite && serverTx !== undefined) {
+      this.invites.set(serverTx, branches);
+      serverTx.once('terminated', () => this.invites.delete(serverTx));
+    }
+    for (const b of branches) b.start();
+    ctx.seal();
+  }
+
+  /** RFC 3261 16.10: a CANCEL for an INVITE we forked: every pending branch is cancelled. False when we have no such INVITE. */
+  cancel(inviteTx: ServerTransaction): boolean {
+    const branches = this.invites.get(inviteTx);
+    if (branches === undefined) return false;
+    for (const b of branches) b.cancel();
+    return true;
+  }
+
+  /**
+   * The socket a request came in on may be a wildcard: the inbound Record-Route names the address
+   * the request was sent to (source.local), which the sender can reach by construction; a wildcard
+   * listener reports the real local address there, so only the port of an unspecified one needs care.
+   */
+  private reachable(inbound: HopAddress, outbound: HopAddress): HopAddress {
+    if (inbound.host === '::' || inbound.host === '0.0.0.0') return { ...inbound, host: outbound.host };
+    return inbound;
+  }
+}

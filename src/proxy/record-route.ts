@@ -1,0 +1,29 @@
+// RFC 3261 16.6 step 4: a proxy that wants to stay on the path of a dialog inserts a Record-Route
+// with a URI that resolves to itself and carries lr (loose routing, 16.4). RFC 5658: when a request
+// enters on one transport or address family and leaves on another, we record two entries, one per
+// side, so that each party's in-dialog requests reach us over a socket it can use.
+import { formatHostPort } from '../sip/uri.js';
+import type { HopAddress } from './own-address.js';
+
+/** Methods whose request creates a dialog (RFC 3261 12, RFC 6665 4.1 for SUBSCRIBE, RFC 3515 for REFER). */
+const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+
+export function createsDialog(method: string, hasToTag: boolean): boolean {
+  return DIALOG_CREATING.has(method) && !hasToTag;
+}
+
+export function recordRouteUri(hop: HopAddress): string {
+  const transport = hop.protocol === 'udp' ? '' : `;transport=${hop.protocol}`;
+  return `<sip:${formatHostPort(hop.host, hop.port)}${transport};lr>`;
+}
+
+/**
+ * The Record-Route values to add on top, in order. `inbound` is where the request reached us,
+ * `outbound` where it leaves: one entry when both are alike, two (outbound side on top, RFC 5658 4)
+ * when transport or host differ.
+ */
+export function recordRouteValues(inbound: HopAddress, outbound: HopAddress): string[] {
+  const inUri = recordRouteUri(inbound);
+  const outUri = recordRouteUri(outbound);
+  return inUri === outUri ? [inUri] : [outUri, inUri];
+}

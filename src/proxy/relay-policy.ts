@@ -1,0 +1,30 @@
+// No open relay (RFC 3261 16.3 step 6 / 26.3.2.3, RFC 5765 4.1): a request for a domain we do not
+// serve is forwarded only for an authenticated user of ours. The exceptions are requests nobody can
+// or need authenticate: ACK and CANCEL (RFC 3261 22.1: they cannot be resubmitted), in-dialog requests
+// that come through a Record-Route of ours (the dialog's initial request was checked; NOTIFY and BYE
+// from foreign parties come this way), and requests for a registered contact of one of our users.
+import type { SipMessage } from '../sip/message.js';
+import { isSipUri } from '../sip/uri.js';
+import type { RequestKind } from './route-request.js';
+
+export type RelayDecision =
+  | { kind: 'relay' }
+  /** Only for a user of ours who proves it (407 challenge, RFC 3261 22.3). */
+  | { kind: 'authenticate' }
+  | { kind: 'refuse'; reason: string };
+
+export function relayDecision(
+  request: SipMessage,
+  kind: RequestKind,
+  viaOurRoute: boolean,
+  isLocalDomain: (host: string) => boolean,
+): RelayDecision {
+  if (kind === 'user' || kind === 'self' || kind === 'contact') return { kind: 'relay' };
+  if (request.method === 'ACK' || request.method === 'CANCEL') return { kind: 'relay' };
+  if (viaOurRoute && request.to().tag !== undefined) return { kind: 'relay' };
+  const from = request.from().uri;
+  if (isSipUri(from) && isLocalDomain(from.host)) return { kind: 'authenticate' };
+  const target = request.uri();
+  const host = isSipUri(target) ? target.host : target.scheme;
+  return { kind: 'refuse', reason: `Forbidden (relaying to ${host} is not allowed)` };
+}
