@@ -12,10 +12,20 @@ export interface PeerSpec {
 
 export const SIPP: PeerSpec = { binary: 'sipp', debianPackage: 'sip-tester' };
 export const SIPSAK: PeerSpec = { binary: 'sipsak', debianPackage: 'sipsak' };
+// finch (libpurple SIMPLE) and what test/interop/peers/finch-peer.sh needs around it.
+export const FINCH: PeerSpec = { binary: 'finch', debianPackage: 'finch' };
+export const LIBPURPLE_BIN: PeerSpec = { binary: 'purple-remote', debianPackage: 'libpurple-bin' };
+export const TMUX: PeerSpec = { binary: 'tmux', debianPackage: 'tmux' };
+export const DBUS: PeerSpec = { binary: 'dbus-daemon', debianPackage: 'dbus' };
+// purple-remote is run with /usr/bin/python3, which needs the dbus module (a PATH python may lack it).
+export const PYTHON3_DBUS: PeerSpec = { binary: '/usr/bin/python3 -c "import dbus"', debianPackage: 'python3-dbus' };
+export const BARESIP: PeerSpec = { binary: 'baresip', debianPackage: 'baresip-core' };
 export const KAMAILIO: PeerSpec = { binary: 'kamailio', debianPackage: 'kamailio' };
 
 function onPath(binary: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  // A binary with arguments is a probe command (e.g. a Python module check), run as it is.
+  const probe = binary.includes(' ') ? `${binary} >/dev/null 2>&1 && echo ${binary.split(' ')[0]}` : `command -v ${binary}`;
+  const r = spawnSync('sh', ['-c', probe], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 

@@ -1,0 +1,105 @@
+// finch (Pidgin's libpurple SIMPLE) driven headlessly through peers/finch-peer.sh (a copy of the
+// verified wrapper in /work/shared/peers): private dbus, tmux, purple-remote. Every call is an async
+// spawn: the server under test runs in this process, so spawnSync would freeze it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../helpers/free-port.js';
+import { requirePeer, FINCH, LIBPURPLE_BIN, PYTHON3_DBUS, TMUX, DBUS } from '../../helpers/peers.js';
+import { runPeer, type PeerRun } from '../../helpers/run-peer.js';
+
+const wrapper = join(import.meta.dirname, '..', 'peers', 'finch-peer.sh');
+
+/** Installs (or demands) everything finch-peer.sh needs. */
+export function requireFinch(): void {
+  for (const spec of [FINCH, LIBPURPLE_BIN, TMUX, DBUS, PYTHON3_DBUS]) requirePeer(spec);
+}
+
+export class FinchPeer {
+  private stopped = false;
+  private env: Record<string, string> = {};
+  private constructor(readonly dir: string, readonly user: string) {}
+
+  /**
+   * Starts finch for sip:USER@127.0.0.1 against the server at 127.0.0.1:PORT and waits until the
+   * account is connected (REGISTER answered 200). libpurple has no IPv6 (peers README), so 127.0.0.1 only.
+   */
+  static async start(user: string, password: string, serverPort: number, transport: 'udp' | 'tcp', buddies: string[] = []): Promise<FinchPeer> {
+    const dir = mkdtempSync(join(tmpdir(), `finch-${user}-`));
+    const peer = new FinchPeer(dir, user);
+    // A fresh port each time: every finch process sends the same Call-IDs and branches (libpurple
+    // never seeds rand()), so a finch restarted on its previous port within Timer J (64*T1) repeats
+    // the previous process's REGISTERs byte for byte and the server rightly answers them from its
+    // transaction cache. finch binds 0.0.0.0, hence the wildcard check.
+    peer.env = { FINCH_LOCAL_PORT: String(await freePort('0.0.0.0')) };
+    const r = await peer.call(['start', dir, user, password, '127.0.0.1', String(serverPort), transport, ...buddies], 20000);
+    if (r.status !== 0) {
+      const debug = peer.debugLog().slice(-3000);
+      await peer.stop();
+      throw new Error(`finch did not connect (exit ${r.status}): ${r.stderr}\n${debug}`);
+    }
+    return peer;
+  }
+
+  /** The local SIP port finch was given (it binds 0.0.0.0:PORT for UDP and TCP). */
+  get localPort(): number {
+    return Number(readFileSync(join(this.dir, 'local.port'), 'utf8').trim());
+  }
+
+  get pid(): number {
+    return Number(readFileSync(join(this.dir, 'finch.pid'), 'utf8').trim());
+  }
+
+  alive(): boolean {
+    try {
+      process.kill(this.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  debugLog(): string {
+    try {
+      return readFileSync(join(this.dir, 'finch-debug.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  send(buddy: string, text: string): Promise<PeerRun> {
+    return this.call(['send', this.dir, buddy, text], 10000);
+  }
+
+  async waitIm(pattern: string, seconds: number): Promise<boolean> {
+    return (await this.call(['wait-im', this.dir, pattern, String(seconds)], (seconds + 5) * 1000)).status === 0;
+  }
+
+  async buddy(name: string): Promise<string> {
+    return (await this.call(['buddy', this.dir, name], 10000)).stdout.trim();
+  }
+
+  /** Alt-q: a clean quit (un-SUBSCRIBE, closed PUBLISH, un-REGISTER); resolves once finch exited. */
+  async quit(): Promise<void> {
+    const r = await this.call(['quit', this.dir], 15000);
+    if (r.status !== 0) throw new Error(`finch did not quit: ${r.stderr}`);
+  }
+
+  /** SIGKILL: finch sends nothing more. Only our own finch process, by its recorded pid. */
+  kill(): void {
+    process.kill(this.pid, 'SIGKILL');
+  }
+
+  /** Quits if still running, kills this peer's own dbus and tmux, removes its directory. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.call(['stop', this.dir], 20000);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private call(args: string[], timeoutMs: number): Promise<PeerRun> {
+    const env = Object.entries(this.env).map(([k, v]) => `${k}=${v}`);
+    return runPeer('env', [...env, 'bash', wrapper, ...args], { timeoutMs });
+  }
+}
