@@ -48,6 +48,18 @@ export interface ServerConfig {
   probeIntervalSeconds: number;
   /** RFC 3261 T1 in ms (500); tests shorten it so that probe timeouts (64*T1) come quickly. */
   t1Ms?: number;
+  /** MESSAGE bodies larger than this many bytes get 413. */
+  maxMessageBody: number;
+  /** MESSAGEs per second one sender may send (sustained); 0 = no limit. Beyond: 503 with Retry-After. */
+  messageRate: number;
+  /** MESSAGEs one sender may send at once after a quiet period. */
+  messageBurst: number;
+  /** Seconds a stored (offline) message waits for its recipient before it is dropped. */
+  offlineExpirySeconds: number;
+  /** Stored messages per recipient; beyond it the sender gets 480 (mailbox full). */
+  offlineMaxPerUser: number;
+  /** Seconds between delivery attempts of stored messages to a registered user who did not take them. */
+  offlineRetrySeconds: number;
 }
 
 export const DEFAULT_LISTEN: readonly string[] = ['udp:*:5060', 'tcp:*:5060'];
@@ -73,5 +85,11 @@ export function defaultServerConfig(): ServerConfig {
     defaultExpires: 3600,
     maxContacts: 10,
     probeIntervalSeconds: 60,
+    maxMessageBody: 32768,
+    messageRate: 20,
+    messageBurst: 100,
+    offlineExpirySeconds: 7 * 24 * 3600,
+    offlineMaxPerUser: 1000,
+    offlineRetrySeconds: 60,
   };
 }

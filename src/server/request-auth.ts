@@ -22,7 +22,13 @@ interface Target {
   aor: SipUri;
 }
 
-function target(request: SipMessage, identity: LocalIdentity): Target | undefined {
+function target(request: SipMessage, identity: LocalIdentity, relay: boolean): Target | undefined {
+  if (relay) {
+    // No open relay (RFC 3261 16.3 step 6): whatever the method, only a user of ours who proves it
+    // gets a request forwarded to a domain we do not serve. ACK and CANCEL never get here.
+    const from = request.from().uri;
+    return isSipUri(from) && identity.isLocalDomain(from.host) ? { role: 'proxy', aor: from } : undefined;
+  }
   if (request.method === 'REGISTER') {
     const to = request.to().uri;
     return isSipUri(to) ? { role: 'registrar', aor: to } : undefined;
@@ -43,11 +49,12 @@ export class RequestAuthorizer {
   /**
    * RFC 3261 10.3 steps 3-4 and 22.3: undefined when the request may go on; otherwise the 401/407
    * challenge, or 403 when the authenticated user is not the owner of the AOR. The realm is the AOR's
-   * domain, so one server can serve several domains with separate users.
+   * domain, so one server can serve several domains with separate users. `relay`: the request goes
+   * to a domain we do not serve, so any method is challenged, in or out of a dialog.
    */
-  check(request: SipMessage): Rejection | undefined {
+  check(request: SipMessage, relay = false): Rejection | undefined {
     if (this.digest === undefined) return undefined;
-    const t = target(request, this.identity);
+    const t = target(request, this.identity, relay);
     if (t === undefined) return undefined;
     const realm = t.aor.host.toLowerCase();
     const outcome = this.digest.authenticate(request, realm, t.role);

@@ -26,6 +26,9 @@ import { RequestAuthorizer } from './request-auth.js';
 import { openServices, type Services } from './services.js';
 import { ServerStats } from './stats.js';
 import { attachTracer } from './trace.js';
+import { preprocessRoute } from '../proxy/loose-route.js';
+import { relayDecision } from '../proxy/relay-policy.js';
+import { Routing } from './routing.js';
 
 /** Serves one request that passed inspection and authentication; it must answer `tx`. */
 export type LocalRequestHandler = (tx: ServerTransaction, request: SipMessage, source: SocketIdentity) => void;
@@ -40,6 +43,8 @@ export class SipServer {
   private services: Services | undefined;
   private authorizer: RequestAuthorizer | undefined;
   private prober: ContactProber | undefined;
+  /** Set by start(): the proxy, the MESSAGE policy and the offline store. */
+  private routing: Routing | undefined;
   /**
    * Handlers of requests for a local domain, by method, after inspection and authentication (the
    * proxy registers MESSAGE, INVITE, ...; presence PUBLISH and SUBSCRIBE). Unhandled methods get 405.
@@ -68,6 +73,7 @@ export class SipServer {
       this.onRequest(tx, req, source));
     this.transactions.on('cancel', (cancelTx: ServerTransaction, inviteTx: ServerTransaction | undefined) =>
       this.onCancel(cancelTx, inviteTx));
+    this.transactions.on('ack', (ack: SipMessage) => this.onAck(ack));
     this.transactions.on('malformed', (msg: SipMessage, source: SocketIdentity, err: SipParseError) =>
       this.log.info({ source: describeSource(source), reason: err.reason }, 'dropped a message that matches no transaction'));
     this.transport.on('warning', (w: TransportWarning) => this.log.warn({ code: w.code }, w.message));
@@ -85,6 +91,16 @@ export class SipServer {
     this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats);
     if (!this.config.auth) this.log.warn('authentication is OFF (--auth off): anyone may register any user of our domains');
     trackKeepalives(this.transport, services.location);
+    try {
+      this.routing = await Routing.open({
+        config: this.config, services, identity: this.identity, transport: this.transport, transactions: this.transactions,
+        listeners: () => this.listeners, stats: this.stats, log: this.log,
+      });
+    } catch (err) {
+      services.location.close();
+      await services.store.close();
+      throw err;
+    }
     removeOnConnectionClose(this.transport, services.location, this.log);
     try {
       for (const spec of this.config.listen) {
@@ -94,6 +110,7 @@ export class SipServer {
       }
     } catch (err) {
       await this.transport.close();
+      this.routing.close();
       services.location.close();
       await services.store.close();
       throw err;
@@ -103,11 +120,13 @@ export class SipServer {
       intervalSeconds: this.config.probeIntervalSeconds, serverName: this.config.serverName, logger: this.log,
     });
     this.prober.start();
+    this.routing?.start();
     return this.listeners;
   }
 
   async stop(): Promise<void> {
     this.prober?.stop();
+    this.routing?.close();
     this.services?.location.close();
     this.transactions.close();
     await this.transport.close();
@@ -183,26 +202,41 @@ export class SipServer {
       });
       return;
     }
+    // RFC 3261 16.4: our own Route entries go (preloaded by clients, or our Record-Route in a dialog).
+    const { viaOurRoute } = preprocessRoute(request, (u) => this.identity.isLocalUri(u));
+    const routing = this.routing as Routing;
+    const kind = routing.router.classify(request);
+    const relay = relayDecision(request, kind, viaOurRoute, (host) => this.identity.isLocalDomain(host));
+    if (relay.kind === 'refuse') {
+      this.replyInTransaction(tx, request, 403, relay.reason);
+      return;
+    }
     // Our users' requests are authenticated before anything decides where they go (RFC 3261 16.3
-    // step 6 / 22.3), so the proxy finds them authenticated when it lands. A REGISTER for another
-    // domain is not ours to challenge: it meets the relay policy.
-    const denied = request.method === 'REGISTER' ? undefined : this.authorizer?.check(request);
+    // step 6 / 22.3). A REGISTER for another domain is not ours to challenge unless it is relayed.
+    const denied = request.method === 'REGISTER' && relay.kind !== 'authenticate'
+      ? undefined
+      : this.authorizer?.check(request, relay.kind === 'authenticate');
     if (denied) {
       this.replyInTransaction(tx, request, denied.status, denied.reason, denied.headers);
       return;
     }
-    if (!local) {
-      // No open relay: requests for domains we do not serve are refused once they passed the checks.
-      this.replyInTransaction(tx, request, 403, `Forbidden (relaying to ${uri.host} is not allowed)`);
+    const reply = (status: number, reason: string, headers: Array<[string, string]> = []): void =>
+      this.replyInTransaction(tx, request, status, reason, headers);
+    if (kind !== 'self' && kind !== 'user') {
+      routing.route(tx, request, source, kind, reply);
       return;
     }
-    if (request.method === 'OPTIONS') {
+    if (kind === 'self' && request.method === 'OPTIONS') {
       this.replyInTransaction(tx, request, 200, 'OK', this.capabilityHeaders());
       return;
     }
     const handler = this.localHandlers.get(request.method);
     if (handler) {
       handler(tx, request, source);
+      return;
+    }
+    if (kind === 'user') {
+      routing.route(tx, request, source, kind, reply);
       return;
     }
     this.log.debug({ source: describeSource(source), method: request.method }, 'request not served yet');
@@ -256,7 +290,22 @@ export class SipServer {
       return;
     }
     this.replyInTransaction(cancelTx, cancel, 200, 'OK');
+    // RFC 3261 16.10: an INVITE we forked: its branches are cancelled, their 487 goes up through 16.7.
+    if (this.routing?.forwarder.cancel(inviteTx)) return;
     this.replyInTransaction(inviteTx, inviteTx.request, 487, 'Request Terminated');
+  }
+
+  /** The ACK of a 2xx (a request of its own, RFC 3261 17.1.1.3) follows its route set or goes to the contact. */
+  private onAck(ack: SipMessage): void {
+    if (this.routing === undefined) return;
+    try {
+      preprocessRoute(ack, (u) => this.identity.isLocalUri(u));
+      const kind = this.routing.router.classify(ack);
+      // An ACK for the AOR or for the server itself has nowhere to go (ACKs of our own non-2xx never get here).
+      if (kind === 'route' || kind === 'contact' || kind === 'foreign') this.routing.acks.forward(ack);
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'dropped an ACK that cannot be routed');
+    }
   }
 
   /** RFC 3261 11.2: what an OPTIONS answer tells about us. */

@@ -7,4 +7,12 @@ export class ServerStats {
   authFailures = 0;
   requestsReceived = 0;
   responsesSent = 0;
+  /** MESSAGEs forwarded to at least one contact or next hop. */
+  messagesRelayed = 0;
+  /** MESSAGEs put in the offline store (answered 202). */
+  messagesStored = 0;
+  /** Stored messages delivered (2xx) and removed. */
+  messagesDelivered = 0;
+  /** MESSAGEs refused by the rate limit. */
+  messagesRateLimited = 0;
 }
