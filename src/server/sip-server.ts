@@ -150,6 +150,12 @@ export class SipServer {
     return this.ready().location;
   }
 
+  /** The offline message store (the control API lists and removes through it). */
+  get offlineMessages(): Routing['offline'] {
+    if (this.routing === undefined) throw new Error('the server is not started');
+    return this.routing.offline;
+  }
+
   /** The user directory (tests and the control API add users through it). */
   get users(): Services['users'] {
     return this.ready().users;
