@@ -6,7 +6,7 @@ export interface Outcome {
   reason: string;
   response?: SipMessage;
   /** Set when no response came: Timer F fired (408) or the transport failed (503). */
-  local?: 'timeout' | 'transport-error' | 'closed';
+  local?: 'timeout' | 'transport-error';
   /** Set when our credentials were refused (RFC 3261 22.2: no second try with the same ones). */
   authFailed?: boolean;
 }
