@@ -2,7 +2,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { CONTROL_ENV, ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseControlAddress } from '../control/address.js';
-import type { StatsView, UserView } from '../control/api-types.js';
+import type { OfflineMessageView, StatsView, UserView } from '../control/api-types.js';
 import type { BindingView } from '../control/binding-view.js';
 import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
 import { NameError, parseUserName } from '../control/names.js';
@@ -129,6 +129,24 @@ async function showStats(client: ControlClient, options: GlobalOptions): Promise
   write(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatStats(stats));
 }
 
+async function listMessages(client: ControlClient, options: GlobalOptions, aor?: string): Promise<void> {
+  const messages = await client.get(aor === undefined ? '/msg' : `/msg?aor=${encodeURIComponent(aor)}`) as OfflineMessageView[];
+  if (options.json) {
+    write(`${JSON.stringify(messages, null, 2)}\n`);
+    return;
+  }
+  for (const m of messages) {
+    const body = m.body.length > 60 ? `${m.body.slice(0, 57)}...` : m.body;
+    write(`${String(m.id).padEnd(6)} ${m.receivedAt}  ${m.aor}  from ${m.from}  ${m.contentType ?? '-'} ${m.bytes} B  ${JSON.stringify(body)}\n`);
+  }
+  write(`${messages.length} stored message${messages.length === 1 ? '' : 's'}\n`);
+}
+
+async function removeMessage(client: ControlClient, _options: GlobalOptions, id: string): Promise<void> {
+  const answer = await client.json('DELETE', `/msg/${encodeURIComponent(id)}`) as { id: number };
+  write(`removed stored message ${answer.id}\n`);
+}
+
 export function addCtlCommand(program: Command): void {
   const ctl = program
     .command('ctl')
@@ -159,6 +177,13 @@ export function addCtlCommand(program: Command): void {
     .description('list users, of one domain or all')
     .option('--json', 'a JSON array')
     .action(run(listUsers));
+
+  const msg = ctl.command('msg').description('the offline message store: MESSAGEs waiting for users who are away');
+  msg.command('list [aor]')
+    .description('stored messages, of one AOR or all, oldest first')
+    .option('--json', 'a JSON array')
+    .action(run(listMessages));
+  msg.command('rm <id>').description('remove one stored message (it will not be delivered)').action(run(removeMessage));
 
   ctl.command('stats')
     .description('bindings, AORs, registrations, auth failures, transactions, memory, uptime')

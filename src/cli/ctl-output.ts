@@ -109,6 +109,8 @@ export function formatStats(s: StatsView): string {
     ['requests received', String(s.requestsReceived)],
     ['responses sent', String(s.responsesSent)],
     ['transactions', `${s.transactions.server} server, ${s.transactions.client} client`],
+    ['messages', `${s.messagesRelayed} relayed, ${s.messagesStored} stored, ${s.messagesDelivered} delivered, ${s.messagesRateLimited} rate-limited`],
+    ['offline messages', String(s.offlineMessages)],
     ['memory', `rss ${mebibytes(s.memory.rss)}, heap ${mebibytes(s.memory.heapUsed)} of ${mebibytes(s.memory.heapTotal)}`],
     ['uptime', `${duration(s.uptimeSeconds)} (since ${s.startedAt})`],
     ...s.listeners.map((l, i): [string, string] => [i === 0 ? 'listeners' : '', l]),

@@ -62,6 +62,11 @@ interface ServerOptions {
   defaultExpires: number;
   maxContacts: number;
   probeInterval: number;
+  maxMessageBody: number;
+  messageRate: number;
+  messageBurst: number;
+  offlineExpiry: number;
+  offlineLimit: number;
 }
 
 export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
@@ -85,6 +90,11 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.defaultExpires = options.defaultExpires;
   config.maxContacts = options.maxContacts;
   config.probeIntervalSeconds = options.probeInterval;
+  config.maxMessageBody = options.maxMessageBody;
+  config.messageRate = options.messageRate;
+  config.messageBurst = options.messageBurst;
+  config.offlineExpirySeconds = options.offlineExpiry;
+  config.offlineMaxPerUser = options.offlineLimit;
   // RFC 3261 10.3: the registrar grants between min and max; a default outside them makes no sense.
   if (config.minExpires > config.maxExpires) {
     throw new InvalidArgumentError(`--min-expires (${config.minExpires}) must not be above --max-expires (${config.maxExpires})`);
@@ -120,6 +130,11 @@ export function addServerCommand(program: Command): void {
     .option('--default-expires <seconds>', 'registration interval when the REGISTER gives none', integer('--default-expires', 1, 604800), defaults.defaultExpires)
     .option('--max-contacts <n>', 'bindings per address-of-record; more gets 403', integer('--max-contacts', 1, 1000), defaults.maxContacts)
     .option('--probe-interval <seconds>', 'OPTIONS probe of quiet UDP contacts every so often; 0 = off', integer('--probe-interval', 0, 86400), defaults.probeIntervalSeconds)
+    .option('--max-message-body <bytes>', 'largest MESSAGE body relayed or stored; larger gets 413', integer('--max-message-body', 1, 1048576), defaults.maxMessageBody)
+    .option('--message-rate <n>', 'MESSAGEs per second one sender may send (sustained); beyond: 503 + Retry-After; 0 = no limit', integer('--message-rate', 0, 1000000), defaults.messageRate)
+    .option('--message-burst <n>', 'MESSAGEs one sender may send at once', integer('--message-burst', 1, 1000000), defaults.messageBurst)
+    .option('--offline-expiry <seconds>', 'how long a stored message waits for its recipient', integer('--offline-expiry', 1, 31536000), defaults.offlineExpirySeconds)
+    .option('--offline-limit <n>', 'stored messages per recipient; beyond: 480 (mailbox full)', integer('--offline-limit', 1, 1000000), defaults.offlineMaxPerUser)
     .action(async (options: ServerOptions) => {
       const config = serverConfigFromOptions(options);
       const log = pino({ level: config.logLevel }, pino.destination(2));

@@ -17,6 +17,26 @@ export interface StatsView {
   /** ISO 8601 UTC. */
   startedAt: string;
   listeners: string[];
+  /** Messages waiting in the offline store. */
+  offlineMessages: number;
+  messagesRelayed: number;
+  messagesStored: number;
+  messagesDelivered: number;
+  messagesRateLimited: number;
+}
+
+/** GET /msg: one element (a stored MESSAGE). */
+export interface OfflineMessageView {
+  id: number;
+  aor: string;
+  from: string;
+  /** ISO 8601 UTC. */
+  receivedAt: string;
+  expiresAt: string;
+  contentType: string | null;
+  bytes: number;
+  /** The body as text (UTF-8). */
+  body: string;
 }
 
 /** GET /users: one element. */

@@ -1,6 +1,7 @@
 // What the control API can see and do in a running server (docs/internals.md, control/).
 import type { LocationView } from '../registrar/types.js';
 import type { ServerStats } from '../server/stats.js';
+import type { OfflineMessage } from '../store/types.js';
 
 export interface UserSummary {
   username: string;
@@ -16,6 +17,15 @@ export interface UserAdmin {
   list(domain?: string): UserSummary[];
 }
 
+/** The offline message store, as `ctl msg` sees it. */
+export interface OfflineMessageAdmin {
+  /** Waiting messages, of one AOR or all, oldest first. */
+  list(aor?: string): OfflineMessage[];
+  /** Resolves false when no message has this id. */
+  remove(id: number): Promise<boolean>;
+  readonly count: number;
+}
+
 export interface ControlContext {
   location: LocationView;
   users: UserAdmin;
@@ -24,4 +34,6 @@ export interface ControlContext {
   transactions(): { server: number; client: number };
   /** Listener descriptions, e.g. `udp [::]:5060 (IPv4 and IPv6)`. */
   listeners(): string[];
+  /** Absent in contexts without a proxy (tests of the control API alone). */
+  messages?: OfflineMessageAdmin;
 }

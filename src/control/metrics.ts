@@ -34,6 +34,18 @@ export function createMetricsRegistry(context: ControlContext): Registry {
   total('simplesip_auth_failures_total', 'Digest authentication failures', () => stats.authFailures);
   total('simplesip_sip_requests_received_total', 'SIP requests received', () => stats.requestsReceived);
   total('simplesip_sip_responses_sent_total', 'SIP responses sent', () => stats.responsesSent);
+  total('simplesip_messages_relayed_total', 'MESSAGE requests forwarded to contacts or next hops', () => stats.messagesRelayed);
+  total('simplesip_messages_stored_total', 'MESSAGE requests put in the offline store (answered 202)', () => stats.messagesStored);
+  total('simplesip_messages_delivered_total', 'Stored messages delivered (2xx) and removed', () => stats.messagesDelivered);
+  total('simplesip_messages_rate_limited_total', 'MESSAGE requests refused by the per-sender rate limit (503)', () => stats.messagesRateLimited);
+  new Gauge({
+    name: 'simplesip_offline_messages',
+    help: 'Messages waiting in the offline store',
+    registers: [registry],
+    collect() {
+      this.set(context.messages?.count ?? 0);
+    },
+  });
 
   new Gauge({
     name: 'simplesip_bindings',

@@ -1,7 +1,7 @@
 // The control API's endpoints (README "simplesip ctl" lists them with their answers).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { StatsView, UserView } from './api-types.js';
+import type { OfflineMessageView, StatsView, UserView } from './api-types.js';
 import { toBindingView } from './binding-view.js';
 import type { ControlContext } from './context.js';
 import { HttpError, readJsonObject, sendJson, stringField } from './http-json.js';
@@ -37,6 +37,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: /^\/users$/, handle: addUser },
   { method: 'DELETE', path: /^\/users\/([^/]+)$/, handle: removeUser },
   { method: 'PUT', path: /^\/users\/([^/]+)\/password$/, handle: setPassword },
+  { method: 'GET', path: /^\/msg$/, handle: listMessages },
+  { method: 'DELETE', path: /^\/msg\/([^/]+)$/, handle: removeMessage },
   { method: 'GET', path: /^\/stats$/, handle: showStats },
   { method: 'GET', path: /^\/metrics$/, handle: showMetrics },
 ];
@@ -152,8 +154,42 @@ function showStats({ env, res }: RouteCall): void {
     uptimeSeconds: Math.floor((Date.now() - stats.startedAt) / 1000),
     startedAt: new Date(stats.startedAt).toISOString(),
     listeners: env.context.listeners(),
+    offlineMessages: env.context.messages?.count ?? 0,
+    messagesRelayed: stats.messagesRelayed,
+    messagesStored: stats.messagesStored,
+    messagesDelivered: stats.messagesDelivered,
+    messagesRateLimited: stats.messagesRateLimited,
   };
   sendJson(res, 200, view);
+}
+
+function offlineStore(env: RouteEnv): NonNullable<RouteEnv['context']['messages']> {
+  const store = env.context.messages;
+  if (store === undefined) throw new HttpError(404, 'this server has no offline message store');
+  return store;
+}
+
+function listMessages({ env, res, query }: RouteCall): void {
+  const raw = query.get('aor');
+  const aor = raw === null ? undefined : aorParam(raw);
+  const view = offlineStore(env).list(aor).map((m): OfflineMessageView => ({
+    id: m.id,
+    aor: m.aor,
+    from: m.from,
+    receivedAt: new Date(m.receivedAt).toISOString(),
+    expiresAt: new Date(m.expiresAt).toISOString(),
+    contentType: m.contentType ?? null,
+    bytes: m.body.length,
+    body: m.body.toString('utf8'),
+  }));
+  sendJson(res, 200, view);
+}
+
+async function removeMessage({ env, res, params }: RouteCall): Promise<void> {
+  const id = Number(params[0]);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(400, `not a message id: ${params[0]}`);
+  if (!(await offlineStore(env).remove(id))) throw new HttpError(404, `no stored message ${id}`);
+  sendJson(res, 200, { id });
 }
 
 async function showMetrics({ env, res }: RouteCall): Promise<void> {

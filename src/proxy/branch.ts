@@ -68,7 +68,8 @@ export class Branch {
     }
     this.env.resolver.resolve(d.uri).then((targets) => {
       this.targets = targets;
-      if (targets.length === 0) this.finish({ status: 503, reason: `Service Unavailable (no address for ${d.uri.host})` });
+      // RFC 3263 4: a name with no SIP server and no address: nobody to forward to (the domain does not exist for SIP).
+      if (targets.length === 0) this.finish({ status: 404, reason: `Not Found (no address for ${d.uri.host})` });
       else this.next();
     }, () => this.finish({ status: 503, reason: `Service Unavailable (cannot resolve ${d.uri.host})` }));
   }

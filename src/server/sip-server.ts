@@ -142,6 +142,7 @@ export class SipServer {
       stats: this.stats,
       transactions: () => this.transactions.counts(),
       listeners: () => this.listeners.map((l) => l.description),
+      messages: this.routing?.offline,
     };
   }
 
