@@ -1,7 +1,7 @@
 // ctl against a real server: a REGISTER from a raw UDP client shows up in `ctl ul show --json`
 // with the socket as bound and the address it really came from (never ::ffff:); `simplesip server
 // --control` as an operator runs it.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlServer } from '../../src/control/control-server.js';
 import type { BindingView } from '../../src/control/binding-view.js';
+import { outputUntil, spawnCli } from '../helpers/cli-process.js';
 import { RawUdpPeer, sipText } from '../helpers/raw-client.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { runCtl } from './ctl-run.js';
@@ -93,36 +94,16 @@ test('ctl user add reaches the server\'s user directory', async () => {
   });
 });
 
-const tsxLoader = import.meta.resolve('tsx');
-const mainTs = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-
 /** `simplesip server ...` in a scratch directory (its data directory is relative). */
 function spawnServer(args: string[], cwd: string): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', tsxLoader, mainTs, 'server', ...args], { cwd });
-}
-
-function output(child: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<string> {
-  let seen = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`)), 15000);
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        resolve(seen);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', () => { clearTimeout(timer); resolve(seen); });
-  });
+  return spawnCli(['server', ...args], cwd);
 }
 
 test('simplesip server --control prints the control address, ctl reaches it, SIGTERM stops both', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-ctl-'));
   const child = spawnServer(['--listen', 'udp:127.0.0.1:0', '--control', '127.0.0.1:0', '--log-level', 'silent'], dir);
   try {
-    const out = await output(child, /control API on 127\.0\.0\.1:\d+\n/);
+    const out = await outputUntil(child, /control API on 127\.0\.0\.1:\d+\n/);
     const control = /control API on (127\.0\.0\.1:\d+)/.exec(out)?.[1];
     assert.ok(control, out);
     const stats = await runCtl(['stats', '--control', control]);
@@ -144,7 +125,7 @@ test('simplesip server refuses a control address that is not loopback', async ()
     for (const address of ['0.0.0.0:5099', '[::]:5099']) {
       const child = spawnServer(['--listen', 'udp:127.0.0.1:0', '--control', address, '--log-level', 'silent'], dir);
       const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      const out = await output(child, /loopback only/);
+      const out = await outputUntil(child, /loopback only/);
       assert.equal(await exit, 1);
       assert.match(out, /--control.*no authentication and listens on loopback only \(127\.0\.0\.1, ::1 or localhost\)/);
       assert.doesNotMatch(out, /listening on/);

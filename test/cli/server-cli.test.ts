@@ -1,39 +1,22 @@
 // `simplesip server` as an operator runs it: start-up lines, OPTIONS answered, clean stop, and a
 // clear error for a port in use.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CLI_MAIN as cli, outputUntil, spawnCli } from '../helpers/cli-process.js';
 import { optionsRequest, RawUdpPeer } from '../helpers/raw-client.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'src', 'cli', 'main.ts');
 
 function runCli(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root });
-}
-
-async function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: RegExp, timeoutMs = 10000): Promise<string> {
-  let seen = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        resolve(seen);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', () => { clearTimeout(timer); resolve(seen); });
-  });
+  return spawnCli(args, root);
 }
 
 test('server prints what each socket really is, answers OPTIONS, stops on SIGTERM', async () => {
   const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--listen', 'tcp:[::1]:0', '--log-level', 'silent']);
-  const out = await waitForOutput(child, /tcp \[::1\]:\d+ \(IPv6 only\)/);
+  const out = await outputUntil(child, /tcp \[::1\]:\d+ \(IPv6 only\)/);
   assert.match(out, /udp 127\.0\.0\.1:\d+ \(IPv4 only\)/);
   assert.doesNotMatch(out, /udp6|::ffff:/);
   const port = Number(/udp 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
@@ -57,7 +40,7 @@ test('a port already in use is a start-up error naming the socket', async () => 
   const port = blocker.address().port;
   try {
     const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', `udp:127.0.0.1:${port}`, '--log-level', 'silent']);
-    const out = await waitForOutput(child, /address already in use/);
+    const out = await outputUntil(child, /address already in use/);
     assert.match(out, new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${port}: address already in use`));
     const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 1);
@@ -74,7 +57,7 @@ test('--help lists the three subcommands', () => {
 
 test('an unknown listen spec is refused with a message that says what is wrong', async () => {
   const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp6:*:5060', '--log-level', 'silent']);
-  const out = await waitForOutput(child, /udp6/);
+  const out = await outputUntil(child, /udp6/);
   const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 1);
   assert.match(out, /udp6/);

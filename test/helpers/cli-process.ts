@@ -1,0 +1,32 @@
+// The `simplesip` command run from source as a child process, as an operator runs it.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+
+const tsxLoader = import.meta.resolve('tsx');
+export const CLI_MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+/** `simplesip ARGS...` with the working directory `cwd` (relative paths such as ./data resolve there). */
+export function spawnCli(args: string[], cwd: string): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', tsxLoader, CLI_MAIN, ...args], { cwd });
+}
+
+/**
+ * Everything the child printed (stdout and stderr) once `pattern` matches it, or once the child
+ * exits; rejects after `timeoutMs` with what was printed so far.
+ */
+export function outputUntil(child: ChildProcessWithoutNullStreams, pattern: RegExp, timeoutMs = 15000): Promise<string> {
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve(seen);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', () => { clearTimeout(timer); resolve(seen); });
+  });
+}
