@@ -1,7 +1,7 @@
 // RFC 3261 10.3 step 8 promises the 200 OK lists the bindings as stored: kill the server with
 // SIGKILL while REGISTERs pour in, restart it on the same data directory, and every REGISTER that
 // got its 200 must still be there (the 200 is sent only after the group commit).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,24 +9,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../src/store/index.js';
+import { outputUntil, spawnCli } from '../helpers/cli-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'src', 'cli', 'main.ts');
-
-function startServer(dataDir: string): Promise<{ child: ChildProcessWithoutNullStreams; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', '--listen', 'udp:127.0.0.1:0', '--auth', 'off',
-    '--store', 'sqlite', '--data', dataDir, '--control', '127.0.0.1:0', '--log-level', 'silent'], { cwd: root });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /udp 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
+async function startServer(dataDir: string): Promise<{ child: ChildProcessWithoutNullStreams; port: number }> {
+  const child = spawnCli(['server', '--listen', 'udp:127.0.0.1:0', '--auth', 'off', '--store', 'sqlite', '--data', dataDir,
+    '--control', '127.0.0.1:0', '--log-level', 'silent'], dataDir);
+  const out = await outputUntil(child, /udp 127\.0\.0\.1:\d+/);
+  const m = /udp 127\.0\.0\.1:(\d+)/.exec(out);
+  if (!m) throw new Error(`server did not start: ${out}`);
+  return { child, port: Number(m[1]) };
 }
 
 function register(user: string, localPort: number): string {
