@@ -1,6 +1,7 @@
 // What the control API can see and do in a running server (docs/internals.md, control/).
 import type { LocationView } from '../registrar/types.js';
 import type { ServerStats } from '../server/stats.js';
+import type { PresenceCounts, PresenceView, WatcherView } from '../presence/views.js';
 import type { OfflineMessage } from '../store/types.js';
 
 export interface UserSummary {
@@ -26,6 +27,17 @@ export interface OfflineMessageAdmin {
   readonly count: number;
 }
 
+/** The presence agent, as `ctl presence` sees it. */
+export interface PresenceAdmin {
+  /** Composed state, publications and devices of one AOR. */
+  show(aor: string): PresenceView;
+  /** Subscriptions to one AOR (presence and presence.winfo). */
+  watchers(aor: string): WatcherView[];
+  /** Lets a watcher see the AOR, or blocks it politely (RFC 3856 6.6.2); durable once resolved. */
+  setRule(aor: string, watcher: string, decision: 'allow' | 'block'): Promise<void>;
+  counts(): PresenceCounts;
+}
+
 export interface ControlContext {
   location: LocationView;
   users: UserAdmin;
@@ -36,4 +48,6 @@ export interface ControlContext {
   listeners(): string[];
   /** Absent in contexts without a proxy (tests of the control API alone). */
   messages?: OfflineMessageAdmin;
+  /** Absent in contexts without a presence agent (tests of the control API alone). */
+  presence?: PresenceAdmin;
 }

@@ -106,8 +106,12 @@ function parseTuple(e: Element): PresenceTuple {
   };
 }
 
-/** Parses a PIDF document with any number of tuples; throws PidfError when it is not one. */
-export function parsePidf(xml: string): PresenceDocument {
+/**
+ * The `<presence>` root of a PIDF document as a namespace-aware DOM element, for callers that keep
+ * the document's extension elements (the presence server composes them); throws PidfError when the
+ * text is not well-formed XML or its root is not PIDF's presence element.
+ */
+export function parsePidfRoot(xml: string): Element {
   let root: Element | null;
   try {
     const doc = new DOMParser({ onError: (level, message) => {
@@ -121,6 +125,16 @@ export function parsePidf(xml: string): PresenceDocument {
   if (root === null || root.namespaceURI !== PIDF_NS || root.localName !== 'presence') {
     throw new PidfError('not a PIDF document: the root must be <presence> in urn:ietf:params:xml:ns:pidf (RFC 3863 4.1)');
   }
+  return root;
+}
+
+/** Parses a PIDF document with any number of tuples; throws PidfError when it is not one. */
+export function parsePidf(xml: string): PresenceDocument {
+  return documentOf(parsePidfRoot(xml));
+}
+
+/** The values of a PIDF root element (see parsePidfRoot). */
+export function documentOf(root: Element): PresenceDocument {
   const notes = children(root, PIDF_NS, 'note').map(text).filter((n): n is string => n !== undefined);
   const activities: string[] = [];
   for (const person of children(root, DATA_MODEL_NS, 'person')) {

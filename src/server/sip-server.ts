@@ -26,6 +26,8 @@ import { RequestAuthorizer } from './request-auth.js';
 import { openServices, type Services } from './services.js';
 import { ServerStats } from './stats.js';
 import { attachTracer } from './trace.js';
+import { PresenceAgent } from '../presence/presence-agent.js';
+import { ALLOW_EVENTS } from '../presence/event-packages.js';
 import { preprocessRoute } from '../proxy/loose-route.js';
 import { relayDecision } from '../proxy/relay-policy.js';
 import { Routing } from './routing.js';
@@ -50,6 +52,8 @@ export class SipServer {
    * proxy registers MESSAGE, INVITE, ...; presence PUBLISH and SUBSCRIBE). Unhandled methods get 405.
    */
   readonly localHandlers = new Map<string, LocalRequestHandler>();
+  /** Set by start(): PUBLISH, SUBSCRIBE and NOTIFY for our users' presence (src/presence). */
+  private presence: PresenceAgent | undefined;
 
   /** `traceOut`: where `--trace` writes (standard output by default). */
   constructor(private readonly config: ServerConfig, private readonly log: Logger, traceOut: Writable = process.stdout) {
@@ -103,6 +107,7 @@ export class SipServer {
     }
     removeOnConnectionClose(this.transport, services.location, this.log);
     try {
+      await this.openPresence(services);
       for (const spec of this.config.listen) {
         const info = await this.transport.listen(spec);
         this.identity.addListener(info.address, info.port);
@@ -110,6 +115,7 @@ export class SipServer {
       }
     } catch (err) {
       await this.transport.close();
+      this.presence?.close();
       this.routing.close();
       services.location.close();
       await services.store.close();
@@ -121,12 +127,14 @@ export class SipServer {
     });
     this.prober.start();
     this.routing?.start();
+    this.presence?.start();
     return this.listeners;
   }
 
   async stop(): Promise<void> {
     this.prober?.stop();
     this.routing?.close();
+    this.presence?.close();
     this.services?.location.close();
     this.transactions.close();
     await this.transport.close();
@@ -143,6 +151,7 @@ export class SipServer {
       transactions: () => this.transactions.counts(),
       listeners: () => this.listeners.map((l) => l.description),
       messages: this.routing?.offline,
+      presence: this.presence,
     };
   }
 
@@ -247,7 +256,7 @@ export class SipServer {
       return;
     }
     this.log.debug({ source: describeSource(source), method: request.method }, 'request not served yet');
-    this.replyInTransaction(tx, request, 405, 'Method Not Allowed', [['Allow', ALLOWED_METHODS.join(', ')]]);
+    this.replyInTransaction(tx, request, 405, 'Method Not Allowed', [['Allow', this.allowedMethods()]]);
   }
 
   /**
@@ -315,10 +324,35 @@ export class SipServer {
     }
   }
 
+  /** The presence agent (RFC 3856, 3903): PUBLISH and SUBSCRIBE for users of our domains. */
+  private async openPresence(services: Services): Promise<void> {
+    const presence = new PresenceAgent({
+      repositories: services.store,
+      location: services.location,
+      limits: { min: this.config.minExpires, max: this.config.maxExpires, fallback: 3600 },
+      knownUser: (username, domain) => !this.config.auth || services.users.has(username, domain),
+      sendRequest: (request, target) => this.transactions.sendRequest(request, target),
+      serverName: this.config.serverName,
+      logger: this.log,
+    });
+    const restored = await presence.restore();
+    this.log.info(restored, 'presence state restored');
+    this.presence = presence;
+    this.localHandlers.set('PUBLISH', presence.handlePublish);
+    this.localHandlers.set('SUBSCRIBE', presence.handleSubscribe);
+  }
+
+  /** Allow (RFC 3261 20.5): what we answer ourselves, and the methods local handlers serve. */
+  private allowedMethods(): string {
+    return [...new Set([...ALLOWED_METHODS, ...this.localHandlers.keys()])].join(', ');
+  }
+
   /** RFC 3261 11.2: what an OPTIONS answer tells about us. */
   private capabilityHeaders(): Array<[string, string]> {
     return [
-      ['Allow', ALLOWED_METHODS.join(', ')],
+      ['Allow', this.allowedMethods()],
+      // RFC 6665 8.2.2 (RFC 3856 6.1): the event packages the presence agent serves.
+      ...(this.presence === undefined ? [] : [['Allow-Events', ALLOW_EVENTS] as [string, string]]),
       ['Accept', ACCEPTED_BODY_TYPES.join(', ')],
       ['Supported', SUPPORTED_EXTENSIONS.join(', ')],
     ];

@@ -1,0 +1,42 @@
+// Who may watch whom (RFC 3856 6.6: the PA authorizes each subscription; RFC 3857 for the
+// presentity's view of it). Default: users of the same domain see each other, and anyone else waits
+// as pending until the operator decides (`ctl presence allow|block`). Blocking is polite (RFC 3856
+// 6.6.2): the watcher's subscription looks active, but it only ever sees the presentity offline.
+import type { PresenceRuleRecord, PresenceRuleRepository } from '../store/types.js';
+
+/** What a watcher gets: the real state, nothing yet (pending), or a neutral "offline" (blocked). */
+export type Authorization = 'active' | 'pending' | 'blocked';
+
+function domainOf(aor: string): string {
+  return aor.slice(aor.lastIndexOf('@') + 1).toLowerCase();
+}
+
+function ruleKey(presentity: string, watcher: string): string {
+  return `${presentity}\u0000${watcher}`;
+}
+
+export class AuthorizationPolicy {
+  private readonly rules = new Map<string, PresenceRuleRecord['decision']>();
+
+  constructor(private readonly repository: PresenceRuleRepository) {}
+
+  async restore(): Promise<number> {
+    const all = await this.repository.all();
+    for (const r of all) this.rules.set(ruleKey(r.presentity, r.watcher), r.decision);
+    return all.length;
+  }
+
+  decide(presentity: string, watcher: string): Authorization {
+    const rule = this.rules.get(ruleKey(presentity, watcher));
+    if (rule === 'allow') return 'active';
+    if (rule === 'block') return 'blocked';
+    if (watcher === presentity || domainOf(watcher) === domainOf(presentity)) return 'active';
+    return 'pending';
+  }
+
+  /** Records the operator's decision; resolves once durable. */
+  async set(presentity: string, watcher: string, decision: PresenceRuleRecord['decision']): Promise<void> {
+    this.rules.set(ruleKey(presentity, watcher), decision);
+    await this.repository.put({ presentity, watcher, decision });
+  }
+}

@@ -1,0 +1,128 @@
+// Composition (RFC 3903 4: the presence agent combines every live publication of a presentity, plus
+// what the registrar knows, into the one document its watchers receive).
+//
+// Policy, in order:
+//   1. No binding at all: closed, and nothing from the publications. A client that vanished without
+//      un-PUBLISHing must not stay "online" for its publication's lifetime (Kamailio issue 864);
+//      RFC 3863 2.2 defines open as able to receive communications, which needs a binding.
+//   2. Bindings but no live publication: open (registration-derived presence).
+//   3. Bindings and publications: open when any publication is open. A published "closed" (finch's
+//      quit, baresip's /presence_offline) counts as its device going away.
+// The first tuple is a summary carrying the overall basic status and note: libpurple reads only the
+// first tuple of a NOTIFY, baresip the first <basic>. The publications' tuples and their person,
+// device and extension elements (RPID, RFC 4480) follow, unchanged but for colliding ids.
+import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
+import { DATA_MODEL_NS, documentOf, overallBasic, parsePidfRoot, PIDF_NS, type BasicStatus } from './pidf.js';
+
+/** What the agent keeps of one published document: parsed once, composed many times. */
+export interface PidfParts {
+  basic: BasicStatus;
+  /** Person notes first (RFC 4479 4.2.4), then presence and tuple notes. */
+  notes: string[];
+  /** Serialized `<tuple>` elements, each with the namespace declarations it needs. */
+  tuples: ElementText[];
+  /** Serialized presence-level `<note>` elements (RFC 3863 4.1.6). */
+  presenceNotes: ElementText[];
+  /** Serialized elements of other namespaces (person, device, RPID...), kept as published. */
+  extensions: ElementText[];
+}
+
+export interface ElementText {
+  id: string | undefined;
+  xml: string;
+}
+
+export interface ComposedPresence {
+  basic: BasicStatus;
+  note: string | undefined;
+  /** The complete PIDF document (RFC 3856 6.6.2: every NOTIFY carries full state). */
+  body: string;
+}
+
+/** Id of the summary tuple; publications' tuples with the same id are renamed. */
+export const SUMMARY_TUPLE_ID = 'simplesip-summary';
+
+const serializer = new XMLSerializer();
+
+function elementChildren(root: Element): Element[] {
+  const out: Element[] = [];
+  for (let n = root.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === n.ELEMENT_NODE) out.push(n as Element);
+  return out;
+}
+
+/** Parses a published PIDF body; throws PidfError (the reason for a 400) when it is not one. */
+export function splitPidf(xml: string): PidfParts {
+  const root = parsePidfRoot(xml);
+  const doc = documentOf(root);
+  const tuples: ElementText[] = [];
+  const presenceNotes: ElementText[] = [];
+  const extensions: ElementText[] = [];
+  for (const e of elementChildren(root)) {
+    const text: ElementText = { id: e.getAttribute('id') ?? undefined, xml: serializer.serializeToString(e) };
+    if (e.namespaceURI === PIDF_NS && e.localName === 'tuple') tuples.push(text);
+    else if (e.namespaceURI === PIDF_NS && e.localName === 'note') presenceNotes.push(text);
+    else extensions.push(text);
+  }
+  // documentOf lists presence notes, then person notes; the person's note is what people type.
+  const personNotes = doc.notes.filter((n) => isPersonNote(root, n));
+  const notes = [...personNotes, ...doc.notes.filter((n) => !personNotes.includes(n)), ...doc.tuples.flatMap((t) => t.notes)];
+  return { basic: overallBasic(doc), notes, tuples, presenceNotes, extensions };
+}
+
+function isPersonNote(root: Element, note: string): boolean {
+  const list = root.getElementsByTagNameNS(DATA_MODEL_NS, 'note');
+  for (let i = 0; i < list.length; i++) if (list[i].textContent?.trim() === note) return true;
+  return false;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** RFC 3863 4.1.2/4.1.5: ids are unique in a document; a colliding one gets a suffix. */
+function withUniqueId(part: ElementText, used: Set<string>): string {
+  if (part.id === undefined) return part.xml;
+  let id = part.id;
+  for (let i = 2; used.has(id); i++) id = `${part.id}-${i}`;
+  used.add(id);
+  if (id === part.id) return part.xml;
+  const e = new DOMParser().parseFromString(part.xml, 'text/xml').documentElement;
+  if (e === null) return part.xml;
+  e.setAttribute('id', id);
+  return serializer.serializeToString(e);
+}
+
+function summaryTuple(basic: BasicStatus, note: string | undefined): string {
+  const noteXml = note === undefined ? '' : `<note>${escapeXml(note)}</note>`;
+  return `<tuple id="${SUMMARY_TUPLE_ID}"><status><basic>${basic}</basic></status>${noteXml}</tuple>`;
+}
+
+function document(entity: string, elements: string[]): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="${PIDF_NS}" entity="${escapeXml(entity)}">\n${elements.join('\n')}\n</presence>\n`;
+}
+
+/**
+ * The state watchers see. `publications`: live ones, most recently modified first (its note wins);
+ * `registered`: the presentity has at least one binding.
+ */
+export function composePresence(entity: string, publications: readonly PidfParts[], registered: boolean): ComposedPresence {
+  if (!registered) return { basic: 'closed', note: undefined, body: document(entity, [summaryTuple('closed', undefined)]) };
+  if (publications.length === 0) return { basic: 'open', note: undefined, body: document(entity, [summaryTuple('open', undefined)]) };
+  const open = publications.filter((p) => p.basic === 'open');
+  const basic: BasicStatus = open.length > 0 ? 'open' : 'closed';
+  const note = (open.length > 0 ? open : publications).find((p) => p.notes.length > 0)?.notes[0];
+  const used = new Set([SUMMARY_TUPLE_ID]);
+  const tuples = publications.flatMap((p) => p.tuples.map((t) => withUniqueId(t, used)));
+  // RFC 3863 4.1: tuples, then notes, then elements of other namespaces.
+  const notes = publications.flatMap((p) => p.presenceNotes.map((n) => n.xml));
+  const extensions = publications.flatMap((p) => p.extensions.map((x) => withUniqueId(x, used)));
+  return { basic, note, body: document(entity, [summaryTuple(basic, note), ...tuples, ...notes, ...extensions]) };
+}
+
+/**
+ * RFC 3856 6.6.2: a pending or politely blocked watcher never learns the real state; a blocked one
+ * is shown a presentity that is simply offline.
+ */
+export function neutralPresence(entity: string): string {
+  return document(entity, [summaryTuple('closed', undefined)]);
+}

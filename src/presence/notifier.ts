@@ -1,0 +1,116 @@
+// Sending one NOTIFY within a subscription dialog (RFC 6665 4.2.2, RFC 3261 12.2.1.1) and reporting
+// whether the subscriber took it. Where it goes: through the route set when the SUBSCRIBE was
+// record-routed; otherwise to the socket the SUBSCRIBE came from (over its connection while open):
+// a subscriber behind a NAT, or one like libpurple whose Contact names an interface it does not
+// send from, is reachable only there, just as the registrar reaches a binding by its received source.
+import { lookup } from 'node:dns/promises';
+import { createRequest, newBranch } from '../sip/builder.js';
+import type { SipMessage } from '../sip/message.js';
+import { parseNameAddr } from '../sip/name-addr.js';
+import { isSipUri, type SipUri } from '../sip/uri.js';
+import type { SubscriptionRecord } from '../store/types.js';
+import type { ClientTransaction } from '../transaction/client-transaction.js';
+import type { SendTarget, TransportProtocol } from '../transport/types.js';
+
+/** What one NOTIFY says (RFC 6665 8.2.3 Subscription-State, and the body of the package). */
+export interface NotifyContent {
+  state: 'active' | 'pending' | 'terminated';
+  /** Seconds left, for active and pending (RFC 6665 4.2.2: the expires parameter is mandatory there). */
+  expires?: number;
+  /** For terminated (RFC 6665 4.2.2): timeout, deactivated, noresource, rejected... */
+  reason?: string;
+  body?: { contentType: string; text: string };
+}
+
+export type NotifyOutcome = 'delivered' | 'failed';
+
+export interface NotifierOptions {
+  sendRequest(request: SipMessage, target: SendTarget): ClientTransaction;
+  serverName: string;
+}
+
+const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+function isIpLiteral(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+/** Where a SIP URI of the route set points (RFC 3263 reduced to what a route needs: transport, host, port). */
+async function uriTarget(uri: SipUri): Promise<SendTarget> {
+  const param = uri.params.get('transport')?.toLowerCase();
+  const protocol: TransportProtocol = uri.scheme === 'sips' ? 'tls' : param !== undefined && TRANSPORTS.has(param) ? param as TransportProtocol : 'udp';
+  const address = isIpLiteral(uri.host) ? uri.host : (await lookup(uri.host)).address;
+  return { protocol, address, port: uri.port ?? (protocol === 'tls' ? 5061 : 5060) };
+}
+
+/**
+ * RFC 3261 12.2.1.1: with a loose-routing first hop the Request-URI is the remote target and the
+ * route set goes into Route; with a strict router (no lr) the first route becomes the Request-URI.
+ */
+function requestRouting(record: SubscriptionRecord): { uri: string; routes: string[]; next: SipUri | undefined } {
+  if (record.routeSet.length === 0) return { uri: record.remoteTarget, routes: [], next: undefined };
+  const first = parseNameAddr(record.routeSet[0]).uri;
+  if (!isSipUri(first)) return { uri: record.remoteTarget, routes: record.routeSet, next: undefined };
+  if (first.params.has('lr')) return { uri: record.remoteTarget, routes: record.routeSet, next: first };
+  const firstText = record.routeSet[0].replace(/^.*<|>.*$/g, '');
+  return { uri: firstText, routes: [...record.routeSet.slice(1), `<${record.remoteTarget}>`], next: first };
+}
+
+function subscriptionState(c: NotifyContent): string {
+  if (c.state === 'terminated') return c.reason === undefined ? 'terminated' : `terminated;reason=${c.reason}`;
+  return `${c.state};expires=${c.expires ?? 0}`;
+}
+
+export class Notifier {
+  constructor(private readonly options: NotifierOptions) {}
+
+  /** Builds the NOTIFY with CSeq `cseq` and sends it; resolves with whether a 2xx came back. */
+  async send(record: SubscriptionRecord, cseq: number, content: NotifyContent): Promise<NotifyOutcome> {
+    let request: SipMessage;
+    let target: SendTarget;
+    try {
+      const routing = requestRouting(record);
+      target = routing.next === undefined
+        ? { protocol: record.received.protocol, address: record.received.address, port: record.received.port,
+          connectionId: record.connectionId, listener: record.received.protocol === 'udp' ? record.listener : undefined }
+        : await uriTarget(routing.next);
+      request = this.build(record, cseq, content, routing.uri, routing.routes, target.protocol);
+    } catch {
+      return 'failed';
+    }
+    return new Promise<NotifyOutcome>((resolve) => {
+      let tx: ClientTransaction;
+      try {
+        tx = this.options.sendRequest(request, target);
+      } catch {
+        resolve('failed');
+        return;
+      }
+      // RFC 6665 4.2.2: a NOTIFY that times out or gets any failure response ends the subscription.
+      tx.once('final', (res) => resolve((res.status ?? 500) < 300 ? 'delivered' : 'failed'));
+      tx.once('timeout', () => resolve('failed'));
+      tx.once('transport-error', () => resolve('failed'));
+    });
+  }
+
+  private build(record: SubscriptionRecord, cseq: number, content: NotifyContent, uri: string, routes: string[],
+    protocol: TransportProtocol): SipMessage {
+    const sentBy = record.localContact.replace(/^sips?:/, '').replace(/;.*$/, '');
+    const event = record.eventId === undefined ? record.event : `${record.event};id=${record.eventId}`;
+    const headers: Array<[string, string]> = routes.map((r): [string, string] => ['Route', r]);
+    headers.push(['Event', event], ['Subscription-State', subscriptionState(content)], ['User-Agent', this.options.serverName]);
+    return createRequest({
+      method: 'NOTIFY',
+      uri,
+      via: `SIP/2.0/${protocol.toUpperCase()} ${sentBy};branch=${newBranch()};rport`,
+      from: `${record.localParty};tag=${record.localTag}`,
+      to: `${record.remoteParty};tag=${record.remoteTag}`,
+      callId: record.callId,
+      cseq,
+      contact: `<${record.localContact}>`,
+      headers,
+      body: content.body?.text,
+      contentType: content.body?.contentType,
+    });
+  }
+}

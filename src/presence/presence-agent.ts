@@ -1,0 +1,335 @@
+// The presence agent (RFC 3856 3: PA and ESC in one): takes PUBLISH (publish-handler.ts) and
+// SUBSCRIBE (subscribe-handler.ts) for our users, composes each presentity's state from its
+// publications and its registrations (composition.ts), and sends NOTIFYs (notifier.ts) to the
+// watchers the policy (authorization-policy.ts) lets see it, one NOTIFY in flight per subscription.
+import { keyOfBinding, type LocationService } from '../registrar/location-service.js';
+import type { BindingChange } from '../registrar/types.js';
+import { createResponse } from '../sip/builder.js';
+import type { SipMessage } from '../sip/message.js';
+import { formatHostPort } from '../sip/uri.js';
+import type { PresenceRuleRepository, PublicationRepository, SubscriptionRepository } from '../store/types.js';
+import type { ServerTransaction } from '../transaction/server-transaction.js';
+import type { TimerHeap } from '../transaction/timer-heap.js';
+import type { SocketIdentity, TransportLogger } from '../transport/types.js';
+import { answer, type Answer } from './answer.js';
+import { AuthorizationPolicy, type Authorization } from './authorization-policy.js';
+import { composePresence, neutralPresence, type ComposedPresence } from './composition.js';
+import { PRESENCE_EVENT, WATCHERINFO_CONTENT_TYPE } from './event-packages.js';
+import type { ExpiresLimits } from './expires-policy.js';
+import { Notifier, type NotifierOptions, type NotifyContent } from './notifier.js';
+import { PIDF_CONTENT_TYPE } from './pidf.js';
+import { PublicationStore } from './publication-store.js';
+import { handlePublish, malformedHeader } from './publish-handler.js';
+import { handleSubscribe, type SubscribeContext } from './subscribe-handler.js';
+import { SubscriptionTable, type Subscription } from './subscription-table.js';
+import type { PresenceCounts, PresenceView, WatcherView } from './views.js';
+import { composeWatcherinfo, type WatcherEntry } from './winfo.js';
+
+export interface PresenceAgentOptions extends NotifierOptions {
+  repositories: { publications: PublicationRepository; subscriptions: SubscriptionRepository; presenceRules: PresenceRuleRepository };
+  location: LocationService;
+  limits: ExpiresLimits;
+  /** True when USER@DOMAIN is a user of ours (a SUBSCRIBE to anyone else is 404). */
+  knownUser(username: string, domain: string): boolean;
+  logger: TransportLogger;
+  /** Wall clock, epoch milliseconds (default Date.now). */
+  now?: () => number;
+  timers?: TimerHeap;
+}
+
+function seconds(ms: number): number {
+  return Math.max(0, Math.ceil(ms / 1000));
+}
+
+export class PresenceAgent {
+  private readonly publications: PublicationStore;
+  private readonly subscriptions: SubscriptionTable;
+  private readonly policy: AuthorizationPolicy;
+  private readonly notifier: Notifier;
+  private readonly now: () => number;
+  private readonly log: TransportLogger;
+  /** Last composed document per presentity with presence watchers: unchanged state sends nothing. */
+  private readonly lastBody = new Map<string, string>();
+  /** Presentities whose state may have changed this turn (composed once, after the turn). */
+  private readonly dirty = new Set<string>();
+  private flushScheduled = false;
+  private notifiesSent = 0;
+  private notifyFailures = 0;
+  private readonly onChange = (change: BindingChange): void => this.bindingChanged(change);
+  private readonly subscribeContext: SubscribeContext;
+  /** Subscriptions loaded by restore(), notified by start(). */
+  private restored: Subscription[] = [];
+
+  constructor(private readonly options: PresenceAgentOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.logger;
+    this.publications = new PublicationStore(options.repositories.publications, this.log, this.now, options.timers);
+    this.subscriptions = new SubscriptionTable(options.repositories.subscriptions, (sub) => this.expired(sub), this.now, options.timers);
+    this.policy = new AuthorizationPolicy(options.repositories.presenceRules);
+    this.notifier = new Notifier(options);
+    this.subscribeContext = {
+      subscriptions: this.subscriptions,
+      limits: options.limits,
+      now: this.now,
+      knownPresentity: (aor) => {
+        const at = aor.lastIndexOf('@');
+        return options.knownUser(aor.slice(aor.indexOf(':') + 1, at), aor.slice(at + 1));
+      },
+      notify: (sub) => this.notify(sub),
+      terminate: (sub, reason) => this.terminate(sub, reason),
+      fetch: (sub) => this.send(sub, { ...this.content(sub), state: 'terminated', reason: 'timeout', expires: undefined }),
+      watchersChanged: (aor) => this.watchersChanged(aor),
+    };
+    this.publications.on('change', (aor) => this.stateChanged(aor));
+    options.location.on('change', this.onChange);
+  }
+
+  /** Loads publications, rules and subscriptions (before the sockets open); NOTIFYs wait for start(). */
+  async restore(): Promise<{ publications: number; subscriptions: number; rules: number }> {
+    const pubs = await this.publications.restore();
+    const rules = await this.policy.restore();
+    const subs = await this.subscriptions.restore();
+    this.restored = subs.restored;
+    return { publications: pubs.restored, subscriptions: subs.restored.length, rules };
+  }
+
+  /** Once the sockets are open: every restored subscriber gets the current state (it may have changed while we were down). */
+  start(): void {
+    for (const sub of this.restored) this.notify(sub);
+    this.restored = [];
+  }
+
+  close(): void {
+    this.options.location.off('change', this.onChange);
+    this.publications.close();
+    this.subscriptions.close();
+  }
+
+  /** localHandlers['PUBLISH'] */
+  readonly handlePublish = (tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void => {
+    this.serve(tx, request, async () => ({
+      answer: await handlePublish(request, source, { publications: this.publications, limits: this.options.limits, now: this.now }),
+    }));
+  };
+
+  /** localHandlers['SUBSCRIBE'] */
+  readonly handleSubscribe = (tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void => {
+    this.serve(tx, request, () => handleSubscribe(request, source, this.subscribeContext));
+  };
+
+  // ---- operator's view (ctl presence)
+
+  show(aor: string): PresenceView {
+    const now = this.now();
+    const composed = this.compose(aor);
+    return {
+      aor,
+      basic: composed.basic,
+      note: composed.note ?? null,
+      devices: this.options.location.lookup(aor).map((b) => ({ contact: b.contact, userAgent: b.userAgent ?? null, expires: seconds(b.expiresAt - now) })),
+      publications: this.publications.of(aor).map((p) => ({
+        etag: p.record.etag,
+        basic: p.parts.basic,
+        note: p.parts.notes[0] ?? null,
+        expires: seconds(p.record.expiresAt - now),
+        source: p.record.source,
+        lastModified: new Date(p.record.lastModified).toISOString(),
+      })),
+      document: composed.body,
+    };
+  }
+
+  watchers(aor: string): WatcherView[] {
+    const now = this.now();
+    return this.subscriptions.of(aor).map((s) => ({
+      watcher: s.record.watcher,
+      event: s.record.event,
+      state: this.policy.decide(aor, s.record.watcher),
+      expires: seconds(s.record.expiresAt - now),
+      target: s.record.routeSet[0] ?? `${s.record.received.protocol} ${formatHostPort(s.record.received.address, s.record.received.port)}`,
+      since: new Date(s.record.createdAt).toISOString(),
+    }));
+  }
+
+  /** `ctl presence allow|block`: durable, then the watcher's subscriptions learn the outcome at once. */
+  async setRule(aor: string, watcher: string, decision: 'allow' | 'block'): Promise<void> {
+    await this.policy.set(aor, watcher, decision);
+    for (const sub of this.subscriptions.of(aor, PRESENCE_EVENT)) if (sub.record.watcher === watcher) this.notify(sub);
+    this.watchersChanged(aor);
+  }
+
+  counts(): PresenceCounts {
+    let winfo = 0;
+    for (const s of this.subscriptions.entries()) if (s.record.event !== PRESENCE_EVENT) winfo++;
+    return {
+      publications: this.publications.size,
+      subscriptions: this.subscriptions.size - winfo,
+      winfoSubscriptions: winfo,
+      notifiesSent: this.notifiesSent,
+      notifyFailures: this.notifyFailures,
+    };
+  }
+
+  // ---- requests
+
+  private serve(tx: ServerTransaction, request: SipMessage, work: () => Promise<{ answer: Answer; after?: () => void }>): void {
+    work().then(({ answer: a, after }) => {
+      this.respond(tx, request, a);
+      after?.();
+    }, (err: unknown) => {
+      const bad = malformedHeader(err);
+      if (bad === undefined) this.log.error({ method: request.method, err: String(err) }, 'presence request failed');
+      this.respond(tx, request, bad ?? answer(500, 'Server Internal Error'));
+    });
+  }
+
+  private respond(tx: ServerTransaction, request: SipMessage, a: Answer): void {
+    tx.respond(createResponse(request, a.status, a.reason, {
+      toTag: a.toTag, headers: [...a.headers, ['Server', this.options.serverName]],
+    }));
+  }
+
+  // ---- state and fan-out
+
+  private compose(aor: string): ComposedPresence {
+    const registered = this.options.location.bindingsOf(aor).length > 0;
+    return composePresence(aor, this.publications.of(aor).map((p) => p.parts), registered);
+  }
+
+  /**
+   * A binding came or went. A removed binding takes its device's publications with it (same
+   * transport source, and no other binding left there); the last binding takes them all. That is
+   * how a dead or vanished client goes offline within the dead-contact detection time, not after
+   * its publication's lifetime.
+   */
+  private bindingChanged(change: BindingChange): void {
+    const aor = change.binding.aor;
+    if (change.type === 'removed') {
+      const left = this.options.location.bindingsOf(aor);
+      const key = keyOfBinding(change.binding);
+      const sameSource = left.some((b) => keyOfBinding(b) === key);
+      this.publications.removeWhere(aor, 'device-gone', (p) => left.length === 0 || (p.record.source === key && !sameSource))
+        .catch((err: unknown) => this.log.warn({ aor, err: String(err) }, 'could not delete publications from the store'));
+    }
+    this.stateChanged(aor);
+  }
+
+  private stateChanged(aor: string): void {
+    this.dirty.add(aor);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const aors = [...this.dirty];
+    this.dirty.clear();
+    for (const aor of aors) {
+      const subs = this.subscriptions.of(aor, PRESENCE_EVENT);
+      if (subs.length === 0) {
+        this.lastBody.delete(aor);
+        continue;
+      }
+      const body = this.compose(aor).body;
+      if (this.lastBody.get(aor) === body) continue;
+      this.lastBody.set(aor, body);
+      // Pending and blocked watchers see nothing new: their NOTIFYs never carry the state.
+      for (const sub of subs) if (this.policy.decide(aor, sub.record.watcher) === 'active') this.notify(sub);
+    }
+  }
+
+  private watchersChanged(aor: string): void {
+    for (const sub of this.subscriptions.of(aor)) if (sub.record.event !== PRESENCE_EVENT) this.notify(sub);
+  }
+
+  /** What the subscription's next NOTIFY says (RFC 3856 6.6.2 for pending and blocked watchers). */
+  private content(sub: Subscription): NotifyContent {
+    const r = sub.record;
+    const expires = seconds(r.expiresAt - this.now());
+    if (r.event !== PRESENCE_EVENT) {
+      const body = composeWatcherinfo(r.presentity, r.localCseq, this.watcherEntries(r.presentity));
+      return { state: 'active', expires, body: { contentType: WATCHERINFO_CONTENT_TYPE, text: body } };
+    }
+    const auth = this.policy.decide(r.presentity, r.watcher);
+    if (auth === 'pending') return { state: 'pending', expires };
+    let text: string;
+    if (auth === 'blocked') {
+      text = neutralPresence(r.presentity);
+    } else {
+      text = this.lastBody.get(r.presentity) ?? this.compose(r.presentity).body;
+      this.lastBody.set(r.presentity, text);
+    }
+    return { state: 'active', expires, body: { contentType: PIDF_CONTENT_TYPE, text } };
+  }
+
+  private watcherEntries(presentity: string): WatcherEntry[] {
+    const now = this.now();
+    return this.subscriptions.of(presentity, PRESENCE_EVENT).map((s) => {
+      const auth: Authorization = this.policy.decide(presentity, s.record.watcher);
+      return {
+        subscriptionId: s.id,
+        watcher: s.record.watcher,
+        status: auth === 'active' ? 'active' : auth === 'pending' ? 'pending' : 'terminated',
+        event: auth === 'active' ? 'approved' : auth === 'pending' ? 'subscribe' : 'rejected',
+        expiresIn: seconds(s.record.expiresAt - now),
+        subscribedFor: seconds(now - s.record.createdAt),
+      };
+    });
+  }
+
+  /** Sends the current state now, or after the NOTIFY in flight is answered (RFC 6665 4.2.2). */
+  private notify(sub: Subscription): void {
+    if (sub.ended) return;
+    if (sub.inFlight) {
+      sub.dirty = true;
+      return;
+    }
+    sub.inFlight = true;
+    // The CSeq is taken first: the winfo version (RFC 3858 4.1) follows it.
+    const cseq = this.subscriptions.nextCseq(sub);
+    this.notifier.send(sub.record, cseq, this.content(sub)).then((outcome) => {
+      sub.inFlight = false;
+      this.notifiesSent++;
+      if (outcome === 'failed') {
+        this.failed(sub);
+        return;
+      }
+      if (sub.dirty) {
+        sub.dirty = false;
+        this.notify(sub);
+      }
+    }, (err: unknown) => this.log.error({ err: String(err) }, 'NOTIFY could not be built'));
+  }
+
+  /** One NOTIFY outside the in-flight order (a terminated one, or a fetch); failures only count. */
+  private send(sub: Subscription, content: NotifyContent): void {
+    this.notifier.send(sub.record, this.subscriptions.nextCseq(sub), content).then((outcome) => {
+      this.notifiesSent++;
+      if (outcome === 'failed') this.notifyFailures++;
+    }, (err: unknown) => this.log.error({ err: String(err) }, 'NOTIFY could not be built'));
+  }
+
+  /** RFC 6665 4.2.2: a failed NOTIFY (any error response, timeout, transport error) ends the subscription. */
+  private failed(sub: Subscription): void {
+    this.notifyFailures++;
+    this.log.info({ presentity: sub.record.presentity, watcher: sub.record.watcher }, 'NOTIFY failed: subscription removed');
+    this.removeSubscription(sub);
+  }
+
+  private expired(sub: Subscription): void {
+    this.terminate(sub, 'timeout');
+  }
+
+  private terminate(sub: Subscription, reason: string): void {
+    if (sub.ended) return;
+    this.removeSubscription(sub);
+    this.send(sub, { state: 'terminated', reason });
+  }
+
+  private removeSubscription(sub: Subscription): void {
+    this.subscriptions.remove(sub).catch((err: unknown) =>
+      this.log.warn({ presentity: sub.record.presentity, err: String(err) }, 'could not delete a subscription from the store'));
+    if (sub.record.event === PRESENCE_EVENT) this.watchersChanged(sub.record.presentity);
+  }
+}

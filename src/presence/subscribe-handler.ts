@@ -1,0 +1,155 @@
+// SUBSCRIBE processing for the presence (RFC 3856) and presence.winfo (RFC 3857) packages, as the
+// notifier of RFC 6665: initial subscriptions create a dialog, in-dialog ones refresh or end it.
+// The 200 (RFC 6665 4.2.1.1: 202 is deprecated) is followed at once by a NOTIFY with the state.
+import { aorOf } from '../registrar/binding-key.js';
+import { newTag } from '../sip/builder.js';
+import type { MediaType } from '../sip/headers/media-type.js';
+import type { SipMessage } from '../sip/message.js';
+import { formatNameAddr } from '../sip/name-addr.js';
+import { formatUri, isSipUri } from '../sip/uri.js';
+import type { SocketIdentity } from '../transport/types.js';
+import { answer, type Answer } from './answer.js';
+import { ALLOW_EVENTS, BODY_TYPE, WINFO_EVENT } from './event-packages.js';
+import { decideExpires, type ExpiresLimits } from './expires-policy.js';
+import { reachableHostPort } from './local-address.js';
+import { dialogId, Subscription, type SubscriptionTable } from './subscription-table.js';
+
+export interface SubscribeContext {
+  subscriptions: SubscriptionTable;
+  limits: ExpiresLimits;
+  now(): number;
+  /** The Request-URI names a user of ours (RFC 3856 6.6: otherwise 404). */
+  knownPresentity(aor: string): boolean;
+  /** Send the current state to this subscription (after the 200). */
+  notify(sub: Subscription): void;
+  /** End it: a last NOTIFY (terminated) and removal (RFC 6665 4.2.1.4 for an unsubscribe). */
+  terminate(sub: Subscription, reason: string): void;
+  /** RFC 6665 4.4.3: one NOTIFY with the state, terminated, for a subscription that never lived. */
+  fetch(sub: Subscription): void;
+  /** A subscription to `presentity` came or went: its winfo subscribers learn it (RFC 3857). */
+  watchersChanged(presentity: string): void;
+}
+
+/** The answer, and what to do once it is sent (the NOTIFY must follow the 200, RFC 6665 4.2.1.1). */
+export interface SubscribeOutcome {
+  answer: Answer;
+  after?: () => void;
+}
+
+/** RFC 6665 4.2.1.1 / RFC 3261 21.4.7: no acceptable body type for the package is 406. */
+function acceptable(accept: MediaType[], wanted: string): boolean {
+  if (accept.length === 0) return true;
+  const [type, subtype] = wanted.split('/');
+  return accept.some((m) => (m.type === '*' || m.type.toLowerCase() === type) && (m.subtype === '*' || m.subtype.toLowerCase() === subtype));
+}
+
+function withoutTag(text: string): string {
+  return text.replace(/;\s*tag\s*=[^;]*/i, '');
+}
+
+function contactOf(request: SipMessage): string | undefined {
+  const contacts = request.contacts();
+  if (contacts === '*' || contacts.length !== 1) return undefined;
+  return formatUri(contacts[0].uri);
+}
+
+function okHeaders(request: SipMessage, sub: Subscription, seconds: number): Array<[string, string]> {
+  // RFC 3261 12.1.1: a dialog-creating 2xx copies Record-Route and carries our Contact.
+  const headers: Array<[string, string]> = request.headerValues('record-route').map((r): [string, string] => ['Record-Route', r]);
+  headers.push(['Contact', `<${sub.record.localContact}>`], ['Expires', String(seconds)]);
+  return headers;
+}
+
+export async function handleSubscribe(request: SipMessage, source: SocketIdentity, ctx: SubscribeContext): Promise<SubscribeOutcome> {
+  const event = request.event();
+  const pkg = event?.package.toLowerCase();
+  // RFC 6665 7.2.2 (and 8.2.1: Event is mandatory): packages we do not serve get 489 with Allow-Events.
+  if (pkg === undefined || BODY_TYPE[pkg] === undefined) {
+    return { answer: answer(489, `Bad Event (${event?.package ?? 'no Event header'})`, [['Allow-Events', ALLOW_EVENTS]]) };
+  }
+  const toTag = request.to().tag;
+  if (toTag !== undefined) return inDialog(request, source, ctx, toTag, pkg);
+  return initial(request, source, ctx, pkg, event?.id);
+}
+
+async function initial(request: SipMessage, source: SocketIdentity, ctx: SubscribeContext, pkg: string,
+  eventId: string | undefined): Promise<SubscribeOutcome> {
+  const uri = request.uri();
+  const from = request.from();
+  if (!isSipUri(uri) || uri.user === undefined || !isSipUri(from.uri)) return { answer: answer(404, 'Not Found (no presentity in the Request-URI)') };
+  const presentity = aorOf(uri);
+  if (!ctx.knownPresentity(presentity)) return { answer: answer(404, `Not Found (${presentity} is not a user here)`) };
+  const watcher = aorOf(from.uri);
+  // RFC 3857 5.2: a presentity's watcher list is its own business.
+  if (pkg === WINFO_EVENT && watcher !== presentity) return { answer: answer(403, `Forbidden (only ${presentity} may watch its watchers)`) };
+  if (!acceptable(request.accept(), BODY_TYPE[pkg])) {
+    return { answer: answer(406, `Not Acceptable (${pkg} is sent as ${BODY_TYPE[pkg]})`, [['Accept', BODY_TYPE[pkg]]]) };
+  }
+  const remoteTarget = contactOf(request);
+  if (remoteTarget === undefined) return { answer: answer(400, 'Bad Request (a SUBSCRIBE needs exactly one Contact, RFC 6665 8.1.1)') };
+  const expires = decideExpires(request.expires(), ctx.limits);
+  if (expires.kind === 'too-brief') return { answer: answer(423, 'Interval Too Brief', [['Min-Expires', String(expires.min)]]) };
+  const now = ctx.now();
+  const seconds = expires.kind === 'grant' ? expires.seconds : 0;
+  const localTag = newTag();
+  const callId = request.callId();
+  const remoteTag = from.tag ?? '';
+  const transport = source.protocol === 'udp' ? '' : `;transport=${source.protocol}`;
+  const sub = new Subscription({
+    id: dialogId(callId, localTag, remoteTag),
+    event: pkg,
+    eventId,
+    presentity,
+    watcher,
+    callId,
+    localTag,
+    remoteTag,
+    remoteParty: withoutTag(request.header('from') ?? formatNameAddr(from)),
+    localParty: withoutTag(request.header('to') ?? ''),
+    remoteTarget,
+    routeSet: request.headerValues('record-route'),
+    localContact: `sip:${reachableHostPort(source.local, source.remote.address)}${transport}`,
+    localCseq: 0,
+    remoteCseq: request.cseq().seq,
+    expiresAt: now + seconds * 1000,
+    received: { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
+    connectionId: source.connectionId,
+    listener: source.listener,
+    createdAt: now,
+  });
+  if (eventId === undefined) delete sub.record.eventId;
+  if (source.connectionId === undefined) delete sub.record.connectionId;
+  const ok = { ...answer(200, 'OK', okHeaders(request, sub, seconds)), toTag: localTag };
+  if (expires.kind === 'remove') {
+    // RFC 6665 4.4.3: Expires 0 on a new subscription is a fetch: one NOTIFY with the state, terminated.
+    return { answer: ok, after: () => ctx.fetch(sub) };
+  }
+  await ctx.subscriptions.add(sub);
+  return { answer: ok, after: () => { ctx.notify(sub); ctx.watchersChanged(presentity); } };
+}
+
+async function inDialog(request: SipMessage, source: SocketIdentity, ctx: SubscribeContext, toTag: string,
+  pkg: string): Promise<SubscribeOutcome> {
+  const sub = ctx.subscriptions.get(dialogId(request.callId(), toTag, request.from().tag ?? ''));
+  // RFC 6665 4.2.1.2 / RFC 3261 12.2.2: a refresh for a dialog we do not have.
+  if (sub === undefined || sub.record.event !== pkg) return { answer: answer(481, 'Subscription Does Not Exist') };
+  const cseq = request.cseq().seq;
+  if (cseq <= sub.record.remoteCseq) return { answer: answer(500, 'Server Internal Error (CSeq out of order)', [['Retry-After', '1']]) };
+  const expires = decideExpires(request.expires(), ctx.limits);
+  if (expires.kind === 'too-brief') return { answer: answer(423, 'Interval Too Brief', [['Min-Expires', String(expires.min)]]) };
+  sub.record.remoteCseq = cseq;
+  if (expires.kind === 'remove') {
+    // RFC 6665 4.2.1.4: unsubscribing; the last NOTIFY says terminated.
+    return { answer: answer(200, 'OK', okHeaders(request, sub, 0)), after: () => ctx.terminate(sub, 'timeout') };
+  }
+  // A refresh may come from a new address (NAT rebinding) or connection: NOTIFYs follow it.
+  const target = contactOf(request);
+  if (target !== undefined) sub.record.remoteTarget = target;
+  sub.record.received = { protocol: source.protocol, address: source.remote.address, port: source.remote.port };
+  if (source.connectionId === undefined) delete sub.record.connectionId;
+  else sub.record.connectionId = source.connectionId;
+  sub.record.listener = source.listener;
+  await ctx.subscriptions.refresh(sub, ctx.now() + expires.seconds * 1000);
+  // RFC 6665 4.2.1.2: a successful refresh is followed by a NOTIFY.
+  return { answer: answer(200, 'OK', okHeaders(request, sub, expires.seconds)), after: () => ctx.notify(sub) };
+}

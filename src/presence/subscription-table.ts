@@ -1,0 +1,139 @@
+// Subscriptions the presence agent serves as notifier (RFC 6665 4.2): by dialog id, by presentity,
+// expiring on the shared timer heap, written through to the store so that they survive a restart.
+import { ExpiryWheel } from '../registrar/expiry.js';
+import type { SubscriptionRecord, SubscriptionRepository } from '../store/types.js';
+import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
+
+/**
+ * The NOTIFY CSeq is written to the store at least every CSEQ_CHECKPOINT NOTIFYs (not on each: a
+ * fan-out to 10,000 watchers would be 10,000 writes), and a restored subscription continues that far
+ * above the stored value, so its CSeq still only grows (RFC 3261 12.2.1.1).
+ */
+export const CSEQ_CHECKPOINT = 100;
+
+/** RFC 3261 12: a dialog is Call-ID, local tag and remote tag. */
+export function dialogId(callId: string, localTag: string, remoteTag: string): string {
+  return `${callId}\u0000${localTag}\u0000${remoteTag}`;
+}
+
+/** One subscription and what its notifier is doing right now. */
+export class Subscription {
+  /** A NOTIFY is out without a final response: RFC 6665 4.2.2 sends the next one after it. */
+  inFlight = false;
+  /** State changed while a NOTIFY was out: send the current state once it is answered. */
+  dirty = false;
+  /** Removed from the table (ended by expiry, unsubscribe, a failed NOTIFY or the operator). */
+  ended = false;
+
+  constructor(public record: SubscriptionRecord) {}
+
+  get id(): string {
+    return this.record.id;
+  }
+}
+
+export class SubscriptionTable {
+  private readonly byId = new Map<string, Subscription>();
+  private readonly byPresentity = new Map<string, Set<Subscription>>();
+  private readonly owners = new WeakMap<SubscriptionRecord, Subscription>();
+  private readonly expiry: ExpiryWheel<SubscriptionRecord>;
+
+  constructor(
+    private readonly repository: SubscriptionRepository,
+    onExpire: (sub: Subscription) => void,
+    private readonly now: () => number = Date.now,
+    timers: TimerHeap = sharedTimerHeap(),
+  ) {
+    this.expiry = new ExpiryWheel(timers, now, (r) => {
+      const sub = this.owners.get(r);
+      if (sub !== undefined) onExpire(sub);
+    });
+  }
+
+  /** Loads stored subscriptions (server start); expired ones are deleted. */
+  async restore(): Promise<{ restored: Subscription[]; dropped: number }> {
+    const restored: Subscription[] = [];
+    const drops: Array<Promise<void>> = [];
+    for (const record of await this.repository.all()) {
+      if (record.expiresAt <= this.now()) {
+        drops.push(this.repository.remove(record.id));
+        continue;
+      }
+      record.localCseq += CSEQ_CHECKPOINT;
+      const sub = new Subscription(record);
+      this.insert(sub);
+      restored.push(sub);
+    }
+    await Promise.all(drops);
+    return { restored, dropped: drops.length };
+  }
+
+  get(id: string): Subscription | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Subscriptions to one presentity, of one event package or all. */
+  of(presentity: string, event?: string): Subscription[] {
+    const set = this.byPresentity.get(presentity);
+    if (set === undefined) return [];
+    const all = [...set];
+    return event === undefined ? all : all.filter((s) => s.record.event === event);
+  }
+
+  *entries(): IterableIterator<Subscription> {
+    yield* this.byId.values();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Adds a new subscription; resolves once durable. */
+  add(sub: Subscription): Promise<void> {
+    this.insert(sub);
+    return this.repository.put(sub.record);
+  }
+
+  /** A refresh: new expiry (and whatever else the caller changed in the record); resolves once durable. */
+  refresh(sub: Subscription, expiresAt: number): Promise<void> {
+    this.expiry.disarm(sub.record);
+    sub.record.expiresAt = expiresAt;
+    this.expiry.arm(sub.record);
+    return this.repository.put(sub.record);
+  }
+
+  /** Takes the next NOTIFY CSeq, writing the record at each checkpoint. */
+  nextCseq(sub: Subscription): number {
+    const cseq = ++sub.record.localCseq;
+    if (cseq % CSEQ_CHECKPOINT === 0 && !sub.ended) this.repository.put(sub.record).catch(() => undefined);
+    return cseq;
+  }
+
+  /** Removes it from memory at once and from the store (resolves once durable). */
+  remove(sub: Subscription): Promise<void> {
+    if (this.byId.get(sub.id) !== sub) return Promise.resolve();
+    sub.ended = true;
+    this.byId.delete(sub.id);
+    const set = this.byPresentity.get(sub.record.presentity);
+    set?.delete(sub);
+    if (set?.size === 0) this.byPresentity.delete(sub.record.presentity);
+    this.expiry.disarm(sub.record);
+    return this.repository.remove(sub.id);
+  }
+
+  close(): void {
+    this.expiry.clear();
+  }
+
+  private insert(sub: Subscription): void {
+    this.byId.set(sub.id, sub);
+    let set = this.byPresentity.get(sub.record.presentity);
+    if (set === undefined) {
+      set = new Set();
+      this.byPresentity.set(sub.record.presentity, set);
+    }
+    set.add(sub);
+    this.owners.set(sub.record, sub);
+    this.expiry.arm(sub.record);
+  }
+}
