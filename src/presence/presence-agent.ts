@@ -191,9 +191,16 @@ export class PresenceAgent {
 
   // ---- state and fan-out
 
+  /**
+   * Each device (transport source) counts with its latest publication only: a client that lost its
+   * entity-tag (restart, or a quit that publishes "closed" without SIP-If-Match) must not stay open
+   * through its older publication until that one expires.
+   */
   private compose(aor: string): ComposedPresence {
     const registered = this.options.location.bindingsOf(aor).length > 0;
-    return composePresence(aor, this.publications.of(aor).map((p) => p.parts), registered);
+    const seen = new Set<string>();
+    const latest = this.publications.of(aor).filter((p) => !seen.has(p.record.source) && seen.add(p.record.source) !== undefined);
+    return composePresence(aor, latest.map((p) => p.parts), registered);
   }
 
   /**
@@ -248,7 +255,7 @@ export class PresenceAgent {
     const r = sub.record;
     const expires = seconds(r.expiresAt - this.now());
     if (r.event !== PRESENCE_EVENT) {
-      const body = composeWatcherinfo(r.presentity, r.localCseq, this.watcherEntries(r.presentity));
+      const body = composeWatcherinfo(r.presentity, r.localCseq - 1, this.watcherEntries(r.presentity));
       return { state: 'active', expires, body: { contentType: WATCHERINFO_CONTENT_TYPE, text: body } };
     }
     const auth = this.policy.decide(r.presentity, r.watcher);
@@ -286,7 +293,7 @@ export class PresenceAgent {
       return;
     }
     sub.inFlight = true;
-    // The CSeq is taken first: the winfo version (RFC 3858 4.1) follows it.
+    // The CSeq is taken first: the winfo version (RFC 3858 4.1: 0, then one more per NOTIFY) follows it.
     const cseq = this.subscriptions.nextCseq(sub);
     this.notifier.send(sub.record, cseq, this.content(sub)).then((outcome) => {
       sub.inFlight = false;

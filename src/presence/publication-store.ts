@@ -75,7 +75,8 @@ export class PublicationStore extends EventEmitter<PublicationEvents> {
   of(aor: string): Publication[] {
     const set = this.byAor.get(aor);
     if (set === undefined) return [];
-    return [...set].sort((a, b) => b.record.lastModified - a.record.lastModified);
+    // Newest insertion first, so the stable sort breaks ties of the millisecond clock in its favour.
+    return [...set].reverse().sort((a, b) => b.record.lastModified - a.record.lastModified);
   }
 
   get size(): number {

@@ -125,7 +125,13 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
     return { answer: ok, after: () => ctx.fetch(sub) };
   }
   await ctx.subscriptions.add(sub);
-  return { answer: ok, after: () => { ctx.notify(sub); ctx.watchersChanged(presentity); } };
+  return {
+    answer: ok,
+    after: () => {
+      ctx.notify(sub);
+      if (pkg !== WINFO_EVENT) ctx.watchersChanged(presentity);
+    },
+  };
 }
 
 async function inDialog(request: SipMessage, source: SocketIdentity, ctx: SubscribeContext, toTag: string,
