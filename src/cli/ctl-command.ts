@@ -2,7 +2,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { CONTROL_ENV, ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseControlAddress } from '../control/address.js';
-import type { OfflineMessageView, StatsView, UserView } from '../control/api-types.js';
+import type { OfflineMessageView, PresenceView, StatsView, UserView, WatcherView } from '../control/api-types.js';
 import type { BindingView } from '../control/binding-view.js';
 import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
 import { NameError, parseUserName } from '../control/names.js';
@@ -147,6 +147,46 @@ async function removeMessage(client: ControlClient, _options: GlobalOptions, id:
   write(`removed stored message ${answer.id}\n`);
 }
 
+function presencePath(aor: string): string {
+  return `/presence/${encodeURIComponent(aor)}`;
+}
+
+async function showPresence(client: ControlClient, options: GlobalOptions, aor: string): Promise<void> {
+  const view = await client.get(presencePath(aor)) as PresenceView;
+  if (options.json) {
+    write(`${JSON.stringify(view, null, 2)}\n`);
+    return;
+  }
+  let text = `${view.aor}: ${view.basic}${view.note === null ? '' : ` "${view.note}"`}\n`;
+  text += `  devices: ${view.devices.length === 0 ? 'none' : ''}\n`;
+  for (const d of view.devices) text += `    ${d.contact}  expires ${d.expires}s  ${d.userAgent ?? '-'}\n`;
+  text += `  publications: ${view.publications.length === 0 ? 'none' : ''}\n`;
+  for (const p of view.publications) {
+    text += `    ETag ${p.etag}  ${p.basic}${p.note === null ? '' : ` "${p.note}"`}  expires ${p.expires}s  from ${p.source}  modified ${p.lastModified}\n`;
+  }
+  write(text);
+}
+
+async function listWatchers(client: ControlClient, options: GlobalOptions, aor: string): Promise<void> {
+  const watchers = await client.get(`${presencePath(aor)}/watchers`) as WatcherView[];
+  if (options.json) {
+    write(`${JSON.stringify(watchers, null, 2)}\n`);
+    return;
+  }
+  for (const w of watchers) {
+    write(`${w.watcher.padEnd(32)} ${w.event.padEnd(15)} ${w.state.padEnd(8)} expires ${w.expires}s  to ${w.target}  since ${w.since}\n`);
+  }
+  write(`${watchers.length} watcher${watchers.length === 1 ? '' : 's'} of ${aor}\n`);
+}
+
+function setWatcherRule(decision: 'allow' | 'block'): CtlAction {
+  return async (client, _options, aor, watcher) => {
+    const path = `${presencePath(aor)}/watchers/${encodeURIComponent(watcher)}`;
+    const answer = await client.json('PUT', path, { decision }) as { aor: string; watcher: string };
+    write(`${decision === 'allow' ? 'allowed' : 'blocked'} ${answer.watcher} watching ${answer.aor}\n`);
+  };
+}
+
 export function addCtlCommand(program: Command): void {
   const ctl = program
     .command('ctl')
@@ -184,6 +224,20 @@ export function addCtlCommand(program: Command): void {
     .option('--json', 'a JSON array')
     .action(run(listMessages));
   msg.command('rm <id>').description('remove one stored message (it will not be delivered)').action(run(removeMessage));
+
+  const presence = ctl.command('presence').description('the presence agent: composed state, publications, watchers, authorization');
+  presence.command('show <aor>')
+    .description('composed state, devices (bindings) and each publication with its ETag and expiry')
+    .option('--json', 'a JSON object (includes the composed PIDF document)')
+    .action(run(showPresence));
+  presence.command('watchers <aor>')
+    .description('subscriptions to AOR (presence and presence.winfo) with state and expiry')
+    .option('--json', 'a JSON array')
+    .action(run(listWatchers));
+  presence.command('allow <aor> <watcher>').description('let WATCHER see AOR (a pending subscription becomes active)').action(run(setWatcherRule('allow')));
+  presence.command('block <aor> <watcher>')
+    .description('block WATCHER politely: its subscription stays, it only ever sees AOR offline')
+    .action(run(setWatcherRule('block')));
 
   ctl.command('stats')
     .description('bindings, AORs, registrations, auth failures, transactions, memory, uptime')

@@ -111,6 +111,10 @@ export function formatStats(s: StatsView): string {
     ['transactions', `${s.transactions.server} server, ${s.transactions.client} client`],
     ['messages', `${s.messagesRelayed} relayed, ${s.messagesStored} stored, ${s.messagesDelivered} delivered, ${s.messagesRateLimited} rate-limited`],
     ['offline messages', String(s.offlineMessages)],
+    ...(s.presence === undefined ? [] : [
+      ['presence', `${s.presence.publications} publications, ${s.presence.subscriptions} subscriptions, ${s.presence.winfoSubscriptions} winfo`],
+      ['NOTIFYs', `${s.presence.notifiesSent} sent, ${s.presence.notifyFailures} failed`],
+    ] as Array<[string, string]>),
     ['memory', `rss ${mebibytes(s.memory.rss)}, heap ${mebibytes(s.memory.heapUsed)} of ${mebibytes(s.memory.heapTotal)}`],
     ['uptime', `${duration(s.uptimeSeconds)} (since ${s.startedAt})`],
     ...s.listeners.map((l, i): [string, string] => [i === 0 ? 'listeners' : '', l]),

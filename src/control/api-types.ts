@@ -1,5 +1,8 @@
 // The JSON bodies of the control API besides bindings (binding-view.ts): what `ctl ... --json`
 // prints, so these shapes are a contract too.
+import type { PresenceCounts } from '../presence/views.js';
+
+export type { PresenceView, WatcherView } from '../presence/views.js';
 
 /** GET /stats */
 export interface StatsView {
@@ -23,6 +26,8 @@ export interface StatsView {
   messagesStored: number;
   messagesDelivered: number;
   messagesRateLimited: number;
+  /** Presence (absent without a presence agent): live publications, subscriptions, NOTIFYs. */
+  presence?: PresenceCounts;
 }
 
 /** GET /msg: one element (a stored MESSAGE). */

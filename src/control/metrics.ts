@@ -48,6 +48,38 @@ export function createMetricsRegistry(context: ControlContext): Registry {
   });
 
   new Gauge({
+    name: 'simplesip_presence_publications',
+    help: 'Live presence publications (PUBLISH, RFC 3903)',
+    registers: [registry],
+    collect() {
+      this.set(context.presence?.counts().publications ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'simplesip_presence_subscriptions',
+    help: 'Subscriptions served by the presence agent, by event package',
+    labelNames: ['event'] as const,
+    registers: [registry],
+    collect() {
+      const counts = context.presence?.counts();
+      this.set({ event: 'presence' }, counts?.subscriptions ?? 0);
+      this.set({ event: 'presence.winfo' }, counts?.winfoSubscriptions ?? 0);
+    },
+  });
+  new Counter({
+    name: 'simplesip_presence_notifies_total',
+    help: 'NOTIFY requests sent by the presence agent, by result (failed: error response, timeout or transport error; the subscription ends)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = context.presence?.counts();
+      this.inc({ result: 'delivered' }, (counts?.notifiesSent ?? 0) - (counts?.notifyFailures ?? 0));
+      this.inc({ result: 'failed' }, counts?.notifyFailures ?? 0);
+    },
+  });
+
+  new Gauge({
     name: 'simplesip_bindings',
     help: 'Contacts registered in the location service',
     registers: [registry],

@@ -39,6 +39,9 @@ const ROUTES: Route[] = [
   { method: 'PUT', path: /^\/users\/([^/]+)\/password$/, handle: setPassword },
   { method: 'GET', path: /^\/msg$/, handle: listMessages },
   { method: 'DELETE', path: /^\/msg\/([^/]+)$/, handle: removeMessage },
+  { method: 'GET', path: /^\/presence\/([^/]+)$/, handle: showPresence },
+  { method: 'GET', path: /^\/presence\/([^/]+)\/watchers$/, handle: listWatchers },
+  { method: 'PUT', path: /^\/presence\/([^/]+)\/watchers\/([^/]+)$/, handle: setWatcherRule },
   { method: 'GET', path: /^\/stats$/, handle: showStats },
   { method: 'GET', path: /^\/metrics$/, handle: showMetrics },
 ];
@@ -159,6 +162,7 @@ function showStats({ env, res }: RouteCall): void {
     messagesStored: stats.messagesStored,
     messagesDelivered: stats.messagesDelivered,
     messagesRateLimited: stats.messagesRateLimited,
+    presence: env.context.presence?.counts(),
   };
   sendJson(res, 200, view);
 }
@@ -190,6 +194,30 @@ async function removeMessage({ env, res, params }: RouteCall): Promise<void> {
   if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(400, `not a message id: ${params[0]}`);
   if (!(await offlineStore(env).remove(id))) throw new HttpError(404, `no stored message ${id}`);
   sendJson(res, 200, { id });
+}
+
+function presenceAgent(env: RouteEnv): NonNullable<RouteEnv['context']['presence']> {
+  const presence = env.context.presence;
+  if (presence === undefined) throw new HttpError(404, 'this server has no presence agent');
+  return presence;
+}
+
+function showPresence({ env, res, params }: RouteCall): void {
+  sendJson(res, 200, presenceAgent(env).show(aorParam(params[0])));
+}
+
+function listWatchers({ env, res, params }: RouteCall): void {
+  sendJson(res, 200, presenceAgent(env).watchers(aorParam(params[0])));
+}
+
+/** PUT {"decision": "allow" | "block"}: the operator's rule for one watcher (durable when answered). */
+async function setWatcherRule({ env, req, res, params }: RouteCall): Promise<void> {
+  const aor = aorParam(params[0]);
+  const watcher = aorParam(params[1]);
+  const decision = stringField(await readJsonObject(req), 'decision');
+  if (decision !== 'allow' && decision !== 'block') throw new HttpError(400, `decision must be allow or block, not ${decision}`);
+  await presenceAgent(env).setRule(aor, watcher, decision);
+  sendJson(res, 200, { aor, watcher, decision });
 }
 
 async function showMetrics({ env, res }: RouteCall): Promise<void> {
