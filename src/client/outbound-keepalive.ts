@@ -3,8 +3,11 @@
 // on its SIP port (4.4.2, RFC 5389). No answer within the timeout means the flow failed (4.4.1,
 // 4.4.2), and the UA registers again (4.5). WebSocket servers do not pong a CRLFCRLF (RFC 7118 keeps
 // the WebSocket's own liveness), so there the ping only keeps NATs open and a close is the signal.
+// A STUN answer also says where the server saw us (XOR-MAPPED-ADDRESS): when that moves, the NAT
+// gave the flow a new binding and the registered Contact no longer reaches us (4.4.2).
 import { randomBytes } from 'node:crypto';
-import { STUN_MAGIC_COOKIE } from '../sip/stun.js';
+import { decodeXorMappedAddress, STUN_MAGIC_COOKIE } from '../sip/stun.js';
+import { normalizeAddress } from '../transport/address.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 import type { KeepaliveKind, SocketIdentity } from '../transport/types.js';
 import { CRLF_PING, type Flow } from './flow.js';
@@ -14,6 +17,15 @@ export interface KeepaliveTiming {
   intervalMs?: number;
   /** How long to wait for the pong or the STUN answer (RFC 5626 4.4.1: 10 s). */
   timeoutMs: number;
+}
+
+export interface MappedAddress { address: string; port: number }
+
+export interface KeepaliveEvents {
+  /** No answer, or the keepalive could not be sent: the flow failed (RFC 5626 4.4.1, 4.4.2). */
+  dead(why: string): void;
+  /** RFC 5626 4.4.2: the XOR-MAPPED-ADDRESS changed from `before` to `now`: a failure of the flow too. */
+  moved(before: MappedAddress, now: MappedAddress): void;
 }
 
 /** RFC 5389 6: a Binding request: type 0x0001, no attributes, the magic cookie, a 96-bit transaction id. */
@@ -41,16 +53,25 @@ export class OutboundKeepalive {
   private timer: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The transaction id of the Binding request in flight (RFC 5389 7.3.3: a response must carry it). */
+  private pendingStun: Buffer | undefined;
   private readonly onKeepalive = (source: SocketIdentity, kind: KeepaliveKind): void => this.answered(source, kind);
+  private readonly onStunResponse = (data: Buffer, source: SocketIdentity): void => this.stunAnswered(data, source);
 
+  /**
+   * `mapped` is where the registrar saw our REGISTER on this flow (RFC 3581 received/rport), the
+   * reference for the STUN answers; without it the first answer becomes the reference.
+   */
   constructor(
     private readonly transport: TransportManager,
     private readonly flow: Flow,
     private readonly timing: KeepaliveTiming,
     private readonly flowTimer: number | undefined,
-    private readonly onDead: (why: string) => void,
+    private readonly events: KeepaliveEvents,
+    private mapped: MappedAddress | undefined,
   ) {
     transport.on('keepalive', this.onKeepalive);
+    if (flow.target.protocol === 'udp') transport.on('stun-response', this.onStunResponse);
     this.schedule();
   }
 
@@ -59,6 +80,7 @@ export class OutboundKeepalive {
     clearTimeout(this.timer);
     clearTimeout(this.deadline);
     this.transport.off('keepalive', this.onKeepalive);
+    this.transport.off('stun-response', this.onStunResponse);
   }
 
   private schedule(): void {
@@ -71,7 +93,12 @@ export class OutboundKeepalive {
   private ping(): void {
     const udp = this.flow.target.protocol === 'udp';
     const expectsAnswer = udp || this.flow.target.protocol === 'tcp' || this.flow.target.protocol === 'tls';
-    this.transport.send(this.flow.sendTarget, udp ? stunBindingRequest() : CRLF_PING).catch((err: Error) => this.dead(`keepalive not sent: ${err.message}`));
+    let data: Buffer = CRLF_PING;
+    if (udp) {
+      data = stunBindingRequest();
+      this.pendingStun = data.subarray(8, 20);
+    }
+    this.transport.send(this.flow.sendTarget, data).catch((err: Error) => this.dead(`keepalive not sent: ${err.message}`));
     if (!expectsAnswer) {
       this.schedule();
       return;
@@ -80,10 +107,14 @@ export class OutboundKeepalive {
     this.deadline.unref();
   }
 
+  private fromServer(source: SocketIdentity): boolean {
+    return source.remote.address === this.flow.target.address && source.remote.port === this.flow.target.port;
+  }
+
   private answered(source: SocketIdentity, kind: KeepaliveKind): void {
     if (this.deadline === undefined) return;
     const ours = this.flow.target.protocol === 'udp'
-      ? kind === 'stun' && source.remote.address === this.flow.target.address && source.remote.port === this.flow.target.port
+      ? kind === 'stun' && this.fromServer(source)
       : kind === 'pong' && source.connectionId === this.flow.connectionId;
     if (!ours) return;
     clearTimeout(this.deadline);
@@ -91,9 +122,23 @@ export class OutboundKeepalive {
     this.schedule();
   }
 
+  private stunAnswered(data: Buffer, source: SocketIdentity): void {
+    if (this.stopped || this.pendingStun === undefined || !this.fromServer(source) || !data.subarray(8, 20).equals(this.pendingStun)) return;
+    this.pendingStun = undefined;
+    const decoded = decodeXorMappedAddress(data);
+    if (decoded === undefined) return;
+    const now = { address: normalizeAddress(decoded.address), port: decoded.port };
+    const before = this.mapped;
+    this.mapped = now;
+    if (before !== undefined && (before.address !== now.address || before.port !== now.port)) {
+      this.stop();
+      this.events.moved(before, now);
+    }
+  }
+
   private dead(why: string): void {
     if (this.stopped) return;
     this.stop();
-    this.onDead(why);
+    this.events.dead(why);
   }
 }

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { createResponse } from '../sip/builder.js';
 import { SipParseError } from '../sip/errors.js';
 import type { SipMessage } from '../sip/message.js';
-import { parseUri, type SipUri } from '../sip/uri.js';
+import { formatHostPort, parseUri, type SipUri } from '../sip/uri.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import { TransportManager } from '../transport/transport-manager.js';
 import type { ListenerInfo, SocketIdentity } from '../transport/types.js';
@@ -16,7 +16,7 @@ import { answerRequest, unsupportedMedia } from './incoming.js';
 import { defaultStateDir, loadInstanceId } from './instance-id.js';
 import { bindUdpInRange, DEFAULT_PORT_RANGE, routedLocalAddress } from './local-socket.js';
 import { classifyMessage, sendMessage } from './messaging.js';
-import { OutboundKeepalive } from './outbound-keepalive.js';
+import { OutboundKeepalive, type MappedAddress } from './outbound-keepalive.js';
 import { isSuccess, isUnreachable, type Outcome } from './outcome.js';
 import { PresencePublisher } from './presence-publisher.js';
 import { PresenceWatcher } from './presence-watcher.js';
@@ -333,7 +333,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     if (this.options.outbound ?? true) {
       this.keepalive = new OutboundKeepalive(s.transport, flow, {
         intervalMs: this.options.keepaliveIntervalMs, timeoutMs: this.options.keepaliveTimeoutMs ?? 10_000,
-      }, result.flowTimer, (why) => this.flowDied(s, why));
+      }, result.flowTimer, {
+        dead: (why) => this.flowDied(s, why),
+        moved: (before, now) => this.natRebound(s, before, now),
+      }, result.seenFrom);
     }
     this.recoveryFailures = 0;
     this.registered = true;
@@ -356,6 +359,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.markUnregistered('failed');
     this.report(new SipClientError('unreachable', `flow to the server failed (${why}); registering again`));
     void this.recover(s);
+  }
+
+  /**
+   * RFC 5626 4.4.2: the STUN answer maps the flow to another public address: the NAT dropped our
+   * binding and made a new one, so the registered Contact is dead. Register again at once with the
+   * new address as Contact (the old one is removed in the same REGISTER).
+   */
+  private natRebound(s: Started, before: MappedAddress, now: MappedAddress): void {
+    const local = this.flowNow?.local;
+    s.builder.publicEndpoint = local !== undefined && local.address === now.address && local.port === now.port ? undefined : now;
+    this.flowDied(s, `the NAT binding moved from ${formatHostPort(before.address, before.port)} to ${formatHostPort(now.address, now.port)}`);
   }
 
   private scheduleRecovery(s: Started): void {

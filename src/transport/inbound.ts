@@ -6,4 +6,6 @@ export interface InboundHandler {
   sip(data: Buffer, source: SocketIdentity): void;
   /** A keepalive (RFC 5626 3.5.1, 4.4.1; Pidgin's NUL byte) seen on `source`. */
   keepalive(source: SocketIdentity, kind: KeepaliveKind): void;
+  /** A STUN response (RFC 5389 6: class success or error) on a UDP socket: the answer to a client's keepalive. */
+  stunResponse(data: Buffer, source: SocketIdentity): void;
 }

@@ -67,6 +67,8 @@ export interface TransportEvents {
   malformed: [err: SipParseError, data: Buffer, source: SocketIdentity];
   'connection-closed': [source: SocketIdentity, reason: CloseReason];
   keepalive: [source: SocketIdentity, kind: KeepaliveKind];
+  /** A STUN Binding response (or error response) on a UDP socket, as bytes, after the 'keepalive' it also is (RFC 5626 4.4.2). */
+  'stun-response': [data: Buffer, source: SocketIdentity];
   /** Every SIP message in and out, as bytes (keepalives are not traced). */
   trace: [direction: TraceDirection, data: Buffer, socket: SocketIdentity];
   /** Something was refused or dropped by policy (broadcast response, connection limit...). */
@@ -104,6 +106,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     this.inbound = {
       sip: (data, source) => this.receive(data, source),
       keepalive: (source, kind) => this.safeEmit('keepalive', source, kind),
+      stunResponse: (data, source) => this.safeEmit('stun-response', data, source),
     };
     this.connectionEvents = {
       closed: (connection, reason) => this.onConnectionClosed(connection, reason),

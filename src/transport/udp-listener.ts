@@ -16,6 +16,11 @@ export interface UdpListenerOptions {
   answerStun(request: Buffer, remote: Endpoint): Buffer | undefined;
 }
 
+/** RFC 5389 6: the class bits C1 (0x0100) and C0 (0x0010) of the type; C1 set = success or error response. */
+function isStunResponse(data: Buffer): boolean {
+  return (data.readUInt16BE(0) & 0x0100) !== 0;
+}
+
 function bindSocket(plan: BindPlan, port: number): Promise<Socket> {
   const type = plan.address.includes(':') ? 'udp6' : 'udp4';
   const socket = createSocket({ type, ipv6Only: plan.ipv6Only });
@@ -111,6 +116,9 @@ export class UdpListener {
         const answer = this.options.answerStun(data, remote);
         if (answer !== undefined) this.socket.send(answer, port, rawAddress);
         this.handler.keepalive(source, 'stun');
+        // RFC 5626 4.4.2: a client compares the XOR-MAPPED-ADDRESS of each answer to its keepalive
+        // with the last one (a change means the NAT binding moved), so responses go up as bytes.
+        if (answer === undefined && isStunResponse(data)) this.handler.stunResponse(data, source);
         return;
       }
       case 'junk':

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { createResponse } from '../../src/sip/builder.js';
 import type { SipParseError } from '../../src/sip/errors.js';
 import type { SipMessage } from '../../src/sip/message.js';
-import { decodeXorMappedAddress, STUN_MAGIC_COOKIE } from '../../src/sip/stun.js';
+import { decodeXorMappedAddress, STUN_MAGIC_COOKIE, stunBindingSuccess } from '../../src/sip/stun.js';
 import { TransportError } from '../../src/transport/errors.js';
 import type { KeepaliveKind, SocketIdentity, TransportWarning } from '../../src/transport/types.js';
 import { RawUdpPeer } from '../helpers/raw-client.js';
-import { manager, nextEvent, optionsRequest, record } from './wire.js';
+import { manager, nextEvent, optionsRequest, record, sleep } from './wire.js';
 
 type Msg = [SipMessage, SocketIdentity];
 
@@ -192,6 +192,40 @@ test('a STUN Binding request is answered with the source as XOR-MAPPED-ADDRESS (
     assert.deepEqual(decodeXorMappedAddress(response), { address, port: peer.port });
     assert.equal((await seen)[1], 'stun');
   }
+});
+
+test('a STUN Binding response goes up as stun-response with its bytes and source; a request does not (RFC 5626 4.4.2)', async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('udp:127.0.0.1:0');
+  const peer = await RawUdpPeer.open();
+  t.after(() => peer.close());
+  const responses = record<[Buffer, SocketIdentity]>(tm, 'stun-response');
+  const response = stunBindingSuccess(randomBytes(12), '198.51.100.7', 40000);
+  const seen = nextEvent<[Buffer, SocketIdentity]>(tm, 'stun-response');
+  const keepalive = nextEvent<[SocketIdentity, KeepaliveKind]>(tm, 'keepalive');
+  peer.send(response, info.port);
+  const [data, source] = await seen;
+  assert.deepEqual(data, response);
+  assert.deepEqual(decodeXorMappedAddress(data), { address: '198.51.100.7', port: 40000 });
+  assert.deepEqual(source.remote, { address: '127.0.0.1', port: peer.port, family: 4 });
+  assert.equal(source.listener, info.name);
+  assert.equal((await keepalive)[1], 'stun');
+  // A Binding error response (class 0b11) is a response too; a request is answered, not passed up.
+  const error = Buffer.from(response);
+  error.writeUInt16BE(0x0111, 0);
+  peer.send(error, info.port);
+  await nextEvent(tm, 'stun-response', (d: Buffer) => d.readUInt16BE(0) === 0x0111);
+  const request = Buffer.alloc(20);
+  request.writeUInt16BE(0x0001, 0);
+  request.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  randomBytes(12).copy(request, 8);
+  peer.send(request, info.port);
+  assert.ok(await peer.receive(2000));
+  await sleep(50);
+  assert.equal(responses.length, 2);
+  // No answer goes back to a response (RFC 5389 7.3: only requests are answered).
+  assert.equal(await peer.receive(100), undefined);
 });
 
 test('a malformed datagram is reported, not thrown; the layer above gets the partial request', async (t) => {
