@@ -38,6 +38,12 @@ export interface UserAgentOptions {
   backoff?: BackoffOptions;
   /** How often to check whether the route toward the server changed (network change); default 10 s, 0 = never. */
   networkCheckIntervalMs?: number;
+  /**
+   * The local address the host routes toward a server address (default: what a connected UDP socket
+   * reports, no packet sent). The network check polls it; hosts with their own routing policy, and
+   * tests, supply another.
+   */
+  localAddressFor?: (remote: string, family: 4 | 6, port: number) => Promise<string>;
   /** Upper bound for close(), in ms; default 2000. */
   closeTimeoutMs?: number;
   /** RFC 3994: seconds a sent active state lasts (default 90) and ms of no typing before idle (default 15000). */

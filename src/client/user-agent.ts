@@ -273,13 +273,18 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   private async udpListenerToward(s: Started, target: ServerTarget): Promise<{ listener: ListenerInfo; address: string }> {
-    const address = await routedLocalAddress(target.address, target.family, target.port);
+    const address = await this.routedAddress(target.address, target.family, target.port);
     let listener = this.udpListeners.get(address);
     if (listener === undefined) {
       listener = await bindUdpInRange(s.transport, address, this.options.localPorts ?? DEFAULT_PORT_RANGE);
       this.udpListeners.set(address, listener);
     }
     return { listener, address };
+  }
+
+  /** RFC 3261 18.1.1: the local address toward a server address (the option, else the kernel's route). */
+  private routedAddress(remote: string, family: 4 | 6, port: number): Promise<string> {
+    return (this.options.localAddressFor ?? routedLocalAddress)(remote, family, port);
   }
 
   private async flowTo(s: Started, target: ServerTarget): Promise<Flow> {
@@ -412,7 +417,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     if (flow === undefined || flow.target.protocol !== 'udp' || this.recovering || this.closing !== undefined) return;
     let now: string;
     try {
-      now = await routedLocalAddress(flow.target.address, flow.target.family, flow.target.port);
+      now = await this.routedAddress(flow.target.address, flow.target.family, flow.target.port);
     } catch {
       return;
     }
