@@ -42,11 +42,15 @@ function systemBindsV6Only(): boolean {
   return v6OnlyDefault;
 }
 
-/** The families a socket bound to `address` serves. */
-export function boundFamilies(address: string, ipv6Only: boolean): AddressFamily[] {
+/**
+ * The families a socket bound to `address` serves. libuv sets IPV6_V6ONLY explicitly on TCP sockets
+ * (so `::` without ipv6Only is dual-stack whatever the sysctl says) but leaves UDP sockets to
+ * net.ipv6.bindv6only: with bindv6only=1 a UDP `::` socket hears IPv6 only.
+ */
+export function boundFamilies(protocol: TransportProtocol, address: string, ipv6Only: boolean): AddressFamily[] {
   if (isIPv4(address)) return [4];
-  if (address === '::' && !ipv6Only && !systemBindsV6Only()) return [4, 6];
-  return [6];
+  if (address !== '::' || ipv6Only) return [6];
+  return protocol === 'udp' && systemBindsV6Only() ? [6] : [4, 6];
 }
 
 export function listenerName(protocol: TransportProtocol, address: string, port: number): string {

@@ -22,7 +22,7 @@ export async function bindServer(server: Server, spec: ListenSpec, log: Transpor
   for (let i = 0; ; i++) {
     try {
       const bound = await listenOnce(server, plans[i].address, spec.port, plans[i].ipv6Only);
-      const families = boundFamilies(bound.address, plans[i].ipv6Only);
+      const families = boundFamilies(spec.protocol, bound.address, plans[i].ipv6Only);
       const name = listenerName(spec.protocol, bound.address, bound.port);
       return { protocol: spec.protocol, address: bound.address, port: bound.port, families, name, description: listenerDescription(name, families) };
     } catch (err) {

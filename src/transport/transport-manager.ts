@@ -18,7 +18,7 @@ import { forbiddenDestination, localBroadcastAddresses } from './destination-pol
 import { framingErrorFor } from './framing-error.js';
 import { TransportError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
-import { parseListenSpec } from './listen-spec.js';
+import { parseListenSpec, type ListenSpec } from './listen-spec.js';
 import { reconnectDestination, routeResponse, type Destination } from './response-routing.js';
 import { StreamConnection } from './stream-connection.js';
 import { StreamListener } from './stream-listener.js';
@@ -123,12 +123,9 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     let listener: Listener;
     switch (parsed.protocol) {
       case 'udp': {
-        const udp = await UdpListener.open(parsed, this.inbound, {
-          bufferSize: this.options.udpBufferSize ?? DEFAULTS.udpBufferSize,
-          answerStun: (request, remote) => bindingSuccessResponse(request, remote.address, remote.port),
-        }, this.log);
-        this.udp.push(udp);
+        const udp = await this.openUdp(parsed);
         listener = udp;
+        if (parsed.host === '*' && !udp.info.families.includes(4)) return this.addIPv4Twin(udp);
         break;
       }
       case 'tcp':
@@ -144,6 +141,35 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     this.sockets.push(listener);
     this.log.info({ listener: listener.info.description }, 'listening');
     return listener.info;
+  }
+
+  private async openUdp(spec: ListenSpec): Promise<UdpListener> {
+    const udp = await UdpListener.open(spec, this.inbound, {
+      bufferSize: this.options.udpBufferSize ?? DEFAULTS.udpBufferSize,
+      answerStun: (request, remote) => bindingSuccessResponse(request, remote.address, remote.port),
+    }, this.log);
+    this.udp.push(udp);
+    return udp;
+  }
+
+  /**
+   * `udp:*` promises both families. Where net.ipv6.bindv6only=1 keeps the `::` socket to IPv6 (Node
+   * cannot clear IPV6_V6ONLY on UDP), an IPv4 socket on the same port serves IPv4: each socket keeps
+   * its own name, so every message still says which socket and family carried it.
+   */
+  private async addIPv4Twin(v6: UdpListener): Promise<ListenerInfo> {
+    this.sockets.push(v6);
+    let v4: UdpListener;
+    try {
+      v4 = await this.openUdp({ protocol: 'udp', host: '0.0.0.0', port: v6.info.port });
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.sockets.push(v4);
+    for (const l of [v6, v4]) this.log.info({ listener: l.info.description }, 'listening');
+    const families: AddressFamily[] = [4, 6];
+    return { ...v6.info, families, description: `${v6.info.name} and ${v4.info.name} (IPv4 and IPv6)` };
   }
 
   get listening(): ListenerInfo[] {

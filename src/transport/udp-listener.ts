@@ -50,7 +50,7 @@ export class UdpListener {
     private readonly log: TransportLogger,
   ) {
     const bound = socket.address();
-    const families = boundFamilies(bound.address, plan.ipv6Only);
+    const families = boundFamilies('udp', bound.address, plan.ipv6Only);
     const name = listenerName('udp', bound.address, bound.port);
     this.info = { protocol: 'udp', address: bound.address, port: bound.port, families, name, description: listenerDescription(name, families) };
     this.info.receiveBufferSize = this.setBuffers();

@@ -25,11 +25,13 @@ type Listen = '*' | '0.0.0.0' | '[::]';
 interface Result { tool: string; server: string; transport: string; ok: boolean; ms: number; error?: string }
 
 /** Why a client of this family cannot reach the server, or undefined when it must. */
-function unreachable(server: LabHost, client: LabHost, listen: Listen, v6only: 0 | 1, family: Family): string | undefined {
+function unreachable(server: LabHost, client: LabHost, listen: Listen, v6only: 0 | 1, family: Family,
+  transport: 'udp' | 'tcp'): string | undefined {
   if (family === 4 ? !server.v4 : !server.v6) return `server has no IPv${family} address`;
   if (family === 4 ? !client.v4 : !client.v6) return `client has no IPv${family} address`;
   if (listen === '0.0.0.0' && family === 6) return 'server listens on IPv4 only (0.0.0.0)';
-  if (listen === '[::]' && family === 4 && v6only === 1) return 'server listens on [::] with bindv6only=1 (IPv6 only)';
+  // libuv sets IPV6_V6ONLY explicitly on TCP (off unless asked) but leaves UDP to the sysctl.
+  if (listen === '[::]' && family === 4 && v6only === 1 && transport === 'udp') return 'server listens on udp [::] with bindv6only=1 (IPv6 only)';
   return undefined;
 }
 
@@ -53,11 +55,6 @@ describe('network matrix (network namespaces)', () => {
     for (const listen of ['*', '0.0.0.0', '[::]'] as const) {
       for (const v6only of [0, 1] as const) {
         if (host === 'v4' && v6only === 1) continue; // no IPv6 on the host: the sysctl means nothing
-        // Known server bugs with bindv6only=1 on a host with IPv4 (reported, src/transport): a UDP `*`
-        // socket takes IPv6 only (libuv leaves IPV6_V6ONLY to the sysctl for UDP), and a TCP `[::]`
-        // socket takes IPv4 although the banner says "IPv6 only" (libuv always clears it for TCP).
-        // `npm run interop` shows them; the test adds these rows when they are fixed.
-        if (host === 'dual' && v6only === 1 && listen !== '0.0.0.0') continue;
         configs.push({ host, listen, v6only });
       }
     }
@@ -87,10 +84,10 @@ describe('network matrix (network namespaces)', () => {
       const expected = new Map<string, string | undefined>();
       const attempts: Attempt[] = [];
       for (const family of [4, 6] as const) {
-        const reason = unreachable(server, client, c.listen, c.v6only, family);
         const address = family === 4 ? server.v4 : server.v6;
         if (address === undefined) continue; // nothing to aim at: "server has no IPv6 address"
         for (const transport of ['udp', 'tcp'] as const) {
+          const reason = unreachable(server, client, c.listen, c.v6only, family, transport);
           attempts.push({ server: address, port: SIP_PORT, transport, user: `u-${kind}-${family}-${transport}` });
           expected.set(`${address} ${transport}`, reason);
         }
