@@ -1,24 +1,44 @@
-// A port nothing listens on right now, for peers that cannot be told to pick their own.
+// Ports nothing listens on right now, for peers that cannot be told to pick their own.
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-/** A port free for both UDP and TCP on the given address. */
-export async function freePort(address = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, address, () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
+function tcpFree(port: number, address: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(undefined));
+    srv.listen(port, address, () => {
+      const bound = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(bound));
     });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const sock = createSocket(address.includes(':') ? 'udp6' : 'udp4');
-      sock.once('error', () => resolve(false));
-      sock.bind(port, address, () => sock.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
+  });
+}
+
+function udpFree(port: number, address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    sock.once('error', () => resolve(false));
+    sock.bind(port, address, () => sock.close(() => resolve(true)));
+  });
+}
+
+/** `pick()` proposes a port (0: any); the first one free for both TCP and UDP wins. */
+async function findPort(address: string, pick: () => number, what: string): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await tcpFree(pick(), address);
+    if (port !== undefined && await udpFree(port, address)) return port;
   }
-  throw new Error(`no free port found on ${address}`);
+  throw new Error(`no free ${what} found on ${address}`);
+}
+
+/** A port free for both UDP and TCP on the given address. */
+export function freePort(address = '127.0.0.1'): Promise<number> {
+  return findPort(address, () => 0, 'port');
+}
+
+/**
+ * A free port of at most four digits: sipsak 0.9.8 cuts five-digit ports in the Request-URI it
+ * writes (`-s sip:127.0.0.1:51312` goes out as `sip:127.0.0.1:5131`).
+ */
+export function freeFourDigitPort(address = '127.0.0.1'): Promise<number> {
+  return findPort(address, () => 6000 + Math.floor(Math.random() * 4000), 'four-digit port');
 }

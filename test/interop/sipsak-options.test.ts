@@ -2,6 +2,7 @@
 // TCP (sipsak has no IPv6). It sends from another port than its Via says: rport must make it work.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { freeFourDigitPort } from '../helpers/free-port.js';
 import { requirePeer, SIPSAK } from '../helpers/peers.js';
 import { runPeer } from '../helpers/run-peer.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
@@ -11,7 +12,8 @@ describe('sipsak OPTIONS against simplesip server', () => {
   let srv: RunningServer;
   before(async () => {
     sipsak = requirePeer(SIPSAK);
-    srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0'] });
+    const port = await freeFourDigitPort();
+    srv = await startServer({ listen: [`udp:*:${port}`, `tcp:*:${port}`] });
   });
   after(() => srv.stop());
 
