@@ -1,13 +1,14 @@
 // Two simplesip clients through simplesip's server (registrar and proxy): MESSAGE both ways, each
 // challenged with 407 and answered with Proxy-Authorization (RFC 3261 22.3), the answer reused on
-// the next MESSAGE; typing indications (RFC 3994) relayed.
+// the next MESSAGE; typing indications (RFC 3994) relayed; presence both ways through the presence
+// agent (PUBLISH, SUBSCRIBE/NOTIFY), and a client that quits is seen offline.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import type { IncomingMessage, TypingEvent, UserAgent } from '../../src/index.js';
+import type { IncomingMessage, PresenceEvent, TypingEvent, UserAgent } from '../../src/index.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { newUa } from './helpers.js';
-import { until } from './scripted-peer.js';
+import { sleep, until } from './scripted-peer.js';
 
 /** The server's trace (every SIP message in and out), split into messages. */
 function trace(): { stream: Writable; messages: () => string[] } {
@@ -69,5 +70,39 @@ describe('two clients through simplesip server', () => {
     alice.composing('bob');
     await until(() => events.length >= 2, 3000, 'active then idle at bob');
     assert.deepEqual(events.map((e) => [e.from, e.state]), [['sip:alice@example.com', 'active'], ['sip:alice@example.com', 'idle']]);
+  });
+
+  test('presence both ways: away with a note, busy; and the quitting client is seen closed', async () => {
+    const atAlice: PresenceEvent[] = [];
+    const atBob: PresenceEvent[] = [];
+    alice.on('presence', (p) => atAlice.push(p));
+    bob.on('presence', (p) => atBob.push(p));
+    await alice.subscribe('bob');
+    await bob.subscribe('alice');
+    // Registered, never published: the agent says open (RFC 3856 6.8 composes with registration state).
+    await until(() => atAlice.some((p) => p.subscription === 'active' && p.basic === 'open'), 3000, 'alice sees bob open');
+    await until(() => atBob.some((p) => p.subscription === 'active'), 3000, 'bob watches alice');
+
+    await bob.setPresence({ basic: 'open', note: 'at lunch', activity: 'away' });
+    await until(() => atAlice.some((p) => p.note === 'at lunch'), 3000, 'alice sees the note');
+    const away = atAlice.find((p) => p.note === 'at lunch') as PresenceEvent;
+    assert.equal(away.buddy, 'sip:bob@example.com');
+    assert.equal(away.basic, 'open');
+    assert.deepEqual(away.activities, ['away']);
+    assert.equal(away.subscription, 'active');
+
+    await alice.setPresence({ basic: 'open', activity: 'busy' });
+    await until(() => atBob.some((p) => p.activities.includes('busy')), 3000, 'bob sees alice busy');
+    assert.equal(atBob.find((p) => p.activities.includes('busy'))?.buddy, 'sip:alice@example.com');
+
+    // bob quits: un-SUBSCRIBE, un-PUBLISH, un-REGISTER; alice sees him closed.
+    const seen = atAlice.length;
+    await bob.close();
+    await until(() => atAlice.slice(seen).some((p) => p.basic === 'closed'), 3000, 'alice sees bob closed');
+    await sleep(200);
+    const last = atAlice.at(-1) as PresenceEvent;
+    assert.equal(last.basic, 'closed');
+    assert.equal(last.subscription, 'active');
+    assert.equal(srv.server.location.lookup('sip:bob@example.com').length, 0);
   });
 });
