@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import type { ReadStream } from 'node:tty';
 import type { TransportProtocol, UserAgentOptions } from '../index.js';
 
@@ -23,6 +24,7 @@ export interface AccountFlags {
   expires?: string;
   buddy?: string[];
   closeTimeout?: string;
+  tlsCa?: string;
 }
 
 interface ConfigFile {
@@ -36,6 +38,7 @@ interface ConfigFile {
   stateDir?: string;
   expires?: number;
   buddies?: string[];
+  tlsCa?: string;
 }
 
 export interface Account {
@@ -113,6 +116,18 @@ function promptHidden(stdin: ReadStream, text: string): Promise<string> {
   });
 }
 
+/**
+ * PEM certificates trusted for tls/wss servers (a private CA, a self-signed server), besides Node's
+ * root store: a `ca` given to TLS replaces that store, so the roots are passed along with it.
+ */
+function trustedCa(file: string): string {
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')].join('\n');
+  } catch (err) {
+    throw new UsageError(`cannot read the CA file ${file}: ${(err as Error).message}`);
+  }
+}
+
 /** The UserAgent options for these flags; `interactive` allows a password prompt. */
 export async function loadAccount(flags: AccountFlags, interactive: boolean): Promise<Account> {
   const config = readConfig(flags.config);
@@ -123,6 +138,7 @@ export async function loadAccount(flags: AccountFlags, interactive: boolean): Pr
   if (transport !== undefined && !TRANSPORTS.has(transport)) throw new UsageError(`--transport ${transport}: expected udp, tcp, tls, ws or wss`);
   const ports = flags.localPorts ?? config.localPorts;
   const expires = flags.expires ?? (config.expires === undefined ? undefined : String(config.expires));
+  const ca = flags.tlsCa ?? config.tlsCa;
   return {
     options: {
       aor,
@@ -135,6 +151,7 @@ export async function loadAccount(flags: AccountFlags, interactive: boolean): Pr
       stateDir: flags.stateDir ?? config.stateDir,
       expires: expires === undefined ? undefined : positive(expires, '--expires'),
       closeTimeoutMs: flags.closeTimeout === undefined ? undefined : positive(flags.closeTimeout, '--close-timeout'),
+      tls: ca === undefined ? undefined : { ca: trustedCa(ca) },
     },
     buddies: [...(config.buddies ?? []), ...(flags.buddy ?? [])],
   };

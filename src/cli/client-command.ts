@@ -37,7 +37,8 @@ function accountOptions(cmd: Command): Command {
     .option('--state-dir <dir>', 'where the RFC 5626 instance id is kept (default $XDG_STATE_HOME/simplesip)')
     .option('--expires <seconds>', 'registration expiry to ask for (default 600)')
     .option('--buddy <user>', 'watch this buddy\'s presence (repeatable)', collect)
-    .option('--close-timeout <ms>', 'longest time spent unregistering on exit (default 2000)');
+    .option('--close-timeout <ms>', 'longest time spent unregistering on exit (default 2000)')
+    .option('--tls-ca <file>', 'PEM certificates to trust for tls/wss servers, besides the system\'s');
 }
 
 function fail(err: unknown): never {

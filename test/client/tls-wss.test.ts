@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { SipClientError } from '../../src/index.js';
 import { makeTestCertificate, type TestCertificate } from '../helpers/tls-cert.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
+import { startClient } from './cli-run.js';
 import { newUa } from './helpers.js';
 
 const AOR = 'sip:alice@example.com';
@@ -61,5 +62,24 @@ describe('tls and wss flows against simplesip server', () => {
     assert.equal(srv.server.location.lookup(AOR).length, 1);
     await ua.close();
     assert.equal(srv.server.location.lookup(AOR).length, 0);
+  });
+
+  test('CLI: --tls-ca trusts the test certificate (besides the root store); without it, exit 3', async () => {
+    const server = `sip:127.0.0.1:${srv.port('tls')};transport=tls`;
+    const args = ['register', '--json', '--user', AOR, '--server', server, '--local-ports', '0'];
+    const c = startClient([...args, '--tls-ca', cert.certFile], { SIMPLESIP_PASSWORD: 'secret' });
+    const registered = JSON.parse(await c.line(/"event":"registered"/)) as { contact: string };
+    assert.match(registered.contact, /;transport=tls$/);
+    assert.equal(srv.server.location.lookup(AOR).length, 1);
+    c.child.kill('SIGTERM');
+    assert.equal(await c.exited, 0, c.stderr());
+    assert.equal(srv.server.location.lookup(AOR).length, 0);
+
+    const refused = startClient(args, { SIMPLESIP_PASSWORD: 'secret' });
+    assert.equal(await refused.exited, 3, refused.stderr());
+    assert.match(refused.stderr(), /certificate/i);
+    const missing = startClient([...args, '--tls-ca', `${cert.certFile}.missing`], { SIMPLESIP_PASSWORD: 'secret' });
+    assert.equal(await missing.exited, 2);
+    assert.match(missing.stderr(), /cannot read the CA file/);
   });
 });
