@@ -1,7 +1,7 @@
 // Message parsing from one datagram or one framed stream message (RFC 3261 7, 18.3).
 // The start line and header lines are framed eagerly; header values are parsed lazily by SipMessage.
 
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { badRequest, SipParseError } from './errors.js';
 import { lookupName, matchKnownName, type MatchedName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
@@ -47,12 +47,43 @@ function tooLarge(data: Buffer, limits: ParseLimits): SipParseError {
   return new SipParseError(513, 'Message Too Large', partial);
 }
 
-function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
-  if (data.length > limits.maxMessageSize) return tooLarge(data, limits);
+/**
+ * Messages up to this size that are pure ASCII are decoded whole as latin1 (equal to UTF-8 for ASCII)
+ * and their blank line is found in the string: one native decode and string searches are cheaper than
+ * Buffer.indexOf plus a UTF-8 decode. Above it, the body would be decoded and kept for nothing.
+ */
+const WHOLE_TEXT_LIMIT = 4096;
+
+/** The header section as text: text[0, headEnd) is the start line and header lines; the body starts at bodyStart. */
+interface HeaderText {
+  text: string;
+  headEnd: number;
+  bodyStart: number;
+  binary: boolean;
+}
+
+/**
+ * The usual message: ASCII, no CRLF before the start line. The header section ends at the first
+ * CRLFCRLF, else the first LFLF, else at the end of the buffer without its trailing CR/LF.
+ */
+function asciiHeaderText(data: Buffer): HeaderText | undefined {
+  if (data.length > WHOLE_TEXT_LIMIT || data[0] === 13 || data[0] === 10 || !isAscii(data)) return undefined;
+  const text = data.toString('latin1');
+  let headEnd = text.indexOf('\r\n\r\n');
+  if (headEnd !== -1) return { text, headEnd, bodyStart: headEnd + 4, binary: false };
+  headEnd = text.indexOf('\n\n');
+  if (headEnd !== -1) return { text, headEnd, bodyStart: headEnd + 2, binary: false };
+  headEnd = data.length;
+  while (headEnd > 0 && (data[headEnd - 1] === 10 || data[headEnd - 1] === 13)) headEnd--;
+  return { text, headEnd, bodyStart: data.length, binary: false };
+}
+
+/** Any other message: the header section decoded alone, as UTF-8 when valid and as latin1 otherwise. */
+function headerText(data: Buffer): HeaderText | undefined {
   let start = 0;
   // RFC 3261 7.5: CRLFs before the start line are ignored.
   while (start < data.length && (data[start] === 13 || data[start] === 10)) start++;
-  if (start === data.length) return badRequest('empty message');
+  if (start === data.length) return undefined;
   let headEnd = data.indexOf(CRLFCRLF, start);
   let bodyStart: number;
   if (headEnd !== -1) {
@@ -74,9 +105,19 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     text = data.toString('latin1', start, headEnd);
     binary = true;
   }
+  return { text, headEnd: text.length, bodyStart, binary };
+}
+
+function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
+  if (data.length > limits.maxMessageSize) return tooLarge(data, limits);
+  const head = asciiHeaderText(data) ?? headerText(data);
+  if (head === undefined) return badRequest('empty message');
+  const { text, bodyStart, binary } = head;
+  // Header lines are read in text[0, len): the text may go on with the body.
+  const len = head.headEnd;
 
   let eol = text.indexOf('\n');
-  if (eol === -1) eol = text.length;
+  if (eol === -1 || eol > len) eol = len;
   const firstEnd = eol > 0 && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
   if (firstEnd > limits.maxLineLength) return badRequest('start line too long');
   const sl = parseStartLine(text, firstEnd);
@@ -87,16 +128,15 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   let clValue: string | undefined;
   let clDuplicate = false;
   let pos = eol + 1;
-  const len = text.length;
   while (pos < len) {
     let nl = text.indexOf('\n', pos);
-    if (nl === -1) nl = len;
+    if (nl === -1 || nl > len) nl = len;
     let folded = false;
     // LWS continuation (RFC 3261 7.3.1): a line starting with SP or HT continues the previous one.
     while (nl + 1 < len && (text.charCodeAt(nl + 1) === 32 || text.charCodeAt(nl + 1) === 9)) {
       folded = true;
       nl = text.indexOf('\n', nl + 1);
-      if (nl === -1) nl = len;
+      if (nl === -1 || nl > len) nl = len;
     }
     const lineEnd = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     if (lineEnd - pos > limits.maxLineLength) return withPartial(badRequest('header line too long'), sl, fields, binary);

@@ -244,6 +244,45 @@ export function parseUint(s: string, max: number, start = 0, end = s.length): nu
 }
 
 /**
+ * Parameter names found in nearly every message (RFC 3261 19.1.1, 20.42, 20.10; RFC 3581; RFC 5626;
+ * RFC 3840), as string constants: V8 keeps a constant's hash with it, so a Map keyed by one skips
+ * hashing, where a freshly sliced name is hashed on its first has/set/get.
+ */
+const COMMON_PARAMS = [
+  'tag', 'branch', 'rport', 'received', 'maddr', 'ttl', 'expires', 'q', 'reg-id', '+sip.instance', 'methods',
+  'transport', 'lr', 'user', 'method', 'ob', 'gr',
+];
+
+function paramKey(length: number, first: number): number {
+  return length < 32 && first < 128 ? (length << 7) | (first | 0x20) : -1;
+}
+
+/** The common names by length and first letter (either case): one or two to compare. */
+const commonParams: string[][] = [];
+for (const name of COMMON_PARAMS) (commonParams[paramKey(name.length, name.charCodeAt(0))] ??= []).push(name);
+
+/**
+ * The constant equal to s.slice(start, end).toLowerCase() when that is a common parameter name,
+ * undefined otherwise.
+ */
+export function commonParamName(s: string, start: number, end: number): string | undefined {
+  const candidates = commonParams[paramKey(end - start, s.charCodeAt(start))];
+  if (candidates === undefined) return undefined;
+  for (let n = 0; n < candidates.length; n++) {
+    const name = candidates[n];
+    let k = 0;
+    for (; k < name.length; k++) {
+      const c = s.charCodeAt(start + k);
+      const l = name.charCodeAt(k);
+      // Folding with | 0x20 only for letters: among ASCII only A-Z fold onto a-z.
+      if (c !== l && !(l >= 97 && l <= 122 && (c | 0x20) === l)) break;
+    }
+    if (k === name.length) return name;
+  }
+  return undefined;
+}
+
+/**
  * Header parameters: `*( SEMI generic-param )` with SWS around `;` and `=` (RFC 3261 25.1).
  * Names are lower-cased; values are kept as written (quoted-strings keep their quotes);
  * a parameter without `=` maps to null. Stops at `end` or at a top-level comma; returns the index.
@@ -269,7 +308,7 @@ export function parseParams(
       if (c >= 65 && c <= 90) upper = true;
     }
     if (nameEnd === i) throw badRequest(`malformed ${what} header (empty parameter)`);
-    const name = upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd);
+    const name = commonParamName(s, i, nameEnd) ?? (upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd));
     i = skipWs(s, nameEnd, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61) {

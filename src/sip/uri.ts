@@ -2,7 +2,7 @@
 
 import { badRequest } from './errors.js';
 import { classifyHost, formatHost, parsePort, type HostKind } from './host.js';
-import { CHARS, isEscapedText, lowerCase, scanEscaped } from './scan.js';
+import { CHARS, commonParamName, isEscapedText, lowerCase, scanEscaped } from './scan.js';
 
 export { formatHost, formatHostPort, type HostKind } from './host.js';
 
@@ -157,7 +157,7 @@ function parseUriParams(text: string, i: number, end: number, out: Map<string, s
     // ';', '=' and '?' are not param chars: the scan stops at the delimiter or at the first bad char.
     let j = scanEscaped(text, nameStart, end, CHARS.PARAM);
     if (j === nameStart || !endsParam(text, j, end, sip, true)) throw badRequest('malformed URI (bad parameter)');
-    const name = lowerCase(text.slice(nameStart, j));
+    const name = commonParamName(text, nameStart, j) ?? lowerCase(text.slice(nameStart, j));
     let value: string | null = null;
     if (j < end && text.charCodeAt(j) === 61) {
       const valueStart = j + 1;

@@ -10,7 +10,8 @@ import { parseNameAddr, parseNameAddrAt } from '../../src/sip/name-addr.js';
 import { parseVia, parseViaList, type Via } from '../../src/sip/headers/via.js';
 import { parseContact, parseContactList, type Contact } from '../../src/sip/headers/contact.js';
 import { SipParseError } from '../../src/sip/errors.js';
-import { CHARS, isEscapedText, lowerCase, scanEscaped, scanQuoted, upperCaseToken } from '../../src/sip/scan.js';
+import { CHARS, commonParamName, isEscapedText, lowerCase, scanEscaped, scanQuoted, upperCaseToken } from '../../src/sip/scan.js';
+import { parseMessage } from '../../src/sip/parser.js';
 
 const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 2000);
 
@@ -231,4 +232,54 @@ test('parseContactList on a range equals parsing the value alone', () => {
   }
   assert.deepEqual(alone('<sip:a@b>;expires=60'), [parseContact('<sip:a@b>;expires=60')]);
   inPlaceEqualsAlone(pieces(['<sip:a@b>', 'sip:a@b', ';expires=6', ';q=1', ';reg-id=1', ' ', '*', ',', '"A"', '<', '>'], 8), alone, inPlace);
+});
+
+test('commonParamName returns the lower-cased name for common names in any case, nothing for others', () => {
+  for (const name of ['tag', 'TAG', 'Branch', 'rport', 'RPort', 'received', 'maddr', 'ttl', 'Expires', 'q', 'Q', 'reg-id',
+    'REG-ID', '+sip.instance', '+SIP.Instance', 'methods', 'transport', 'Transport', 'lr', 'LR', 'user', 'method', 'ob', 'gr']) {
+    assert.equal(commonParamName(`;${name}=`, 1, 1 + name.length), name.toLowerCase(), name);
+  }
+  // `| 0x20` folding must not turn `-` (0x2d) into CR-like neighbours or `[` into `{`.
+  for (const name of ['reg\rid', 'tagx', 'ta', 'x', '', 'reg_id', 'tAg\u0130', '+sip.instanc', '\u212Aq']) {
+    assert.equal(commonParamName(name, 0, name.length), undefined, JSON.stringify(name));
+  }
+  fc.assert(
+    fc.property(over('tagTAGbrnchBRNCHqQ-rReEgGiIdD+.sSpP\r[{'), (s) => {
+      const m = commonParamName(s, 0, s.length);
+      if (m !== undefined) assert.equal(m, s.toLowerCase());
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+/** What a parse yields, in terms an application sees: start line, fields, body, typed values or errors. */
+function observed(data: Buffer): unknown {
+  const m = parseMessage(data);
+  const msg = m instanceof SipParseError ? m.partial : m;
+  const seen: Record<string, unknown> = m instanceof SipParseError ? { error: [m.status, m.reason] } : {};
+  if (msg === undefined) return seen;
+  seen.start = [msg.kind, msg.method, msg.requestUri, msg.status, msg.reason, msg.binaryHeaders];
+  seen.fields = msg.headerFields().map((f) => [f.name, f.rawName, f.value, f.raw]);
+  seen.body = msg.body.toString('latin1');
+  for (const get of [() => msg.via(), () => msg.from(), () => msg.to(), () => msg.callId(), () => msg.cseq(),
+    () => msg.contacts(), () => msg.expires(), () => msg.contentLength(), () => msg.uri()]) {
+    seen[Object.keys(seen).length] = outcome(get);
+  }
+  return seen;
+}
+
+test('parseMessage: the whole-text path for ASCII messages equals the general path', () => {
+  const lines = fc.array(fc.constantFrom('Via: SIP/2.0/UDP a.b;branch=z9hG4bK1', 'v: SIP/2.0/TCP 1.2.3.4:5', 'From: <sip:a@b>;tag=1',
+    'To: "\u00e9" <sip:b@c>', 'Call-ID: x@y', 'CSeq: 1 REGISTER', 'Contact: <sip:a@1.2.3.4>;expires=60', 'Content-Length: 4',
+    'l: 0', 'X-Custom:  raw\tvalue ', ' folded', 'bad line', 'Expires: 5\r', '', 'Max-Forwards: 70'), { maxLength: 10 });
+  const messages = fc.tuple(fc.constantFrom('REGISTER sip:example.com SIP/2.0', 'SIP/2.0 200 OK', 'INVITE sip:a@b SIP/3.0', 'x'),
+    lines, fc.constantFrom('\r\n', '\n', '\r\n\r\n'), fc.constantFrom('', 'body', '\u00ff\u00fe', 'a\r\n\r\nb'), fc.boolean())
+    .map(([start, hs, eol, body, latin1]) => Buffer.from([start, ...hs].join(eol) + eol + eol + body, latin1 ? 'latin1' : 'utf8'));
+  fc.assert(
+    fc.property(messages, (data) => {
+      // A CRLF before the start line is ignored (RFC 3261 7.5) and sends the message down the general path.
+      assert.deepEqual(observed(data), observed(Buffer.concat([Buffer.from('\r\n'), data])));
+    }),
+    { numRuns: RUNS },
+  );
 });
