@@ -14,6 +14,7 @@ import type { RegisterAnswer } from '../registrar/register-response.js';
 import { sharedTimerHeap } from '../transaction/timer-heap.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { ServerTransaction } from '../transaction/index.js';
+import { NonInviteServerTransaction } from '../transaction/non-invite-server-transaction.js';
 import { TransportManager } from '../transport/transport-manager.js';
 import type { ListenerInfo, SocketIdentity, TransportWarning } from '../transport/types.js';
 import type { ServerConfig } from './config.js';
@@ -366,7 +367,12 @@ export class SipServer {
   private replyInTransaction(tx: ServerTransaction, request: SipMessage, status: number, reason: string,
     headers: Array<[string, string]> = []): void {
     this.stats.responsesSent++;
-    tx.respond(this.buildResponse(request, status, reason, headers));
+    const response = this.buildResponse(request, status, reason, headers);
+    // Our own challenges (the only 401/407 this server writes; forwarded ones go through the proxy)
+    // are sent once, statelessly (RFC 3261 26.3.2.4): the answer to one may come back under the same
+    // branch (libpurple), and must then be a new request, not a retransmission.
+    if ((status === 401 || status === 407) && tx instanceof NonInviteServerTransaction) tx.respondStateless(response);
+    else tx.respond(response);
   }
 
   /** Answer outside any transaction: used when the request is too broken to match one (RFC 3261 17.2). */

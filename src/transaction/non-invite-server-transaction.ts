@@ -30,6 +30,23 @@ export class NonInviteServerTransaction extends ServerTransaction {
     return true;
   }
 
+  /**
+   * Sends a final response and ends the transaction at once, as a stateless element would: a later
+   * request with the same branch is a new request, not a retransmission of this one. For challenges:
+   * RFC 3261 26.3.2.4 says to send a 401/407 only once, "forgoing the normal response retransmission
+   * algorithm, and thus behaving statelessly towards unauthenticated requests". libpurple resends a
+   * challenged request with its credentials under the same branch and CSeq (a new transaction under
+   * RFC 3261 8.1.3.5 and 22.2 would take a new branch); a Completed transaction would answer that with
+   * the cached 401/407 until Timer J. (INVITE has no such method: its transaction must absorb the ACK
+   * of a non-2xx answer, RFC 3261 17.2.1.)
+   */
+  respondStateless(response: SipMessage): boolean {
+    if (this.checkResponse(response) < 200) throw new RangeError('respondStateless() takes a final response');
+    if (!this.respond(response)) return false;
+    this.terminate();
+    return true;
+  }
+
   receiveRetransmission(): void {
     // RFC 3261 17.2.2: nothing to resend while Trying; the last response in Proceeding/Completed.
     if (this.state === 'proceeding' || this.state === 'completed') this.resendLastResponse();
