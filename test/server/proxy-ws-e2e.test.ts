@@ -56,12 +56,12 @@ describe('MESSAGE between WebSocket, UDP IPv4 and TCP IPv6 users (auth on)', () 
     assert.equal((await sent).response.status, 200);
     assert.equal(got.body.toString(), 'hi carol, from udp');
     assert.match(got.requestUri, /\.invalid;transport=ws$/, 'Request-URI is her contact');
-    assert.match(got.topVia().transport, /^WS$/i, 'our Via says WS (RFC 7118 5.2)');
+    assert.match(got.via()[0]?.transport ?? '', /^WS$/i, 'our Via says WS (RFC 7118 5.2)');
     const back = carol.request(message('carol', 'alice', 'hi alice, from ws'), 'carol-secret');
     const reply = await take(alice);
     assert.equal((await back).response.status, 200);
     assert.equal(reply.body.toString(), 'hi alice, from ws');
-    assert.equal(reply.via()[1].transport.toUpperCase(), 'WS', "carol's own Via is kept under ours");
+    assert.equal(reply.via()[1]?.transport.toUpperCase(), 'WS', "carol's own Via is kept under ours");
   });
 
   test('TCP IPv6 bob -> WS carol -> bob', async () => {
