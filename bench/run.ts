@@ -3,6 +3,7 @@
 // `npm run bench -- parser store` runs only the named parts.
 import { spawnSync } from 'node:child_process';
 import { runMemoryBench } from './memory.bench.js';
+import { runMessageBench } from './message.bench.js';
 import { runParserBench } from './parser.bench.js';
 import { runPresenceBench } from './presence.bench.js';
 import { runRegisterBench } from './register.bench.js';
@@ -24,6 +25,14 @@ const PARTS: Record<string, () => Promise<unknown>> = {
       return;
     }
     await runRegisterBench();
+  },
+  message: async () => {
+    const absent = ['sipp', 'kamailio'].filter(missing);
+    if (absent.length > 0) {
+      console.log(`\nMESSAGE relay load: not run, ${absent.join(' and ')} missing (apt-get install -y sip-tester kamailio)`);
+      return;
+    }
+    await runMessageBench();
   },
 };
 
