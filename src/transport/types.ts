@@ -62,7 +62,7 @@ export interface TlsCredentials {
 export interface TlsClientOptions {
   /** Verify the server certificate (default true). */
   rejectUnauthorized?: boolean;
-  /** Extra trusted CA certificates (PEM text). */
+  /** Trusted CA certificates (PEM text); as in Node, they replace the built-in list rather than add to it. */
   ca?: string;
 }
 
