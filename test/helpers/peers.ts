@@ -21,6 +21,7 @@ export const DBUS: PeerSpec = { binary: 'dbus-daemon', debianPackage: 'dbus' };
 export const PYTHON3_DBUS: PeerSpec = { binary: '/usr/bin/python3 -c "import dbus"', debianPackage: 'python3-dbus' };
 export const BARESIP: PeerSpec = { binary: 'baresip', debianPackage: 'baresip-core' };
 export const KAMAILIO: PeerSpec = { binary: 'kamailio', debianPackage: 'kamailio' };
+export const SVWAR: PeerSpec = { binary: 'svwar', debianPackage: 'sipvicious' };
 
 function onPath(binary: string): string | undefined {
   // A binary with arguments is a probe command (e.g. a Python module check), run as it is.
