@@ -1,0 +1,138 @@
+// Issue 5, client compatibility: finch (libpurple SIMPLE) shows buddies online/offline correctly
+// through simplesip's presence agent, and a finch that goes away is seen offline by its watchers:
+//  - finch watches a simplesip client user (carol): offline before she registers, online once she
+//    registers and publishes open, offline for a published closed, offline again when she closes
+//    (un-PUBLISH, un-REGISTER);
+//  - a simplesip client (bob) watches finch (alice): open while finch runs, closed right after a
+//    clean quit (finch PUBLISHes closed and un-REGISTERs), and after SIGKILL closed within the
+//    dead-contact bound the README promises (UDP: OPTIONS probing, here --probe-interval 1 and
+//    T1 = 50 ms; TCP: the connection closes and the binding goes with it).
+// Composition (src/presence/composition.ts): no binding means closed whatever was published, so a
+// killed finch's publication (600 s) does not keep it online.
+//
+// "finch watches" runs over UDP only. Over TCP libpurple cannot show a buddy's state reliably, a bug
+// of its own (peers README, finch quirks): process_input() in prpl-simple handles at most one SIP
+// message per read(), and the rest of the buffer waits for the next data on that connection. The
+// server answers finch's SUBSCRIBE with 200 and sends the first NOTIFY right behind it on the same
+// connection (RFC 6665 4.2.2 and 4.1.2.4: a NOTIFY at once), so both usually arrive in one read and
+// finch stays one NOTIFY behind from then on: it showed carol offline after she had published open
+// (seen here in 1 of 4 runs; the finch log has the NOTIFY received but never processed). Kamailio
+// escapes it by accident, opening a new connection to finch's Contact port for each NOTIFY. The
+// other direction (finch publishes, the client watches) works over both transports.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserAgent } from '../../src/index.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
+import { FinchPeer, requireFinch } from './lib/finch.js';
+import { deadContactBoundMs, waitFor } from './lib/timing.js';
+
+const PROBE_INTERVAL_S = 1;
+const T1_MS = 50;
+const ALICE = 'sip:alice@127.0.0.1';
+
+for (const transport of ['udp', 'tcp'] as const) {
+  describe(`finch presence through simplesip (${transport})`, () => {
+    let srv: RunningServer;
+    const peers: FinchPeer[] = [];
+    const uas: UserAgent[] = [];
+
+    before(async () => {
+      requireFinch();
+      srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0'], probeIntervalSeconds: PROBE_INTERVAL_S, t1Ms: T1_MS });
+      for (const user of ['alice', 'bob', 'carol']) await srv.server.users.add(user, '127.0.0.1', `${user}-secret`);
+    });
+    after(async () => {
+      for (const p of peers) await p.stop();
+      for (const ua of uas) await ua.close();
+      await srv?.stop();
+    });
+
+    function client(user: string): UserAgent {
+      const ua = new UserAgent({
+        aor: `sip:${user}@127.0.0.1`, password: `${user}-secret`, server: `sip:127.0.0.1:${srv.port(transport)};transport=${transport}`,
+        localPorts: { min: 0, max: 0 }, stateDir: mkdtempSync(join(tmpdir(), `finch-presence-${user}-`)), networkCheckIntervalMs: 0, closeTimeoutMs: 1000,
+      });
+      uas.push(ua);
+      return ua;
+    }
+
+    async function startFinch(buddies: string[] = []): Promise<FinchPeer> {
+      const finch = await FinchPeer.start('alice', 'alice-secret', srv.port(transport), transport, buddies);
+      peers.push(finch);
+      return finch;
+    }
+
+    async function finchSees(finch: FinchPeer, state: 'online' | 'offline', timeoutMs: number, what: string): Promise<void> {
+      let last = '';
+      try {
+        await waitFor(async () => (last = await finch.buddy('carol')) === state, timeoutMs, 'not yet');
+      } catch {
+        throw new Error(`${what}: finch shows carol ${last || '(no answer)'}, not ${state}\n${finch.debugLog().slice(-4000)}`);
+      }
+    }
+
+    async function bobSees(bob: UserAgent, basic: 'open' | 'closed', timeoutMs: number, what: string): Promise<number> {
+      const started = Date.now();
+      let last = 'none';
+      await waitFor(async () => {
+        const b = (await bob.buddies()).find((x) => x.buddy === ALICE);
+        last = b?.basic ?? 'none';
+        return last === basic;
+      }, timeoutMs, `${what}: bob sees alice ${last}, not ${basic}`);
+      return Date.now() - started;
+    }
+
+    if (transport === 'udp') {
+      test('finch watches a simplesip client: offline, online when she registers and publishes open, offline when she closes', async () => {
+        const finch = await startFinch(['carol']);
+        const carol = client('carol');
+        try {
+          await finchSees(finch, 'offline', 2000, 'carol not registered');
+          await carol.register();
+          await carol.setPresence({ basic: 'open', note: 'at my desk' });
+          await finchSees(finch, 'online', 5000, 'carol registered and published open');
+          await carol.setPresence({ basic: 'closed' });
+          await finchSees(finch, 'offline', 5000, 'carol published closed');
+          await carol.setPresence({ basic: 'open' });
+          await finchSees(finch, 'online', 5000, 'carol published open again');
+          await carol.close();
+          await finchSees(finch, 'offline', 5000, 'carol closed (un-PUBLISH, un-REGISTER)');
+        } finally {
+          await carol.close();
+          await finch.quit();
+        }
+      });
+    }
+
+    test('a simplesip client watches finch: open while it runs, closed right after it quits', async () => {
+      const bob = client('bob');
+      await bob.register();
+      await bob.subscribe(ALICE);
+      await bobSees(bob, 'closed', 3000, 'finch not started');
+      const finch = await startFinch();
+      await bobSees(bob, 'open', 5000, 'finch running');
+      await finch.quit();
+      const took = await bobSees(bob, 'closed', 2000, 'finch quit');
+      assert.ok(took < 1000, `closed seen ${took} ms after finch exited`);
+      await bob.close();
+    });
+
+    test('a simplesip client watches finch: after SIGKILL, closed within the dead-contact bound', async () => {
+      const bob = client('bob');
+      await bob.register();
+      await bob.subscribe(ALICE);
+      const finch = await startFinch();
+      await bobSees(bob, 'open', 5000, 'finch running');
+      const killedAt = Date.now();
+      finch.kill();
+      const bound = transport === 'udp' ? deadContactBoundMs(PROBE_INTERVAL_S, T1_MS) : 1000;
+      await bobSees(bob, 'closed', bound + 1000, `finch killed (bound ${bound} ms)`);
+      const took = Date.now() - killedAt;
+      assert.ok(took <= bound + 500, `closed after ${took} ms, promised ${bound} ms`);
+      await bob.close();
+    });
+  });
+}
