@@ -145,12 +145,60 @@ export function finchRow(server: SipServer): PeerRow {
       if (t.transport === 'tls') return all(unsupported('prpl-simple has only UDP and TCP (account setting "udp")'));
       requireFinch();
       await server.users.add('finchuser', t.host, PASSWORD).catch(() => undefined);
+      const finchAor = `sip:finchuser@${t.host}`;
+      // The second party: a simplesip client (bob) on the same transport, online before finch starts
+      // so that finch's SUBSCRIBE to it gets an open NOTIFY.
+      const bob = new UserAgent({
+        aor: `sip:bob@${t.host}`, password: PASSWORD, server: `sip:${hostPort(t)};transport=${t.transport}`,
+        localPorts: { min: 0, max: 0 }, stateDir: mkdtempSync(join(tmpdir(), 'matrix-ua-')), networkCheckIntervalMs: 0, closeTimeoutMs: 1500,
+      });
+      const inbox: IncomingMessage[] = [];
+      bob.on('message', (m) => inbox.push(m));
       let finch: FinchPeer | undefined;
       const out = all(fail('not reached'));
+      const until = async (check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
+        const deadline = Date.now() + ms;
+        while (!(await check())) {
+          if (Date.now() > deadline) throw new Error(what);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
       try {
-        finch = await FinchPeer.start('finchuser', PASSWORD, t.port, t.transport);
+        await withTimeout(bob.register(), 8000, 'simplesip client REGISTER');
+        await withTimeout(bob.setPresence({ basic: 'open' }), 8000, 'simplesip client PUBLISH');
+        finch = await FinchPeer.start('finchuser', PASSWORD, t.port, t.transport, [`sip:bob@${t.host}`]);
+        const f = finch;
         out['register+auth'] = bindingsOf(server, 'finchuser', t) === 1 ? pass() : fail('connected but no binding');
-        for (const c of ['message out', 'message in', 'presence publish', 'presence watch'] as const) out[c] = fail('cell not written yet (needs a second party through the proxy)');
+        out['message out'] = await outcome(async () => {
+          const r = await f.send(`sip:bob@${t.host}`, 'matrix hello from finch');
+          if (r.status !== 0) throw new Error(`purple-remote exit ${r.status}`);
+          await until(() => inbox.some((m) => m.body === 'matrix hello from finch' && m.from === finchAor), 5000, 'not delivered to the simplesip client');
+        });
+        out['message in'] = await outcome(async () => {
+          const r = await withTimeout(bob.sendMessage(finchAor, 'matrix hello to finch'), 8000, 'MESSAGE');
+          if (!r.accepted) throw new Error(`MESSAGE answered ${r.status} ${r.reason}`);
+          if (!(await f.waitIm('matrix hello to finch', 5))) throw new Error('accepted, but finch never showed it');
+        });
+        // finch PUBLISHes <basic>open</basic><note>available</note> at login: the watcher sees its note.
+        out['presence publish'] = await outcome(async () => {
+          await withTimeout(bob.subscribe(finchAor), 8000, 'SUBSCRIBE');
+          let last = 'none';
+          await until(async () => {
+            const b = (await bob.buddies()).find((x) => x.buddy === finchAor);
+            last = `${b?.basic ?? 'none'} ${b?.note ?? ''}`.trim();
+            return b?.basic === 'open' && b.note === 'available';
+          }, 5000, `watcher sees ${last}, not finch's published open/available`);
+        });
+        out['presence watch'] = await outcome(async () => {
+          let last = '';
+          try {
+            await until(async () => (last = await f.buddy(`sip:bob@${t.host}`)) === 'online', 5000, 'x');
+          } catch {
+            // peers README: over TCP prpl-simple handles one SIP message per read() and lags behind.
+            const why = t.transport === 'tcp' ? ' (libpurple TCP bug: one SIP message per read)' : '';
+            throw new Error(`finch shows the simplesip client ${last || 'unknown'}${why}`);
+          }
+        });
         await finch.quit();
         await new Promise((r) => setTimeout(r, 300));
         out['clean unregister'] = bindingsOf(server, 'finchuser', t) === 0 ? pass() : fail('binding left after quit');
@@ -158,6 +206,7 @@ export function finchRow(server: SipServer): PeerRow {
         out['register+auth'] = fail((e as Error).message.split('\n')[0]);
       } finally {
         await finch?.stop();
+        await bob.close();
       }
       return out;
     },
