@@ -1,13 +1,14 @@
 // One branch of a fork (RFC 3261 16.6 step 10, 16.8): a client transaction toward one target, with
 // RFC 3263 4.3 failover across the resolved addresses, Timer C for INVITE, CANCEL (16.10), and the
 // answers the proxy makes up itself: 408 (no answer), 503 (transport error, 8.1.3.1), 430 (RFC 5626
-// flow gone), 513 (too large for UDP and no TCP path, RFC 3261 18.1.1).
+// flow gone), 513 (the socket refused the request as too large).
 import type { SipMessage } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
 import type { ClientTransaction } from '../transaction/client-transaction.js';
 import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import { TransportError } from '../transport/errors.js';
 import type { SendTarget } from '../transport/types.js';
 import type { DnsResolver } from './dns-resolver.js';
 import type { HopAddress, OwnAddresses } from './own-address.js';
@@ -43,6 +44,8 @@ export class Branch {
   private timerC: TimerHandle | undefined;
   /** This try goes over TCP only because the request is too large for UDP. */
   private upgraded = false;
+  /** A UDP target whose size upgrade to TCP was refused: it is tried again as it is (RFC 3261 18.1.1). */
+  private tcpRefused: SendTarget | undefined;
 
   constructor(
     private readonly env: BranchEnv,
@@ -89,7 +92,7 @@ export class Branch {
     let request = this.build(this.env.own.toward(target.protocol, target.address));
     let sendTo = target;
     this.upgraded = false;
-    if (target.protocol === 'udp' && request.toBuffer().length > UDP_SIZE_LIMIT) {
+    if (target.protocol === 'udp' && target !== this.tcpRefused && request.toBuffer().length > UDP_SIZE_LIMIT) {
       // RFC 3261 18.1.1: too large for UDP: TCP to the same address and port.
       sendTo = { protocol: 'tcp', address: target.address, port: target.port };
       request = this.build(this.env.own.toward('tcp', target.address));
@@ -110,10 +113,27 @@ export class Branch {
     tx.on('provisional', (res) => this.onProvisional(res));
     tx.on('final', (res) => this.onFinal(res));
     tx.once('timeout', () => this.failed(408, 'Request Timeout'));
-    tx.once('transport-error', () => {
-      if (this.upgraded) this.finish({ status: 513, reason: 'Message Too Large (over 1300 bytes and the contact takes no TCP)' });
-      else this.failed(503, 'Service Unavailable (next hop unreachable)');
-    });
+    tx.once('transport-error', (err) => this.onTransportError(err, target));
+  }
+
+  private onTransportError(err: Error, target: SendTarget): void {
+    const code = err instanceof TransportError ? err.code : undefined;
+    // RFC 3261 18.1.1: a request sent over TCP only because of its size, whose connection attempt is
+    // refused or reset, SHOULD be retried over UDP (the peer may well take the datagram: 1300 bytes
+    // is a guess at the path MTU, not a limit of UDP). Any other failure is the target's (503).
+    if (this.upgraded && !this.cancelled && (code === 'connection-refused' || code === 'connection-closed')) {
+      this.tcpRefused = target;
+      this.targets.unshift(target);
+      this.next();
+      return;
+    }
+    // The socket itself refused the datagram as too large (EMSGSIZE): RFC 3261 21.5.11. Another
+    // address of the target would refuse it alike, so no failover.
+    if (code === 'message-too-large') {
+      this.finish({ status: 513, reason: 'Message Too Large (over the UDP datagram limit and the contact takes no TCP)' });
+      return;
+    }
+    this.failed(503, 'Service Unavailable (next hop unreachable)');
   }
 
   /** A target gave nothing: the next resolved address (RFC 3263 4.3), else this answer. */
