@@ -2,6 +2,7 @@
 // notifier of RFC 6665: initial subscriptions create a dialog, in-dialog ones refresh or end it.
 // The 200 (RFC 6665 4.2.1.1: 202 is deprecated) is followed at once by a NOTIFY with the state.
 import { aorOf } from '../registrar/binding-key.js';
+import { ownCopy } from '../registrar/intern.js';
 import { newTag } from '../sip/builder.js';
 import type { MediaType } from '../sip/headers/media-type.js';
 import type { SipMessage } from '../sip/message.js';
@@ -92,8 +93,9 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
   const now = ctx.now();
   const seconds = expires.kind === 'grant' ? expires.seconds : 0;
   const localTag = newTag();
-  const callId = request.callId();
-  const remoteTag = from.tag ?? '';
+  // Flat copies: a slice of the SUBSCRIBE's text would keep the whole message alive for an hour.
+  const callId = ownCopy(request.callId());
+  const remoteTag = ownCopy(from.tag ?? '');
   const transport = source.protocol === 'udp' ? '' : `;transport=${source.protocol}`;
   const sub = new Subscription({
     id: dialogId(callId, localTag, remoteTag),
@@ -104,10 +106,10 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
     callId,
     localTag,
     remoteTag,
-    remoteParty: withoutTag(request.header('from') ?? formatNameAddr(from)),
-    localParty: withoutTag(request.header('to') ?? ''),
-    remoteTarget,
-    routeSet: request.headerValues('record-route'),
+    remoteParty: ownCopy(withoutTag(request.header('from') ?? formatNameAddr(from))),
+    localParty: ownCopy(withoutTag(request.header('to') ?? '')),
+    remoteTarget: ownCopy(remoteTarget),
+    routeSet: request.headerValues('record-route').map(ownCopy),
     localContact: `sip:${reachableHostPort(source.local, source.remote.address)}${transport}`,
     localCseq: 0,
     remoteCseq: request.cseq().seq,
@@ -150,7 +152,7 @@ async function inDialog(request: SipMessage, source: SocketIdentity, ctx: Subscr
   }
   // A refresh may come from a new address (NAT rebinding) or connection: NOTIFYs follow it.
   const target = contactOf(request);
-  if (target !== undefined) sub.record.remoteTarget = target;
+  if (target !== undefined) sub.record.remoteTarget = ownCopy(target);
   sub.record.received = { protocol: source.protocol, address: source.remote.address, port: source.remote.port };
   if (source.connectionId === undefined) delete sub.record.connectionId;
   else sub.record.connectionId = source.connectionId;
