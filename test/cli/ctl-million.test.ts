@@ -70,8 +70,11 @@ test(`ctl ul show --json streams ${BINDINGS} bindings; /stats and timers stay pr
     assert.equal(last.aor, `sip:user${(BINDINGS - 1) >> 1}@example.com`);
     assert.ok(statsLatencies.length >= 3, `only ${statsLatencies.length} /stats probes ran during the dump`);
     const worstStats = Math.max(...statsLatencies);
-    assert.ok(worstStats < 200, `/stats took ${worstStats.toFixed(0)} ms during the dump`);
-    assert.ok(worstTimerGap < 200, `a 10 ms timer waited ${worstTimerGap.toFixed(0)} ms during the dump`);
+    // A dump that did not yield would hold the event loop for the whole dump (seconds); a yielding one
+    // keeps answering within tens of ms. The bound leaves room for a loaded CI machine (2 shared
+    // cores), not for a stall.
+    assert.ok(worstStats < 1000, `/stats took ${worstStats.toFixed(0)} ms during the dump`);
+    assert.ok(worstTimerGap < 1000, `a 10 ms timer waited ${worstTimerGap.toFixed(0)} ms during the dump`);
     t.diagnostic(`${BINDINGS} bindings, ${(bytes / 1048576).toFixed(0)} MiB NDJSON in ${((done - started) / 1000).toFixed(1)} s ` +
       `(${((done - firstByte) / 1000).toFixed(1)} s from the first byte, ctl start-up included before it)`);
     t.diagnostic(`during the dump: /stats worst ${worstStats.toFixed(1)} ms over ${statsLatencies.length} probes, ` +
