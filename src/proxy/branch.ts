@@ -7,6 +7,7 @@ import type { SipUri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
 import type { ClientTransaction } from '../transaction/client-transaction.js';
 import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
+import { transactionTimeout } from '../transaction/timers.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import { TransportError } from '../transport/errors.js';
 import type { SendTarget } from '../transport/types.js';
@@ -42,6 +43,8 @@ export class Branch {
   private cancelSent = false;
   private done = false;
   private timerC: TimerHandle | undefined;
+  /** RFC 3261 9.1: 64*T1 after our CANCEL without a final answer, the INVITE is over. */
+  private cancelWait: TimerHandle | undefined;
   /** This try goes over TCP only because the request is too large for UDP. */
   private upgraded = false;
   /** A UDP target whose size upgrade to TCP was refused: it is tried again as it is (RFC 3261 18.1.1). */
@@ -149,12 +152,15 @@ export class Branch {
   }
 
   private onProvisional(res: SipMessage): void {
-    if (this.done) return;
-    this.provisionalSeen = true;
+    // RFC 3261 9.1: a branch we gave up before it rang (16.10, or Timer C's 408) is CANCELled as soon
+    // as it does, else the callee would ring on with nobody to answer; this holds after its 408 too.
     if (this.cancelled) {
+      this.provisionalSeen = true;
       this.sendCancel();
       return;
     }
+    if (this.done) return;
+    this.provisionalSeen = true;
     if (this.invite) this.armTimerC();
     const up = res.clone();
     removeTopVia(up);
@@ -177,28 +183,37 @@ export class Branch {
     if (this.done) return;
     this.done = true;
     this.timerC?.cancel();
+    this.cancelWait?.cancel();
     this.ctx.final(answer, true);
   }
 
-  /** RFC 3261 16.8: Timer C restarts on every provisional; when it fires, CANCEL (or 408 without a provisional). */
+  /**
+   * RFC 3261 16.8: Timer C restarts on every provisional. When it fires on a branch that had one, the
+   * proxy MUST CANCEL it (its 487 then ends the branch); on a branch without one it MUST behave as if
+   * a 408 had come, since a CANCEL may not go before a provisional (9.1): the branch is answered 408
+   * and marked cancelled, so that a provisional coming later is CANCELled then.
+   */
   private armTimerC(): void {
     this.timerC?.cancel();
     this.timerC = this.env.timers.schedule(this.env.timerCMs, () => {
       if (this.done) return;
-      if (this.provisionalSeen) {
-        this.cancelled = true;
-        this.sendCancel();
-      } else {
-        this.finish({ status: 408, reason: 'Request Timeout' });
-      }
+      this.cancelled = true;
+      if (this.provisionalSeen) this.sendCancel();
+      else this.finish({ status: 408, reason: 'Request Timeout' });
     });
   }
 
   /** RFC 3261 9.1: the CANCEL copies Request-URI, Call-ID, From, To, CSeq number, Route and the top Via of the request. */
   private sendCancel(): void {
     const tx = this.tx;
-    if (tx === undefined || this.cancelSent || this.done) return;
+    if (tx === undefined || this.cancelSent) return;
     this.cancelSent = true;
+    // RFC 3261 9.1: without a final answer to the INVITE 64*T1 after the CANCEL, the request is
+    // considered cancelled: the branch ends as a 408 instead of holding the fork open for ever.
+    if (!this.done) {
+      this.cancelWait = this.env.timers.schedule(transactionTimeout(this.env.transactions.settings), () =>
+        this.finish({ status: 408, reason: 'Request Timeout (no final answer after our CANCEL)' }));
+    }
     const req = tx.request;
     const cancel = req.clone();
     for (const f of req.headerFields()) {

@@ -48,6 +48,8 @@ export interface ServerConfig {
   probeIntervalSeconds: number;
   /** RFC 3261 T1 in ms (500); tests shorten it so that probe timeouts (64*T1) come quickly. */
   t1Ms?: number;
+  /** RFC 3261 16.8 Timer C of proxied INVITEs in ms (181000: "MUST be larger than 3 minutes"); tests shorten it. */
+  timerCMs?: number;
   /** MESSAGE bodies larger than this many bytes get 413. */
   maxMessageBody: number;
   /** MESSAGEs per second one sender may send (sustained); 0 = no limit. Beyond: 503 with Retry-After. */
