@@ -6,7 +6,8 @@ import { keyOfBinding, type LocationService } from '../registrar/location-servic
 import type { BindingChange } from '../registrar/types.js';
 import { createResponse } from '../sip/builder.js';
 import type { SipMessage } from '../sip/message.js';
-import { formatHostPort } from '../sip/uri.js';
+import { normalizeEscapes } from '../sip/uri-equals.js';
+import { formatHostPort, isSipUri, parseUri } from '../sip/uri.js';
 import type { PresenceRuleRepository, PublicationRepository, SubscriptionRepository } from '../store/types.js';
 import type { ServerTransaction } from '../transaction/server-transaction.js';
 import type { TimerHeap } from '../transaction/timer-heap.js';
@@ -72,8 +73,9 @@ export class PresenceAgent {
       limits: options.limits,
       now: this.now,
       knownPresentity: (aor) => {
-        const at = aor.lastIndexOf('@');
-        return options.knownUser(aor.slice(aor.indexOf(':') + 1, at), aor.slice(at + 1));
+        // The AOR writes an IPv6 domain in brackets (sip:alice@[::1]); users are stored by bare host.
+        const uri = parseUri(aor);
+        return isSipUri(uri) && uri.user !== undefined && options.knownUser(normalizeEscapes(uri.user), uri.host);
       },
       notify: (sub) => this.notify(sub),
       terminate: (sub, reason) => this.terminate(sub, reason),
