@@ -9,19 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { treeCpuSeconds } from './lib/proc-cpu.js';
-import { runSippLoad, type LoadResult } from './lib/sipp-load.js';
+import { measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
+import { runSippLoad } from './lib/sipp-load.js';
 import { startKamailio, startSimplesip, type BenchTarget } from './lib/targets.js';
 
 const ANCHOR = '/work/shared/anchors/kamailio';
 const REG_RECV = join(import.meta.dirname, '..', 'test', 'interop', 'scenarios', 'reg_recv.xml');
-
-interface TargetFigures {
-  name: string;
-  ladder: LoadResult[];
-  highestClean: number;
-  cpuMicrosPerMessage: number;
-}
 
 export interface MessageBenchOptions {
   rates: number[];
@@ -48,23 +41,10 @@ async function startReceiver(target: BenchTarget, dir: string, port: number): Pr
 async function measure(target: BenchTarget, dir: string, o: MessageBenchOptions): Promise<TargetFigures> {
   const receiver = await startReceiver(target, dir, 15190);
   try {
-    const run = (rate: number): Promise<LoadResult> => runSippLoad({
+    return await measureTarget(target, o.fixedRate, o.rates, (rate) => runSippLoad({
       target: `127.0.0.1:${target.port}`, scenario: join(ANCHOR, 'msg_uac.xml'), injectionFile: join(dir, 'users.csv'),
       localPort: 15180, rate, calls: rate * o.secondsPerStep, cwd: dir,
-    });
-    await run(o.fixedRate); // warm-up (JIT, connection of bob's binding)
-    const before = treeCpuSeconds(target.pid);
-    const fixed = await run(o.fixedRate);
-    const cpu = treeCpuSeconds(target.pid) - before;
-    const ladder: LoadResult[] = [];
-    let highestClean = 0;
-    for (const rate of o.rates) {
-      const r = await run(rate);
-      ladder.push(r);
-      if (r.clean) highestClean = rate;
-      if (!r.clean && r.failed > r.calls / 100) break;
-    }
-    return { name: target.name, ladder, highestClean, cpuMicrosPerMessage: (cpu / fixed.successful) * 1e6 };
+    }));
   } finally {
     receiver.kill('SIGKILL');
   }
@@ -92,16 +72,7 @@ export async function runMessageBench(options: Partial<MessageBenchOptions> = {}
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  for (const r of results) {
-    console.log(`  ${r.name}: ladder ${r.ladder.map((l) => `${l.rate}:${l.clean ? 'ok' : `fail${l.failed}/retr${l.retransmissions}`}`).join(' ')}`);
-  }
-  console.log('| server | highest clean rate (/s) | CPU per relayed MESSAGE (us) |');
-  console.log('| --- | --- | --- |');
-  for (const r of results) console.log(`| ${r.name} | ${r.highestClean} | ${r.cpuMicrosPerMessage.toFixed(1)} |`);
-  const [kam, ours] = results;
-  if (kam && ours) {
-    console.log(`simplesip/kamailio: clean rate x${(ours.highestClean / kam.highestClean).toFixed(2)}, CPU per MESSAGE x${(ours.cpuMicrosPerMessage / kam.cpuMicrosPerMessage).toFixed(2)}`);
-  }
+  printComparison(results, 'relayed MESSAGE');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -6,18 +6,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { treeCpuSeconds } from './lib/proc-cpu.js';
-import { runSippLoad, type LoadResult } from './lib/sipp-load.js';
+import { measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
+import { runSippLoad } from './lib/sipp-load.js';
 import { startKamailio, startSimplesip, type BenchTarget } from './lib/targets.js';
 
 const SCENARIO = '/work/shared/anchors/kamailio/reg_uac.xml';
-
-interface TargetFigures {
-  name: string;
-  ladder: LoadResult[];
-  highestClean: number;
-  cpuMicrosPerRegister: number;
-}
 
 export interface RegisterBenchOptions {
   rates: number[];
@@ -33,26 +26,12 @@ const DEFAULTS: RegisterBenchOptions = {
   users: 20000,
 };
 
-async function measure(target: BenchTarget, dir: string, o: RegisterBenchOptions, localPort: number): Promise<TargetFigures> {
+function measure(target: BenchTarget, dir: string, o: RegisterBenchOptions, localPort: number): Promise<TargetFigures> {
   const users = join(dir, 'users.csv');
-  const run = (rate: number): Promise<LoadResult> => runSippLoad({
+  return measureTarget(target, o.fixedRate, o.rates, (rate) => runSippLoad({
     target: `127.0.0.1:${target.port}`, scenario: SCENARIO, injectionFile: users, localPort, rate,
     calls: rate * o.secondsPerStep, cwd: dir,
-  });
-  // Warm-up: every user registered once, JIT warm.
-  await run(o.fixedRate);
-  const before = treeCpuSeconds(target.pid);
-  const fixed = await run(o.fixedRate);
-  const cpu = treeCpuSeconds(target.pid) - before;
-  const ladder: LoadResult[] = [];
-  let highestClean = 0;
-  for (const rate of o.rates) {
-    const r = await run(rate);
-    ladder.push(r);
-    if (r.clean) highestClean = rate;
-    if (!r.clean && r.failed > r.calls / 100) break; // far past the knee: stop climbing
-  }
-  return { name: target.name, ladder, highestClean, cpuMicrosPerRegister: (cpu / fixed.successful) * 1e6 };
+  }));
 }
 
 export async function runRegisterBench(options: Partial<RegisterBenchOptions> = {}): Promise<void> {
@@ -73,16 +52,7 @@ export async function runRegisterBench(options: Partial<RegisterBenchOptions> = 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  for (const r of results) {
-    console.log(`  ${r.name}: ladder ${r.ladder.map((l) => `${l.rate}:${l.clean ? 'ok' : `fail${l.failed}/retr${l.retransmissions}`}`).join(' ')}`);
-  }
-  console.log('| server | highest clean rate (/s) | CPU per REGISTER (us) |');
-  console.log('| --- | --- | --- |');
-  for (const r of results) console.log(`| ${r.name} | ${r.highestClean} | ${r.cpuMicrosPerRegister.toFixed(1)} |`);
-  const [kam, ours] = results;
-  if (kam && ours) {
-    console.log(`simplesip/kamailio: clean rate x${(ours.highestClean / kam.highestClean).toFixed(2)}, CPU per REGISTER x${(ours.cpuMicrosPerRegister / kam.cpuMicrosPerRegister).toFixed(2)}`);
-  }
+  printComparison(results, 'REGISTER');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

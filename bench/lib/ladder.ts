@@ -1,0 +1,45 @@
+// The load measurement both server benchmarks share: CPU per request at one fixed rate (from /proc,
+// after a warm-up run), then a rate ladder up to the first rate with failures or retransmissions
+// well past the knee; and the side-by-side table with the ratios.
+import { treeCpuSeconds } from './proc-cpu.js';
+import type { LoadResult } from './sipp-load.js';
+import type { BenchTarget } from './targets.js';
+
+export interface TargetFigures {
+  name: string;
+  ladder: LoadResult[];
+  /** Highest rate of the ladder with no failure and no retransmission. */
+  highestClean: number;
+  cpuMicrosPerRequest: number;
+}
+
+export async function measureTarget(target: BenchTarget, fixedRate: number, rates: readonly number[],
+  run: (rate: number) => Promise<LoadResult>): Promise<TargetFigures> {
+  await run(fixedRate); // warm-up: JIT, first registrations, connections
+  const before = treeCpuSeconds(target.pid);
+  const fixed = await run(fixedRate);
+  const cpu = treeCpuSeconds(target.pid) - before;
+  const ladder: LoadResult[] = [];
+  let highestClean = 0;
+  for (const rate of rates) {
+    const r = await run(rate);
+    ladder.push(r);
+    if (r.clean) highestClean = rate;
+    if (!r.clean && r.failed > r.calls / 100) break; // far past the knee: stop climbing
+  }
+  return { name: target.name, ladder, highestClean, cpuMicrosPerRequest: (cpu / fixed.successful) * 1e6 };
+}
+
+/** The ladders, a Markdown table and the simplesip/Kamailio ratios (Kamailio first in `results`). */
+export function printComparison(results: readonly TargetFigures[], request: string): void {
+  for (const r of results) {
+    console.log(`  ${r.name}: ladder ${r.ladder.map((l) => `${l.rate}:${l.clean ? 'ok' : `fail${l.failed}/retr${l.retransmissions}`}`).join(' ')}`);
+  }
+  console.log(`| server | highest clean rate (/s) | CPU per ${request} (us) |`);
+  console.log('| --- | --- | --- |');
+  for (const r of results) console.log(`| ${r.name} | ${r.highestClean} | ${r.cpuMicrosPerRequest.toFixed(1)} |`);
+  const [kam, ours] = results;
+  if (kam && ours) {
+    console.log(`simplesip/kamailio: clean rate x${(ours.highestClean / kam.highestClean).toFixed(2)}, CPU per ${request} x${(ours.cpuMicrosPerRequest / kam.cpuMicrosPerRequest).toFixed(2)}`);
+  }
+}
