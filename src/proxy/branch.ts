@@ -28,6 +28,8 @@ export interface BranchEnv {
   timerCMs: number;
   /** A binding that timed out or refused: the registrar's dead-contact probe should look at it soon. */
   suspect(binding: BindingRecord): void;
+  /** The realms (our domains) whose Proxy-Authorization values we consume instead of forwarding. */
+  ownsRealm(realm: string): boolean;
 }
 
 export type Destination = { kind: 'direct'; target: SendTarget } | { kind: 'resolve'; uri: SipUri } | { kind: 'flow-failed' };

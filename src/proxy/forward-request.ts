@@ -1,6 +1,7 @@
 // RFC 3261 16.6 steps 1-8: the copy of a request that one branch sends on.
 import { createHash } from 'node:crypto';
 import { MAGIC_COOKIE } from '../sip/builder.js';
+import { parseAuth } from '../sip/headers/auth.js';
 import type { SipMessage } from '../sip/message.js';
 import { newBranch } from '../sip/builder.js';
 
@@ -13,6 +14,29 @@ export interface ForwardSpec {
   routes: readonly string[];
   /** Step 8: our Via. */
   via: string;
+  /** Realms this proxy authenticates for: their Proxy-Authorization values were for us (RFC 3261 22.3). */
+  ownsRealm?: (realm: string) => boolean;
+}
+
+/**
+ * RFC 3261 22.3 / 20.28: a Proxy-Authorization value belongs to the proxy of its realm, which
+ * consumes it; the next hop (often the callee's device) has no use for the caller's digest answer,
+ * and should not get one to attack offline. Values for other realms stay for the proxies they name.
+ */
+function consumeCredentials(copy: SipMessage, ownsRealm: (realm: string) => boolean): void {
+  const values = copy.rawValues('proxy-authorization');
+  if (values.length === 0) return;
+  const kept = values.filter((v) => {
+    try {
+      const realm = parseAuth(v, 'Proxy-Authorization').params.get('realm');
+      return realm === undefined || !ownsRealm(realm);
+    } catch {
+      return true; // not ours to judge: pass it on untouched
+    }
+  });
+  if (kept.length === values.length) return;
+  copy.removeHeader('Proxy-Authorization');
+  for (const v of kept) copy.addHeader('Proxy-Authorization', v);
 }
 
 /**
@@ -27,6 +51,7 @@ export function forwardCopy(request: SipMessage, spec: ForwardSpec): SipMessage 
   for (let i = spec.routes.length - 1; i >= 0; i--) copy.addHeader('Route', spec.routes[i], 'first');
   for (let i = spec.recordRoute.length - 1; i >= 0; i--) copy.addHeader('Record-Route', spec.recordRoute[i], 'first');
   copy.addHeader('Via', spec.via, 'first');
+  if (spec.ownsRealm !== undefined) consumeCredentials(copy, spec.ownsRealm);
   return copy;
 }
 

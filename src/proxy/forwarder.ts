@@ -41,6 +41,7 @@ export class Forwarder {
           routes: target.routes,
           recordRoute: recordRoute && inbound !== undefined ? recordRouteValues(this.reachable(inbound, hop), hop) : [],
           via: viaValue(hop, branchFor(hash)),
+          ownsRealm: (realm) => this.env.ownsRealm(realm),
         });
         nextHopByRoute(copy);
         return copy;

@@ -68,7 +68,8 @@ export class Routing {
     const contacts = new ContactIndex(services.location);
     const flows = new FlowState(transport, services.location);
     this.flows = flows;
-    const env: BranchEnv = { transactions, own, resolver, timers: sharedTimerHeap(), timerCMs: config.timerCMs ?? TIMER_C_MS, suspect };
+    const env: BranchEnv = { transactions, own, resolver, timers: sharedTimerHeap(), timerCMs: config.timerCMs ?? TIMER_C_MS, suspect,
+      ownsRealm: (realm) => identity.isLocalDomain(realm) };
     this.forwarder = new Forwarder(env);
     this.router = new RequestRouter({
       location: services.location,
