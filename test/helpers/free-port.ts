@@ -42,3 +42,15 @@ export function freePort(address = '127.0.0.1'): Promise<number> {
 export function freeFourDigitPort(address = '127.0.0.1'): Promise<number> {
   return findPort(address, () => 6000 + Math.floor(Math.random() * 4000), 'four-digit port');
 }
+
+/**
+ * A port P with P and P+1 both free for UDP and TCP: baresip binds UDP+TCP on its sip_listen port
+ * and TLS on the next one (peers README), and fails to start if either is taken.
+ */
+export async function freePortPair(address = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freePort(address);
+    if (port < 65535 && await tcpFree(port + 1, address) !== undefined && await udpFree(port + 1, address)) return port;
+  }
+  throw new Error(`no free port pair found on ${address}`);
+}
