@@ -1,6 +1,7 @@
 // `simplesip server`: runs the SIP server until SIGINT/SIGTERM.
 import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
+import type { DigestAlgorithm } from '../auth/types.js';
 import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../server/config.js';
 import { SipServer } from '../server/sip-server.js';
 import { ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseServerControlAddress, type ControlAddress } from '../control/address.js';
@@ -32,6 +33,21 @@ function controlAddress(value: string): ControlAddress {
 }
 
 /** One of a fixed set of words, or a CLI error listing them. */
+/**
+ * --digest-algorithms: the challenges offered, in order (RFC 8760 2.3: one WWW-/Proxy-Authenticate
+ * per algorithm, preferred first). `MD5` alone is for UAs that give up on the whole 401/407 when one
+ * challenge names an algorithm they lack, instead of ignoring it as RFC 8760 2.4 asks (baresip 1.0.0).
+ */
+function digestAlgorithms(value: string): DigestAlgorithm[] {
+  const names = value.split(',').map((v) => v.trim().toUpperCase());
+  const known: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
+  const bad = names.find((n) => !(known as readonly string[]).includes(n));
+  if (names.length === 0 || bad !== undefined || new Set(names).size !== names.length) {
+    throw new InvalidArgumentError(`--digest-algorithms takes a comma-separated list of ${known.join(', ')} without repeats, not "${value}"`);
+  }
+  return names as DigestAlgorithm[];
+}
+
 function choice<T extends string>(flag: string, values: readonly T[]): (value: string) => T {
   return (value: string) => {
     if (!(values as readonly string[]).includes(value)) {
@@ -67,6 +83,7 @@ interface ServerOptions {
   messageBurst: number;
   offlineExpiry: number;
   offlineLimit: number;
+  digestAlgorithms: DigestAlgorithm[];
 }
 
 export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
@@ -90,6 +107,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.defaultExpires = options.defaultExpires;
   config.maxContacts = options.maxContacts;
   config.probeIntervalSeconds = options.probeInterval;
+  config.digestAlgorithms = options.digestAlgorithms;
   config.maxMessageBody = options.maxMessageBody;
   config.messageRate = options.messageRate;
   config.messageBurst = options.messageBurst;
@@ -123,6 +141,7 @@ export function addServerCommand(program: Command): void {
     .option('--control <host:port>', `control API for simplesip ctl, loopback only (default: ${DEFAULT_CONTROL})`, controlAddress, parseServerControlAddress(DEFAULT_CONTROL))
     .option('--udp-buffer-size <bytes>', 'UDP socket receive/send buffer', integer('--udp-buffer-size', 65536, 268435456), defaults.udpBufferSize)
     .option('--auth <on|off>', 'digest authentication of REGISTER and of our users\' requests (off: tests and labs only)', choice('--auth', ['on', 'off'] as const), 'on')
+    .option('--digest-algorithms <list>', 'digest challenges offered, in this order: MD5, SHA-256 or both (MD5 only for baresip 1.0.0)', digestAlgorithms, defaults.digestAlgorithms)
     .option('--data <dir>', 'data directory: sqlite database and nonce secret (created if missing)', defaults.dataDir)
     .option('--store <kind>', 'where users and bindings live: sqlite (in --data) or memory (lost at exit)', choice('--store', ['sqlite', 'memory'] as const), defaults.store)
     .option('--min-expires <seconds>', 'shortest registration accepted; shorter gets 423', integer('--min-expires', 1, 86400), defaults.minExpires)

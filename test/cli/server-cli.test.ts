@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLI_MAIN as cli, outputUntil, spawnCli } from '../helpers/cli-process.js';
-import { optionsRequest, RawUdpPeer } from '../helpers/raw-client.js';
+import { optionsRequest, RawUdpPeer, sipText } from '../helpers/raw-client.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -62,4 +62,33 @@ test('an unknown listen spec is refused with a message that says what is wrong',
   assert.equal(code, 1);
   assert.match(out, /udp6/);
   assert.match(out, /udp, tcp, tls, ws|udp\|tcp/);
+});
+
+// baresip 1.0.0 (libre) gives up on a 401 as soon as one of its challenges is not MD5 ("Register:
+// Function not implemented"), so an operator with baresip users needs to offer MD5 alone
+// (README, Interoperability: baresip).
+test('--digest-algorithms MD5 offers one MD5 challenge; the default offers MD5 then SHA-256; a bad list is refused', async () => {
+  const challenges = async (extra: string[]): Promise<string[]> => {
+    const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--log-level', 'silent', ...extra]);
+    const out = await outputUntil(child, /udp 127\.0\.0\.1:\d+/);
+    const port = Number(/udp 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    const peer = await RawUdpPeer.open();
+    try {
+      peer.send(sipText([
+        `REGISTER sip:127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKalg${extra.length};rport`, 'Max-Forwards: 70',
+        'To: <sip:alice@127.0.0.1>', 'From: <sip:alice@127.0.0.1>;tag=a1', `Call-ID: alg-${extra.length}`, 'CSeq: 1 REGISTER',
+        `Contact: <sip:alice@127.0.0.1:${peer.port}>`, 'Content-Length: 0',
+      ]), port);
+      const reply = (await peer.receive(3000))?.toString() ?? '';
+      assert.match(reply, /^SIP\/2\.0 401 /);
+      return [...reply.matchAll(/\r\nWWW-Authenticate: [^\r]*algorithm=([\w-]+)/gi)].map((m) => m[1]);
+    } finally {
+      peer.close();
+      child.kill('SIGTERM');
+    }
+  };
+  assert.deepEqual(await challenges(['--digest-algorithms', 'MD5']), ['MD5']);
+  assert.deepEqual(await challenges([]), ['MD5', 'SHA-256']);
+  const bad = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--digest-algorithms', 'MD5,SHA-1']);
+  assert.match(await outputUntil(bad, /digest-algorithms/), /--digest-algorithms takes a comma-separated list of MD5, SHA-256/);
 });
