@@ -3,13 +3,13 @@
 // transport and family, prints the table, and exits 1 when any cell failed.
 import { startServer } from '../test/helpers/server.js';
 import { COLUMNS, render, type Family, type PeerRow, type Transport } from '../test/interop/matrix/cells.js';
-import { finchRow, pendingRow, simplesipClientRow, sippRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
+import { baresipRow, finchRow, pendingRow, simplesipClientRow, sippRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
 
 const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0'], probeIntervalSeconds: 0 });
 for (const host of ['127.0.0.1', '::1']) for (const user of ['alice', 'bob']) await srv.server.users.add(user, host, PASSWORD);
 const rows: PeerRow[] = [
   simplesipClientRow(srv.server), finchRow(srv.server), sippRow(srv.server), sipsakRow(srv.server),
-  pendingRow('baresip', 'baresip-core 1.0.0 (not run)', 'harness not written yet'),
+  baresipRow(),
   pendingRow('simplesip client vs Kamailio', 'Kamailio 5.6 (not run here)', 'matrix cell not written yet (see test/interop/client-kamailio.test.ts)'),
 ];
 const only = process.argv.slice(2);

@@ -8,6 +8,8 @@ import type { SipServer } from '../../../src/server/sip-server.js';
 import { freePort } from '../../helpers/free-port.js';
 import { requirePeer, SIPP, SIPSAK } from '../../helpers/peers.js';
 import { runPeer } from '../../helpers/run-peer.js';
+import { startServer } from '../../helpers/server.js';
+import { BaresipPeer, requireBaresip } from '../lib/baresip.js';
 import { FinchPeer, requireFinch } from '../lib/finch.js';
 import { all, fail, pass, unsupported, type Column, type Outcome, type PeerRow, type Target } from './cells.js';
 
@@ -207,6 +209,84 @@ export function finchRow(server: SipServer): PeerRow {
       } finally {
         await finch?.stop();
         await bob.close();
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * baresip 1.0.0 against a server of its own that offers MD5 alone (`--digest-algorithms MD5`):
+ * its libre abandons a 401/407 that also offers SHA-256, the shared server's default (README,
+ * Authentication). The second party is a simplesip client (bob), online before baresip starts.
+ */
+export function baresipRow(): PeerRow {
+  return {
+    name: 'baresip',
+    version: async () => {
+      requireBaresip();
+      // `baresip -h` prints "baresip v1.0.0 Copyright ..." first; it exits at once.
+      const r = await runPeer('baresip', ['-h'], { timeoutMs: 5000 });
+      return /baresip v[\d.]+/.exec(r.stdout + r.stderr)?.[0] ?? 'baresip';
+    },
+    async run(t) {
+      if (t.transport === 'tls') return all(fail('not tested yet (baresip binds TLS on port+1; needs a certificate it trusts)'));
+      requireBaresip();
+      const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0'], probeIntervalSeconds: 0, digestAlgorithms: ['MD5'] });
+      const port = srv.port(t.transport);
+      for (const user of ['alice', 'bob']) await srv.server.users.add(user, t.host, PASSWORD);
+      const target: Target = { ...t, port };
+      const aliceAor = `sip:alice@${bracket(t.host)}`;
+      const bob = new UserAgent({
+        aor: `sip:bob@${bracket(t.host)}`, password: PASSWORD, server: `sip:${hostPort(target)};transport=${t.transport}`,
+        localPorts: { min: 0, max: 0 }, stateDir: mkdtempSync(join(tmpdir(), 'matrix-ua-')), networkCheckIntervalMs: 0, closeTimeoutMs: 1500,
+      });
+      const inbox: IncomingMessage[] = [];
+      bob.on('message', (m) => inbox.push(m));
+      let peer: BaresipPeer | undefined;
+      const out = all(fail('not reached'));
+      const until = async (check: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> => {
+        const deadline = Date.now() + ms;
+        while (!(await check())) {
+          if (Date.now() > deadline) throw new Error(what());
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      try {
+        await withTimeout(bob.register(), 8000, 'simplesip client REGISTER');
+        await withTimeout(bob.setPresence({ basic: 'open' }), 8000, 'simplesip client PUBLISH');
+        peer = await BaresipPeer.start('alice', PASSWORD, t.host, port, t.transport, ['bob']);
+        const p = peer;
+        out['register+auth'] = bindingsOf(srv.server, 'alice', target) === 1 ? pass() : fail('registered but no binding');
+        out['message out'] = await outcome(async () => {
+          await p.send('bob', 'matrix hello from baresip');
+          await until(() => inbox.some((m) => m.body === 'matrix hello from baresip' && m.from.startsWith(aliceAor)), 5000, () => 'not delivered to the simplesip client');
+        });
+        out['message in'] = await outcome(async () => {
+          const r = await withTimeout(bob.sendMessage(aliceAor, 'matrix hello to baresip'), 8000, 'MESSAGE');
+          if (!r.accepted) throw new Error(`MESSAGE answered ${r.status} ${r.reason}`);
+          if (!(await p.waitLog(': "matrix hello to baresip"', 5))) throw new Error('accepted, but baresip never showed it');
+        });
+        out['presence publish'] = await outcome(async () => {
+          await withTimeout(bob.subscribe(aliceAor), 8000, 'SUBSCRIBE');
+          let last = 'none';
+          await until(async () => {
+            last = (await bob.buddies()).find((x) => x.buddy === aliceAor)?.basic ?? 'none';
+            return last === 'open';
+          }, 5000, () => `watcher sees ${last}, not baresip's published open`);
+        });
+        out['presence watch'] = await outcome(async () => {
+          let last = '';
+          await until(async () => (last = await p.status('bob')) === 'Online', 5000, () => `baresip shows the simplesip client ${last || 'unknown'}`);
+        });
+        await peer.quit();
+        out['clean unregister'] = bindingsOf(srv.server, 'alice', target) === 0 ? pass() : fail('binding left after /quit');
+      } catch (e) {
+        out['register+auth'] = fail((e as Error).message.split('\n')[0]);
+      } finally {
+        await peer?.stop();
+        await bob.close();
+        await srv.stop();
       }
       return out;
     },
