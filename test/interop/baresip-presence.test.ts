@@ -50,7 +50,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       function client(user: string): UserAgent {
         const ua = new UserAgent({
           aor: `sip:${user}@${domain}`, password: `${user}-secret`, server: `sip:${domain}:${srv.port(transport)};transport=${transport}`,
-          localPorts: { min: 0, max: 0 }, stateDir: mkdtempSync(join(tmpdir(), `baresip-${user}-`)), networkCheckIntervalMs: 0, closeTimeoutMs: 1500,
+          localPorts: { min: 0, max: 0 }, stateDir: mkdtempSync(join(tmpdir(), `baresip-test-ua-${user}-`)), networkCheckIntervalMs: 0, closeTimeoutMs: 1500,
         });
         uas.push(ua);
         return ua;
