@@ -1,0 +1,33 @@
+// RFC 6665 / RFC 3261 12.1.1: a SUBSCRIBE that reached us through a proxy carries its Record-Route;
+// the 200 copies it and the NOTIFYs follow that route set (to the proxy, with a Route header naming
+// it) instead of going straight to the subscriber.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SipParseError } from '../../src/sip/errors.js';
+import { parseMessage } from '../../src/sip/parser.js';
+import { RawUdpPeer } from '../helpers/raw-client.js';
+import { startServer } from '../helpers/server.js';
+import { PresencePeer } from './presence-peer.js';
+
+test('NOTIFYs follow the Record-Route of the SUBSCRIBE', async (t) => {
+  const srv = await startServer({ auth: false, probeIntervalSeconds: 0 });
+  const watcher = await PresencePeer.open('udp', '127.0.0.1', srv.port('udp'), 'alice');
+  const proxy = await RawUdpPeer.open();
+  t.after(async () => {
+    watcher.close();
+    proxy.close();
+    await srv.stop();
+  });
+  const route = `<sip:127.0.0.1:${proxy.port};lr>`;
+  const { response } = await watcher.subscribe('sip:bob@127.0.0.1', { extra: [`Record-Route: ${route}`] });
+  assert.equal(response.status, 200);
+  assert.deepEqual(response.headerValues('record-route'), [route]);
+
+  const data = await proxy.receive(3000);
+  assert.ok(data, 'no NOTIFY reached the proxy named in the Record-Route');
+  const notify = parseMessage(data);
+  if (notify instanceof SipParseError) throw notify;
+  assert.equal(notify.method, 'NOTIFY');
+  assert.deepEqual(notify.headerValues('route'), [route]);
+  assert.match(notify.requestUri, new RegExp(`^sip:alice@127\\.0\\.0\\.1:${watcher.sip.port}`), 'the Request-URI is the subscriber\'s Contact');
+});
