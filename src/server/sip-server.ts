@@ -360,8 +360,7 @@ export class SipServer {
   }
 
   private buildResponse(request: SipMessage, status: number, reason: string, headers: Array<[string, string]>): SipMessage {
-    const response = createResponse(request, status, reason, { headers: [...headers, ['Server', this.config.serverName]] });
-    return response;
+    return createResponse(request, status, reason, { headers: [...headers, ['Server', this.config.serverName]] });
   }
 
   private replyInTransaction(tx: ServerTransaction, request: SipMessage, status: number, reason: string,
