@@ -78,6 +78,7 @@ interface ServerOptions {
   defaultExpires: number;
   maxContacts: number;
   probeInterval: number;
+  t1: number;
   maxMessageBody: number;
   messageRate: number;
   messageBurst: number;
@@ -107,6 +108,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.defaultExpires = options.defaultExpires;
   config.maxContacts = options.maxContacts;
   config.probeIntervalSeconds = options.probeInterval;
+  config.t1Ms = options.t1;
   config.digestAlgorithms = options.digestAlgorithms;
   config.maxMessageBody = options.maxMessageBody;
   config.messageRate = options.messageRate;
@@ -149,6 +151,8 @@ export function addServerCommand(program: Command): void {
     .option('--default-expires <seconds>', 'registration interval when the REGISTER gives none', integer('--default-expires', 1, 604800), defaults.defaultExpires)
     .option('--max-contacts <n>', 'bindings per address-of-record; more gets 403', integer('--max-contacts', 1, 1000), defaults.maxContacts)
     .option('--probe-interval <seconds>', 'OPTIONS probe of quiet UDP contacts every so often; 0 = off', integer('--probe-interval', 0, 86400), defaults.probeIntervalSeconds)
+    // RFC 3261 17.1.1.1: smaller than 500 ms only "within closed, private networks" (labs, tests).
+    .option('--t1 <ms>', 'RFC 3261 T1 (retransmission base; Timer F and probe timeouts are 64*T1); below 500 only in closed private networks', integer('--t1', 1, 4000), 500)
     .option('--max-message-body <bytes>', 'largest MESSAGE body relayed or stored; larger gets 413', integer('--max-message-body', 1, 1048576), defaults.maxMessageBody)
     .option('--message-rate <n>', 'MESSAGEs per second one sender may send (sustained); beyond: 503 + Retry-After; 0 = no limit', integer('--message-rate', 0, 1000000), defaults.messageRate)
     .option('--message-burst <n>', 'MESSAGEs one sender may send at once', integer('--message-burst', 1, 1000000), defaults.messageBurst)

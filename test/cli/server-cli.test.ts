@@ -92,3 +92,49 @@ test('--digest-algorithms MD5 offers one MD5 challenge; the default offers MD5 t
   const bad = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--digest-algorithms', 'MD5,SHA-1']);
   assert.match(await outputUntil(bad, /digest-algorithms/), /--digest-algorithms takes a comma-separated list of MD5, SHA-256/);
 });
+
+// RFC 3261 17.1.1.1: a smaller T1 within a closed, private network (the robustness tests in network
+// namespaces use it so that Timer F, 64*T1, and with it dead-contact detection, fit in a test).
+test('--t1 50 retransmits a relayed MESSAGE at 50 ms, 100 ms, ... and gives up (stores it) at Timer F = 3.2 s', async () => {
+  const child = runCli(['server', '--store', 'memory', '--auth', 'off', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--log-level', 'silent', '--t1', '50']);
+  const out = await outputUntil(child, /udp 127\.0\.0\.1:\d+/);
+  const port = Number(/udp 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+  const bob = await RawUdpPeer.open();
+  const alice = await RawUdpPeer.open();
+  try {
+    // bob registers, then never answers anything again (a vanished UA).
+    bob.send(sipText([
+      `REGISTER sip:127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${bob.port};branch=z9hG4bKt1reg;rport`, 'Max-Forwards: 70',
+      'To: <sip:bob@127.0.0.1>', 'From: <sip:bob@127.0.0.1>;tag=b1', 'Call-ID: t1-reg', 'CSeq: 1 REGISTER',
+      `Contact: <sip:bob@127.0.0.1:${bob.port}>`, 'Expires: 300', 'Content-Length: 0',
+    ]), port);
+    assert.match((await bob.receive(3000))?.toString() ?? '', /^SIP\/2\.0 200 /);
+    const sentAt = Date.now();
+    alice.send(sipText([
+      'MESSAGE sip:bob@127.0.0.1 SIP/2.0', `Via: SIP/2.0/UDP 127.0.0.1:${alice.port};branch=z9hG4bKt1msg;rport`, 'Max-Forwards: 70',
+      'To: <sip:bob@127.0.0.1>', 'From: <sip:alice@127.0.0.1>;tag=a1', 'Call-ID: t1-msg', 'CSeq: 1 MESSAGE',
+      'Content-Type: text/plain', 'Content-Length: 5',
+    ], 'hello'), port);
+    // Timer E: 50, 100, 200, 400 ms after the first copy; with the default T1 only one retransmission
+    // (at 500 ms) would arrive within the first second.
+    const copies: number[] = [];
+    for (;;) {
+      const d = await bob.receive(1000 - (Date.now() - sentAt));
+      if (d === undefined) break;
+      if (/^MESSAGE /.test(d.toString())) copies.push(Date.now() - sentAt);
+    }
+    assert.ok(copies.length >= 4, `MESSAGE copies within 1 s at ${copies.join(', ')} ms`);
+    let final = '';
+    while (!/^SIP\/2\.0 [2-6]\d\d /.test(final)) {
+      final = (await alice.receive(8000 - (Date.now() - sentAt)))?.toString() ?? 'nothing';
+      if (final === 'nothing') break;
+    }
+    const took = Date.now() - sentAt;
+    assert.match(final, /^SIP\/2\.0 202 /, 'the unanswered MESSAGE is stored offline (202) once Timer F fires');
+    assert.ok(took >= 3000 && took < 6000, `final answer after ${took} ms, Timer F = 3200 ms`);
+  } finally {
+    bob.close();
+    alice.close();
+    child.kill('SIGTERM');
+  }
+});
