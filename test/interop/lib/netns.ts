@@ -110,6 +110,13 @@ export class NetLab {
     await ip(['-n', host.ns, 'link', 'set', 'eth0', 'down']);
   }
 
+  /** Puts a host's link back up (after unplug): the network returns, the host's addresses with it. */
+  async plug(host: LabHost): Promise<void> {
+    await ip(['-n', host.ns, 'link', 'set', 'eth0', 'up']);
+    // Linux drops IPv6 addresses when a link goes down (keep_addr_on_down=0): give it back.
+    if (host.v6 !== undefined) await ip(['-n', host.ns, 'addr', 'replace', `${host.v6}/64`, 'dev', 'eth0', 'nodad']);
+  }
+
   async destroy(): Promise<void> {
     for (const ns of this.namespaces.reverse()) {
       await runPeer('ip', ['netns', 'del', ns], { timeoutMs: 10000 }).catch(() => undefined);

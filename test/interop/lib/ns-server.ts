@@ -2,6 +2,7 @@
 // every message it writes can be checked afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { nsExec } from './netns.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const cli = join(root, 'src', 'cli', 'main.ts');
@@ -38,6 +39,20 @@ export class NsServer {
   /** The socket lines of the start-up banner: `udp [::]:5060 (IPv4 and IPv6)`. */
   get listeners(): string[] {
     return [...this.out.matchAll(/^ {2}(\w+ \S+.*)$/gm)].map((m) => m[1]);
+  }
+
+  /** The control API's address as the start-up line names it (`127.0.0.1:PORT`, inside the namespace). */
+  get control(): string {
+    return /control API on (\S+)/.exec(this.out)?.[1] ?? '';
+  }
+
+  /** GET on the control API, from inside the namespace (its loopback is not ours): status and body. */
+  async api(path: string): Promise<{ status: number; body: string }> {
+    const code = `fetch('http://${this.control}${path}').then(async (r) => process.stdout.write(r.status + '\\n' + await r.text()))`;
+    const r = await nsExec(this.ns, process.execPath, ['-e', code], 10000);
+    const nl = r.stdout.indexOf('\n');
+    if (r.status !== 0 || nl < 0) throw new Error(`control API ${path}: ${r.stderr.trim()}`);
+    return { status: Number(r.stdout.slice(0, nl)), body: r.stdout.slice(nl + 1) };
   }
 
   get trace(): string {

@@ -1,0 +1,127 @@
+// Robustness (issue 7): a client whose network link drops vanishes without a word. In private
+// network namespaces (lib/netns.ts), simplesip clients on an IPv4-only and on an IPv6-only host
+// register over UDP and publish "open", a watcher on a third host subscribes to them; then their
+// links are unplugged. Asserted:
+//  - their bindings are gone within the promised dead-contact time (README, Registrar: 4 x
+//    --probe-interval + 3 x Timer F; here --probe-interval 1 and --t1 50: 13.6 s), as the operator
+//    sees it through the control API;
+//  - the watcher sees them closed, and the control API's composed presence says closed;
+//  - a MESSAGE sent to a vanished user meanwhile is stored (202, listed in /msg), not lost, and is
+//    delivered once the link is back and the client (by itself) registered again.
+// Every message the server wrote is checked as in the network matrix (lib/trace-check.ts).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NetLab, type LabHost } from './lib/netns.js';
+import { NsServer } from './lib/ns-server.js';
+import { NsUa } from './lib/ns-ua-driver.js';
+import type { NsUaOptions } from './lib/ns-ua.js';
+import { parseTrace, traceDefects } from './lib/trace-check.js';
+import { deadContactBoundMs, waitFor } from './lib/timing.js';
+
+const SIP_PORT = 5060;
+const PROBE_INTERVAL_S = 1;
+const T1_MS = 50;
+
+function bracket(a: string): string {
+  return a.includes(':') ? `[${a}]` : a;
+}
+
+describe('dropped link: a client that vanishes with its network', () => {
+  const lab = new NetLab();
+  let server: LabHost;
+  const hosts: Record<'v4' | 'v6' | 'watcher', LabHost> = {} as never;
+  let srv: NsServer | undefined;
+  const uas: NsUa[] = [];
+
+  before(async () => {
+    await NetLab.check();
+    await lab.start();
+    server = await lab.addHost('srv', 'dual');
+    hosts.v4 = await lab.addHost('gone4', 'v4');
+    hosts.v6 = await lab.addHost('gone6', 'v6');
+    hosts.watcher = await lab.addHost('watch', 'dual');
+  });
+  after(async () => {
+    for (const ua of uas) ua.kill();
+    await srv?.stop();
+    await lab.destroy();
+  });
+
+  test('UDP over IPv4 and IPv6: binding and "open" gone within the bound, watcher sees closed, a MESSAGE meanwhile is stored and delivered later', async () => {
+    srv = await NsServer.start(server.ns, [`udp:*:${SIP_PORT}`, `tcp:*:${SIP_PORT}`],
+      ['--probe-interval', String(PROBE_INTERVAL_S), '--t1', String(T1_MS), '--log-level', 'warn']);
+    const users = { v4: { family: 4 as const, user: 'vera' }, v6: { family: 6 as const, user: 'vic' } };
+    // One domain for all (the server's IPv4 address, a name like any other here): presence
+    // authorization lets users of the same domain see each other, and the IPv4 and IPv6 addresses
+    // of the server are two domains to it. The IPv6 client still talks to the server over IPv6.
+    const aorOf = (k: 'v4' | 'v6'): string => `sip:${users[k].user}@${server.v4}`;
+    const clientOptions = (aor: string, address: string): NsUaOptions => ({
+      aor, server: `sip:${bracket(address)}:${SIP_PORT};transport=udp`, timers: { t1: T1_MS },
+      // The client notices the outage by its STUN keepalives (RFC 5626 4.4.2) and comes back by itself.
+      keepaliveIntervalMs: 1000, keepaliveTimeoutMs: 2000, backoff: { baseMs: 1000, maxMs: 2000 },
+      networkCheckIntervalMs: 0, closeTimeoutMs: 1000,
+    });
+
+    // The watcher (dual-stack) watches both; its own AOR is in the IPv4 domain.
+    // Its T1 stays the default 500 ms: a sender's Timer F must not run out before the server's
+    // (64 x 50 ms) has decided to store the message.
+    const watcher = NsUa.start(hosts.watcher.ns, 'watcher', { ...clientOptions(`sip:wanda@${server.v4}`, server.v4 as string), timers: undefined });
+    uas.push(watcher);
+    await watcher.cmd({ op: 'register' });
+    const gone: Record<'v4' | 'v6', NsUa> = {} as never;
+    for (const k of ['v4', 'v6'] as const) {
+      const address = users[k].family === 4 ? server.v4 as string : server.v6 as string;
+      gone[k] = NsUa.start(hosts[k].ns, users[k].user, clientOptions(aorOf(k), address));
+      uas.push(gone[k]);
+      await gone[k].cmd({ op: 'register' });
+      await gone[k].cmd({ op: 'publish', basic: 'open', note: 'here' });
+      await watcher.cmd({ op: 'subscribe', buddy: aorOf(k) });
+      await watcher.waitFor((r) => r.event === 'presence' && r.buddy === aorOf(k) && r.basic === 'open', 10000, `watcher never saw ${aorOf(k)} open`);
+    }
+    for (const k of ['v4', 'v6'] as const) {
+      const ul = await srv.api(`/ul/${encodeURIComponent(aorOf(k))}`);
+      assert.equal(ul.status, 200, `no binding for ${aorOf(k)} before the drop: ${ul.body}`);
+    }
+
+    const unpluggedAt = Date.now();
+    await Promise.all([lab.unplug(hosts.v4), lab.unplug(hosts.v6)]);
+    const bound = deadContactBoundMs(PROBE_INTERVAL_S, T1_MS);
+
+    // Sent at once, while the bindings still exist: the branch gets no answer (Timer F, 408) and
+    // the message is stored (202).
+    const sent = await Promise.all((['v4', 'v6'] as const).map((k) =>
+      watcher.cmd({ op: 'send', to: aorOf(k), body: `while ${users[k].user} was gone` }, bound + 5000)));
+    for (const s of sent) assert.deepEqual((s.result as { status: number }).status, 202, JSON.stringify(s));
+
+    const took: Record<string, number> = {};
+    await Promise.all((['v4', 'v6'] as const).map(async (k) => {
+      const aor = aorOf(k);
+      await waitFor(async () => (await srv?.api(`/ul/${encodeURIComponent(aor)}`))?.status === 404, bound + 3000,
+        `binding of ${aor} outlived ${bound} ms after its link dropped`);
+      took[`binding ${k}`] = Date.now() - unpluggedAt;
+      const closed = await watcher.waitFor((r) => r.event === 'presence' && r.buddy === aor && r.basic === 'closed', 3000, `watcher never saw ${aor} closed`);
+      took[`watcher ${k}`] = closed.at - unpluggedAt;
+      const p = JSON.parse((await srv?.api(`/presence/${encodeURIComponent(aor)}`))?.body ?? '{}') as { basic?: string; devices?: unknown[] };
+      assert.deepEqual([p.basic, p.devices?.length], ['closed', 0], `composed presence of ${aor}`);
+    }));
+    // Durations in the test output: how long detection took against the bound.
+    console.log(`dropped link: bound ${bound} ms; ${Object.entries(took).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+    for (const [k, v] of Object.entries(took)) assert.ok(v <= bound + 500, `${k}: ${v} ms, promised ${bound} ms`);
+
+    const stored = JSON.parse((await srv.api('/msg')).body) as Array<{ aor: string; body: string }>;
+    assert.deepEqual(stored.map((m) => [m.aor, m.body]).sort(), (['v4', 'v6'] as const).map((k) => [aorOf(k), `while ${users[k].user} was gone`]).sort());
+
+    // The link comes back: each client registers again by itself and gets what waited for it.
+    const before = Object.fromEntries((['v4', 'v6'] as const).map((k) => [k, gone[k].reports.length]));
+    await Promise.all([lab.plug(hosts.v4), lab.plug(hosts.v6)]);
+    for (const k of ['v4', 'v6'] as const) {
+      await gone[k].waitFor((r) => r.event === 'registered', 15000, `${users[k].user} did not register again after the link came back`, before[k]);
+      await gone[k].waitFor((r) => r.event === 'message' && r.body === `while ${users[k].user} was gone`, 10000, `stored message not delivered to ${users[k].user}`);
+    }
+    await waitFor(async () => JSON.parse((await srv?.api('/msg'))?.body ?? '[1]').length === 0, 5000, 'stored messages still waiting after delivery');
+    for (const ua of [watcher, gone.v4, gone.v6]) await ua.stop();
+    await srv.stop();
+    const defects = traceDefects(parseTrace(srv.trace));
+    assert.deepEqual(defects, [], defects.join('\n'));
+  });
+});
