@@ -3,7 +3,8 @@
 // transport and family, prints the table, and exits 1 when any cell failed.
 import { startServer } from '../test/helpers/server.js';
 import { COLUMNS, render, type Family, type PeerRow, type Transport } from '../test/interop/matrix/cells.js';
-import { baresipRow, finchRow, pendingRow, simplesipClientRow, sippRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
+import { baresipRow, finchRow, pendingRow, simplesipClientRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
+import { sippRow } from '../test/interop/matrix/sipp-row.js';
 
 const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0'], probeIntervalSeconds: 0 });
 for (const host of ['127.0.0.1', '::1']) for (const user of ['alice', 'bob']) await srv.server.users.add(user, host, PASSWORD);

@@ -12,25 +12,11 @@ import { startServer } from '../../helpers/server.js';
 import { BaresipPeer, requireBaresip } from '../lib/baresip.js';
 import { FinchPeer, requireFinch } from '../lib/finch.js';
 import { all, fail, pass, unsupported, type Column, type Outcome, type PeerRow, type Target } from './cells.js';
+import { bindingsOf, bracket, hostPort, outcome, PASSWORD, withTimeout } from './common.js';
 
-export const PASSWORD = 'matrix-secret';
+export { PASSWORD };
+
 const scenarios = join(import.meta.dirname, '..', 'scenarios');
-const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
-const hostPort = (t: Target): string => `${bracket(t.host)}:${t.port}`;
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms); });
-  try { return await Promise.race([p, t]); } finally { clearTimeout(timer); }
-}
-
-async function outcome(what: () => Promise<void>): Promise<Outcome> {
-  try { await what(); return pass(); } catch (e) { return fail((e as Error).message); }
-}
-
-function bindingsOf(server: SipServer, user: string, t: Target): number {
-  return server.location.lookup(`sip:${user}@${bracket(t.host)}`).length;
-}
 
 export function simplesipClientRow(server: SipServer): PeerRow {
   return {
@@ -77,34 +63,6 @@ export function simplesipClientRow(server: SipServer): PeerRow {
       }
       out['clean unregister'] = bindingsOf(server, 'alice', t) + bindingsOf(server, 'bob', t) === 0 ? pass() : fail('binding left after close()');
       return out;
-    },
-  };
-}
-
-export function sippRow(server: SipServer): PeerRow {
-  const noPresence = fail('no SIPp presence scenario written yet');
-  return {
-    name: 'SIPp',
-    version: async () => (/SIPp v[\d.]+/.exec((await runPeer(requirePeer(SIPP), ['-v'])).stdout)?.[0] ?? 'SIPp'),
-    async run(t) {
-      // SIPp's TLS needs a build with OpenSSL and certificates on both sides: not wired yet.
-      if (t.transport === 'tls') return all(fail('TLS cell not written yet'));
-      const sipp = requirePeer(SIPP);
-      const local = t.family === 6 ? '::1' : '127.0.0.1';
-      const port = await freePort(local);
-      const user = `sipp${t.transport}${t.family}`;
-      await server.users.add(user, t.host, PASSWORD).catch(() => undefined);
-      const r = await runPeer(sipp, [hostPort(t), '-sf', join(scenarios, 'reg_recv.xml'), '-s', user, '-au', user, '-ap', PASSWORD,
-        // SIPp writes an IPv6 digest uri without brackets unless told (peers README).
-        ...(t.family === 6 ? ['-auth_uri', hostPort(t)] : []),
-        '-m', '1', '-d', '300', '-i', local, '-p', String(port), '-t', t.transport === 'udp' ? 'u1' : 't1',
-        '-nostdin', '-timeout', '10s', '-timeout_error'], { timeoutMs: 20000 });
-      const reg = r.status === 0 ? pass() : fail(`exit ${r.status}`);
-      return {
-        'register+auth': reg, 'message out': fail('msg_send.xml cell not written yet'), 'message in': fail('msg_ooc.xml cell not written yet'),
-        'presence publish': noPresence, 'presence watch': noPresence,
-        'clean unregister': r.status === 0 && bindingsOf(server, user, t) === 0 ? pass() : fail('binding left'),
-      };
     },
   };
 }
