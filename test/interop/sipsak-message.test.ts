@@ -1,6 +1,6 @@
 // sipsak sends a MESSAGE (template test/interop/scenarios/sipsak-message.sip with `-f`; its -M mode
 // crashes) with digest as dave; bob, registered from a raw test client, receives it. The template's
-// $user$/$dsthost$/$srchost$ are filled in here: sipsak's own -G substitution cuts a five-digit port
+// $user$/$from$/$dsthost$/$srchost$ are filled in here: sipsak's own -G substitution cuts a five-digit port
 // to four digits (seen: 59975 -> 5997), and ephemeral ports have five.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ test('sipsak MESSAGE with digest is delivered to a registered user', async () =>
   const dir = mkdtempSync(join(tmpdir(), 'sipsak-msg-'));
   const file = join(dir, 'message.sip');
   writeFileSync(file, readFileSync(join(import.meta.dirname, 'scenarios', 'sipsak-message.sip'), 'utf8')
-    .replaceAll('$user$', 'bob').replaceAll('$dsthost$', '127.0.0.1').replaceAll('$srchost$', '127.0.0.1'));
+    .replaceAll('$user$', 'bob').replaceAll('$from$', 'dave').replaceAll('$dsthost$', '127.0.0.1').replaceAll('$srchost$', '127.0.0.1'));
   try {
     assert.equal((await bob.register({ user: 'bob', domain: '127.0.0.1', expires: 300 }, 'bob-secret')).status, 200);
     const got = receiveMessage(bob, 200, 8000);
