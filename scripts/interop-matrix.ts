@@ -2,11 +2,14 @@
 // simplesip server in this process on dual-stack loopback sockets, runs every row's cells per
 // transport and family, prints the table, and exits 1 when any cell failed.
 import { startServer } from '../test/helpers/server.js';
+import { makeTestCertificate } from '../test/helpers/tls-cert.js';
 import { COLUMNS, render, type Family, type PeerRow, type Transport } from '../test/interop/matrix/cells.js';
 import { baresipRow, finchRow, pendingRow, simplesipClientRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
 import { sippRow } from '../test/interop/matrix/sipp-row.js';
 
-const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0'], probeIntervalSeconds: 0 });
+// TLS listeners present a throw-away certificate made here (SAN 127.0.0.1 and ::1); clients trust it.
+const certificate = makeTestCertificate();
+const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0', 'tls:*:0'], probeIntervalSeconds: 0, tlsCert: certificate.certFile, tlsKey: certificate.keyFile });
 for (const host of ['127.0.0.1', '::1']) for (const user of ['alice', 'bob']) await srv.server.users.add(user, host, PASSWORD);
 const rows: PeerRow[] = [
   simplesipClientRow(srv.server), finchRow(srv.server), sippRow(srv.server), sipsakRow(srv.server),
@@ -21,8 +24,8 @@ for (const row of rows.filter((r) => only.length === 0 || only.some((o) => r.nam
   for (const transport of ['udp', 'tcp', 'tls'] as Transport[]) {
     for (const family of [4, 6] as Family[]) {
       const host = family === 4 ? '127.0.0.1' : '::1';
-      const port = transport === 'tls' ? 0 : srv.port(transport);
-      const cells = await row.run({ transport, family, host, port }).catch((e: unknown) => Object.fromEntries(COLUMNS.map((c) => [c, { kind: 'fail' as const, reason: String(e) }])));
+      const port = srv.port(transport);
+      const cells = await row.run({ transport, family, host, port, certificate }).catch((e: unknown) => Object.fromEntries(COLUMNS.map((c) => [c, { kind: 'fail' as const, reason: String(e) }])));
       failed += COLUMNS.filter((c) => cells[c].kind === 'fail').length;
       lines.push(`| ${row.name} (${version}) | ${transport.toUpperCase()} | IPv${family} | ${COLUMNS.map((c) => render(cells[c])).join(' | ')} |`);
       process.stderr.write(`${lines[lines.length - 1]}\n`);
@@ -30,5 +33,6 @@ for (const row of rows.filter((r) => only.length === 0 || only.some((o) => r.nam
   }
 }
 await srv.stop();
+certificate.remove();
 console.log(lines.join('\n'));
 process.exit(failed > 0 ? 1 : 0);

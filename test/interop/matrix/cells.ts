@@ -1,5 +1,6 @@
 // The peer matrix's vocabulary: a cell is a small async function that returns pass, fail with a
 // reason, or unsupported with how we know the peer lacks it.
+import type { TestCertificate } from '../../helpers/tls-cert.js';
 export type Outcome = { kind: 'pass' } | { kind: 'fail'; reason: string } | { kind: 'unsupported'; why: string };
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type Family = 4 | 6;
@@ -15,6 +16,8 @@ export interface Target {
   family: Family;
   host: string;
   port: number;
+  /** The runner's throw-away certificate (CN=localhost, SAN 127.0.0.1 and ::1) that its TLS listener presents. */
+  certificate: TestCertificate;
 }
 
 /** One row: a peer, its version, and what it does per transport and family. */

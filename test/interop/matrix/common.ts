@@ -39,6 +39,8 @@ export function matrixUa(user: string, t: Target, extra: Partial<UserAgentOption
   return new UserAgent({
     aor: `sip:${user}@${bracket(t.host)}`, password: PASSWORD, server: `sip:${hostPort(t)};transport=${t.transport}`,
     localPorts: { min: 0, max: 0 }, stateDir: mkdtempSync(join(tmpdir(), 'matrix-ua-')), networkCheckIntervalMs: 0, closeTimeoutMs: 1500,
+    // TLS: the client verifies the server's certificate against the runner's throw-away one.
+    ...(t.transport === 'tls' ? { tls: { ca: t.certificate.cert } } : {}),
     ...extra,
   });
 }
