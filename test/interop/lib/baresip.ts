@@ -2,7 +2,7 @@
 // verified wrapper in /work/shared/peers): commands on a stdin FIFO, SIP trace (-s) in its log.
 // Every call is an async spawn: the server under test runs in this process, so spawnSync would
 // freeze it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortPair } from '../../helpers/free-port.js';
@@ -28,9 +28,11 @@ export class BaresipPeer {
    * family baresip runs in) and waits until it is registered. baresip binds UDP+TCP on its
    * sip_listen port and TLS on port+1, so each instance gets a free pair of its own.
    * Buddies are user names (sip:NAME@HOST:PORT, as the wrapper writes them) or sip: URIs.
+   * Over TLS, `ca` is the PEM certificate baresip trusts (the server's own, for a self-signed one).
    */
-  static async start(user: string, password: string, host: string, serverPort: number, transport: 'udp' | 'tcp', buddies: string[] = []): Promise<BaresipPeer> {
+  static async start(user: string, password: string, host: string, serverPort: number, transport: 'udp' | 'tcp' | 'tls', buddies: string[] = [], ca?: string): Promise<BaresipPeer> {
     const dir = mkdtempSync(join(tmpdir(), `baresip-${user}-`));
+    if (ca !== undefined) writeFileSync(join(dir, 'ca.pem'), ca);
     const localPort = await freePortPair(host);
     const peer = new BaresipPeer(dir, user, localPort);
     const r = await peer.call(['start', dir, user, host, String(serverPort), transport, String(localPort), password, ...buddies], 20000);

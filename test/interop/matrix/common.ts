@@ -34,6 +34,15 @@ export function bindingsOf(server: SipServer, user: string, t: Target): number {
   return server.location.lookup(`sip:${user}@${bracket(t.host)}`).length;
 }
 
+/** The register+auth cell: one binding for the user, and it came over the row's transport and family. */
+export function registeredOver(server: SipServer, user: string, t: Target): Outcome {
+  const bindings = server.location.lookup(`sip:${user}@${bracket(t.host)}`);
+  if (bindings.length !== 1) return fail(`${bindings.length} bindings, expected 1`);
+  const { protocol, address } = bindings[0].received;
+  const family = address.includes(':') ? 6 : 4;
+  return protocol === t.transport && family === t.family ? pass() : fail(`registered over ${protocol} IPv${family}`);
+}
+
 /** A simplesip client for `user` in the target's domain, talking to the target over its transport. */
 export function matrixUa(user: string, t: Target, extra: Partial<UserAgentOptions> = {}): UserAgent {
   return new UserAgent({

@@ -11,7 +11,7 @@ import { freePort } from '../../helpers/free-port.js';
 import { requirePeer, SIPP } from '../../helpers/peers.js';
 import { runPeer, type PeerRun } from '../../helpers/run-peer.js';
 import { fail, pass, unsupported, all, type Outcome, type PeerRow, type Target } from './cells.js';
-import { bindingsOf, bracket, hostPort, matrixUa, outcome, PASSWORD, until, withTimeout } from './common.js';
+import { bindingsOf, bracket, hostPort, matrixUa, outcome, PASSWORD, registeredOver, until, withTimeout } from './common.js';
 
 const scenarios = join(import.meta.dirname, '..', 'scenarios');
 
@@ -59,7 +59,7 @@ export function sippRow(server: SipServer): PeerRow {
         const regLog = join(dir, 'reg.log');
         const registration = run('reg_recv.xml', user, hostPort(t), ['-oocsf', join(scenarios, 'msg_ooc.xml'), '-d', '6000', '-trace_logs', '-log_file', regLog]);
         const registered = await outcome(() => until(() => bindingsOf(server, user, t) === 1, 5000, () => 'no binding within 5 s'));
-        out['register+auth'] = registered;
+        out['register+auth'] = registered.kind === 'pass' ? registeredOver(server, user, t) : registered;
         const messageIn = registered.kind === 'pass'
           ? await outcome(async () => {
             const r = await withTimeout(bob.sendMessage(userAor, 'matrix hello to sipp'), 8000, 'MESSAGE');

@@ -3,8 +3,9 @@
 # Copy of /work/shared/peers/baresip-peer.sh; one change: the FIFO holder does not inherit the
 # caller's stderr (Node's spawn waits for every holder of its pipes before "close").
 #
-#   baresip-peer.sh start DIR USER HOST PORT udp|tcp LOCALPORT [PASSWORD] [BUDDY ...]
+#   baresip-peer.sh start DIR USER HOST PORT udp|tcp|tls LOCALPORT [PASSWORD] [BUDDY ...]
 #        HOST is the server address: 127.0.0.1 or ::1 (loopback only). BUDDY = user name or sip: URI.
+#        tls: put the CA baresip must trust (the server's certificate) in DIR/ca.pem first.
 #        baresip binds UDP+TCP on LOCALPORT and TLS on LOCALPORT+1: space peers' LOCALPORTs by 2.
 #        Writes DIR/cfg/{config,accounts,contacts}, starts baresip with stdin on a FIFO, SIP trace (-s)
 #        to DIR/baresip.log, waits (<=10 s) for "registered successfully"; exit 1 if not.
@@ -45,6 +46,8 @@ module_app		contact.so
 module_app		menu.so
 module_app		presence.so
 EOF
+  # TLS (RFC 3261 26.3.1): baresip verifies the server against the CA file it is given.
+  [ -f "$D/ca.pem" ] && printf 'sip_cafile\t\t%s\n' "$D/ca.pem" >> "$D/cfg/config"
   # outbound= makes every request (PUBLISH, MESSAGE, SUBSCRIBE) go to the server over $TR; without it
   # only REGISTER honours ;transport=tcp and PUBLISH/MESSAGE go out over UDP.
   ACC="<sip:$USER@$SH:$PORT;transport=$TR>;regint=300;pubint=300;answermode=manual;outbound=\"sip:$SH:$PORT;transport=$TR\""
