@@ -26,7 +26,7 @@ export interface MessagePolicyOptions {
   limiter: RateLimiter;
   offline: OfflineStore;
   /** Counters. */
-  onStored?: () => void;
+  onStored?: (aor: string) => void;
 }
 
 function isComposing(request: SipMessage): boolean {
@@ -71,7 +71,7 @@ export class MessagePolicy {
     if (!outcome.stored) {
       return { status: 480, reason: `Temporarily Unavailable (mailbox of ${aor} is full; message not stored)`, headers: [] };
     }
-    this.o.onStored?.();
+    this.o.onStored?.(aor);
     return { status: 202, reason: 'Accepted (stored for delivery when the user registers)', headers: [] };
   }
 

@@ -1,5 +1,5 @@
-// Delivery of stored messages when their recipient comes back: on every new binding (the location
-// service's 'added' change), the AOR's messages go out one at a time, oldest first, each as a MESSAGE
+// Delivery of stored messages when their recipient comes back: on every new or updated binding (the
+// location service's 'added' and 'updated' changes), the AOR's messages go out one at a time, oldest first, each as a MESSAGE
 // from the original sender with a Date header of its arrival (RFC 3261 20.17; RFC 3428 leaves it to
 // the proxy to say when it was sent). A message is removed after a 2xx; on any other answer it stays
 // and the next attempt is on the next registration or after the retry interval.
@@ -41,14 +41,26 @@ export class OfflineDelivery {
   private readonly retries = new Map<string, TimerHandle>();
 
   constructor(private readonly o: OfflineDeliveryOptions) {
+    // Any binding that is added or updated shows the device there now: a new registration, but also
+    // a refresh or an RFC 5626 flow registered again on a new connection (replacing its binding after
+    // a server restart or a network change), where nothing is 'added'.
     o.location.on('change', ({ type, binding }) => {
-      if (type === 'added') this.flush(binding.aor);
+      if (type !== 'removed') this.flush(binding.aor);
     });
   }
 
   /** Delivers what is waiting for users who are registered now (after a restart). */
   start(): void {
     for (const aor of [...this.o.store.aors()]) if (this.o.location.bindingsOf(aor).length > 0) this.flush(aor);
+  }
+
+  /**
+   * A message was just stored for `aor`. When the AOR still has bindings (its devices failed to
+   * answer, or its flow is gone until the UA registers again), nothing else would send it while they
+   * stay registered: it is tried again after the retry interval, like a failed delivery.
+   */
+  stored(aor: string): void {
+    if (this.o.location.bindingsOf(aor).length > 0 && !this.running.has(aor) && !this.retries.has(aor)) this.scheduleRetry(aor);
   }
 
   close(): void {

@@ -83,7 +83,7 @@ export class Routing {
       maxBodyBytes: config.maxMessageBody,
       limiter: new RateLimiter({ perSecond: config.messageRate, burst: config.messageBurst }),
       offline,
-      onStored: () => { stats.messagesStored++; },
+      onStored: (aor) => { stats.messagesStored++; this.delivery.stored(aor); },
     });
     this.delivery = new OfflineDelivery({
       store: offline,
