@@ -4,7 +4,8 @@
 import { startServer } from '../test/helpers/server.js';
 import { makeTestCertificate } from '../test/helpers/tls-cert.js';
 import { COLUMNS, render, type Family, type PeerRow, type Transport } from '../test/interop/matrix/cells.js';
-import { baresipRow, finchRow, pendingRow, simplesipClientRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
+import { baresipRow, finchRow, simplesipClientRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
+import { kamailioRow } from '../test/interop/matrix/kamailio-row.js';
 import { sippRow } from '../test/interop/matrix/sipp-row.js';
 
 // TLS listeners present a throw-away certificate made here (SAN 127.0.0.1 and ::1); clients trust it.
@@ -13,8 +14,7 @@ const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0', 'tls:*:0'], probe
 for (const host of ['127.0.0.1', '::1']) for (const user of ['alice', 'bob']) await srv.server.users.add(user, host, PASSWORD);
 const rows: PeerRow[] = [
   simplesipClientRow(srv.server), finchRow(srv.server), sippRow(srv.server), sipsakRow(srv.server),
-  baresipRow(),
-  pendingRow('simplesip client vs Kamailio', 'Kamailio 5.6 (not run here)', 'matrix cell not written yet (see test/interop/client-kamailio.test.ts)'),
+  baresipRow(), kamailioRow(),
 ];
 const only = process.argv.slice(2);
 const lines = [`| peer | transport | family | ${COLUMNS.join(' | ')} |`, `|${' --- |'.repeat(COLUMNS.length + 3)}`];

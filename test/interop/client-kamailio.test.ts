@@ -1,21 +1,14 @@
 // The client against a server no one here wrote: Kamailio (registrar + MESSAGE relay, digest auth
 // on REGISTER), on a free loopback port. Two simplesip clients register, message each other
 // through it, and a SIGTERM'd CLI client leaves no binding in `kamcmd ul.dump`.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from '../../src/index.js';
 import { freePort } from '../helpers/free-port.js';
-import { KAMAILIO, requirePeer } from '../helpers/peers.js';
 import { newUa } from '../client/helpers.js';
 import { startClient } from '../client/cli-run.js';
 import { until } from '../client/scripted-peer.js';
-
-const run = promisify(execFile);
+import { Kamailio, MODULES } from './lib/kamailio.js';
 
 function config(port: number, ctl: string): string {
   return `#!KAMAILIO
@@ -29,7 +22,7 @@ alias="127.0.0.1"
 disable_tcp=yes
 dns=no
 rev_dns=no
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="${MODULES}"
 loadmodule "kex.so"
 loadmodule "corex.so"
 loadmodule "tm.so"
@@ -66,32 +59,16 @@ request_route {
 }
 
 describe('client against Kamailio', () => {
-  let kamailio: ChildProcess;
-  let port: number;
-  let ctl: string;
+  let kamailio: Kamailio;
   let server: string;
-  const dump = async (): Promise<string> => (await run('kamcmd', ['-s', `unix:${ctl}`, 'ul.dump'])).stdout;
+  const dump = (): Promise<string> => kamailio.dump();
 
   before(async () => {
-    const binary = requirePeer(KAMAILIO);
-    const dir = mkdtempSync(join(tmpdir(), 'simplesip-kamailio-'));
-    port = await freePort();
-    ctl = join(dir, 'ctl.sock');
-    writeFileSync(join(dir, 'kamailio.cfg'), config(port, ctl));
-    kamailio = spawn(binary, ['-DD', '-E', '-f', join(dir, 'kamailio.cfg'), '-P', join(dir, 'pid'), '-Y', dir, '-w', dir], { stdio: 'ignore' });
+    const port = await freePort();
+    kamailio = await Kamailio.start((_dir, ctl) => config(port, ctl));
     server = `sip:127.0.0.1:${port}`;
-    const start = Date.now();
-    for (;;) {
-      try {
-        await dump();
-        break;
-      } catch (err) {
-        if (Date.now() - start > 10_000) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
   });
-  after(() => { kamailio.kill('SIGTERM'); });
+  after(() => kamailio.stop());
 
   test('digest REGISTER, MESSAGE between two simplesip clients through Kamailio, clean close', async () => {
     const alice = newUa(server, { aor: 'sip:alice@127.0.0.1', password: 'secret', closeTimeoutMs: 2000 });
