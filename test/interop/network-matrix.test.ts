@@ -1,11 +1,14 @@
 // The network matrix: simplesip server inside private network namespaces (lib/netns.ts), on
 // IPv4-only, IPv6-only and dual-stack hosts, listening on `*`, `0.0.0.0` and `[::]`, with Linux
 // net.ipv6.bindv6only 0 and 1; clients on IPv4-only, IPv6-only and dual-stack hosts register and
-// unregister over UDP and TCP with a raw SIP client, simplesip's UserAgent and SIPp. Reachable
-// combinations must work; unreachable ones must fail fast with a clear reason, never hang; and
-// nothing the server writes (its --trace) may carry ::ffff:, udp6, an unbracketed IPv6 host, a wrong
-// received/rport or a Contact the server could not reach.
-// MESSAGE and presence per combination are not here yet: see the README's Interoperability section.
+// unregister over UDP and TCP with a raw SIP client, simplesip's UserAgent and SIPp; the UserAgent
+// also publishes presence to a watcher on its host and exchanges a MESSAGE each way with it, and
+// SIPp sends a MESSAGE to a registered SIPp that must receive it. Reachable combinations must work;
+// unreachable ones must fail fast with a clear reason, never hang; and nothing the server writes
+// (its --trace) may carry ::ffff:, udp6, an unbracketed IPv6 host, a wrong received/rport or a
+// Contact the server could not reach.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +20,8 @@ import type { Attempt } from './lib/ns-register.js';
 
 const script = join(import.meta.dirname, 'lib', 'ns-register.ts');
 const regScenario = join(import.meta.dirname, 'scenarios', 'reg_recv.xml');
+const oocScenario = join(import.meta.dirname, 'scenarios', 'msg_ooc.xml');
+const sendScenario = join(import.meta.dirname, 'scenarios', 'msg_send.xml');
 // Inside our own namespaces a fixed port is fine: nothing else lives there.
 const SIP_PORT = 5060;
 type Family = 4 | 6;
@@ -110,23 +115,45 @@ describe('network matrix (network namespaces)', () => {
         }
       }
       for (const a of attempts.filter((x) => expected.get(`${x.server} ${x.transport}`) === undefined)) {
-        const out = await sippRegister(client, { ...a, user: `sipp-${a.user}` });
+        const out = await sippMessage(srv, client, { ...a, user: `sipp-${a.user}` });
         if (out !== undefined) failures.push(`${kind} client -> ${a.server} ${a.transport} (SIPp): ${out}`);
       }
     }));
     assert.deepEqual(failures, [], `${failures.join('\n')}\nbanner:\n${banner}`);
   }
 
-  /** SIPp reg_recv.xml (REGISTER, stay 200 ms, un-REGISTER) from inside the client's namespace. */
-  async function sippRegister(client: LabHost, a: Attempt): Promise<string | undefined> {
+  /**
+   * SIPp from inside the client's namespace: bob runs reg_recv.xml (REGISTER, stay, un-REGISTER)
+   * answering MESSAGEs out of call (msg_ooc.xml); once the server has answered his REGISTER 200,
+   * alice runs msg_send.xml to bob. Passes when both exit 0 and bob logged the MESSAGE (msg_send
+   * also accepts 202, which would mean it was stored, not delivered).
+   */
+  async function sippMessage(srv: NsServer, client: LabHost, a: Attempt): Promise<string | undefined> {
     const v6 = a.server.includes(':');
     const local = v6 ? client.v6 : client.v4;
     if (local === undefined) return 'no local address';
     const target = v6 ? `[${a.server}]:${a.port}` : `${a.server}:${a.port}`;
-    const localPort = a.transport === 'udp' ? '5070' : '5072';
-    const r = await nsExec(client.ns, sipp, [target, '-sf', regScenario, '-s', a.user, '-m', '1', '-d', '200',
-      '-i', local, '-p', localPort, '-t', a.transport === 'udp' ? 'u1' : 't1', '-cp', '0',
-      '-nostdin', '-timeout', '6s', '-timeout_error'], 20000);
-    return r.status === 0 ? undefined : `exit ${r.status}: ${r.stdout.slice(-600)}${r.stderr.slice(-300)}`;
+    const t = a.transport === 'udp' ? 'u1' : 't1';
+    const [bobPort, alicePort] = a.transport === 'udp' ? ['5070', '5074'] : ['5072', '5076'];
+    const dir = mkdtempSync(join(tmpdir(), 'nm-sipp-'));
+    const body = `hello ${a.user}`;
+    try {
+      const bob = nsExec(client.ns, sipp, [target, '-sf', regScenario, '-oocsf', oocScenario, '-s', a.user, '-m', '1', '-d', '1000',
+        '-i', local, '-p', bobPort, '-t', t, '-cp', '0', '-nostdin', '-timeout', '8s', '-timeout_error',
+        '-trace_logs', '-log_file', join(dir, 'bob.log')], 20000);
+      const registered = (): boolean => parseTrace(srv.trace).some((e) => e.direction === 'OUT' && e.text.startsWith('SIP/2.0 200')
+        && e.text.includes(`sip:${a.user}@`) && /^CSeq:.*REGISTER/mi.test(e.text));
+      const deadline = Date.now() + 5000;
+      while (!registered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const alice = await nsExec(client.ns, sipp, [target, '-sf', sendScenario, '-s', a.user, '-key', 'from', `${a.user}-a`, '-key', 'body', body,
+        '-m', '1', '-i', local, '-p', alicePort, '-t', t, '-cp', '0', '-nostdin', '-timeout', '6s', '-timeout_error'], 20000);
+      const b = await bob;
+      if (alice.status !== 0) return `alice (msg_send) exit ${alice.status}: ${alice.stdout.slice(-600)}${alice.stderr.slice(-300)}`;
+      if (b.status !== 0) return `bob (reg_recv) exit ${b.status}: ${b.stdout.slice(-600)}${b.stderr.slice(-300)}`;
+      const log = readFileSync(join(dir, 'bob.log'), 'utf8');
+      return log.includes(`body=${body}`) ? undefined : `bob never got the MESSAGE: ${log.slice(-400)}`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 });

@@ -1,6 +1,7 @@
 // Run inside a lab namespace (`ip netns exec NS node --import tsx ns-register.ts JSON`): registers
 // and unregisters one user at a server, with a raw SIP client (connected socket, so that an ICMP
-// unreachable or a RST is an error at once) and with simplesip's UserAgent. Prints one JSON line
+// unreachable or a RST is an error at once), and with simplesip's UserAgent, which also publishes
+// presence to a watcher and exchanges a MESSAGE each way with it before unregistering. Prints one JSON line
 // per attempt: { tool, ok, ms, error? }. Never hangs: every attempt has a deadline.
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
@@ -18,7 +19,8 @@ export interface Attempt {
   user: string;
 }
 
-const DEADLINE_MS = 4000;
+// Register, presence and messages both ways for the UserAgent; unreachable ends earlier (Timer F: 3.2 s).
+const DEADLINE_MS = 6000;
 
 function bracket(a: string): string {
   return a.includes(':') ? `[${a}]` : a;
@@ -89,19 +91,55 @@ async function raw(a: Attempt): Promise<void> {
   }
 }
 
-/** simplesip's own client library: register, then close (which unregisters). */
-async function userAgent(a: Attempt): Promise<void> {
-  localAddress(a.server);
+function uaFor(a: Attempt, user: string): UserAgent {
   const domain = bracket(a.server);
-  const ua = new UserAgent({
-    aor: `sip:${a.user}@${domain}`, server: `sip:${domain}:${a.port};transport=${a.transport}`,
+  return new UserAgent({
+    aor: `sip:${user}@${domain}`, server: `sip:${domain}:${a.port};transport=${a.transport}`,
     localPorts: { min: 0, max: 0 }, stateDir: mkdtempSync(join(tmpdir(), 'ns-ua-')),
     timers: { t1: 50, t2: 400, t4: 500 }, networkCheckIntervalMs: 0, closeTimeoutMs: 1000, outbound: false,
   });
+}
+
+/** Resolves with the first event `pick` accepts, or rejects after `ms`. */
+function until<T>(ua: UserAgent, event: 'presence' | 'message', pick: (e: T) => boolean, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { ua.off(event, on as never); reject(new Error(`${what} within ${ms} ms`)); }, ms);
+    const on = (e: T): void => {
+      if (!pick(e)) return;
+      clearTimeout(timer);
+      ua.off(event, on as never);
+      resolve(e);
+    };
+    ua.on(event, on as never);
+  });
+}
+
+/**
+ * simplesip's own client library, two of them on this host: both register, the watcher subscribes
+ * to the user's presence, the user publishes open (RFC 3903) and the watcher is told (NOTIFY, RFC
+ * 3856), a MESSAGE goes each way (RFC 3428), then both close (un-SUBSCRIBE, un-PUBLISH, un-REGISTER).
+ */
+async function userAgent(a: Attempt): Promise<void> {
+  localAddress(a.server);
+  const ua = uaFor(a, a.user);
+  const watcher = uaFor(a, `${a.user}-w`);
   try {
     await ua.register();
+    await watcher.register();
+    const open = until<{ buddy: string; basic: string }>(watcher, 'presence', (p) => p.buddy === ua.aor && p.basic === 'open', 3000, 'watcher never saw open');
+    await watcher.subscribe(ua.aor);
+    await ua.setPresence({ basic: 'open', note: 'network matrix' });
+    await open;
+    const got = until<{ body: string }>(watcher, 'message', (m) => m.body === 'to the watcher', 3000, 'MESSAGE to the watcher not received');
+    const sent = await ua.sendMessage(watcher.aor, 'to the watcher');
+    if (sent.status !== 200) throw new Error(`MESSAGE to the watcher answered ${sent.status} ${sent.reason}`);
+    await got;
+    const back = until<{ body: string }>(ua, 'message', (m) => m.body === 'back to the user', 3000, 'MESSAGE back not received');
+    const reply = await watcher.sendMessage(ua.aor, 'back to the user');
+    if (reply.status !== 200) throw new Error(`MESSAGE back answered ${reply.status} ${reply.reason}`);
+    await back;
   } finally {
-    await ua.close();
+    await Promise.all([ua.close(), watcher.close()]);
   }
 }
 
