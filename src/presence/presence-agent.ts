@@ -36,6 +36,12 @@ export interface PresenceAgentOptions extends NotifierOptions {
   /** Wall clock, epoch milliseconds (default Date.now). */
   now?: () => number;
   timers?: TimerHeap;
+  /**
+   * Whether a connection is still open (the proxy's flow state). RFC 5626 5.3: an outbound binding
+   * stays registered when its connection closes, but reaches nobody until the UA registers that flow
+   * again, so it does not count as a device that is there. Default: every connection is open.
+   */
+  flowOpen?: (connectionId: string) => boolean;
 }
 
 function seconds(ms: number): number {
@@ -199,7 +205,9 @@ export class PresenceAgent {
    * through its older publication until that one expires.
    */
   private compose(aor: string): ComposedPresence {
-    const registered = this.options.location.bindingsOf(aor).length > 0;
+    const flowOpen = this.options.flowOpen;
+    const registered = this.options.location.bindingsOf(aor).some((b) =>
+      flowOpen === undefined || b.connectionId === undefined || !b.flags.includes('outbound') || flowOpen(b.connectionId));
     const seen = new Set<string>();
     const latest = this.publications.of(aor).filter((p) => !seen.has(p.record.source) && seen.add(p.record.source) !== undefined);
     return composePresence(aor, latest.map((p) => p.parts), registered);
@@ -221,6 +229,15 @@ export class PresenceAgent {
         .catch((err: unknown) => this.log.warn({ aor, err: String(err) }, 'could not delete publications from the store'));
     }
     this.stateChanged(aor);
+  }
+
+  /**
+   * A connection closed: the presentities with outbound bindings on it may have no device left that
+   * can be reached (a client that vanished over TCP goes offline when the server closes its silent
+   * connection, not when its binding expires). Composed after this turn, once the flow state knows.
+   */
+  flowClosed(connectionId: string): void {
+    for (const b of this.options.location.bindingsFrom(connectionId)) this.stateChanged(b.aor);
   }
 
   private stateChanged(aor: string): void {

@@ -59,7 +59,7 @@ export class Routing {
   readonly acks: AckForwarder;
   readonly messages: MessagePolicy;
   private readonly delivery: OfflineDelivery;
-  private readonly flows: FlowState;
+  readonly flows: FlowState;
 
   private constructor(private readonly d: RoutingDeps, readonly offline: OfflineStore) {
     const { services, identity, transport, transactions, stats, config, log } = d;

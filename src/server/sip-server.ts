@@ -335,6 +335,10 @@ export class SipServer {
       sendRequest: (request, target) => this.transactions.sendRequest(request, target),
       serverName: this.config.serverName,
       logger: this.log,
+      flowOpen: (id) => this.routing?.flows.isOpen(id) ?? true,
+    });
+    this.transport.on('connection-closed', (source) => {
+      if (source.connectionId !== undefined) this.presence?.flowClosed(source.connectionId);
     });
     const restored = await presence.restore();
     this.log.info(restored, 'presence state restored');
