@@ -1,24 +1,32 @@
 // Hosts and ports: hostname / IPv4address / IPv6reference (RFC 3261 25.1, RFC 5118).
 
+import { codesOf, findCode } from './codes.js';
 import { isDigit, isHexDigit, isHostChar } from './scan.js';
 
 export type HostKind = 'domain' | 'ipv4' | 'ipv6';
 
-export function isIPv4(s: string, start = 0, end = s.length): boolean {
+export function isIPv4(s: string): boolean {
+  return ipv4At(codesOf(s), 0, s.length);
+}
+
+/** IPv4address on the char codes b[start, end). */
+function ipv4At(b: Buffer, start: number, end: number): boolean {
   let parts = 0;
   let i = start;
   while (i <= end) {
     let n = 0;
     let digits = 0;
-    while (i < end && isDigit(s.charCodeAt(i))) {
-      n = n * 10 + s.charCodeAt(i) - 48;
+    while (i < end) {
+      const c = b[i];
+      if (c < 48 || c > 57) break;
+      n = n * 10 + c - 48;
       digits++;
       i++;
     }
     if (digits === 0 || digits > 3 || n > 255) return false;
     parts++;
     if (i === end) break;
-    if (s.charCodeAt(i) !== 46 || parts === 4) return false;
+    if (b[i] !== 46 || parts === 4) return false;
     i++;
   }
   return parts === 4;
@@ -73,12 +81,12 @@ const DIGIT_TOPLABEL = 2;
  * hostname: labels of alphanumerics and `-` separated by dots; `_` tolerated as seen in the wild.
  * One pass tells both the syntax and whether the last label is all digits.
  */
-function hostnameKind(s: string, start: number, end: number): number {
+function hostnameKind(b: Buffer, start: number, end: number): number {
   if (end <= start) return NOT_HOSTNAME;
   let labelLen = 0;
   let digitsOnly = true;
   for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = b[i];
     if (c === 46) {
       if (labelLen === 0) return NOT_HOSTNAME;
       labelLen = 0;
@@ -94,12 +102,15 @@ function hostnameKind(s: string, start: number, end: number): number {
 }
 
 /** Classifies a bare host (no brackets); undefined when it is not a valid host. */
-export function classifyHost(s: string, start = 0, end = s.length): HostKind | undefined {
-  const c = s.charCodeAt(end - 1);
-  if (isDigit(c) && isIPv4(s, start, end)) return 'ipv4';
-  const colon = s.indexOf(':', start);
-  if (colon !== -1 && colon < end) return isIPv6(s, start, end) ? 'ipv6' : undefined;
-  return hostnameKind(s, start, end) === DOMAIN ? 'domain' : undefined;
+export function classifyHost(s: string): HostKind | undefined {
+  return classifyHostAt(s, codesOf(s), 0, s.length);
+}
+
+/** classifyHost on s[start, end), whose char codes are b. */
+export function classifyHostAt(s: string, b: Buffer, start: number, end: number): HostKind | undefined {
+  if (end > start && isDigit(b[end - 1]) && ipv4At(b, start, end)) return 'ipv4';
+  if (findCode(b, 58, start, end) !== -1) return isIPv6(s, start, end) ? 'ipv6' : undefined;
+  return hostnameKind(b, start, end) === DOMAIN ? 'domain' : undefined;
 }
 
 /** A host as it appears in a URI or Via: IPv6 inside brackets (RFC 3261 25.1 IPv6reference). */
@@ -113,12 +124,12 @@ export function formatHostPort(host: string, port?: number): string {
   return port === undefined ? h : `${h}:${port}`;
 }
 
-/** A port: 1*5DIGIT no greater than 65535; -1 when malformed. */
-export function parsePort(s: string, start: number, end: number): number {
+/** A port in the char codes b[start, end): 1*5DIGIT no greater than 65535; -1 when malformed. */
+export function parsePort(b: Buffer, start: number, end: number): number {
   if (end <= start || end - start > 5) return -1;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = b[i];
     if (!isDigit(c)) return -1;
     n = n * 10 + c - 48;
   }

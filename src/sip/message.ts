@@ -1,6 +1,7 @@
 // The SIP message model (RFC 3261 7): start line, header fields kept as raw values, body.
 // Typed accessors parse a header on first use and cache the result until that header changes.
 
+import { codesOf } from './codes.js';
 import { badRequest } from './errors.js';
 import { canonicalName, isListHeader } from './header-names.js';
 import { parseAuth, type Challenge, type Credentials } from './headers/auth.js';
@@ -37,6 +38,8 @@ export interface StoredField extends HeaderField {
   readonly source: string;
   readonly start: number;
   readonly end: number;
+  /** The char codes of `source` (see codes.ts), shared by the fields of one message; made on first use otherwise. */
+  codes: Buffer | undefined;
 }
 
 export type FromTo = NameAddr & { tag?: string };
@@ -64,7 +67,11 @@ function makeField(name: string, value: string): StoredField {
     throw new RangeError(`invalid header ${JSON.stringify(name)}: names are tokens, values have no CR/LF`);
   }
   const trimmed = value.trim();
-  return { name: canonicalName(name), rawName: name, value: trimmed, source: trimmed, start: 0, end: trimmed.length };
+  return { name: canonicalName(name), rawName: name, value: trimmed, source: trimmed, start: 0, end: trimmed.length, codes: undefined };
+}
+
+function codesFor(f: StoredField): Buffer {
+  return (f.codes ??= codesOf(f.source));
 }
 
 export class SipMessage {
@@ -296,7 +303,7 @@ export class SipMessage {
   via(): Via[] {
     if (this.cVia === undefined) {
       const out: Via[] = [];
-      for (const f of this.fieldsNamed('via')) parseViaList(f.source, f.start, f.end, out);
+      for (const f of this.fieldsNamed('via')) parseViaList(f.source, codesFor(f), f.start, f.end, out);
       this.cVia = out;
     }
     return this.cVia;
@@ -475,7 +482,7 @@ function parseContentLength(v: string): number {
 }
 
 function fromTo(f: StoredField, what: string): FromTo {
-  const na: FromTo = parseNameAddrAt(f.source, f.start, f.end, what);
+  const na: FromTo = parseNameAddrAt(f.source, codesFor(f), f.start, f.end, what);
   const tag = na.params.get('tag');
   if (tag !== undefined) {
     if (tag === null || tag.length === 0) throw badRequest(`malformed ${what} header (empty tag)`);
@@ -502,7 +509,7 @@ function parseCSeqHeader(m: SipMessage): CSeq {
 function parseContacts(fields: StoredField[]): Contact[] | '*' {
   const out: Contact[] = [];
   let star = false;
-  for (const f of fields) if (parseContactList(f.source, f.start, f.end, out)) star = true;
+  for (const f of fields) if (parseContactList(f.source, codesFor(f), f.start, f.end, out)) star = true;
   if (!star) return out;
   // RFC 3261 10.2.2: "*" stands alone.
   if (out.length > 0 || fields.length > 1) throw badRequest('malformed Contact header (* mixed with contacts)');

@@ -1,7 +1,8 @@
 // name-addr / addr-spec with header parameters (RFC 3261 20.10, 25.1): From, To, Contact, Route...
 
+import { codesOf, skipSpaces, trimSpaces } from './codes.js';
 import { badRequest, inHeader } from './errors.js';
-import { findListEnd, parseParams, quote, scanQuoted, scanToken, skipWs, trimEndWs, unquote } from './scan.js';
+import { findListEnd, parseParams, quote, scanQuoted, scanToken, tokenEnd, unquote } from './scan.js';
 import { formatUri, isSipUri, parseUriAt, type Uri } from './uri.js';
 
 export interface NameAddr {
@@ -16,21 +17,24 @@ export interface NameAddr {
  * error reasons. The whole text must be consumed.
  */
 export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
-  return parseNameAddrAt(text, 0, text.length, what);
+  return parseNameAddrAt(text, codesOf(text), 0, text.length, what);
 }
 
-/** parseNameAddr on text[start, end): the message text with offsets, so that no slice is scanned. */
-export function parseNameAddrAt(text: string, start: number, end: number, what: string): NameAddr {
-  let i = skipWs(text, start, end);
+/**
+ * parseNameAddr on text[start, end), whose char codes are b: the message text with offsets, so that
+ * no slice is scanned.
+ */
+export function parseNameAddrAt(text: string, b: Buffer, start: number, end: number, what: string): NameAddr {
+  let i = skipSpaces(b, start, end);
   let displayName: string | undefined;
   let angle = false;
-  const c = i < end ? text.charCodeAt(i) : -1;
+  const c = i < end ? b[i] : -1;
   if (c === 34) {
     const q = scanQuoted(text, i, end);
     if (q === -1) throw badRequest(`malformed ${what} header (unbalanced quotes)`);
     displayName = unquoteAt(text, i, q);
-    i = skipWs(text, q, end);
-    if (i === end || text.charCodeAt(i) !== 60) throw badRequest(`malformed ${what} header (display name without <URI>)`);
+    i = skipSpaces(b, q, end);
+    if (i === end || b[i] !== 60) throw badRequest(`malformed ${what} header (display name without <URI>)`);
     angle = true;
   } else if (c === 60) {
     angle = true;
@@ -38,12 +42,12 @@ export function parseNameAddrAt(text: string, start: number, end: number, what: 
     // display-name as *(token LWS): a '<' after tokens makes it a name-addr; anything else an addr-spec.
     let j = i;
     for (;;) {
-      const k = scanToken(text, j, end);
+      const k = tokenEnd(b, j, end);
       if (k === j) break;
-      j = skipWs(text, k, end);
+      j = skipSpaces(b, k, end);
     }
-    if (j > i && j < end && text.charCodeAt(j) === 60) {
-      displayName = text.slice(i, trimEndWs(text, i, j));
+    if (j > i && j < end && b[j] === 60) {
+      displayName = text.slice(i, trimSpaces(b, i, j));
       i = j;
       angle = true;
     }
@@ -52,16 +56,16 @@ export function parseNameAddrAt(text: string, start: number, end: number, what: 
   if (angle) {
     const close = text.indexOf('>', i);
     if (close === -1 || close >= end) throw badRequest(`malformed ${what} header (missing >)`);
-    if (close === i + 1 || !isTrimmed(text, i + 1, close)) {
+    if (close === i + 1 || !isTrimmed(text, b, i + 1, close)) {
       // RFC 3261 25.1: LAQUOT and RAQUOT allow LWS only outside the brackets (RFC 4475 3.1.2.14).
       throw badRequest(`malformed ${what} header (whitespace inside <>)`);
     }
-    uri = uriIn(text, i + 1, close, what);
+    uri = uriIn(text, b, i + 1, close, what);
     i = close + 1;
   } else {
     const specStart = i;
     while (i < end) {
-      const ch = text.charCodeAt(i);
+      const ch = b[i];
       if (ch === 59 || ch === 32 || ch === 9) break;
       i++;
     }
@@ -70,14 +74,14 @@ export function parseNameAddrAt(text: string, start: number, end: number, what: 
       throw badRequest(`malformed ${what} header (unquoted display name with special characters)`);
     }
     if (i === specStart) throw badRequest(`malformed ${what} header (missing URI)`);
-    uri = uriIn(text, specStart, i, what);
+    uri = uriIn(text, b, specStart, i, what);
     // RFC 3261 20.10: a URI with a comma, question mark or semicolon must be enclosed in <>.
     if (contains(text, '?', specStart, i) || contains(text, ',', specStart, i) || (isSipUri(uri) && uri.headers.length > 0)) {
       throw badRequest(`malformed ${what} header (URI with ? or , must be enclosed in <>)`);
     }
   }
   const params = new Map<string, string | null>();
-  i = parseParams(text, i, params, what, end);
+  i = parseParams(text, b, i, params, what, end);
   if (i !== end) throw badRequest(`malformed ${what} header (unexpected comma)`);
   const na: NameAddr = { uri, params };
   if (displayName !== undefined) na.displayName = displayName;
@@ -97,17 +101,17 @@ function unquoteAt(text: string, start: number, end: number): string {
 }
 
 /** text[start, end).trim() has the same length, deciding on the end characters alone when they are printable ASCII. */
-function isTrimmed(text: string, start: number, end: number): boolean {
-  const a = text.charCodeAt(start);
-  const b = text.charCodeAt(end - 1);
-  if (a > 32 && a < 127 && b > 32 && b < 127) return true;
+function isTrimmed(text: string, b: Buffer, start: number, end: number): boolean {
+  const first = b[start];
+  const last = b[end - 1];
+  if (first > 32 && first < 127 && last > 32 && last < 127) return true;
   const s = text.slice(start, end);
   return s.trim().length === s.length;
 }
 
-function uriIn(text: string, start: number, end: number, what: string): Uri {
+function uriIn(text: string, b: Buffer, start: number, end: number, what: string): Uri {
   try {
-    return parseUriAt(text, start, end);
+    return parseUriAt(text, b, start, end);
   } catch (err) {
     throw inHeader(err, what);
   }
@@ -116,12 +120,12 @@ function uriIn(text: string, start: number, end: number, what: string): Uri {
 /** A comma-separated list of name-addrs (Route, Record-Route, Path, Contact). */
 export function parseNameAddrList(text: string, what = 'name-addr'): NameAddr[] {
   const out: NameAddr[] = [];
+  const b = codesOf(text);
   let i = 0;
   while (i <= text.length) {
     const j = findListEnd(text, i);
-    const part = text.slice(i, j);
-    if (part.trim().length === 0) throw badRequest(`malformed ${what} header (empty list element)`);
-    out.push(parseNameAddr(part, what));
+    if (text.slice(i, j).trim().length === 0) throw badRequest(`malformed ${what} header (empty list element)`);
+    out.push(parseNameAddrAt(text, b, i, j, what));
     i = j + 1;
   }
   return out;

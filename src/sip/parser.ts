@@ -2,12 +2,13 @@
 // The start line and header lines are framed eagerly; header values are parsed lazily by SipMessage.
 
 import { isAscii, isUtf8 } from 'node:buffer';
+import { codesOf } from './codes.js';
 import { badRequest, SipParseError } from './errors.js';
 import { lookupName, matchKnownName, type MatchedName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
 import { SipMessage, type StoredField } from './message.js';
 import { isToken, skipWs, trimEndWs } from './scan.js';
-import { isSipUri, parseUri } from './uri.js';
+import { isSipUri, parseUriAt } from './uri.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
@@ -16,6 +17,9 @@ interface StartLine {
   kind: 'request' | 'response';
   a: string;
   b: string | number;
+  /** Where the Request-URI lies in the header text. */
+  uriStart: number;
+  uriEnd: number;
   /** Deferred until the headers are framed, so that the error can carry a partial message. */
   error?: SipParseError;
   checkUri: boolean;
@@ -54,9 +58,13 @@ function tooLarge(data: Buffer, limits: ParseLimits): SipParseError {
  */
 const WHOLE_TEXT_LIMIT = 4096;
 
-/** The header section as text: text[0, headEnd) is the start line and header lines; the body starts at bodyStart. */
+/**
+ * The header section as text: text[0, headEnd) is the start line and header lines; the body starts at
+ * bodyStart. `codes` holds text's char codes for the typed parsers (see codes.ts).
+ */
 interface HeaderText {
   text: string;
+  codes: Buffer;
   headEnd: number;
   bodyStart: number;
   binary: boolean;
@@ -68,14 +76,15 @@ interface HeaderText {
  */
 function asciiHeaderText(data: Buffer): HeaderText | undefined {
   if (data.length > WHOLE_TEXT_LIMIT || data[0] === 13 || data[0] === 10 || !isAscii(data)) return undefined;
+  // The octets are the char codes of their latin1 text.
   const text = data.toString('latin1');
   let headEnd = text.indexOf('\r\n\r\n');
-  if (headEnd !== -1) return { text, headEnd, bodyStart: headEnd + 4, binary: false };
+  if (headEnd !== -1) return { text, codes: data, headEnd, bodyStart: headEnd + 4, binary: false };
   headEnd = text.indexOf('\n\n');
-  if (headEnd !== -1) return { text, headEnd, bodyStart: headEnd + 2, binary: false };
+  if (headEnd !== -1) return { text, codes: data, headEnd, bodyStart: headEnd + 2, binary: false };
   headEnd = data.length;
   while (headEnd > 0 && (data[headEnd - 1] === 10 || data[headEnd - 1] === 13)) headEnd--;
-  return { text, headEnd, bodyStart: data.length, binary: false };
+  return { text, codes: data, headEnd, bodyStart: data.length, binary: false };
 }
 
 /** Any other message: the header section decoded alone, as UTF-8 when valid and as latin1 otherwise. */
@@ -105,14 +114,14 @@ function headerText(data: Buffer): HeaderText | undefined {
     text = data.toString('latin1', start, headEnd);
     binary = true;
   }
-  return { text, headEnd: text.length, bodyStart, binary };
+  return { text, codes: codesOf(text), headEnd: text.length, bodyStart, binary };
 }
 
 function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   if (data.length > limits.maxMessageSize) return tooLarge(data, limits);
   const head = asciiHeaderText(data) ?? headerText(data);
   if (head === undefined) return badRequest('empty message');
-  const { text, bodyStart, binary } = head;
+  const { text, codes, bodyStart, binary } = head;
   // Header lines are read in text[0, len): the text may go on with the body.
   const len = head.headEnd;
 
@@ -159,9 +168,10 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     const source = folded ? value : text;
     const start = folded ? 0 : vStart;
     const end = folded ? value.length : vEnd;
+    const fieldCodes = folded ? undefined : codes;
     const field: StoredField = info.known
-      ? { name: info.name, rawName, value, source, start, end }
-      : { name: info.name, rawName, value, source, start, end, raw: text.slice(pos, lineEnd) };
+      ? { name: info.name, rawName, value, source, start, end, codes: fieldCodes }
+      : { name: info.name, rawName, value, source, start, end, codes: fieldCodes, raw: text.slice(pos, lineEnd) };
     fields.push(field);
     if (info.name === 'content-length') {
       if (clValue !== undefined && clValue !== value) clDuplicate = true;
@@ -178,7 +188,7 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   }
   if (msg === undefined) return badRequest('malformed start line');
   if (sl.checkUri) {
-    const uriError = checkRequestUri(msg);
+    const uriError = checkRequestUri(msg, text, codes, sl.uriStart, sl.uriEnd);
     if (uriError !== undefined) {
       uriError.partial = msg;
       return uriError;
@@ -257,11 +267,13 @@ function parseStartLine(text: string, end: number): StartLine {
   // Trailing whitespace is tolerated (RFC 4475 3.1.2.10 allows accepting it).
   end = trimEndWs(text, 0, end);
   const sp1 = text.indexOf(' ', 0);
-  if (sp1 <= 0 || sp1 >= end) return { kind: 'request', a: '', b: '', checkUri: false, error: badRequest('malformed Request-Line') };
+  if (sp1 <= 0 || sp1 >= end) {
+    return { kind: 'request', a: '', b: '', uriStart: 0, uriEnd: 0, checkUri: false, error: badRequest('malformed Request-Line') };
+  }
   const method = text.slice(0, sp1);
   const sp2 = text.lastIndexOf(' ', end - 1);
   const uri = text.slice(sp1 + 1, sp2);
-  const sl: StartLine = { kind: 'request', a: method, b: uri, checkUri: true };
+  const sl: StartLine = { kind: 'request', a: method, b: uri, uriStart: sp1 + 1, uriEnd: sp2, checkUri: true };
   if (!isToken(method)) {
     sl.error = badRequest('malformed Request-Line (bad method)');
   } else if (sp2 <= sp1) {
@@ -278,7 +290,8 @@ function parseStartLine(text: string, end: number): StartLine {
 /** Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF (RFC 3261 7.2). */
 function parseStatusLine(text: string, end: number): StartLine {
   const sp1 = text.indexOf(' ');
-  const bad = (detail: string): StartLine => ({ kind: 'response', a: '', b: 0, checkUri: false, error: badRequest(detail) });
+  const bad = (detail: string): StartLine =>
+    ({ kind: 'response', a: '', b: 0, uriStart: 0, uriEnd: 0, checkUri: false, error: badRequest(detail) });
   if (sp1 === -1 || sp1 >= end) return bad('malformed Status-Line');
   let i = sp1 + 1;
   let status = 0;
@@ -292,7 +305,7 @@ function parseStatusLine(text: string, end: number): StartLine {
     return bad('malformed Status-Line (bad status code)');
   }
   const reason = i < end ? text.slice(i + 1, end) : '';
-  const sl: StartLine = { kind: 'response', a: reason, b: status, checkUri: false };
+  const sl: StartLine = { kind: 'response', a: reason, b: status, uriStart: 0, uriEnd: 0, checkUri: false };
   const err = versionError(text.slice(0, sp1));
   if (err !== undefined) sl.error = err;
   return sl;
@@ -315,16 +328,18 @@ function withMessage(err: SipParseError, msg: SipMessage): SipParseError {
   return err;
 }
 
-/** The Request-URI is parsed eagerly: a broken one is answered with 400 (RFC 3261 8.2.1 needs it). */
-function checkRequestUri(msg: SipMessage): SipParseError | undefined {
-  const text = msg.requestUri;
-  if (text.charCodeAt(0) === 60) return badRequest('malformed Request-URI (enclosed in <>)');
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+/**
+ * The Request-URI text[start, end) (char codes b) is parsed eagerly: a broken one is answered with 400
+ * (RFC 3261 8.2.1 needs it).
+ */
+function checkRequestUri(msg: SipMessage, text: string, b: Buffer, start: number, end: number): SipParseError | undefined {
+  if (b[start] === 60) return badRequest('malformed Request-URI (enclosed in <>)');
+  for (let i = start; i < end; i++) {
+    const c = b[i];
     if (c === 32 || c === 9) return badRequest('malformed Request-URI (contains whitespace)');
   }
   try {
-    const uri = parseUri(text);
+    const uri = parseUriAt(text, b, start, end);
     // RFC 3261 19.1.1 table 1: headers are not allowed in a Request-URI (RFC 4475 3.1.2.11).
     if (isSipUri(uri) && uri.headers.length > 0) return badRequest('malformed Request-URI (contains escaped headers)');
     msg.setParsedUri(uri);

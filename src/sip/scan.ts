@@ -1,6 +1,7 @@
 // Shared tokenizer helpers for the hand-written header parsers (RFC 3261 25.1 grammar).
 // Character classes are bit sets over ASCII built once at module load.
 
+import { skipSpaces } from './codes.js';
 import { badRequest } from './errors.js';
 
 const TOKEN = 1;
@@ -14,7 +15,8 @@ const WORD = 128;
 /** Unquoted header parameter values: token plus ':' '[' ']' (IPv6 references in received, maddr). */
 const PVALUE = 256;
 
-const classes = new Uint16Array(128);
+/** Indexed by char code; 256 entries so that an octet (see codes.ts) needs no range check. */
+const classes = new Uint16Array(256);
 
 function mark(chars: string, bit: number): void {
   for (let i = 0; i < chars.length; i++) classes[chars.charCodeAt(i)] |= bit;
@@ -80,6 +82,12 @@ export function isToken(s: string, start = 0, end = s.length): boolean {
   return true;
 }
 
+/** End of the token starting at b[i] (i itself when there is none), over char codes in octets. */
+export function tokenEnd(b: Buffer, i: number, end: number): number {
+  while (i < end && (classes[b[i]] & TOKEN) !== 0) i++;
+  return i;
+}
+
 /** End of the token starting at i (i itself when there is none). */
 export function scanToken(s: string, i: number, end: number = s.length): number {
   while (i < end && isClass(s.charCodeAt(i), TOKEN)) i++;
@@ -87,17 +95,17 @@ export function scanToken(s: string, i: number, end: number = s.length): number 
 }
 
 /**
- * True when s[start, end) is made of the given class plus `%HH` escapes (RFC 3261 25.1 `escaped`).
+ * True when b[start, end) (char codes) is made of the given class plus `%HH` escapes (RFC 3261 25.1 `escaped`).
  * A `%` not followed by two hex digits is a syntax error.
  */
-export function isEscapedText(s: string, start: number, end: number, bit: number): boolean {
+export function isEscapedText(b: Buffer, start: number, end: number, bit: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = b[i];
     if (c === 37) {
       if (i + 2 >= end) return false;
-      if (!isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2))) return false;
+      if (!isHexDigit(b[i + 1]) || !isHexDigit(b[i + 2])) return false;
       i += 2;
-    } else if (!isClass(c, bit)) {
+    } else if ((classes[c] & bit) === 0) {
       return false;
     }
   }
@@ -105,15 +113,15 @@ export function isEscapedText(s: string, start: number, end: number, bit: number
 }
 
 /**
- * End of the run of the given class plus valid `%HH` escapes starting at i: the index of the first
+ * End of the run of the given class plus valid `%HH` escapes starting at b[i] (char codes): the index of the first
  * other character (a delimiter, a bad character or a `%` without two hex digits), or `end`.
  * One pass for scanning and validating, where isEscapedText needs the end known beforehand.
  */
-export function scanEscaped(s: string, i: number, end: number, bit: number): number {
+export function scanEscaped(b: Buffer, i: number, end: number, bit: number): number {
   for (; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 128 && (classes[c] & bit) !== 0) continue;
-    if (c !== 37 || i + 2 >= end || !isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2))) return i;
+    const c = b[i];
+    if ((classes[c] & bit) !== 0) continue;
+    if (c !== 37 || i + 2 >= end || !isHexDigit(b[i + 1]) || !isHexDigit(b[i + 2])) return i;
     i += 2;
   }
   return end;
@@ -257,68 +265,78 @@ function paramKey(length: number, first: number): number {
   return length < 32 && first < 128 ? (length << 7) | (first | 0x20) : -1;
 }
 
+/** A common name with its char codes, so that comparing it reads no string. */
+interface CommonParam {
+  readonly name: string;
+  readonly codes: Uint8Array;
+}
+
 /** The common names by length and first letter (either case): one or two to compare. */
-const commonParams: string[][] = [];
-for (const name of COMMON_PARAMS) (commonParams[paramKey(name.length, name.charCodeAt(0))] ??= []).push(name);
+const commonParams: CommonParam[][] = [];
+for (const name of COMMON_PARAMS) {
+  (commonParams[paramKey(name.length, name.charCodeAt(0))] ??= []).push({ name, codes: Buffer.from(name, 'latin1') });
+}
 
 /**
- * The constant equal to s.slice(start, end).toLowerCase() when that is a common parameter name,
- * undefined otherwise.
+ * The constant equal to the name b[start, end) (char codes) lower-cased when that is a common
+ * parameter name, undefined otherwise.
  */
-export function commonParamName(s: string, start: number, end: number): string | undefined {
-  const candidates = commonParams[paramKey(end - start, s.charCodeAt(start))];
+export function commonParamName(b: Buffer, start: number, end: number): string | undefined {
+  const candidates = commonParams[paramKey(end - start, b[start])];
   if (candidates === undefined) return undefined;
   for (let n = 0; n < candidates.length; n++) {
-    const name = candidates[n];
+    const name = candidates[n].codes;
     let k = 0;
     for (; k < name.length; k++) {
-      const c = s.charCodeAt(start + k);
-      const l = name.charCodeAt(k);
+      const c = b[start + k];
+      const l = name[k];
       // Folding with | 0x20 only for letters: among ASCII only A-Z fold onto a-z.
       if (c !== l && !(l >= 97 && l <= 122 && (c | 0x20) === l)) break;
     }
-    if (k === name.length) return name;
+    if (k === name.length) return candidates[n].name;
   }
   return undefined;
 }
 
 /**
- * Header parameters: `*( SEMI generic-param )` with SWS around `;` and `=` (RFC 3261 25.1).
- * Names are lower-cased; values are kept as written (quoted-strings keep their quotes);
- * a parameter without `=` maps to null. Stops at `end` or at a top-level comma; returns the index.
+ * Header parameters: `*( SEMI generic-param )` with SWS around `;` and `=` (RFC 3261 25.1), in
+ * s[i, end) whose char codes are b. Names are lower-cased; values are kept as written
+ * (quoted-strings keep their quotes); a parameter without `=` maps to null. Stops at `end` or at a
+ * top-level comma; returns the index.
  */
 export function parseParams(
   s: string,
+  b: Buffer,
   i: number,
   out: Map<string, string | null>,
   what: string,
-  end: number = s.length,
+  end: number,
 ): number {
   for (;;) {
-    i = skipWs(s, i, end);
-    if (i >= end || s.charCodeAt(i) === 44) return i;
-    if (s.charCodeAt(i) !== 59) throw badRequest(`malformed ${what} header (unexpected character in parameters)`);
-    i = skipWs(s, i + 1, end);
+    i = skipSpaces(b, i, end);
+    if (i >= end || b[i] === 44) return i;
+    if (b[i] !== 59) throw badRequest(`malformed ${what} header (unexpected character in parameters)`);
+    i = skipSpaces(b, i + 1, end);
     // Scanning the name also tells whether it needs lower-casing (most names are lower-case already).
     let nameEnd = i;
     let upper = false;
     for (; nameEnd < end; nameEnd++) {
-      const c = s.charCodeAt(nameEnd);
-      if (c >= 128 || (classes[c] & TOKEN) === 0) break;
+      const c = b[nameEnd];
+      if ((classes[c] & TOKEN) === 0) break;
       if (c >= 65 && c <= 90) upper = true;
     }
     if (nameEnd === i) throw badRequest(`malformed ${what} header (empty parameter)`);
-    const name = commonParamName(s, i, nameEnd) ?? (upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd));
-    i = skipWs(s, nameEnd, end);
+    const name = commonParamName(b, i, nameEnd) ?? (upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd));
+    i = skipSpaces(b, nameEnd, end);
     let value: string | null = null;
-    if (i < end && s.charCodeAt(i) === 61) {
-      i = skipWs(s, i + 1, end);
+    if (i < end && b[i] === 61) {
+      i = skipSpaces(b, i + 1, end);
       const vStart = i;
-      if (i < end && s.charCodeAt(i) === 34) {
+      if (i < end && b[i] === 34) {
         i = scanQuoted(s, i, end);
         if (i === -1) throw badRequest(`malformed ${what} header (unterminated quoted string)`);
       } else {
-        while (i < end && isClass(s.charCodeAt(i), PVALUE)) i++;
+        while (i < end && (classes[b[i]] & PVALUE) !== 0) i++;
         if (i === vStart) throw badRequest(`malformed ${what} header (empty value of parameter ${name})`);
       }
       value = s.slice(vStart, i);

@@ -1,7 +1,8 @@
 // SIP, SIPS and tel URIs (RFC 3261 19.1, 25.1; RFC 3966); other absolute URIs are kept opaque.
 
+import { codesOf, findCode } from './codes.js';
 import { badRequest } from './errors.js';
-import { classifyHost, formatHost, parsePort, type HostKind } from './host.js';
+import { classifyHostAt, formatHost, parsePort, type HostKind } from './host.js';
 import { CHARS, commonParamName, isEscapedText, lowerCase, scanEscaped } from './scan.js';
 
 export { formatHost, formatHostPort, type HostKind } from './host.js';
@@ -43,41 +44,38 @@ export function isTelUri(uri: Uri): uri is TelUri {
 
 /** Parses an absolute URI; throws SipParseError (400) naming the defect. */
 export function parseUri(text: string): Uri {
-  return parseUriAt(text, 0, text.length);
+  return parseUriAt(text, codesOf(text), 0, text.length);
 }
 
 /**
- * Parses the URI text[start, end). Header parsers pass the flat message text with offsets rather than
- * a slice: scanning a sliced string costs an indirection per character. Nothing outside the range is read.
+ * Parses the URI text[start, end), whose char codes are b (see codes.ts). Header parsers pass the flat
+ * message text with offsets rather than a slice. Nothing outside the range is read.
  */
-export function parseUriAt(text: string, start: number, end: number): Uri {
+export function parseUriAt(text: string, b: Buffer, start: number, end: number): Uri {
   // Nearly every URI is sip: or sips:, recognised without slicing and lower-casing the scheme.
-  const sip = sipSchemeEnd(text, start, end);
-  if (sip === 3) return parseSipUri(text, start + 4, end, 'sip');
-  if (sip === 4) return parseSipUri(text, start + 5, end, 'sips');
-  const colon = schemeEnd(text, start, end);
+  const sip = sipSchemeEnd(b, start, end);
+  if (sip === 3) return parseSipUri(text, b, start + 4, end, 'sip');
+  if (sip === 4) return parseSipUri(text, b, start + 5, end, 'sips');
+  const colon = schemeEnd(b, start, end);
   if (colon <= start) throw badRequest('malformed URI (missing scheme)');
   const scheme = text.slice(start, colon).toLowerCase();
-  if (scheme === 'tel') return parseTelUri(text, colon + 1, end);
-  return parseOtherUri(text, colon + 1, end, scheme);
+  if (scheme === 'tel') return parseTelUri(text, b, colon + 1, end);
+  return parseOtherUri(text, b, colon + 1, end, scheme);
 }
 
 /** 3 for `sip:`, 4 for `sips:` (any case) at start, -1 otherwise. */
-function sipSchemeEnd(text: string, start: number, end: number): number {
+function sipSchemeEnd(b: Buffer, start: number, end: number): number {
   if (end - start < 4) return -1;
-  if ((text.charCodeAt(start) | 0x20) !== 115 || (text.charCodeAt(start + 1) | 0x20) !== 105 ||
-    (text.charCodeAt(start + 2) | 0x20) !== 112) {
-    return -1;
-  }
-  const c = text.charCodeAt(start + 3);
+  if ((b[start] | 0x20) !== 115 || (b[start + 1] | 0x20) !== 105 || (b[start + 2] | 0x20) !== 112) return -1;
+  const c = b[start + 3];
   if (c === 58) return 3;
-  return (c | 0x20) === 115 && end - start > 4 && text.charCodeAt(start + 4) === 58 ? 4 : -1;
+  return (c | 0x20) === 115 && end - start > 4 && b[start + 4] === 58 ? 4 : -1;
 }
 
 /** scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 3.1); index of the colon, -1 without one. */
-function schemeEnd(text: string, start: number, end: number): number {
+function schemeEnd(b: Buffer, start: number, end: number): number {
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = b[i];
     if (c === 58) return i;
     const alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
     if (!alpha && (i === start || !((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46))) return -1;
@@ -85,7 +83,7 @@ function schemeEnd(text: string, start: number, end: number): number {
   return -1;
 }
 
-function parseSipUri(text: string, start: number, end: number, scheme: 'sip' | 'sips'): SipUri {
+function parseSipUri(text: string, b: Buffer, start: number, end: number, scheme: 'sip' | 'sips'): SipUri {
   let i = start;
   let user: string | undefined;
   let password: string | undefined;
@@ -93,55 +91,55 @@ function parseSipUri(text: string, start: number, end: number, scheme: 'sip' | '
   const at = text.indexOf('@', start);
   if (at !== -1 && at < end) {
     // The user part ends at the first ':' (a password follows) or at the '@'; ':' is not a user char.
-    const userEnd = scanEscaped(text, start, at, CHARS.USER);
-    if (userEnd === start || (userEnd !== at && text.charCodeAt(userEnd) !== 58)) {
+    const userEnd = scanEscaped(b, start, at, CHARS.USER);
+    if (userEnd === start || (userEnd !== at && b[userEnd] !== 58)) {
       throw badRequest('malformed URI (bad user part)');
     }
     user = text.slice(start, userEnd);
     if (userEnd < at) {
-      if (!isEscapedText(text, userEnd + 1, at, CHARS.PASSWORD)) throw badRequest('malformed URI (bad password)');
+      if (!isEscapedText(b, userEnd + 1, at, CHARS.PASSWORD)) throw badRequest('malformed URI (bad password)');
       password = text.slice(userEnd + 1, at);
     }
     i = at + 1;
   }
   let host: string;
   let hostKind: HostKind | undefined;
-  if (i < end && text.charCodeAt(i) === 91) {
+  if (i < end && b[i] === 91) {
     const close = text.indexOf(']', i);
     if (close === -1 || close >= end) throw badRequest('malformed URI (unterminated IPv6 reference)');
     host = text.slice(i + 1, close);
-    hostKind = classifyHost(host) === 'ipv6' ? 'ipv6' : undefined;
+    hostKind = classifyHostAt(text, b, i + 1, close) === 'ipv6' ? 'ipv6' : undefined;
     i = close + 1;
   } else {
     const hostStart = i;
     while (i < end) {
-      const c = text.charCodeAt(i);
+      const c = b[i];
       if (c === 58 || c === 59 || c === 63) break;
       i++;
     }
-    hostKind = classifyHost(text, hostStart, i);
+    hostKind = classifyHostAt(text, b, hostStart, i);
     host = text.slice(hostStart, i);
     // RFC 5118 4.2: an IPv6 address must be bracketed.
-    if (i < end && text.charCodeAt(i) === 58) {
-      const next = text.indexOf(':', i + 1);
-      if (next !== -1 && next < end && !/[;?]/.test(text.slice(i, next))) {
+    if (i < end && b[i] === 58) {
+      const next = findCode(b, 58, i + 1, end);
+      if (next !== -1 && !/[;?]/.test(text.slice(i, next))) {
         throw badRequest('malformed URI (IPv6 address without [])');
       }
     }
   }
   if (hostKind === undefined) throw badRequest('malformed URI (bad host)');
   let port: number | undefined;
-  if (i < end && text.charCodeAt(i) === 58) {
+  if (i < end && b[i] === 58) {
     const portStart = i + 1;
     i = portStart;
-    while (i < end && text.charCodeAt(i) !== 59 && text.charCodeAt(i) !== 63) i++;
-    port = parsePort(text, portStart, i);
+    while (i < end && b[i] !== 59 && b[i] !== 63) i++;
+    port = parsePort(b, portStart, i);
     if (port < 0) throw badRequest('malformed URI (bad port)');
   }
   const params = new Map<string, string | null>();
-  i = parseUriParams(text, i, end, params, true);
+  i = parseUriParams(text, b, i, end, params, true);
   const headers: Array<[string, string]> = [];
-  if (i < end && text.charCodeAt(i) === 63) i = parseUriHeaders(text, i + 1, end, headers);
+  if (i < end && b[i] === 63) i = parseUriHeaders(text, b, i + 1, end, headers);
   if (i !== end) throw badRequest('malformed URI (unexpected character)');
   const uri: SipUri = { scheme, host, hostKind, params, headers };
   if (user !== undefined) uri.user = user;
@@ -151,18 +149,25 @@ function parseSipUri(text: string, start: number, end: number, scheme: 'sip' | '
 }
 
 /** `*( ";" pname [ "=" pvalue ] )` in text[i, end); returns the index after the last parameter. */
-function parseUriParams(text: string, i: number, end: number, out: Map<string, string | null>, sip: boolean): number {
-  while (i < end && text.charCodeAt(i) === 59) {
+function parseUriParams(
+  text: string,
+  b: Buffer,
+  i: number,
+  end: number,
+  out: Map<string, string | null>,
+  sip: boolean,
+): number {
+  while (i < end && b[i] === 59) {
     const nameStart = i + 1;
     // ';', '=' and '?' are not param chars: the scan stops at the delimiter or at the first bad char.
-    let j = scanEscaped(text, nameStart, end, CHARS.PARAM);
-    if (j === nameStart || !endsParam(text, j, end, sip, true)) throw badRequest('malformed URI (bad parameter)');
-    const name = commonParamName(text, nameStart, j) ?? lowerCase(text.slice(nameStart, j));
+    let j = scanEscaped(b, nameStart, end, CHARS.PARAM);
+    if (j === nameStart || !endsParam(b, j, end, sip, true)) throw badRequest('malformed URI (bad parameter)');
+    const name = commonParamName(b, nameStart, j) ?? lowerCase(text.slice(nameStart, j));
     let value: string | null = null;
-    if (j < end && text.charCodeAt(j) === 61) {
+    if (j < end && b[j] === 61) {
       const valueStart = j + 1;
-      j = scanEscaped(text, valueStart, end, CHARS.PARAM);
-      if (j === valueStart || !endsParam(text, j, end, sip, false)) {
+      j = scanEscaped(b, valueStart, end, CHARS.PARAM);
+      if (j === valueStart || !endsParam(b, j, end, sip, false)) {
         throw badRequest('malformed URI (bad parameter value)');
       }
       value = text.slice(valueStart, j);
@@ -174,20 +179,20 @@ function parseUriParams(text: string, i: number, end: number, out: Map<string, s
 }
 
 /** True when text[j] may end a parameter name (or value): the end, ';', '=' (names only), '?' (sip). */
-function endsParam(text: string, j: number, end: number, sip: boolean, name: boolean): boolean {
+function endsParam(b: Buffer, j: number, end: number, sip: boolean, name: boolean): boolean {
   if (j === end) return true;
-  const c = text.charCodeAt(j);
+  const c = b[j];
   return c === 59 || (name && c === 61) || (sip && c === 63);
 }
 
 /** headers = hname "=" hvalue *( "&" hname "=" hvalue ) (RFC 3261 25.1), in text[i, end). */
-function parseUriHeaders(text: string, i: number, end: number, out: Array<[string, string]>): number {
+function parseUriHeaders(text: string, b: Buffer, i: number, end: number, out: Array<[string, string]>): number {
   for (;;) {
     let amp = text.indexOf('&', i);
     if (amp === -1 || amp > end) amp = end;
     const eq = text.indexOf('=', i);
     if (eq === -1 || eq > amp || eq === i) throw badRequest('malformed URI (bad header)');
-    if (!isEscapedText(text, i, eq, CHARS.HNV) || !isEscapedText(text, eq + 1, amp, CHARS.HNV)) {
+    if (!isEscapedText(b, i, eq, CHARS.HNV) || !isEscapedText(b, eq + 1, amp, CHARS.HNV)) {
       throw badRequest('malformed URI (bad header)');
     }
     out.push([text.slice(i, eq), text.slice(eq + 1, amp)]);
@@ -197,10 +202,10 @@ function parseUriHeaders(text: string, i: number, end: number, out: Array<[strin
 }
 
 /** tel URI (RFC 3966 3): the number up to the first ';', then parameters. */
-function parseTelUri(text: string, start: number, end: number): TelUri {
+function parseTelUri(text: string, b: Buffer, start: number, end: number): TelUri {
   let i = start;
-  while (i < end && text.charCodeAt(i) !== 59) {
-    const c = text.charCodeAt(i);
+  while (i < end && b[i] !== 59) {
+    const c = b[i];
     const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) ||
       c === 42 || c === 35 || c === 43 || c === 45 || c === 46 || c === 40 || c === 41;
     if (!ok) throw badRequest('malformed URI (bad telephone number)');
@@ -209,16 +214,16 @@ function parseTelUri(text: string, start: number, end: number): TelUri {
   if (i === start) throw badRequest('malformed URI (empty telephone number)');
   const number = text.slice(start, i);
   const params = new Map<string, string | null>();
-  i = parseUriParams(text, i, end, params, false);
+  i = parseUriParams(text, b, i, end, params, false);
   if (i !== end) throw badRequest('malformed URI (unexpected character)');
   return { scheme: 'tel', number, params };
 }
 
 /** Any other scheme: kept opaque; whether it is supported is the UAS's decision (RFC 3261 8.2.2.1, 416). */
-function parseOtherUri(text: string, start: number, end: number, scheme: string): OtherUri {
+function parseOtherUri(text: string, b: Buffer, start: number, end: number, scheme: string): OtherUri {
   if (start === end) throw badRequest('malformed URI (empty)');
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = b[i];
     if (c <= 32 || c === 127 || c === 34 || c === 60 || c === 62) throw badRequest('malformed URI (bad character)');
   }
   return { scheme, opaque: text.slice(start, end) };

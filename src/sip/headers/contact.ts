@@ -2,7 +2,8 @@
 
 import { badRequest } from '../errors.js';
 import { parseNameAddrAt, type NameAddr } from '../name-addr.js';
-import { findListEnd, parseUint, skipWs, unquote } from '../scan.js';
+import { codesOf, skipSpaces } from '../codes.js';
+import { findListEnd, parseUint, unquote } from '../scan.js';
 import { MAX_DELTA_SECONDS } from './scalars.js';
 
 export interface Contact extends NameAddr {
@@ -34,12 +35,12 @@ function parseQ(text: string): number {
 }
 
 export function parseContact(text: string): Contact {
-  return parseContactAt(text, 0, text.length);
+  return parseContactAt(text, codesOf(text), 0, text.length);
 }
 
-/** parseContact on text[start, end) of the message text. */
-function parseContactAt(text: string, start: number, end: number): Contact {
-  const na: Contact = parseNameAddrAt(text, start, end, 'Contact');
+/** parseContact on text[start, end) of the message text, whose char codes are b. */
+function parseContactAt(text: string, b: Buffer, start: number, end: number): Contact {
+  const na: Contact = parseNameAddrAt(text, b, start, end, 'Contact');
   const p = na.params;
   if (p.size === 0) return na;
   const q = p.get('q');
@@ -69,24 +70,22 @@ function parseContactAt(text: string, start: number, end: number): Contact {
 }
 
 /**
- * A Contact header value text[start, end) (offsets into the message text): `*` (RFC 3261 10.2.2) or a
- * list of contacts. A single contact is parsed in place; list elements are sliced (rare).
+ * A Contact header value text[start, end) (offsets into the message text, char codes b): `*`
+ * (RFC 3261 10.2.2) or a list of contacts, each parsed in place.
  */
-export function parseContactList(text: string, start: number, end: number, out: Contact[]): boolean {
-  const first = skipWs(text, start, end);
-  if (first < end && text.charCodeAt(first) === 42 && text.slice(start, end).trim() === '*') return true;
+export function parseContactList(text: string, b: Buffer, start: number, end: number, out: Contact[]): boolean {
+  const first = skipSpaces(b, start, end);
+  if (first < end && b[first] === 42 && text.slice(start, end).trim() === '*') return true;
   const comma = text.indexOf(',', start);
   if (comma === -1 || comma >= end) {
-    out.push(parseContactAt(text, start, end));
+    out.push(parseContactAt(text, b, start, end));
     return false;
   }
-  const list = text.slice(start, end);
-  let i = 0;
-  while (i <= list.length) {
-    const j = findListEnd(list, i);
-    const part = list.slice(i, j);
-    if (part.trim().length === 0) fail('empty list element');
-    out.push(parseContact(part));
+  let i = start;
+  while (i <= end) {
+    const j = findListEnd(text, i, end);
+    if (text.slice(i, j).trim().length === 0) fail('empty list element');
+    out.push(parseContactAt(text, b, i, j));
     i = j + 1;
   }
   return false;

@@ -1,5 +1,6 @@
 // Event (RFC 6665 8.2.1, formerly RFC 3265 7.2.1) and Subscription-State (RFC 6665 8.2.3).
 
+import { codesOf } from '../codes.js';
 import { badRequest } from '../errors.js';
 import { parseParams, parseUint, scanToken, skipWs, unquote } from '../scan.js';
 import { MAX_DELTA_SECONDS } from './scalars.js';
@@ -26,7 +27,7 @@ export function parseEvent(text: string): EventHeader {
   if (end === i) throw badRequest('malformed Event header (missing event type)');
   const pkg = text.slice(i, end);
   const params = new Map<string, string | null>();
-  i = parseParams(text, end, params, 'Event');
+  i = parseParams(text, codesOf(text), end, params, 'Event', text.length);
   if (i !== text.length) throw badRequest('malformed Event header (unexpected character)');
   const ev: EventHeader = { package: pkg, params };
   const id = params.get('id');
@@ -47,7 +48,7 @@ export function parseSubscriptionState(text: string): SubscriptionState {
   if (end === i) throw badRequest('malformed Subscription-State header (missing state)');
   const state = text.slice(i, end).toLowerCase();
   const params = new Map<string, string | null>();
-  i = parseParams(text, end, params, 'Subscription-State');
+  i = parseParams(text, codesOf(text), end, params, 'Subscription-State', text.length);
   if (i !== text.length) throw badRequest('malformed Subscription-State header (unexpected character)');
   const s: SubscriptionState = { state, params };
   const expires = seconds(params.get('expires'), 'expires');

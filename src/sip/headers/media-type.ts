@@ -1,5 +1,6 @@
 // media-type for Content-Type (RFC 3261 20.15) and Accept (20.1).
 
+import { codesOf } from '../codes.js';
 import { badRequest } from '../errors.js';
 import { findListEnd, parseParams, scanToken, skipWs, unquote } from '../scan.js';
 
@@ -23,7 +24,7 @@ export function parseMediaType(text: string, what = 'Content-Type'): MediaType {
   if (subEnd === i) throw badRequest(`malformed ${what} header (missing subtype)`);
   const subtype = text.slice(i, subEnd).toLowerCase();
   const raw = new Map<string, string | null>();
-  i = parseParams(text, subEnd, raw, what);
+  i = parseParams(text, codesOf(text), subEnd, raw, what, text.length);
   if (i !== text.length) throw badRequest(`malformed ${what} header (unexpected character)`);
   const params = new Map<string, string>();
   for (const [k, v] of raw) params.set(k, v === null ? '' : unquote(v));

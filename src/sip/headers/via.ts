@@ -1,8 +1,9 @@
 // Via (RFC 3261 20.42, 25.1; RFC 3581 rport; RFC 5118 4.5 received with IPv6).
 
 import { badRequest } from '../errors.js';
-import { classifyHost, formatHostPort, isIPv6, parsePort, type HostKind } from '../host.js';
-import { findListEnd, parseParams, parseUint, scanToken, skipWs, trimEndWs, upperCaseToken } from '../scan.js';
+import { codesOf, skipSpaces, trimSpaces } from '../codes.js';
+import { classifyHost, classifyHostAt, formatHostPort, isIPv6, parsePort, type HostKind } from '../host.js';
+import { findListEnd, parseParams, parseUint, tokenEnd, upperCaseToken } from '../scan.js';
 
 export interface Via {
   /** Upper-case transport token as sent: UDP, TCP, TLS, SCTP, WS, WSS or an extension. */
@@ -29,26 +30,26 @@ function fail(detail: string): never {
 
 /** One via-parm: sent-protocol LWS sent-by *( SEMI via-params ). */
 export function parseVia(text: string): Via {
-  return parseViaAt(text, 0, text.length);
+  return parseViaAt(text, codesOf(text), 0, text.length);
 }
 
-/** parseVia on text[start, end): the message text with offsets, so that no slice is scanned. */
-function parseViaAt(text: string, start: number, end: number): Via {
-  let i = skipWs(text, start, end);
-  const nameEnd = scanToken(text, i, end);
-  if (nameEnd - i !== 3 || !isSip(text, i)) fail('protocol name');
-  i = expectSlash(text, nameEnd, end);
-  const versionEnd = scanToken(text, i, end);
+/** parseVia on text[start, end) with its char codes b: the message text with offsets, so that no slice is scanned. */
+function parseViaAt(text: string, b: Buffer, start: number, end: number): Via {
+  let i = skipSpaces(b, start, end);
+  const nameEnd = tokenEnd(b, i, end);
+  if (nameEnd - i !== 3 || !isSip(b, i)) fail('protocol name');
+  i = expectSlash(b, nameEnd, end);
+  const versionEnd = tokenEnd(b, i, end);
   if (versionEnd === i) fail('protocol version');
-  i = expectSlash(text, versionEnd, end);
-  const transportEnd = scanToken(text, i, end);
+  i = expectSlash(b, versionEnd, end);
+  const transportEnd = tokenEnd(b, i, end);
   if (transportEnd === i) fail('transport');
-  const transport = upperCaseToken(text.slice(i, transportEnd));
-  i = skipWs(text, transportEnd, end);
+  const transport = transportName(text, b, i, transportEnd);
+  i = skipSpaces(b, transportEnd, end);
   if (i === transportEnd) fail('missing sent-by');
   let host: string;
   let hostKind: HostKind | undefined;
-  if (i < end && text.charCodeAt(i) === 91) {
+  if (i < end && b[i] === 91) {
     const close = text.indexOf(']', i);
     if (close === -1 || close >= end) fail('unterminated IPv6 reference');
     host = text.slice(i + 1, close);
@@ -57,26 +58,26 @@ function parseViaAt(text: string, start: number, end: number): Via {
   } else {
     const hostStart = i;
     while (i < end) {
-      const c = text.charCodeAt(i);
+      const c = b[i];
       if (c === 58 || c === 59 || c === 32 || c === 9 || c === 44) break;
       i++;
     }
-    hostKind = classifyHost(text, hostStart, i);
+    hostKind = classifyHostAt(text, b, hostStart, i);
     host = text.slice(hostStart, i);
   }
   if (hostKind === undefined) fail('bad host');
   let port: number | undefined;
-  let j = skipWs(text, i, end);
-  if (j < end && text.charCodeAt(j) === 58) {
-    j = skipWs(text, j + 1, end);
+  let j = skipSpaces(b, i, end);
+  if (j < end && b[j] === 58) {
+    j = skipSpaces(b, j + 1, end);
     const portStart = j;
-    while (j < end && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
-    port = parsePort(text, portStart, j);
+    while (j < end && b[j] >= 48 && b[j] <= 57) j++;
+    port = parsePort(b, portStart, j);
     if (port < 0) fail('bad port');
     i = j;
   }
   const params = new Map<string, string | null>();
-  i = parseParams(text, i, params, WHAT, end);
+  i = parseParams(text, b, i, params, WHAT, end);
   if (i !== end) fail('unexpected character');
   const via: Via = { transport, host, hostKind, params, rport: undefined };
   if (port !== undefined) via.port = port;
@@ -84,15 +85,30 @@ function parseViaAt(text: string, start: number, end: number): Via {
   return via;
 }
 
-/** `SIP` in any case at i (protocol-name, RFC 3261 25.1: the token is case-insensitive). */
-function isSip(text: string, i: number): boolean {
-  return (text.charCodeAt(i) | 0x20) === 115 && (text.charCodeAt(i + 1) | 0x20) === 105 && (text.charCodeAt(i + 2) | 0x20) === 112;
+/** The usual transports (RFC 3261 20.42, RFC 7118) as constants; any other token upper-cased. */
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
+
+function transportName(text: string, b: Buffer, start: number, end: number): string {
+  for (let n = 0; n < TRANSPORTS.length; n++) {
+    const t = TRANSPORTS[n];
+    if (t.length !== end - start) continue;
+    let k = 0;
+    // Folding with & 0xdf is right here: the candidates are letters only.
+    while (k < t.length && (b[start + k] & 0xdf) === t.charCodeAt(k)) k++;
+    if (k === t.length) return t;
+  }
+  return upperCaseToken(text.slice(start, end));
 }
 
-function expectSlash(text: string, i: number, end: number): number {
-  i = skipWs(text, i, end);
-  if (i === end || text.charCodeAt(i) !== 47) fail('sent-protocol');
-  return skipWs(text, i + 1, end);
+/** `SIP` in any case at b[i] (protocol-name, RFC 3261 25.1: the token is case-insensitive). */
+function isSip(b: Buffer, i: number): boolean {
+  return (b[i] | 0x20) === 115 && (b[i + 1] | 0x20) === 105 && (b[i + 2] | 0x20) === 112;
+}
+
+function expectSlash(b: Buffer, i: number, end: number): number {
+  i = skipSpaces(b, i, end);
+  if (i === end || b[i] !== 47) fail('sent-protocol');
+  return skipSpaces(b, i + 1, end);
 }
 
 function applyTypedParams(via: Via, params: Map<string, string | null>): void {
@@ -117,7 +133,7 @@ function applyTypedParams(via: Via, params: Map<string, string | null>): void {
     if (rport === null) {
       via.rport = null;
     } else {
-      const n = parsePort(rport, 0, rport.length);
+      const n = parsePort(codesOf(rport), 0, rport.length);
       if (n < 0) fail('bad rport');
       via.rport = n;
     }
@@ -136,20 +152,20 @@ function applyTypedParams(via: Via, params: Map<string, string | null>): void {
 }
 
 /**
- * Every via-parm of one Via header value text[start, end) (offsets into the message text): several
+ * Every via-parm of one Via header value text[start, end) (offsets into the message text, char codes b): several
  * may share a line, separated by commas.
  */
-export function parseViaList(text: string, start: number, end: number, out: Via[]): void {
+export function parseViaList(text: string, b: Buffer, start: number, end: number, out: Via[]): void {
   const comma = text.indexOf(',', start);
   if (comma === -1 || comma >= end) {
-    out.push(parseViaAt(text, start, end));
+    out.push(parseViaAt(text, b, start, end));
     return;
   }
   let i = start;
   while (i <= end) {
     const j = findListEnd(text, i, end);
-    if (trimEndWs(text, i, j) === skipWs(text, i, j)) fail('empty element');
-    out.push(parseViaAt(text, i, j));
+    if (trimSpaces(b, i, j) === skipSpaces(b, i, j)) fail('empty element');
+    out.push(parseViaAt(text, b, i, j));
     i = j + 1;
   }
 }
