@@ -1,6 +1,8 @@
 // Header names: canonical lower-case form, compact forms, list headers and display casing.
 // Tables are built once at module load.
 
+import { codesOf } from './codes.js';
+
 /** Display casing of every header this package knows; the key is the canonical lower-case name. */
 const DISPLAY_NAMES = [
   'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Alert-Info', 'Allow',
@@ -42,7 +44,20 @@ export interface NameInfo {
   readonly name: string;
   /** True for headers this package knows (serialized with canonical casing). */
   readonly known: boolean;
+  /** Position in INDEXED_NAMES, -1 for the other headers. */
+  readonly slot: number;
 }
+
+/**
+ * Headers that nearly every message has and every request handler reads: the parser notes where they
+ * are while framing, so that their accessors need not search the header list (see SipMessage).
+ */
+export const INDEXED_NAMES = ['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards', 'expires', 'content-length'];
+
+/** Their slots, in the order of INDEXED_NAMES. */
+export const SLOT = {
+  via: 0, from: 1, to: 2, callId: 3, cseq: 4, contact: 5, maxForwards: 6, expires: 7, contentLength: 8,
+} as const;
 
 /** A header name of the message text, with its canonical form; the raw name is sliced only when unusual. */
 export interface MatchedName {
@@ -58,6 +73,9 @@ export interface MatchedName {
 interface KnownName extends MatchedName {
   /** The name in lower case, with its own MatchedName so that a lower-case spelling allocates nothing. */
   readonly lower: MatchedName;
+  /** Char codes of rawName and of lower.rawName, compared with the message's codes. */
+  readonly codes: Uint8Array;
+  readonly lowerCodes: Uint8Array;
 }
 
 const byLength: KnownName[][] = [];
@@ -70,55 +88,62 @@ function spellingKey(length: number, first: number): number {
 
 function addKnown(display: string, canonical: string): void {
   const i = info(canonical);
-  const k: KnownName = { rawName: display, info: i, lower: { rawName: display.toLowerCase(), info: i } };
+  const lower = display.toLowerCase();
+  const k: KnownName = {
+    rawName: display,
+    info: i,
+    lower: { rawName: lower, info: i },
+    codes: Buffer.from(display, 'latin1'),
+    lowerCodes: Buffer.from(lower, 'latin1'),
+  };
   (byLength[display.length] ??= []).push(k);
   (byLengthAndFirst[spellingKey(display.length, display.charCodeAt(0))] ??= []).push(k);
-  const lower = k.lower.rawName;
   if (lower !== display) (byLengthAndFirst[spellingKey(lower.length, lower.charCodeAt(0))] ??= []).push(k);
 }
 
 function info(name: string): NameInfo {
-  return { name, known: display.has(name) };
+  return { name, known: display.has(name), slot: INDEXED_NAMES.indexOf(name) };
 }
 
 for (const [lower, name] of display) addKnown(name, lower);
 for (const [short, long] of Object.entries(COMPACT)) addKnown(short, long);
 
-/** text[start, end) equals `lower` ignoring ASCII letter case; `lower` holds letters and `-` only. */
-function sameIgnoringCase(text: string, start: number, lower: string): boolean {
+/** The char codes b[start, ...) equal `lower` ignoring ASCII letter case; `lower` holds letters and `-` only. */
+function sameIgnoringCase(b: Buffer, start: number, lower: Uint8Array): boolean {
   for (let k = 0; k < lower.length; k++) {
-    const c = text.charCodeAt(start + k);
-    const l = lower.charCodeAt(k);
+    const c = b[start + k];
+    const l = lower[k];
     // Folding with | 0x20 is only right for letters: it would also turn CR (0x0d) into `-` (0x2d).
     if (c !== l && !(l >= 97 && (c | 0x20) === l)) return false;
   }
   return true;
 }
 
-function sameExactly(text: string, start: number, s: string): boolean {
-  for (let k = 0; k < s.length; k++) if (text.charCodeAt(start + k) !== s.charCodeAt(k)) return false;
+function sameExactly(b: Buffer, start: number, s: Uint8Array): boolean {
+  for (let k = 0; k < s.length; k++) if (b[start + k] !== s[k]) return false;
   return true;
 }
 
 /**
- * Canonical form of the name text[start, end) when it is a known name or compact form in any case;
- * undefined otherwise. The raw name is the text itself (shared with the table when spelled as usual).
+ * Canonical form of the name text[start, end) (char codes b, see codes.ts) when it is a known name or
+ * compact form in any case; undefined otherwise. The raw name is the text itself (shared with the
+ * table when spelled as usual).
  */
-export function matchKnownName(text: string, start: number, end: number): MatchedName | undefined {
-  const usual = byLengthAndFirst[spellingKey(end - start, text.charCodeAt(start))];
+export function matchKnownName(text: string, b: Buffer, start: number, end: number): MatchedName | undefined {
+  const usual = byLengthAndFirst[spellingKey(end - start, b[start])];
   if (usual !== undefined) {
     for (let n = 0; n < usual.length; n++) {
       const k = usual[n];
-      if (sameExactly(text, start, k.rawName)) return k;
-      if (sameExactly(text, start, k.lower.rawName)) return k.lower;
+      if (sameExactly(b, start, k.codes)) return k;
+      if (sameExactly(b, start, k.lowerCodes)) return k.lower;
     }
   }
   const candidates = byLength[end - start];
   if (candidates === undefined) return undefined;
   for (let n = 0; n < candidates.length; n++) {
     const k = candidates[n];
-    if (!sameIgnoringCase(text, start, k.lower.rawName)) continue;
-    if (sameExactly(text, start, k.lower.rawName)) return k.lower;
+    if (!sameIgnoringCase(b, start, k.lowerCodes)) continue;
+    if (sameExactly(b, start, k.lowerCodes)) return k.lower;
     return { rawName: text.slice(start, end), info: k.info };
   }
   return undefined;
@@ -143,7 +168,7 @@ for (const entries of byLength) {
 export function lookupName(raw: string): NameInfo {
   const hit = seen.get(raw);
   if (hit !== undefined) return hit;
-  const known = matchKnownName(raw, 0, raw.length);
+  const known = matchKnownName(raw, codesOf(raw), 0, raw.length);
   const lower = raw.toLowerCase();
   const result = known?.info ?? info(lower.length === 1 ? (COMPACT[lower] ?? lower) : lower);
   if (seen.size < SEEN_LIMIT) seen.set(raw, result);

@@ -3,7 +3,7 @@
 
 import { codesOf } from './codes.js';
 import { badRequest } from './errors.js';
-import { canonicalName, isListHeader } from './header-names.js';
+import { canonicalName, INDEXED_NAMES, isListHeader, SLOT } from './header-names.js';
 import { parseAuth, type Challenge, type Credentials } from './headers/auth.js';
 import { parseContactList, type Contact } from './headers/contact.js';
 import { parseCSeq, type CSeq } from './headers/cseq.js';
@@ -60,6 +60,24 @@ export interface ResponseInit {
 
 type Parser<T> = (m: SipMessage) => T;
 
+/**
+ * Where the INDEXED_NAMES headers are in a parsed message: index[slot] is the position of the first
+ * field of that name (-1 for none) and bit `slot` of index[REPEATED] is set when there are several.
+ * The parser builds it while framing; any change to the header list drops it.
+ */
+export type FieldIndex = number[];
+
+const REPEATED = INDEXED_NAMES.length;
+
+export function newFieldIndex(): FieldIndex {
+  return [-1, -1, -1, -1, -1, -1, -1, -1, -1, 0];
+}
+
+export function noteField(index: FieldIndex, slot: number, at: number): void {
+  if (index[slot] === -1) index[slot] = at;
+  else index[REPEATED] |= 1 << slot;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 function makeField(name: string, value: string): StoredField {
@@ -87,6 +105,7 @@ export class SipMessage {
   /** True when the header section was not valid UTF-8 and is held as latin1 (one char per octet). */
   readonly binaryHeaders: boolean;
   private fields: StoredField[];
+  private index: FieldIndex | undefined;
   private cache: Map<string, unknown> | undefined;
   private rawUri: string;
   private parsedUri: Uri | undefined;
@@ -99,6 +118,7 @@ export class SipMessage {
     fields: StoredField[],
     body: Buffer = EMPTY,
     binaryHeaders = false,
+    index?: FieldIndex,
   ) {
     this.kind = kind;
     if (kind === 'request') {
@@ -113,6 +133,7 @@ export class SipMessage {
       this.status = Number(startB);
     }
     this.fields = fields;
+    this.index = index;
     this.body = body;
     this.binaryHeaders = binaryHeaders;
     this.cache = undefined;
@@ -234,6 +255,7 @@ export class SipMessage {
   }
 
   private invalidate(name: string): void {
+    this.index = undefined;
     switch (name) {
       case 'via': this.cVia = undefined; break;
       case 'from': this.cFrom = undefined; break;
@@ -271,11 +293,17 @@ export class SipMessage {
   private cContentLength: number | undefined | null = null;
 
   /** The single value of a header that must not repeat (RFC 3261 7.3.1); undefined when absent. */
-  single(name: string, what: string): string | undefined {
-    return this.singleField(name, what)?.value;
+  single(name: string, what: string, slot = -1): string | undefined {
+    return this.singleField(name, what, slot)?.value;
   }
 
-  private singleField(name: string, what: string): StoredField | undefined {
+  /** The field of `name`, found through the index when it has a slot there and occurs once at most. */
+  private singleField(name: string, what: string, slot = -1): StoredField | undefined {
+    const index = this.index;
+    if (slot >= 0 && index !== undefined && (index[REPEATED] & (1 << slot)) === 0) {
+      const at = index[slot];
+      return at === -1 ? undefined : this.fields[at];
+    }
     let found: StoredField | undefined;
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) {
@@ -286,14 +314,19 @@ export class SipMessage {
     return found;
   }
 
-  private requiredField(name: string, what: string): StoredField {
-    const f = this.singleField(name, what);
+  private requiredField(name: string, what: string, slot = -1): StoredField {
+    const f = this.singleField(name, what, slot);
     if (f === undefined) throw badRequest(`missing ${what} header`);
     return f;
   }
 
   /** Every field of a canonical name, with where its value lies for parsing in place. */
-  private fieldsNamed(name: string): StoredField[] {
+  private fieldsNamed(name: string, slot = -1): StoredField[] {
+    const index = this.index;
+    if (slot >= 0 && index !== undefined && (index[REPEATED] & (1 << slot)) === 0) {
+      const at = index[slot];
+      return at === -1 ? [] : [this.fields[at]];
+    }
     const out: StoredField[] = [];
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) if (fields[i].name === name) out.push(fields[i]);
@@ -303,7 +336,7 @@ export class SipMessage {
   via(): Via[] {
     if (this.cVia === undefined) {
       const out: Via[] = [];
-      for (const f of this.fieldsNamed('via')) parseViaList(f.source, codesFor(f), f.start, f.end, out);
+      for (const f of this.fieldsNamed('via', SLOT.via)) parseViaList(f.source, codesFor(f), f.start, f.end, out);
       this.cVia = out;
     }
     return this.cVia;
@@ -314,32 +347,32 @@ export class SipMessage {
   }
 
   from(): FromTo {
-    return (this.cFrom ??= fromTo(this.requiredField('from', 'From'), 'From'));
+    return (this.cFrom ??= fromTo(this.requiredField('from', 'From', SLOT.from), 'From'));
   }
 
   to(): FromTo {
-    return (this.cTo ??= fromTo(this.requiredField('to', 'To'), 'To'));
+    return (this.cTo ??= fromTo(this.requiredField('to', 'To', SLOT.to), 'To'));
   }
 
   callId(): string {
-    return (this.cCallId ??= parseCallId(this));
+    return (this.cCallId ??= parseCallId(this.requiredField('call-id', 'Call-ID', SLOT.callId).value));
   }
 
   cseq(): CSeq {
-    return (this.cCSeq ??= parseCSeqHeader(this));
+    return (this.cCSeq ??= parseCSeq(this.requiredField('cseq', 'CSeq', SLOT.cseq).value));
   }
 
   maxForwards(): number | undefined {
-    if (this.cMaxForwards === null) this.cMaxForwards = optional(this, 'max-forwards', 'Max-Forwards', parseMaxForwards);
+    if (this.cMaxForwards === null) this.cMaxForwards = optional(this, 'max-forwards', 'Max-Forwards', parseMaxForwards, SLOT.maxForwards);
     return this.cMaxForwards;
   }
 
   contacts(): Contact[] | '*' {
-    return (this.cContacts ??= parseContacts(this.fieldsNamed('contact')));
+    return (this.cContacts ??= parseContacts(this.fieldsNamed('contact', SLOT.contact)));
   }
 
   expires(): number | undefined {
-    if (this.cExpires === null) this.cExpires = optional(this, 'expires', 'Expires', parseExpires);
+    if (this.cExpires === null) this.cExpires = optional(this, 'expires', 'Expires', parseExpires, SLOT.expires);
     return this.cExpires;
   }
 
@@ -350,7 +383,7 @@ export class SipMessage {
 
   contentLength(): number | undefined {
     if (this.cContentLength === null) {
-      this.cContentLength = optional(this, 'content-length', 'Content-Length', parseContentLength);
+      this.cContentLength = optional(this, 'content-length', 'Content-Length', parseContentLength, SLOT.contentLength);
     }
     return this.cContentLength;
   }
@@ -455,6 +488,7 @@ export class SipMessage {
       this.fields.slice(),
       this.body,
       this.binaryHeaders,
+      this.index,
     );
     copy.version = this.version;
     copy.parsedUri = this.parsedUri;
@@ -462,14 +496,8 @@ export class SipMessage {
   }
 }
 
-function required(m: SipMessage, name: string, what: string): string {
-  const v = m.single(name, what);
-  if (v === undefined) throw badRequest(`missing ${what} header`);
-  return v;
-}
-
-function optional<T>(m: SipMessage, name: string, what: string, parse: (v: string) => T): T | undefined {
-  const v = m.single(name, what);
+function optional<T>(m: SipMessage, name: string, what: string, parse: (v: string) => T, slot = -1): T | undefined {
+  const v = m.single(name, what, slot);
   return v === undefined ? undefined : parse(v);
 }
 
@@ -492,8 +520,7 @@ function fromTo(f: StoredField, what: string): FromTo {
 }
 
 /** callid = word [ "@" word ] (RFC 3261 25.1); only emptiness and whitespace are rejected. */
-function parseCallId(m: SipMessage): string {
-  const v = required(m, 'call-id', 'Call-ID');
+function parseCallId(v: string): string {
   if (v.length === 0) throw badRequest('malformed Call-ID header (empty)');
   if (CALL_ID_FORBIDDEN.test(v)) throw badRequest('malformed Call-ID header (whitespace or control character)');
   return v;
@@ -501,10 +528,6 @@ function parseCallId(m: SipMessage): string {
 
 /** Whitespace and controls; a regex test runs natively, faster than a loop over the value, allocating nothing. */
 const CALL_ID_FORBIDDEN = /[\x00-\x20\x7f]/;
-
-function parseCSeqHeader(m: SipMessage): CSeq {
-  return parseCSeq(required(m, 'cseq', 'CSeq'));
-}
 
 function parseContacts(fields: StoredField[]): Contact[] | '*' {
   const out: Contact[] = [];

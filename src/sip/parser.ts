@@ -2,12 +2,12 @@
 // The start line and header lines are framed eagerly; header values are parsed lazily by SipMessage.
 
 import { isAscii, isUtf8 } from 'node:buffer';
-import { codesOf } from './codes.js';
+import { codesOf, skipSpaces, trimSpaces } from './codes.js';
 import { badRequest, SipParseError } from './errors.js';
-import { lookupName, matchKnownName, type MatchedName } from './header-names.js';
+import { lookupName, matchKnownName, SLOT, type MatchedName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
-import { SipMessage, type StoredField } from './message.js';
-import { isToken, skipWs, trimEndWs } from './scan.js';
+import { newFieldIndex, noteField, SipMessage, type FieldIndex, type StoredField } from './message.js';
+import { isToken, skipWs, tokenEnd, trimEndWs } from './scan.js';
 import { isSipUri, parseUriAt } from './uri.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -134,6 +134,7 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   if (firstCr !== -1 && firstCr < firstEnd) return badRequest('malformed start line (bare CR)');
 
   const fields: StoredField[] = [];
+  const index = newFieldIndex();
   let clValue: string | undefined;
   let clDuplicate = false;
   let pos = eol + 1;
@@ -142,22 +143,29 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     if (nl === -1 || nl > len) nl = len;
     let folded = false;
     // LWS continuation (RFC 3261 7.3.1): a line starting with SP or HT continues the previous one.
-    while (nl + 1 < len && (text.charCodeAt(nl + 1) === 32 || text.charCodeAt(nl + 1) === 9)) {
+    while (nl + 1 < len && (codes[nl + 1] === 32 || codes[nl + 1] === 9)) {
       folded = true;
       nl = text.indexOf('\n', nl + 1);
       if (nl === -1 || nl > len) nl = len;
     }
-    const lineEnd = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const lineEnd = nl > pos && codes[nl - 1] === 13 ? nl - 1 : nl;
     if (lineEnd - pos > limits.maxLineLength) return withPartial(badRequest('header line too long'), sl, fields, binary);
-    const colon = text.indexOf(':', pos);
-    if (colon === -1 || colon > lineEnd) {
-      return withPartial(badRequest('malformed header line (missing colon)'), sl, fields, binary);
+    // header-name HCOLON (RFC 3261 7.3.1): a token, SP/HT, the colon. Any other line is an error, told apart below.
+    const nameEnd = tokenEnd(codes, pos, lineEnd);
+    let colon = skipSpaces(codes, nameEnd, lineEnd);
+    let name: MatchedName | undefined;
+    if (nameEnd > pos && colon < lineEnd && codes[colon] === 58) {
+      name = matchKnownName(text, codes, pos, nameEnd) ?? unknownName(text.slice(pos, nameEnd));
+    } else {
+      colon = text.indexOf(':', pos);
+      if (colon === -1 || colon > lineEnd) {
+        return withPartial(badRequest('malformed header line (missing colon)'), sl, fields, binary);
+      }
+      return withPartial(badRequest('malformed header name'), sl, fields, binary);
     }
-    const name = headerName(text, pos, trimEndWs(text, pos, colon));
-    if (name === undefined) return withPartial(badRequest('malformed header name'), sl, fields, binary);
     const { rawName, info } = name;
-    const vStart = skipWs(text, colon + 1, lineEnd);
-    const vEnd = folded ? lineEnd : trimEndWs(text, vStart, lineEnd);
+    const vStart = skipSpaces(codes, colon + 1, lineEnd);
+    const vEnd = folded ? lineEnd : trimSpaces(codes, vStart, lineEnd);
     const value = folded ? unfold(text.slice(vStart, vEnd)) : text.slice(vStart, vEnd);
     // RFC 3261 25.1: CR appears only in CRLF; a bare one would be a line break to the next hop.
     const cr = folded ? value.indexOf('\r') : text.indexOf('\r', pos);
@@ -173,7 +181,8 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
       ? { name: info.name, rawName, value, source, start, end, codes: fieldCodes }
       : { name: info.name, rawName, value, source, start, end, codes: fieldCodes, raw: text.slice(pos, lineEnd) };
     fields.push(field);
-    if (info.name === 'content-length') {
+    if (info.slot >= 0) noteField(index, info.slot, fields.length - 1);
+    if (info.slot === SLOT.contentLength) {
       if (clValue !== undefined && clValue !== value) clDuplicate = true;
       clValue = value;
     }
@@ -181,7 +190,7 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
     pos = nl + 1;
   }
 
-  const msg = build(sl, fields, binary);
+  const msg = build(sl, fields, binary, index);
   if (sl.error !== undefined) {
     if (msg !== undefined) sl.error.partial = msg;
     return sl.error;
@@ -206,12 +215,8 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
   return msg;
 }
 
-/** The name text[start, end) with its canonical form; undefined when it is not a token. */
-function headerName(text: string, start: number, end: number): MatchedName | undefined {
-  const known = matchKnownName(text, start, end);
-  if (known !== undefined) return known;
-  if (!isToken(text, start, end)) return undefined;
-  const rawName = text.slice(start, end);
+/** A header name token that is not a known spelling, with its canonical form. */
+function unknownName(rawName: string): MatchedName {
   return { rawName, info: lookupName(rawName) };
 }
 
@@ -311,10 +316,10 @@ function parseStatusLine(text: string, end: number): StartLine {
   return sl;
 }
 
-function build(sl: StartLine, fields: StoredField[], binary: boolean): SipMessage | undefined {
+function build(sl: StartLine, fields: StoredField[], binary: boolean, index?: FieldIndex): SipMessage | undefined {
   if (sl.kind === 'response' && sl.b === 0) return undefined;
   if (sl.kind === 'request' && sl.a === '') return undefined;
-  return new SipMessage(sl.kind, sl.a, sl.b, fields, undefined, binary);
+  return new SipMessage(sl.kind, sl.a, sl.b, fields, undefined, binary, index);
 }
 
 function withPartial(err: SipParseError, sl: StartLine, fields: StoredField[], binary: boolean): SipParseError {
