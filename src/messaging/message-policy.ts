@@ -10,6 +10,7 @@ import type { Answer, Upstream } from '../proxy/response-context.js';
 import { IS_COMPOSING_CONTENT_TYPE } from './is-composing.js';
 import type { OfflineStore } from './offline-store.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { TimerHeap } from '../transaction/timer-heap.js';
 
 export interface Refusal {
   status: number;
@@ -27,6 +28,12 @@ export interface MessagePolicyOptions {
   offline: OfflineStore;
   /** Counters. */
   onStored?: (aor: string) => void;
+  timers: TimerHeap;
+  /**
+   * A forwarded MESSAGE without a final answer after this long is stored and answered 202 (see
+   * storingUpstream); 32*T1, half of Timer F, by default.
+   */
+  storeAfterMs: number;
 }
 
 function isComposing(request: SipMessage): boolean {
@@ -66,24 +73,50 @@ export class MessagePolicy {
 
   /** Stores the message for `aor`: 202 once durable, 480 with a reason when the mailbox is full. */
   async store(request: SipMessage, aor: string): Promise<Refusal> {
+    return (await this.storeMessage(request, aor)).refusal;
+  }
+
+  private async storeMessage(request: SipMessage, aor: string): Promise<{ refusal: Refusal; id?: number }> {
     const type = request.header('content-type');
     const outcome = await this.o.offline.store(aor, senderOf(request), type, request.body);
     if (!outcome.stored) {
-      return { status: 480, reason: `Temporarily Unavailable (mailbox of ${aor} is full; message not stored)`, headers: [] };
+      return { refusal: { status: 480, reason: `Temporarily Unavailable (mailbox of ${aor} is full; message not stored)`, headers: [] } };
     }
     this.o.onStored?.(aor);
-    return { status: 202, reason: 'Accepted (stored for delivery when the user registers)', headers: [] };
+    return { refusal: { status: 202, reason: 'Accepted (stored for delivery when the user registers)', headers: [] }, id: outcome.message.id };
   }
 
   /**
    * Wraps the upstream of a forked MESSAGE: a final failure of 408/480/503 (every branch failed so,
    * 16.7 having picked the best) is turned into storage and a 202.
+   * A branch that never answers would end in our own 408 at Timer F (64*T1), but the sender started
+   * its Timer F first: it gives up before our answer arrives and is told the message failed although
+   * we keep it (RFC 4320 2, 4.2: a proxy's 408 to a non-INVITE request is always too late). So with no
+   * final answer after storeAfterMs the message is stored and answered 202 at once; should a branch
+   * still answer 2xx later, the stored copy is dropped again, so it is not delivered twice.
    */
   storingUpstream(request: SipMessage, aor: string, upstream: Upstream, reply: (r: Refusal) => void): Upstream {
+    if (!this.storable(request)) return upstream;
+    let answered = false;
+    let storedId: Promise<number | undefined> | undefined;
+    const deadline = this.o.timers.schedule(this.o.storeAfterMs, () => {
+      if (answered) return;
+      answered = true;
+      const stored = this.storeMessage(request, aor);
+      storedId = stored.then((r) => r.id, () => undefined);
+      stored.then((r) => reply(r.refusal), () => reply({ status: 500, reason: 'Server Internal Error (the message could not be stored)', headers: [] }));
+    });
     return {
-      provisional: (response) => upstream.provisional(response),
+      provisional: (response) => { if (!answered) upstream.provisional(response); },
       final: (answer: Answer) => {
-        if (!STORE_ON.has(answer.status) || !this.storable(request)) {
+        deadline.cancel();
+        if (answered) {
+          // Delivered after all, after we had stored it: drop the copy unless it is already on its way.
+          if (answer.status >= 200 && answer.status < 300) void storedId?.then((id) => id === undefined ? false : this.o.offline.remove(id));
+          return;
+        }
+        answered = true;
+        if (!STORE_ON.has(answer.status)) {
           upstream.final(answer);
           return;
         }

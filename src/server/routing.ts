@@ -84,6 +84,8 @@ export class Routing {
       limiter: new RateLimiter({ perSecond: config.messageRate, burst: config.messageBurst }),
       offline,
       onStored: (aor) => { stats.messagesStored++; this.delivery.stored(aor); },
+      timers: sharedTimerHeap(),
+      storeAfterMs: 32 * (config.t1Ms ?? 500),
     });
     this.delivery = new OfflineDelivery({
       store: offline,
