@@ -92,3 +92,14 @@ test('typing indications are never stored, deadline or not', async () => {
   await advance(STORE_AFTER_MS * 2);
   assert.deepEqual([r.replies.length, offline.pending(BOB).length], [0, 0]);
 });
+
+// Found by test/interop/dropped-link.test.ts: a MESSAGE for a user whose only binding is an RFC 5626
+// flow whose connection is gone got 430 Flow Failed back to the sender, and was lost.
+test('every branch failed with 430 (the outbound flow is gone): stored, 202', async () => {
+  const { policy, offline, advance } = await setUp();
+  const r = recorder();
+  const up = policy.storingUpstream(messageTo('flow gone'), BOB, r.upstream, (x) => r.replies.push(x));
+  up.final({ status: 430, reason: 'Flow Failed' });
+  await advance(0);
+  assert.deepEqual([r.replies.map((x) => x.status), r.finals.length, offline.pending(BOB).length], [[202], 0, 1]);
+});
