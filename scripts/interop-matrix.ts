@@ -7,6 +7,7 @@ import { COLUMNS, render, type Family, type PeerRow, type Transport } from '../t
 import { baresipRow, finchRow, simplesipClientRow, sipsakRow, PASSWORD } from '../test/interop/matrix/rows.js';
 import { kamailioRow } from '../test/interop/matrix/kamailio-row.js';
 import { sippRow } from '../test/interop/matrix/sipp-row.js';
+import { runRobustness } from '../test/interop/matrix/robustness.js';
 
 // TLS listeners present a throw-away certificate made here (SAN 127.0.0.1 and ::1); clients trust it.
 const certificate = makeTestCertificate();
@@ -35,4 +36,7 @@ for (const row of rows.filter((r) => only.length === 0 || only.some((o) => r.nam
 await srv.stop();
 certificate.remove();
 console.log(lines.join('\n'));
-process.exit(failed > 0 ? 1 : 0);
+// A second, smaller table: robustness per peer (README "Robustness").
+const robustness = await runRobustness(only);
+console.log(`\n${robustness.lines.join('\n')}`);
+process.exit(failed + robustness.failed > 0 ? 1 : 0);
