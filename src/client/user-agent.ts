@@ -242,7 +242,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       notify: (r) => watcher.receiveNotify(r),
     }, identity.userAgent));
     // RFC 3261 9.2: a CANCEL for nothing we know is 481; we never keep an INVITE pending (405 at once).
-    layer.on('cancel', (tx) => tx.respond(createCancelAnswer(tx.request)));
+    layer.on('cancel', (tx, _invite, cancel) => tx.respond(createCancelAnswer(cancel)));
     try {
       await this.bindLocal(s);
       await this.openFirstFlow(s);

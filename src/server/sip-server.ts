@@ -13,7 +13,7 @@ import { removeOnConnectionClose, trackKeepalives } from '../registrar/keepalive
 import type { RegisterAnswer } from '../registrar/register-response.js';
 import { sharedTimerHeap } from '../transaction/timer-heap.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
-import type { ServerTransaction } from '../transaction/index.js';
+import type { InviteServerTransaction, ServerTransaction } from '../transaction/index.js';
 import { NonInviteServerTransaction } from '../transaction/non-invite-server-transaction.js';
 import { TransportManager } from '../transport/transport-manager.js';
 import type { ListenerInfo, SocketIdentity, TransportWarning } from '../transport/types.js';
@@ -76,8 +76,8 @@ export class SipServer {
       this.onMalformed(err, data, source));
     this.transactions.on('request', (tx: ServerTransaction, req: SipMessage, source: SocketIdentity) =>
       this.onRequest(tx, req, source));
-    this.transactions.on('cancel', (cancelTx: ServerTransaction, inviteTx: ServerTransaction | undefined) =>
-      this.onCancel(cancelTx, inviteTx));
+    this.transactions.on('cancel', (cancelTx: ServerTransaction, inviteTx: InviteServerTransaction | undefined, cancel: SipMessage) =>
+      this.onCancel(cancelTx, inviteTx, cancel));
     this.transactions.on('ack', (ack: SipMessage) => this.onAck(ack));
     this.transactions.on('malformed', (msg: SipMessage, source: SocketIdentity, err: SipParseError) =>
       this.log.info({ source: describeSource(source), reason: err.reason }, 'dropped a message that matches no transaction'));
@@ -299,8 +299,7 @@ export class SipServer {
       ?? (request.method === 'OPTIONS' ? checkBodyType(request) : undefined);
   }
 
-  private onCancel(cancelTx: ServerTransaction, inviteTx: ServerTransaction | undefined): void {
-    const cancel = cancelTx.request;
+  private onCancel(cancelTx: ServerTransaction, inviteTx: InviteServerTransaction | undefined, cancel: SipMessage): void {
     if (!inviteTx) {
       // RFC 3261 9.2: nothing to cancel.
       this.replyInTransaction(cancelTx, cancel, 481, 'Call/Transaction Does Not Exist');

@@ -24,11 +24,19 @@ export class InviteServerTransaction extends ServerTransaction {
   /** Current Timer G interval (RFC 3261 17.2.1). */
   private gInterval = 0;
 
+  private readonly invite: SipMessage;
+
   constructor(env: TransactionEnvironment, key: string, request: SipMessage, source: SocketIdentity) {
     super(env, key, request, source);
+    this.invite = request;
     this.timers.start('trying', TRYING_DELAY, () => {
       if (this.state === 'proceeding' && this.lastResponse === undefined) this.transmit(createResponse(request, 100));
     });
+  }
+
+  /** The INVITE; an INVITE transaction keeps it for its whole life (a CANCEL answers it with 487). */
+  override get request(): SipMessage {
+    return this.invite;
   }
 
   respond(response: SipMessage): boolean {

@@ -18,15 +18,19 @@ export class NonInviteServerTransaction extends ServerTransaction {
   respond(response: SipMessage): boolean {
     const status = this.checkResponse(response);
     if (this.state !== 'trying' && this.state !== 'proceeding') return false;
-    this.transmit(response);
+    const data = this.transmit(response);
     if (status < 200) {
       this.state = 'proceeding';
       return true;
     }
     this.state = 'completed';
     const delay = timerJ(this.env.settings, this.reliable);
-    if (delay === 0) this.terminate();
-    else this.timers.start('J', delay, () => this.terminate());
+    if (delay === 0) {
+      this.terminate();
+      return true;
+    }
+    if (data !== undefined) this.keepOnlyFinalBytes(data);
+    this.timers.start('J', delay, () => this.terminate());
     return true;
   }
 

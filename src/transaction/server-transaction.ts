@@ -3,7 +3,8 @@
  * INVITE and non-INVITE state machines share: sending responses and reporting transport errors.
  */
 import { EventEmitter } from 'node:events';
-import type { SipMessage } from '../sip/message.js';
+import { SipMessage } from '../sip/message.js';
+import { parseMessage } from '../sip/parser.js';
 import type { SocketIdentity } from '../transport/types.js';
 import {
   isReliable,
@@ -26,24 +27,39 @@ export interface ServerTransactionEvents {
 export abstract class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
   abstract readonly kind: 'invite' | 'non-invite';
   abstract state: TransactionState;
-  /** The most recent response passed to the transport (resent for retransmitted requests). */
+  /**
+   * The most recent response passed to the transport (resent for retransmitted requests); undefined
+   * once the transaction kept only its bytes (see `keepOnlyFinalBytes`).
+   */
   lastResponse: SipMessage | undefined;
   protected readonly reliable: boolean;
   protected readonly timers: TransactionTimers<string>;
   private transportErrorReported = false;
+  private heldRequest: SipMessage | undefined;
+  /** The serialized final response, all a Completed transaction needs to answer retransmissions. */
+  private finalBytes: Buffer | undefined;
 
   constructor(
     protected readonly env: TransactionEnvironment,
     /** The layer's key for this transaction (RFC 3261 17.2.3). */
     readonly key: string,
-    /** The request that created the transaction. */
-    readonly request: SipMessage,
+    request: SipMessage,
     /** Where it came from; responses go back along this path. */
     readonly source: SocketIdentity,
   ) {
     super();
+    this.heldRequest = request;
     this.reliable = isReliable(source.protocol);
     this.timers = new TransactionTimers(env.timers);
+  }
+
+  /**
+   * The request that created the transaction. A non-INVITE transaction over UDP lets go of it when it
+   * enters Completed (undefined from then on): it lingers 32 s (Timer J) for every request a server
+   * answers, and keeping the parsed messages that long made them most of the heap under load.
+   */
+  get request(): SipMessage | undefined {
+    return this.heldRequest;
   }
 
   /**
@@ -73,20 +89,50 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
     return status;
   }
 
-  protected transmit(response: SipMessage): void {
+  /** Sends a response; returns its bytes (undefined when it could not be serialized). */
+  protected transmit(response: SipMessage): Buffer | undefined {
     this.lastResponse = response;
+    let data: Buffer | undefined;
     let sending: Promise<void>;
     try {
-      sending = this.env.transport.sendResponse(response, this.source);
+      data = response.toBuffer();
+      sending = this.env.transport.sendResponse(response, this.source, data);
     } catch (error) {
       sending = Promise.reject(error);
     }
     sending.catch((error: unknown) => this.onTransportError(error));
+    return data;
+  }
+
+  /**
+   * From now on the transaction only answers retransmissions with `data`, the bytes of its final
+   * response: the request and response objects are released (see `request`).
+   */
+  protected keepOnlyFinalBytes(data: Buffer): void {
+    this.finalBytes = data;
+    this.heldRequest = undefined;
+    this.lastResponse = undefined;
   }
 
   /** Resends the most recent response over unreliable transports (RFC 3261 17.2.1, 17.2.2). */
   protected resendLastResponse(): void {
-    if (this.lastResponse !== undefined && !this.reliable) this.transmit(this.lastResponse);
+    if (this.reliable) return;
+    if (this.lastResponse !== undefined) {
+      this.transmit(this.lastResponse);
+      return;
+    }
+    const data = this.finalBytes;
+    if (data === undefined) return;
+    // Rare (a lost response): parse our own bytes back for the transport's routing by the top Via.
+    const response = parseMessage(data);
+    if (!(response instanceof SipMessage)) return;
+    let sending: Promise<void>;
+    try {
+      sending = this.env.transport.sendResponse(response, this.source, data);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.catch((error: unknown) => this.onTransportError(error));
   }
 
   protected terminate(): void {

@@ -11,8 +11,11 @@ import type { TimerSettings } from './timers.js';
 export interface TransactionTransport {
   /** Sends bytes; resolves with the socket they left by (RFC 3261 18.1.1). */
   send(target: SendTarget, data: Buffer): Promise<SocketIdentity>;
-  /** Sends a response back along the request's path (RFC 3261 18.2.2, RFC 3581). */
-  sendResponse(response: SipMessage, requestSource: SocketIdentity): Promise<void>;
+  /**
+   * Sends a response back along the request's path (RFC 3261 18.2.2, RFC 3581); `data`, when given,
+   * is `response.toBuffer()` already made by the caller.
+   */
+  sendResponse(response: SipMessage, requestSource: SocketIdentity, data?: Buffer): Promise<void>;
 }
 
 /** RFC 3261 17.1.1, 17.1.2, 17.2.1, 17.2.2 plus RFC 6026's Accepted state. */

@@ -13,7 +13,7 @@
  *   'request' (tx, request, source): a new request; answer with `tx.respond(response)`.
  *     Retransmissions never reach the TU: they are absorbed and the last response is resent (UDP).
  *     An INVITE gets 100 (Trying) from the transaction if the TU has not answered within 200 ms.
- *   'cancel' (cancelTx, inviteTx | undefined): a CANCEL (RFC 3261 9.2). It is its own non-INVITE
+ *   'cancel' (cancelTx, inviteTx | undefined, cancel): a CANCEL (RFC 3261 9.2). It is its own non-INVITE
  *     transaction; the TU answers it (200, or 481 when `inviteTx` is undefined) and, when inviteTx is
  *     still without a final response, answers the INVITE with 487.
  *   'ack' (ack, source, inviteTx | undefined): an ACK that belongs to the TU: one matching no
@@ -61,7 +61,7 @@ export interface TransactionLayerOptions extends Partial<TimerSettings> {
 
 export interface TransactionLayerEvents {
   request: [tx: ServerTransaction, request: SipMessage, source: SocketIdentity];
-  cancel: [cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction | undefined];
+  cancel: [cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction | undefined, cancel: SipMessage];
   ack: [ack: SipMessage, source: SocketIdentity, inviteTx: InviteServerTransaction | undefined];
   'stray-response': [response: SipMessage, source: SocketIdentity];
   malformed: [message: SipMessage, source: SocketIdentity, error: SipParseError];
@@ -164,7 +164,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     }
     // RFC 3261 9.2: the INVITE a CANCEL cancels matches it under 17.2.3 with the method INVITE.
     const invite = this.servers.get(serverTransactionKey(request, { method: 'INVITE' }));
-    this.emit('cancel', tx, invite instanceof InviteServerTransaction ? invite : undefined);
+    this.emit('cancel', tx, invite instanceof InviteServerTransaction ? invite : undefined, request);
   }
 
   private addServer(tx: ServerTransaction): void {

@@ -203,7 +203,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
    * Sends a response where RFC 3261 18.2.2 / RFC 3581 4 say (symmetric by default): streams on the
    * request's connection. A destination that is broadcast or multicast is dropped with a warning.
    */
-  async sendResponse(response: SipMessage, requestSource: SocketIdentity): Promise<void> {
+  async sendResponse(response: SipMessage, requestSource: SocketIdentity, serialized?: Buffer): Promise<void> {
     const topVia = (): Via => routingVia(response);
     const route = routeResponse(topVia, requestSource, { symmetric: this.options.symmetricResponses ?? true });
     if (route === undefined) {
@@ -211,7 +211,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
       this.warn({ code: 'unroutable-response', message, source: requestSource });
       throw new TransportError('bad-address', message);
     }
-    const data = response.toBuffer();
+    const data = serialized ?? response.toBuffer();
     if (route.kind === 'datagram') {
       if (this.refused(route.destination, requestSource)) return;
       const family = addressFamily(route.destination.address) as AddressFamily;

@@ -42,6 +42,9 @@ test('non-INVITE server over UDP: final -> Completed, final resent for retransmi
   h.clock.to(4000);
   h.layer.receive(request('MESSAGE'), source());
   assert.deepEqual(h.transport.responses.map((r) => `${r.at} ${r.response.status}`), ['0 200', '4000 200']);
+  assert.deepEqual(h.transport.responses[1].response.toBuffer(), h.transport.responses[0].response.toBuffer(), 'the same final response, byte for byte');
+  // What lingers 32 s for every request answered: the bytes of the final response, not the messages.
+  assert.equal(tx.request, undefined);
   h.clock.to(31_999);
   assert.equal(tx.state, 'completed');
   h.clock.to(32_000);
