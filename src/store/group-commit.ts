@@ -14,15 +14,18 @@ interface QueuedOp {
 export interface GroupCommitOptions {
   /** One transaction per operation: only the benchmark's baseline wants this. */
   perOperation?: boolean;
+  /** Milliseconds a batch waits for more writes before it commits (0: at the end of the turn). */
+  windowMs?: number;
 }
 
 export class GroupCommitter {
   private queue: QueuedOp[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private readonly begin: Statement;
   private readonly commit: Statement;
   private readonly rollback: Statement;
   private readonly perOperation: boolean;
+  private readonly windowMs: number;
   transactions = 0;
   writes = 0;
 
@@ -31,6 +34,7 @@ export class GroupCommitter {
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
     this.perOperation = options.perOperation ?? false;
+    this.windowMs = options.windowMs ?? 0;
   }
 
   get pending(): number {
@@ -41,16 +45,13 @@ export class GroupCommitter {
   enqueue<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      this.scheduled ??= setImmediate(() => this.flush());
+      this.scheduled ??= this.windowMs > 0 ? setTimeout(() => this.flush(), this.windowMs) : setImmediate(() => this.flush());
     });
   }
 
   /** Commits everything queued now (also called by reads and close, so they see earlier writes). */
   flush(): void {
-    if (this.scheduled !== undefined) {
-      clearImmediate(this.scheduled);
-      this.scheduled = undefined;
-    }
+    this.unschedule();
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
@@ -79,11 +80,15 @@ export class GroupCommitter {
   failPending(err: Error): void {
     const batch = this.queue;
     this.queue = [];
-    if (this.scheduled !== undefined) {
-      clearImmediate(this.scheduled);
-      this.scheduled = undefined;
-    }
+    this.unschedule();
     for (const op of batch) op.reject(err);
+  }
+
+  private unschedule(): void {
+    if (this.scheduled === undefined) return;
+    if (this.windowMs > 0) clearTimeout(this.scheduled as NodeJS.Timeout);
+    else clearImmediate(this.scheduled as NodeJS.Immediate);
+    this.scheduled = undefined;
   }
 
   private runAlone(op: QueuedOp): void {

@@ -269,5 +269,5 @@ export function openSqliteStore(options: StoreOptions, internals: SqliteInternal
   if (dir === undefined || dir === '') throw new StoreError('CONFIG', 'the sqlite store needs a data directory (dataDir)');
   prepareDirectory(dir);
   const file = join(dir, DATABASE_FILE);
-  return new SqliteStore(openDatabase(file, options), file, internals.commit ?? {});
+  return new SqliteStore(openDatabase(file, options), file, { windowMs: options.commitWindowMs, ...internals.commit });
 }

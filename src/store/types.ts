@@ -249,8 +249,11 @@ export interface StoreHandle extends Store {
  * file (the OS page cache) before put() resolves; `full` also survives power loss / kernel panic at the
  * price of one fsync per group commit.
  * `lockTimeoutMs`: how long to wait for another process holding the database (default 250).
+ * `commitWindowMs`: a group commit waits this long for more writes to join it (default 0: it runs
+ * once the current turn of the event loop is over). put() still resolves only after the commit.
  */
 export interface SqliteTuning {
   synchronous?: 'normal' | 'full';
   lockTimeoutMs?: number;
+  commitWindowMs?: number;
 }

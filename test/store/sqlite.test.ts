@@ -71,6 +71,21 @@ test('group commit: puts of one turn share one transaction; puts of separate tur
   assert.equal(await s.bindings.count(), 1002);
 });
 
+test('commit window: writes of later turns inside the window join the same commit, which comes before they resolve', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const s = await openStore({ kind: 'sqlite', dataDir: dir, commitWindowMs: 30 });
+  t.after(() => s.close());
+  const before = s.stats().transactions;
+  const first = s.bindings.put(minimalBinding(1));
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = s.bindings.put(minimalBinding(2));
+  assert.equal(s.stats().pending, 2, 'nothing committed before the window ends');
+  await Promise.all([first, second]);
+  assert.equal(s.stats().transactions - before, 1);
+  assert.equal(await s.bindings.count(), 2);
+});
+
 test('a malformed record rejects its own put only; the rest of its batch commits', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
