@@ -217,6 +217,7 @@ export class Branch {
         this.finish({ status: 408, reason: 'Request Timeout (no final answer after our CANCEL)' }));
     }
     const req = tx.request;
+    if (req === undefined) return; // a non-INVITE transaction that completed: nothing left to cancel
     const cancel = req.clone();
     for (const f of req.headerFields()) {
       if (!['via', 'from', 'to', 'call-id', 'route', 'max-forwards'].includes(f.name)) cancel.removeHeader(f.name);

@@ -15,6 +15,8 @@ import {
   type TransactionState,
 } from './transaction-environment.js';
 
+const NO_BYTES = Buffer.alloc(0);
+
 export interface ClientTransactionEvents {
   /** A 1xx response (RFC 3261 17.1.1.2, 17.1.2.2). */
   provisional: [response: SipMessage];
@@ -41,20 +43,31 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
   protected readonly reliable: boolean;
   protected readonly timers: TransactionTimers<string>;
   /** The request as serialized once; retransmissions repeat these bytes. */
-  protected readonly wire: Buffer;
+  protected wire: Buffer;
   private transportErrorReported = false;
+  private heldRequest: SipMessage | undefined;
 
   constructor(
     protected readonly env: TransactionEnvironment,
     /** The layer's key for this transaction (RFC 3261 17.1.3). */
     readonly key: string,
-    readonly request: SipMessage,
+    request: SipMessage,
     readonly target: SendTarget,
   ) {
     super();
+    this.heldRequest = request;
     this.reliable = isReliable(target.protocol);
     this.timers = new TransactionTimers(env.timers);
     this.wire = request.toBuffer();
+  }
+
+  /**
+   * The request. A non-INVITE transaction over UDP lets go of it when it enters Completed (undefined
+   * from then on): it only absorbs response retransmissions for Timer K, and keeping the request
+   * (and the TU's listeners) that long for every request sent filled the heap under load.
+   */
+  get request(): SipMessage | undefined {
+    return this.heldRequest;
   }
 
   /** @internal Sends the request and starts the timers of the initial state. */
@@ -71,6 +84,16 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
   dispose(): void {
     this.timers.stopAll();
     this.state = 'terminated';
+  }
+
+  /**
+   * Completed for good (non-INVITE): no response, timeout or transport error can be reported any more,
+   * so the request, its bytes and the TU's listeners for those events are released.
+   */
+  protected keepOnlyMatching(): void {
+    this.heldRequest = undefined;
+    this.wire = NO_BYTES;
+    for (const event of ['provisional', 'final', 'timeout', 'transport-error'] as const) this.removeAllListeners(event);
   }
 
   protected transmit(data: Buffer): void {

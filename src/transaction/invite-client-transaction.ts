@@ -10,7 +10,8 @@
 import type { SipMessage } from '../sip/message.js';
 import { ClientTransaction } from './client-transaction.js';
 import { buildNon2xxAck } from './non-2xx-ack.js';
-import type { TransactionState } from './transaction-environment.js';
+import type { TransactionEnvironment, TransactionState } from './transaction-environment.js';
+import type { SendTarget } from '../transport/types.js';
 import { timerD, transactionTimeout } from './timers.js';
 
 export class InviteClientTransaction extends ClientTransaction {
@@ -18,6 +19,17 @@ export class InviteClientTransaction extends ClientTransaction {
   state: TransactionState = 'calling';
   private aInterval = 0;
   private ack: Buffer | undefined;
+  private readonly invite: SipMessage;
+
+  constructor(env: TransactionEnvironment, key: string, request: SipMessage, target: SendTarget) {
+    super(env, key, request, target);
+    this.invite = request;
+  }
+
+  /** The INVITE; an INVITE transaction keeps it for its whole life (the ACK of a non-2xx and a CANCEL copy it). */
+  override get request(): SipMessage {
+    return this.invite;
+  }
 
   start(): void {
     this.transmit(this.wire);

@@ -37,8 +37,12 @@ export class NonInviteClientTransaction extends ClientTransaction {
     this.state = 'completed';
     this.emit('final', response);
     const delay = timerT4OrZero(this.env.settings, this.reliable);
-    if (delay === 0) this.terminate();
-    else this.timers.start('K', delay, () => this.terminate());
+    if (delay === 0) {
+      this.terminate();
+      return;
+    }
+    this.keepOnlyMatching();
+    this.timers.start('K', delay, () => this.terminate());
   }
 
   /** RFC 3261 17.1.2.2: in Trying E doubles up to T2; in Proceeding it is reset to T2. */

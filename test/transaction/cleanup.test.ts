@@ -19,8 +19,9 @@ test('memory stays bounded: once their timers ran out the layer holds no transac
     txs[txs.length - 1].respond(reply(req, status));
     if (status < 200) txs[txs.length - 1].respond(reply(req, 200));
     // client side: answered, or never answered
-    const sent = h.layer.sendRequest(request(method, { ...opts, branch: `z9hG4bK-c${i}` }), target(protocol));
-    if (i % 3 === 0) h.layer.receive(reply(sent.request, i % 2 === 0 ? 200 : 404), source(protocol));
+    const outgoing = request(method, { ...opts, branch: `z9hG4bK-c${i}` });
+    h.layer.sendRequest(outgoing, target(protocol));
+    if (i % 3 === 0) h.layer.receive(reply(outgoing, i % 2 === 0 ? 200 : 404), source(protocol));
   }
   assert.ok(h.layer.counts().server > 0 && h.layer.counts().client > 0);
   h.clock.advance(64 * 500 + 1);

@@ -41,6 +41,9 @@ test('non-INVITE client: final response -> Completed, retransmitted finals absor
   clock.to(600);
   layer.receive(reply(req, 200), source());
   assert.equal(tx.state, 'completed');
+  // What lingers for Timer K: the key and the 'terminated' listeners, not the request.
+  assert.equal(tx.request, undefined);
+  assert.equal(tx.listenerCount('final'), 0);
   layer.receive(reply(req, 200), source());
   clock.to(5599);
   assert.equal(tx.state, 'completed');
