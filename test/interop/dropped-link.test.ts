@@ -11,6 +11,7 @@
 // Every message the server wrote is checked as in the network matrix (lib/trace-check.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FinchPeer, requireFinch } from './lib/finch.js';
 import { NetLab, type LabHost } from './lib/netns.js';
 import { NsServer } from './lib/ns-server.js';
 import { NsUa } from './lib/ns-ua-driver.js';
@@ -210,6 +211,63 @@ describe('dropped link over TCP', () => {
       await watcher.waitFor((r) => r.event === 'presence' && r.buddy === aor(user) && r.basic === 'open', 10000, `watcher never saw ${user} open again`, 0);
     }
     for (const ua of [watcher, ob, plain]) await ua.stop();
+    await srv.stop();
+    const defects = traceDefects(parseTrace(srv.trace));
+    assert.deepEqual(defects, [], defects.join('\n'));
+  });
+});
+
+describe('dropped link: finch (libpurple SIMPLE) in a namespace of its own', () => {
+  const lab = new NetLab();
+  let server: LabHost;
+  let finchHost: LabHost;
+  let watcherHost: LabHost;
+  let srv: NsServer | undefined;
+  let finch: FinchPeer | undefined;
+  let watcher: NsUa | undefined;
+
+  before(async () => {
+    await NetLab.check();
+    requireFinch();
+    await lab.start();
+    server = await lab.addHost('fsrv', 'v4');
+    finchHost = await lab.addHost('fcli', 'v4');
+    watcherHost = await lab.addHost('fw', 'v4');
+  });
+  after(async () => {
+    watcher?.kill();
+    await finch?.stop();
+    await srv?.stop();
+    await lab.destroy();
+  });
+
+  test('UDP: binding and "open" gone within the bound, watcher sees closed, a MESSAGE meanwhile is stored', async () => {
+    srv = await NsServer.start(server.ns, [`udp:*:${SIP_PORT}`], ['--probe-interval', String(PROBE_INTERVAL_S), '--t1', String(T1_MS), '--log-level', 'warn']);
+    const domain = server.v4 as string;
+    const aor = `sip:fay@${domain}`;
+    finch = await FinchPeer.start('fay', '', SIP_PORT, 'udp', [], { ns: finchHost.ns, self: finchHost.v4 as string, server: domain });
+    assert.equal((await srv.api(`/ul/${encodeURIComponent(aor)}`)).status, 200, 'finch has no binding');
+    watcher = NsUa.start(watcherHost.ns, 'watcher', {
+      aor: `sip:walt@${domain}`, server: `sip:${domain}:${SIP_PORT};transport=udp`, networkCheckIntervalMs: 0, closeTimeoutMs: 1000,
+    });
+    await watcher.cmd({ op: 'register' });
+    await watcher.cmd({ op: 'subscribe', buddy: aor });
+    await watcher.waitFor((r) => r.event === 'presence' && r.buddy === aor && r.basic === 'open', 10000, 'watcher never saw finch open');
+
+    const unpluggedAt = Date.now();
+    await lab.unplug(finchHost);
+    const bound = deadContactBoundMs(PROBE_INTERVAL_S, T1_MS);
+    const gone = waitFor(async () => (await srv?.api(`/ul/${encodeURIComponent(aor)}`))?.status === 404, bound + 3000,
+      `finch's binding outlived ${bound} ms after its link dropped`).then(() => Date.now() - unpluggedAt);
+    const sent = await watcher.cmd({ op: 'send', to: aor, body: 'while fay was gone' }, bound + 5000);
+    assert.equal((sent.result as { status: number }).status, 202, JSON.stringify(sent));
+    const took = await gone;
+    const closed = await watcher.waitFor((r) => r.event === 'presence' && r.buddy === aor && r.basic === 'closed', 3000, 'watcher never saw finch closed');
+    console.log(`dropped link, finch: bound ${bound} ms; binding ${took} ms, watcher ${closed.at - unpluggedAt} ms`);
+    assert.ok(took <= bound + 500, `binding gone after ${took} ms, promised ${bound} ms`);
+    const stored = JSON.parse((await srv.api('/msg')).body) as Array<{ aor: string; body: string }>;
+    assert.deepEqual(stored.map((m) => [m.aor, m.body]), [[aor, 'while fay was gone']]);
+    await watcher.stop();
     await srv.stop();
     const defects = traceDefects(parseTrace(srv.trace));
     assert.deepEqual(defects, [], defects.join('\n'));

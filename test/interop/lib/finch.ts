@@ -15,6 +15,13 @@ export function requireFinch(): void {
   for (const spec of [FINCH, LIBPURPLE_BIN, TMUX, DBUS, PYTHON3_DBUS]) requirePeer(spec);
 }
 
+/** Where finch runs in a private network lab (lib/netns.ts): its namespace, its address, the server's. */
+export interface LabPlace {
+  ns: string;
+  self: string;
+  server: string;
+}
+
 export class FinchPeer {
   private stopped = false;
   private env: Record<string, string> = {};
@@ -24,15 +31,18 @@ export class FinchPeer {
    * Starts finch for sip:USER@127.0.0.1 against the server at 127.0.0.1:PORT and waits until the
    * account is connected (REGISTER answered 200). libpurple has no IPv6 (peers README), so 127.0.0.1 only.
    */
-  static async start(user: string, password: string, serverPort: number, transport: 'udp' | 'tcp', buddies: string[] = []): Promise<FinchPeer> {
+  static async start(user: string, password: string, serverPort: number, transport: 'udp' | 'tcp', buddies: string[] = [], lab?: LabPlace): Promise<FinchPeer> {
     const dir = mkdtempSync(join(tmpdir(), `finch-${user}-`));
     const peer = new FinchPeer(dir, user);
+    if (lab !== undefined) peer.env.FINCH_PUBLIC_IP = lab.self;
     // A fresh port each time: every finch process sends the same Call-IDs and branches (libpurple
     // never seeds rand()), so a finch restarted on its previous port within Timer J (64*T1) repeats
     // the previous process's REGISTERs byte for byte and the server rightly answers them from its
     // transaction cache. finch binds 0.0.0.0, hence the wildcard check.
-    peer.env = { FINCH_LOCAL_PORT: String(await freePort('0.0.0.0')) };
-    const r = await peer.call(['start', dir, user, password, '127.0.0.1', String(serverPort), transport, ...buddies], 20000);
+    peer.env.FINCH_LOCAL_PORT = String(await freePort('0.0.0.0'));
+    // In a lab namespace, finch (and its tmux and dbus) run there; later calls talk to them through
+    // socket files, from here.
+    const r = await peer.call(['start', dir, user, password, lab?.server ?? '127.0.0.1', String(serverPort), transport, ...buddies], 20000, lab?.ns);
     if (r.status !== 0) {
       const debug = peer.debugLog().slice(-3000);
       await peer.stop();
@@ -98,8 +108,9 @@ export class FinchPeer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private call(args: string[], timeoutMs: number): Promise<PeerRun> {
+  private call(args: string[], timeoutMs: number, ns?: string): Promise<PeerRun> {
     const env = Object.entries(this.env).map(([k, v]) => `${k}=${v}`);
-    return runPeer('env', [...env, 'bash', wrapper, ...args], { timeoutMs });
+    const command = ['env', ...env, 'bash', wrapper, ...args];
+    return ns === undefined ? runPeer(command[0], command.slice(1), { timeoutMs }) : runPeer('ip', ['netns', 'exec', ns, ...command], { timeoutMs });
   }
 }
