@@ -30,12 +30,16 @@ export class BaresipPeer {
    * Buddies are user names (sip:NAME@HOST:PORT, as the wrapper writes them) or sip: URIs.
    * Over TLS, `ca` is the PEM certificate baresip trusts (the server's own, for a self-signed one).
    */
-  static async start(user: string, password: string, host: string, serverPort: number, transport: 'udp' | 'tcp' | 'tls', buddies: string[] = [], ca?: string): Promise<BaresipPeer> {
+  static async start(user: string, password: string, host: string, serverPort: number, transport: 'udp' | 'tcp' | 'tls', buddies: string[] = [], ca?: string, lab?: { ns: string; self: string }): Promise<BaresipPeer> {
     const dir = mkdtempSync(join(tmpdir(), `baresip-${user}-`));
     if (ca !== undefined) writeFileSync(join(dir, 'ca.pem'), ca);
-    const localPort = await freePortPair(host);
+    // In a lab namespace of its own (lib/netns.ts) nothing else binds ports: a fixed pair will do.
+    const localPort = lab === undefined ? await freePortPair(host) : 5080;
     const peer = new BaresipPeer(dir, user, localPort);
-    const r = await peer.call(['start', dir, user, host, String(serverPort), transport, String(localPort), password, ...buddies], 20000);
+    const args = ['start', dir, user, host, String(serverPort), transport, String(localPort), password, ...buddies];
+    // baresip (and its stdin holder) run in the namespace; later calls use files in DIR, from here.
+    const r = lab === undefined ? await peer.call(args, 20000)
+      : await runPeer('ip', ['netns', 'exec', lab.ns, 'env', `BARESIP_LOCAL_IP=${lab.self}`, 'bash', wrapper, ...args], { timeoutMs: 20000 });
     if (r.status !== 0) {
       const log = peer.log().slice(-3000);
       await peer.stop();

@@ -12,7 +12,7 @@ import { startServer } from '../../helpers/server.js';
 import { runCtl } from '../../cli/ctl-run.js';
 import { BaresipPeer, requireBaresip } from '../lib/baresip.js';
 import { FinchPeer, requireFinch } from '../lib/finch.js';
-import { NetLab } from '../lib/netns.js';
+import { NetLab, type LabHost } from '../lib/netns.js';
 import { NsServer } from '../lib/ns-server.js';
 import { NsUa } from '../lib/ns-ua-driver.js';
 import { deadContactBoundMs, waitFor } from '../lib/timing.js';
@@ -128,38 +128,57 @@ async function serverRestart(peer: RobustPeer): Promise<Cell> {
   }
 }
 
-/** A simplesip client in a namespace whose link is unplugged: binding gone within the bound. */
-async function droppedLinkSimplesip(): Promise<Cell> {
+/** Something registered as AOR from a lab namespace, to be unplugged. */
+type LabPeer = (aor: string, host: LabHost, server: string) => Promise<{ stop(): Promise<void> }>;
+
+/** A peer in a namespace whose link is unplugged: its binding is gone within the bound. */
+async function droppedLink(startPeer: LabPeer): Promise<Cell> {
   await NetLab.check();
   const lab = new NetLab();
   let srv: NsServer | undefined;
-  let ua: NsUa | undefined;
+  let peer: { stop(): Promise<void> } | undefined;
   try {
     await lab.start();
     const s = await lab.addHost('rsrv', 'v4');
     const c = await lab.addHost('rcli', 'v4');
     srv = await NsServer.start(s.ns, ['udp:*:5060'], ['--probe-interval', String(PROBE_INTERVAL_S), '--t1', String(T1_MS)]);
     const aor = `sip:rob@${s.v4}`;
-    ua = NsUa.start(c.ns, 'rob', { aor, server: `sip:${s.v4}:5060;transport=udp`, networkCheckIntervalMs: 0, keepaliveIntervalMs: 1000, closeTimeoutMs: 500 });
-    await ua.cmd({ op: 'register' });
+    peer = await startPeer(aor, c, s.v4 as string);
+    if ((await srv.api(`/ul/${encodeURIComponent(aor)}`)).status !== 200) return { ok: false, reason: 'no binding after start' };
     const unpluggedAt = Date.now();
     await lab.unplug(c);
     await waitFor(async () => (await srv?.api(`/ul/${encodeURIComponent(aor)}`))?.status === 404, BOUND_MS + 3000, `binding still there ${BOUND_MS + 3000} ms after the link dropped`);
     const took = Date.now() - unpluggedAt;
     return took <= BOUND_MS + 500 ? { ok: true, note: `${(took / 1000).toFixed(1)} s, bound ${BOUND_MS / 1000} s` } : { ok: false, reason: `${took} ms, bound ${BOUND_MS} ms` };
   } finally {
-    ua?.kill();
+    await peer?.stop();
     await srv?.stop();
     await lab.destroy();
   }
 }
 
-const notInNamespaceYet = (why: string) => async (): Promise<Cell> => ({ ok: false, reason: `not written yet: ${why}` });
+const simplesipInLab: LabPeer = async (aor, host, server) => {
+  const ua = NsUa.start(host.ns, 'rob', { aor, server: `sip:${server}:5060;transport=udp`, networkCheckIntervalMs: 0, keepaliveIntervalMs: 1000, closeTimeoutMs: 500 });
+  await ua.cmd({ op: 'register' });
+  return { stop: async () => ua.kill() };
+};
+
+const finchInLab: LabPeer = async (_aor, host, server) => {
+  requireFinch();
+  const p = await FinchPeer.start('rob', '', 5060, 'udp', [], { ns: host.ns, self: host.v4 as string, server });
+  return { stop: () => p.stop() };
+};
+
+const baresipInLab: LabPeer = async (_aor, host, server) => {
+  requireBaresip();
+  const p = await BaresipPeer.start('rob', PASSWORD, server, 5060, 'udp', [], undefined, { ns: host.ns, self: host.v4 as string });
+  return { stop: () => p.stop() };
+};
 
 const PEERS: RobustPeer[] = [
-  { name: 'simplesip client', start: simplesipClient, droppedLink: droppedLinkSimplesip },
-  { name: 'finch (libpurple SIMPLE)', start: finch, droppedLink: notInNamespaceYet('finch-peer.sh drives loopback servers only') },
-  { name: 'baresip', start: baresip, droppedLink: notInNamespaceYet('baresip-peer.sh drives loopback servers only') },
+  { name: 'simplesip client', start: simplesipClient, droppedLink: () => droppedLink(simplesipInLab) },
+  { name: 'finch (libpurple SIMPLE)', start: finch, droppedLink: () => droppedLink(finchInLab) },
+  { name: 'baresip', start: baresip, droppedLink: () => droppedLink(baresipInLab) },
 ];
 
 function render(c: Cell): string {

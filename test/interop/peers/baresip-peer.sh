@@ -31,6 +31,9 @@ start)
   USER=$1; HOST=$2; PORT=$3; TR=$4; LPORT=$5; PASS=${6:-}; shift 5; [ $# -gt 0 ] && shift
   case $HOST in 127.*|localhost) LHOST=127.0.0.1; SH=$HOST; FAM=-4;;
                 ::1|\[::1\]) LHOST='[::1]'; SH='[::1]'; FAM=-6;;
+                # the tests' private network namespaces (test/interop/lib/netns.ts), from inside one:
+                10.200.*) [ -n "${BARESIP_LOCAL_IP:-}" ] || { echo "10.200.x only inside a lab namespace, with BARESIP_LOCAL_IP" >&2; exit 2; }
+                          LHOST=$BARESIP_LOCAL_IP; SH=$HOST; FAM=-4;;
                 *) echo "loopback only (127.x or ::1)" >&2; exit 2;; esac
   mkdir -p "$D/cfg"
   cat > "$D/cfg/config" <<EOF
