@@ -105,7 +105,7 @@ export class FinchPeer {
     if (this.stopped) return;
     this.stopped = true;
     await this.call(['stop', this.dir], 20000);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!process.env.MATRIX_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private call(args: string[], timeoutMs: number, ns?: string): Promise<PeerRun> {

@@ -5,6 +5,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 import { KAMAILIO, requirePeer, type PeerSpec } from '../../helpers/peers.js';
 
@@ -46,6 +47,23 @@ export class Kamailio {
         }
         await new Promise((r) => setTimeout(r, 100));
       }
+    }
+  }
+
+  /**
+   * Waits until a TLS handshake on HOST:PORT succeeds: the control socket answers before the TCP
+   * workers have their TLS contexts, and a client that connects in between gets an internal-error alert.
+   */
+  async tlsReady(host: string, port: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect({ host, port, rejectUnauthorized: false }, () => { s.end(); resolve(true); });
+        s.once('error', () => resolve(false));
+      });
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`kamailio: no TLS handshake on ${host} port ${port} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

@@ -105,6 +105,7 @@ export function kamailioRow(): PeerRow {
         return config(ports, dir, ctl);
       });
       const target: Target = { ...t, port: t.transport === 'tls' ? ports.tls : ports.sip };
+      if (t.transport === 'tls') await kamailio.tlsReady(host, ports.tls).catch(async (e: unknown) => { await kamailio.stop(); throw e; });
       const alice = matrixUa('alice', target);
       const bob = matrixUa('bob', target);
       const out = all(fail('not reached'));
