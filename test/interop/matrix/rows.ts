@@ -10,7 +10,6 @@ import { requirePeer, SIPSAK } from '../../helpers/peers.js';
 import { runPeer } from '../../helpers/run-peer.js';
 import { startServer } from '../../helpers/server.js';
 import { BaresipPeer, requireBaresip } from '../lib/baresip.js';
-import { FinchPeer, requireFinch } from '../lib/finch.js';
 import { all, fail, pass, unsupported, type Column, type Outcome, type PeerRow, type Target } from './cells.js';
 import { bindingsOf, bracket, hostPort, matrixUa, outcome, PASSWORD, registeredOver, until, withTimeout } from './common.js';
 
@@ -117,84 +116,6 @@ async function sipsakMessage(sipsak: string, user: string, t: Target): Promise<O
     await bob.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-export function finchRow(server: SipServer): PeerRow {
-  return {
-    name: 'finch (libpurple SIMPLE)',
-    version: async () => (await runPeer('finch', ['--version'])).stdout.trim() || 'finch',
-    async run(t) {
-      if (t.family === 6) return all(unsupported('no IPv6: UDP sendto with sizeof(sockaddr_in), TCP writes sip:::1 (peers README)'));
-      if (t.transport === 'tls') return all(unsupported('prpl-simple has only UDP and TCP (account setting "udp")'));
-      requireFinch();
-      await server.users.add('finchuser', t.host, PASSWORD).catch(() => undefined);
-      const finchAor = `sip:finchuser@${t.host}`;
-      // The second party: a simplesip client (bob) on the same transport, online before finch starts
-      // so that finch's SUBSCRIBE to it gets an open NOTIFY.
-      const bob = matrixUa('bob', t);
-      const inbox: IncomingMessage[] = [];
-      bob.on('message', (m) => inbox.push(m));
-      let finch: FinchPeer | undefined;
-      const out = all(fail('not reached'));
-      const until = async (check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
-        const deadline = Date.now() + ms;
-        while (!(await check())) {
-          if (Date.now() > deadline) throw new Error(what);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
-      try {
-        await withTimeout(bob.register(), 8000, 'simplesip client REGISTER');
-        await withTimeout(bob.setPresence({ basic: 'open' }), 8000, 'simplesip client PUBLISH');
-        finch = await FinchPeer.start('finchuser', PASSWORD, t.port, t.transport, [`sip:bob@${t.host}`]);
-        const f = finch;
-        out['register+auth'] = registeredOver(server, 'finchuser', t);
-        out['message out'] = await outcome(async () => {
-          const r = await f.send(`sip:bob@${t.host}`, 'matrix hello from finch');
-          if (r.status !== 0) throw new Error(`purple-remote exit ${r.status}`);
-          await until(() => inbox.some((m) => m.body === 'matrix hello from finch' && m.from === finchAor), 5000, 'not delivered to the simplesip client');
-          // finch must also take the 200 for it. Over TCP libpurple handles one SIP message per read()
-          // (peers README): a MESSAGE right behind that 200 would wait for more data, so the next
-          // cell starts once finch has it, as a person typing a reply would.
-          await until(() => /received CSeq \d+ MESSAGE vs known transaction/.test(f.debugLog()), 3000, 'finch never took the 200 for its MESSAGE');
-        });
-        out['message in'] = await outcome(async () => {
-          const r = await withTimeout(bob.sendMessage(finchAor, 'matrix hello to finch'), 8000, 'MESSAGE');
-          if (!r.accepted) throw new Error(`MESSAGE answered ${r.status} ${r.reason}`);
-          if (!(await f.waitIm('matrix hello to finch', 5))) throw new Error('accepted, but finch never showed it');
-        });
-        // finch PUBLISHes <basic>open</basic><note>available</note> at login: the watcher sees its note.
-        out['presence publish'] = await outcome(async () => {
-          await withTimeout(bob.subscribe(finchAor), 8000, 'SUBSCRIBE');
-          let last = 'none';
-          await until(async () => {
-            const b = (await bob.buddies()).find((x) => x.buddy === finchAor);
-            last = `${b?.basic ?? 'none'} ${b?.note ?? ''}`.trim();
-            return b?.basic === 'open' && b.note === 'available';
-          }, 5000, `watcher sees ${last}, not finch's published open/available`);
-        });
-        out['presence watch'] = await outcome(async () => {
-          let last = '';
-          try {
-            await until(async () => (last = await f.buddy(`sip:bob@${t.host}`)) === 'online', 5000, 'x');
-          } catch {
-            // peers README: over TCP prpl-simple handles one SIP message per read() and lags behind.
-            const why = t.transport === 'tcp' ? ' (libpurple TCP bug: one SIP message per read)' : '';
-            throw new Error(`finch shows the simplesip client ${last || 'unknown'}${why}`);
-          }
-        });
-        await finch.quit();
-        await new Promise((r) => setTimeout(r, 300));
-        out['clean unregister'] = bindingsOf(server, 'finchuser', t) === 0 ? pass() : fail('binding left after quit');
-      } catch (e) {
-        out['register+auth'] = fail((e as Error).message.split('\n')[0]);
-      } finally {
-        await finch?.stop();
-        await bob.close();
-      }
-      return out;
-    },
-  };
 }
 
 /**

@@ -1,11 +1,13 @@
 // Runs the peer matrix: a simplesip server in this process on dual-stack loopback sockets (UDP, TCP,
 // and TLS with a throw-away certificate), then every row per transport and family. Used by
 // `npm run interop` (prints the table) and by matrix.test.ts (fails on any `fail:` cell).
+import { createWriteStream } from 'node:fs';
 import { startServer } from '../../helpers/server.js';
 import { makeTestCertificate } from '../../helpers/tls-cert.js';
 import { COLUMNS, render, type Column, type Family, type Outcome, type PeerRow, type Transport } from './cells.js';
 import { kamailioRow } from './kamailio-row.js';
-import { baresipRow, finchRow, simplesipClientRow, sipsakRow } from './rows.js';
+import { finchRow } from './finch-row.js';
+import { baresipRow, simplesipClientRow, sipsakRow } from './rows.js';
 import { PASSWORD } from './common.js';
 import { sippRow } from './sipp-row.js';
 
@@ -26,7 +28,9 @@ export const TABLE_HEADER = [`| peer | transport | family | ${COLUMNS.join(' | '
 /** Runs the rows whose name contains one of `only` (all when empty); `onLine` sees each line as it is done. */
 export async function runMatrix(only: string[] = [], onLine: (line: MatrixLine) => void = () => undefined): Promise<MatrixLine[]> {
   const certificate = makeTestCertificate();
-  const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0', 'tls:*:0'], probeIntervalSeconds: 0, tlsCert: certificate.certFile, tlsKey: certificate.keyFile });
+  // MATRIX_TRACE=FILE writes the shared server's SIP trace there (for a failing cell's story).
+  const trace = process.env.MATRIX_TRACE ? createWriteStream(process.env.MATRIX_TRACE) : undefined;
+  const srv = await startServer({ listen: ['udp:*:0', 'tcp:*:0', 'tls:*:0'], probeIntervalSeconds: 0, tlsCert: certificate.certFile, tlsKey: certificate.keyFile, trace: trace !== undefined }, trace);
   const out: MatrixLine[] = [];
   try {
     for (const host of ['127.0.0.1', '::1']) for (const user of ['alice', 'bob']) await srv.server.users.add(user, host, PASSWORD);
@@ -48,6 +52,7 @@ export async function runMatrix(only: string[] = [], onLine: (line: MatrixLine) 
   } finally {
     await srv.stop();
     certificate.remove();
+    trace?.end();
   }
   return out;
 }
