@@ -76,7 +76,7 @@ export function finchRow(server: SipServer): PeerRow {
             const log = watcher.debugLog();
             const stuck = transport === 'tcp' && log.includes('process subscribe response') && !/\nNOTIFY sip:/.test(log);
             throw new Error(stuck
-              ? 'libpurple TCP bug: finch took the 2xx of its SUBSCRIBE but not the NOTIFY read with it (one SIP message per read, peers README)'
+              ? 'libpurple TCP bug: the NOTIFY read with its SUBSCRIBE 2xx is never shown (one SIP message per read)'
               : `finch shows the simplesip client ${last || 'unknown'}`);
           }
         });
