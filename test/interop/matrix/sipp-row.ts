@@ -41,8 +41,9 @@ export function sippRow(server: SipServer): PeerRow {
       const userAor = `sip:${user}@${bracket(t.host)}`;
       await server.users.add(user, t.host, PASSWORD).catch(() => undefined);
       const dir = mkdtempSync(join(tmpdir(), 'matrix-sipp-'));
-      // Arguments every SIPp run shares (MATRIX_KEEP=1 keeps DIR with SIPp's message traces); -auth_uri is the Request-URI without "sip:" (SIPp would
-      // write an IPv6 digest uri without brackets otherwise, peers README).
+      // Arguments every SIPp run shares (MATRIX_KEEP=1 keeps DIR with SIPp's message traces).
+      // -auth_uri is the Request-URI without "sip:": SIPp writes an IPv6 digest uri without
+      // brackets otherwise (peers README).
       const run = async (scenario: string, service: string, authUri: string, extra: string[], timeoutMs = 20000): Promise<PeerRun> => runPeer(sipp, [
         hostPort(t), '-sf', join(scenarios, scenario), '-s', service, '-au', user, '-ap', PASSWORD, '-auth_uri', authUri,
         '-m', '1', '-i', local, '-p', String(await freePort(local)), '-t', t.transport === 'udp' ? 'u1' : 't1',
