@@ -12,9 +12,10 @@ const ROWS = ['simplesip client', 'finch (libpurple SIMPLE)', 'SIPp', 'sipsak', 
 /**
  * Failures that are the peer's own bug, each with the reason its cell must give (anything else in
  * that cell still fails the test). finch over TCP: libpurple handles one SIP message per read()
- * (peers README; its debug log shows the 2xx of its SUBSCRIBE taken and no NOTIFY), and since the
- * server sends the next NOTIFY only once the previous one is answered (RFC 6665 4.2.2), the NOTIFY
- * read together with that 2xx is never shown.
+ * (peers README), so a NOTIFY that arrives in the same read as the message before it (typically the
+ * 2xx of its SUBSCRIBE) waits in its buffer; the server sends the next NOTIFY only once that one is
+ * answered (RFC 6665 4.2.2), so finch shows its buddy offline. The cell gives this reason only when
+ * the server holds finch's subscription as active and finch's debug log shows no NOTIFY read.
  */
 const PEER_BUGS: Array<{ row: string; transport: Transport; column: Column; reason: RegExp }> = [
   { row: 'finch (libpurple SIMPLE)', transport: 'tcp', column: 'presence watch', reason: /^libpurple TCP bug: / },

@@ -71,12 +71,13 @@ export function finchRow(server: SipServer): PeerRow {
           try {
             await until(async () => (last = await watcher.buddy(bobAor)) === 'online', 5000, () => '');
           } catch {
-            // The server holds further NOTIFYs until this one is answered (RFC 6665 4.2.2), so a NOTIFY
-            // stuck in libpurple's buffer stays there: name that case, it is the peer's bug.
-            const log = watcher.debugLog();
-            const stuck = transport === 'tcp' && log.includes('process subscribe response') && !/\nNOTIFY sip:/.test(log);
+            // The server accepted the subscription (and so sent its NOTIFY) but finch never read one:
+            // libpurple's buffer holds it, and the server sends the next NOTIFY only once this one is
+            // answered (RFC 6665 4.2.2). Name that case, it is the peer's bug.
+            const accepted = server.controlContext().presence?.watchers(bobAor).some((w) => w.watcher === finchAor && w.state === 'active') ?? false;
+            const stuck = transport === 'tcp' && accepted && !/\nNOTIFY sip:/.test(watcher.debugLog());
             throw new Error(stuck
-              ? 'libpurple TCP bug: the NOTIFY read with its SUBSCRIBE 2xx is never shown (one SIP message per read)'
+              ? 'libpurple TCP bug: finch never read the NOTIFY the server sent (one SIP message per read)'
               : `finch shows the simplesip client ${last || 'unknown'}`);
           }
         });
