@@ -132,7 +132,9 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
   private onTransportError(error: unknown): void {
     if (!this.transportErrorReported) {
       this.transportErrorReported = true;
-      this.emit('transport-error', error instanceof Error ? error : new Error(String(error)));
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.env.onTransportError(err, this);
+      this.emit('transport-error', err);
     }
     this.terminate();
   }

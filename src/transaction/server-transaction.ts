@@ -147,7 +147,9 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   private onTransportError(error: unknown): void {
     if (!this.transportErrorReported) {
       this.transportErrorReported = true;
-      this.emit('transport-error', error instanceof Error ? error : new Error(String(error)));
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.env.onTransportError(err, this);
+      this.emit('transport-error', err);
     }
     this.terminate();
   }

@@ -4,6 +4,8 @@
  */
 import type { SipMessage } from '../sip/message.js';
 import type { SendTarget, SocketIdentity } from '../transport/types.js';
+import type { ClientTransaction } from './client-transaction.js';
+import type { ServerTransaction } from './server-transaction.js';
 import type { TimerHeap, TimerHandle } from './timer-heap.js';
 import type { TimerSettings } from './timers.js';
 
@@ -27,6 +29,8 @@ export interface TransactionEnvironment {
   readonly settings: TimerSettings;
   /** Called once, when the transaction enters Terminated. */
   readonly onTerminated: (key: string, transaction: object) => void;
+  /** Called once per transaction with its first transport error, before its own 'transport-error' event. */
+  readonly onTransportError: (error: Error, transaction: ServerTransaction | ClientTransaction) => void;
 }
 
 /** Streams deliver reliably; only UDP needs retransmissions (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1). */
@@ -36,28 +40,32 @@ export function isReliable(protocol: SendTarget['protocol']): boolean {
 
 /** The few named timers of one transaction, scheduled on the shared heap. */
 export class TransactionTimers<Name extends string> {
-  private readonly handles = new Map<Name, TimerHandle>();
+  /** Made on the first start(): many transactions end without ever running a timer (streams). */
+  private handles: Map<Name, TimerHandle> | undefined;
 
   constructor(private readonly heap: TimerHeap) {}
 
   /** (Re)starts timer `name`; a running timer of that name is replaced. */
   start(name: Name, delayMs: number, onFire: () => void): void {
-    this.handles.get(name)?.cancel();
-    this.handles.set(
+    const handles = (this.handles ??= new Map());
+    handles.get(name)?.cancel();
+    handles.set(
       name,
       this.heap.schedule(delayMs, () => {
-        this.handles.delete(name);
+        handles.delete(name);
         onFire();
       }),
     );
   }
 
   stop(name: Name): void {
+    if (this.handles === undefined) return;
     this.handles.get(name)?.cancel();
     this.handles.delete(name);
   }
 
   stopAll(): void {
+    if (this.handles === undefined) return;
     for (const handle of this.handles.values()) handle.cancel();
     this.handles.clear();
   }

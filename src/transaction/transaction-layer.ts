@@ -83,6 +83,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         if (this.servers.get(key) === tx) this.servers.delete(key);
         else if (this.clients.get(key) === tx) this.clients.delete(key);
       },
+      onTransportError: (error, tx) => this.emit('transport-error', error, tx),
     };
   }
 
@@ -113,7 +114,6 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       ? new InviteClientTransaction(this.env, key, request, target)
       : new NonInviteClientTransaction(this.env, key, request, target);
     this.clients.set(key, tx);
-    this.relayTransportErrors(tx);
     tx.start();
     return tx;
   }
@@ -169,7 +169,6 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   private addServer(tx: ServerTransaction): void {
     this.servers.set(tx.key, tx);
-    this.relayTransportErrors(tx);
   }
 
   private receiveAck(ack: SipMessage, source: SocketIdentity, key: string): void {
@@ -195,9 +194,5 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       this.emit('malformed', message, source, error);
       return undefined;
     }
-  }
-
-  private relayTransportErrors(tx: ServerTransaction | ClientTransaction): void {
-    tx.on('transport-error', (error) => this.emit('transport-error', error, tx));
   }
 }
