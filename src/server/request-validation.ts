@@ -12,7 +12,9 @@ export interface Rejection {
   headers: Array<[string, string]>;
 }
 
-const MANDATORY_HEADERS = ['Via', 'To', 'From', 'Call-ID', 'CSeq'] as const;
+const MANDATORY_HEADERS: ReadonlyArray<[display: string, name: string]> = [
+  ['Via', 'via'], ['To', 'to'], ['From', 'from'], ['Call-ID', 'call-id'], ['CSeq', 'cseq'],
+];
 
 // Typed accessors for every header the stack understands: calling them surfaces a malformed value as
 // a 400 naming the header, instead of a failure deep inside a later layer.
@@ -41,6 +43,9 @@ const TYPED_ACCESSORS: ReadonlyArray<[string, (m: SipMessage) => unknown]> = [
   ['min-expires', (m) => m.minExpires()],
 ];
 
+/** Bit of each typed header in a request's presence mask (TYPED_ACCESSORS has fewer than 31 entries). */
+const ACCESSOR_BIT = new Map(TYPED_ACCESSORS.map(([name], i) => [name, 1 << i]));
+
 function reject(status: number, reason: string, headers: Array<[string, string]> = []): Rejection {
   return { status, reason, headers };
 }
@@ -51,13 +56,16 @@ function reject(status: number, reason: string, headers: Array<[string, string]>
  * A Date header that does not parse is ignored (RFC 4475 3.1.2.12 asks not to reject it).
  */
 export function checkSyntax(request: SipMessage): Rejection | undefined {
-  for (const name of MANDATORY_HEADERS) {
-    if (!request.hasHeader(name)) return reject(400, `Bad Request (missing ${name} header)`);
+  // One pass over the fields says which typed headers are present (a lookup per name would scan them all each time).
+  let present = 0;
+  for (const field of request.headerFields()) present |= ACCESSOR_BIT.get(field.name) ?? 0;
+  for (const [display, name] of MANDATORY_HEADERS) {
+    if ((present & (ACCESSOR_BIT.get(name) as number)) === 0) return reject(400, `Bad Request (missing ${display} header)`);
   }
   try {
     request.uri();
-    for (const [name, access] of TYPED_ACCESSORS) {
-      if (request.hasHeader(name)) access(request);
+    for (let i = 0; i < TYPED_ACCESSORS.length; i++) {
+      if ((present & (1 << i)) !== 0) TYPED_ACCESSORS[i][1](request);
     }
   } catch (err) {
     if (err instanceof SipParseError) return reject(err.status, err.reason);
