@@ -143,8 +143,8 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
    * Applies the changes of one registration: memory at once (so the next request sees them), then the
    * store; resolves when the store has them (group commit), then emits one 'change' per op.
    */
-  async apply(ops: readonly BindingOp[]): Promise<void> {
-    if (ops.length === 0) return;
+  apply(ops: readonly BindingOp[]): Promise<void> {
+    if (ops.length === 0) return Promise.resolve();
     const writes: Array<Promise<void>> = [];
     const changes: BindingChange[] = [];
     for (const op of ops) {
@@ -159,11 +159,15 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
         changes.push({ type: 'removed', binding: op.binding, reason: op.reason });
       }
     }
-    try {
-      await Promise.all(writes);
-    } finally {
+    // Nearly every REGISTER is one write: its promise, without Promise.all around it.
+    const durable = writes.length === 1 ? writes[0] : Promise.all(writes);
+    const announce = (): void => {
       for (const change of changes) this.emit('change', change);
-    }
+    };
+    return durable.then(announce, (err: unknown) => {
+      announce();
+      throw err;
+    });
   }
 
   /** Stops the expiry timers (server stop); the bindings stay in the store for the next start. */

@@ -213,10 +213,7 @@ export class SipServer {
     const uri = request.uri() as SipUri;
     const local = this.identity.isLocalDomain(uri.host);
     if (request.method === 'REGISTER' && local) {
-      this.register(tx, request, source).catch((err: unknown) => {
-        this.log.error({ source: describeSource(source), err: String(err) }, 'REGISTER failed');
-        this.replyInTransaction(tx, request, 500, 'Server Internal Error');
-      });
+      this.register(tx, request, source);
       return;
     }
     // RFC 3261 16.4: our own Route entries go (preloaded by clients, or our Record-Route in a dialog).
@@ -265,15 +262,37 @@ export class SipServer {
    * domain comes next (step 5, before the challenge: the realm is that domain), then authentication
    * and authorization (steps 3-4), then the registrar (steps 6-8).
    */
-  private async register(tx: ServerTransaction, request: SipMessage, source: SocketIdentity): Promise<void> {
-    const to = request.to().uri as SipUri;
-    let answer: RegisterAnswer;
-    if (!this.identity.isLocalDomain(to.host)) {
-      const aor = formatUri({ ...to, port: undefined, params: new Map(), headers: [] });
-      answer = { status: 404, reason: `Not Found (${aor} is not served here)`, headers: [] };
-    } else {
-      answer = this.authorizer?.check(request) ?? await this.ready().registrar.register(request, source);
+  private register(tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void {
+    const fail = (err: unknown): void => {
+      this.log.error({ source: describeSource(source), err: String(err) }, 'REGISTER failed');
+      this.replyInTransaction(tx, request, 500, 'Server Internal Error');
+    };
+    const answer = (a: RegisterAnswer): void => {
+      try {
+        this.answerRegister(tx, request, a);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    try {
+      const to = request.to().uri as SipUri;
+      if (!this.identity.isLocalDomain(to.host)) {
+        const aor = formatUri({ ...to, port: undefined, params: new Map(), headers: [] });
+        answer({ status: 404, reason: `Not Found (${aor} is not served here)`, headers: [] });
+        return;
+      }
+      const denied = this.authorizer?.check(request);
+      if (denied !== undefined) {
+        answer(denied);
+        return;
+      }
+      this.ready().registrar.register(request, source).then(answer, fail);
+    } catch (err) {
+      fail(err);
     }
+  }
+
+  private answerRegister(tx: ServerTransaction, request: SipMessage, answer: RegisterAnswer): void {
     if (answer.status === 200) this.stats.registrationsAccepted++;
     else if (answer.status !== 401) this.stats.registrationsRejected++;
     this.replyInTransaction(tx, request, answer.status, answer.reason, answer.headers);
