@@ -9,7 +9,6 @@
 import type { SipMessage } from '../sip/message.js';
 import { ServerTransaction } from './server-transaction.js';
 import type { TransactionState } from './transaction-environment.js';
-import { timerJ } from './timers.js';
 
 export class NonInviteServerTransaction extends ServerTransaction {
   readonly kind = 'non-invite';
@@ -24,13 +23,12 @@ export class NonInviteServerTransaction extends ServerTransaction {
       return true;
     }
     this.state = 'completed';
-    const delay = timerJ(this.env.settings, this.reliable);
-    if (delay === 0) {
-      this.terminate();
+    if (this.reliable) {
+      this.terminate(); // Timer J is 0 over reliable transports
       return true;
     }
     if (data !== undefined) this.keepOnlyFinalBytes(data);
-    this.timers.start('J', delay, () => this.terminate());
+    this.env.awaitTimerJ(this);
     return true;
   }
 
@@ -49,6 +47,11 @@ export class NonInviteServerTransaction extends ServerTransaction {
     if (!this.respond(response)) return false;
     this.terminate();
     return true;
+  }
+
+  /** @internal Timer J fired (RFC 3261 17.2.2): Completed ends. */
+  timerJ(): void {
+    if (this.state === 'completed') this.terminate();
   }
 
   receiveRetransmission(): void {

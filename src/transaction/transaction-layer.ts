@@ -50,7 +50,8 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { ServerTransaction } from './server-transaction.js';
 import { sharedTimerHeap, type TimerHeap } from './timer-heap.js';
-import { timerSettings, type TimerSettings } from './timers.js';
+import { LingerQueue } from './linger-queue.js';
+import { timerJ, timerSettings, type TimerSettings } from './timers.js';
 import type { TransactionEnvironment, TransactionTransport } from './transaction-environment.js';
 import { clientTransactionKey, isRfc3261Branch, serverTransactionKey, topVia } from './transaction-key.js';
 
@@ -72,13 +73,19 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly env: TransactionEnvironment;
+  /** Non-INVITE server transactions over UDP in Completed, until Timer J. */
+  private readonly completed: LingerQueue<NonInviteServerTransaction>;
 
   constructor(options: TransactionLayerOptions) {
     super();
+    const timers = options.timers ?? sharedTimerHeap();
+    const settings = timerSettings(options);
+    this.completed = new LingerQueue(timers, timerJ(settings, false), (tx) => tx.timerJ());
     this.env = {
       transport: options.transport,
-      timers: options.timers ?? sharedTimerHeap(),
-      settings: timerSettings(options),
+      timers,
+      settings,
+      awaitTimerJ: (tx) => this.completed.add(tx),
       onTerminated: (key, tx) => {
         if (this.servers.get(key) === tx) this.servers.delete(key);
         else if (this.clients.get(key) === tx) this.clients.delete(key);
@@ -132,6 +139,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   close(): void {
     for (const tx of this.servers.values()) tx.dispose();
     for (const tx of this.clients.values()) tx.dispose();
+    this.completed.clear();
     this.servers.clear();
     this.clients.clear();
   }
