@@ -203,7 +203,38 @@ export class TransportManager extends EventEmitter<TransportEvents> {
    * Sends a response where RFC 3261 18.2.2 / RFC 3581 4 say (symmetric by default): streams on the
    * request's connection. A destination that is broadcast or multicast is dropped with a warning.
    */
-  async sendResponse(response: SipMessage, requestSource: SocketIdentity, serialized?: Buffer): Promise<void> {
+  sendResponse(response: SipMessage, requestSource: SocketIdentity, serialized?: Buffer): Promise<void> {
+    if (requestSource.protocol === 'udp' && (this.options.symmetricResponses ?? true)) {
+      return this.sendSymmetric(serialized ?? response.toBuffer(), requestSource);
+    }
+    return this.sendRoutedResponse(response, requestSource, serialized);
+  }
+
+  /**
+   * The common case, kept short (one promise, no route objects): a UDP response goes back to the
+   * packet's source from the socket the request came in on (RFC 3581 4, as routeResponse says).
+   */
+  private sendSymmetric(data: Buffer, requestSource: SocketIdentity): Promise<void> {
+    const { address, port, family } = requestSource.remote;
+    try {
+      if (this.refused(requestSource.remote, requestSource)) return Promise.resolve();
+      const listener = this.pickUdp(family, requestSource.listener, address, port);
+      return new Promise((resolve, reject) => {
+        listener.sendTo(data, address, port, (err) => {
+          if (err) {
+            reject(err);
+            return;
+          }
+          if (this.listenerCount('trace') > 0) this.safeEmit('trace', 'out', data, listener.identityTo(address, port, family));
+          resolve();
+        });
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async sendRoutedResponse(response: SipMessage, requestSource: SocketIdentity, serialized?: Buffer): Promise<void> {
     const topVia = (): Via => routingVia(response);
     const route = routeResponse(topVia, requestSource, { symmetric: this.options.symmetricResponses ?? true });
     if (route === undefined) {

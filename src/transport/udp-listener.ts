@@ -129,14 +129,25 @@ export class UdpListener {
 
   /** Sends one datagram; resolves with the identity used (RFC 3261 18.1.1). */
   send(data: Buffer, address: string, port: number, family: AddressFamily): Promise<SocketIdentity> {
-    const remote: Endpoint = { address, port, family };
-    const identity: SocketIdentity = { protocol: 'udp', local: this.local, remote, listener: this.info.name };
+    const identity = this.identityTo(address, port, family);
     return new Promise((resolve, reject) => {
-      this.socket.send(data, port, socketAddressFor(address, this.socketFamily), (err) => {
-        if (err) reject(fromSystemError(err, `udp to ${formatHostPort(address, port)}`));
+      this.sendTo(data, address, port, (err) => {
+        if (err) reject(err);
         else resolve(identity);
       });
     });
+  }
+
+  /** Sends one datagram; `done` gets the TransportError of a failed send. */
+  sendTo(data: Buffer, address: string, port: number, done: (err: Error | undefined) => void): void {
+    this.socket.send(data, port, socketAddressFor(address, this.socketFamily), (err) => {
+      done(err ? fromSystemError(err, `udp to ${formatHostPort(address, port)}`) : undefined);
+    });
+  }
+
+  /** The identity of a datagram from this socket to `address`:`port`. */
+  identityTo(address: string, port: number, family: AddressFamily): SocketIdentity {
+    return { protocol: 'udp', local: this.local, remote: { address, port, family }, listener: this.info.name };
   }
 
   close(): Promise<void> {
