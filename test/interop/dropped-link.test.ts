@@ -66,8 +66,8 @@ describe('dropped link: a client that vanishes with its network', () => {
     });
 
     // The watcher (dual-stack) watches both; its own AOR is in the IPv4 domain.
-    // Its T1 stays the default 500 ms: a sender's Timer F must not run out before the server's
-    // (64 x 50 ms) has decided to store the message.
+    // Its T1 stays the default 500 ms, as a person's client would have it (only the server's lab
+    // setting is shortened); the server stores an unanswered MESSAGE after 32 x its T1.
     const watcher = NsUa.start(hosts.watcher.ns, 'watcher', { ...clientOptions(`sip:wanda@${server.v4}`, server.v4 as string), timers: undefined });
     uas.push(watcher);
     await watcher.cmd({ op: 'register' });
