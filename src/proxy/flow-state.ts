@@ -9,6 +9,9 @@ export class FlowState {
   private readonly closed = new Set<string>();
 
   constructor(transport: EventEmitter<TransportEvents>, private readonly location: LocationService & EventEmitter<LocationEvents>) {
+    // Made before any socket opens: every connection a binding names now is one of a previous
+    // process (restored from storage), gone with it.
+    for (const b of location.entries()) if (b.connectionId !== undefined) this.closed.add(b.connectionId);
     transport.on('connection-closed', (source) => {
       const id = source.connectionId;
       if (id !== undefined && location.bindingsFrom(id).length > 0) this.closed.add(id);

@@ -34,3 +34,17 @@ export function removeOnConnectionClose(transport: EventEmitter<TransportEvents>
         'could not delete the bindings of a closed connection from the store'));
   });
 }
+
+/**
+ * At start, before any socket opens: stream bindings restored from storage name connections that
+ * died with the previous process. Plain ones go, as they would have when their connection closed;
+ * RFC 5626 flows stay (5.3) until they expire or their UA registers again (the proxy's flow state
+ * counts their connections as closed). Resolves with how many went.
+ */
+export async function dropRestoredStreamBindings(location: LocationService): Promise<number> {
+  const connections = new Set<string>();
+  for (const b of location.entries()) if (b.connectionId !== undefined && !b.flags.includes('outbound')) connections.add(b.connectionId);
+  let removed = 0;
+  for (const id of connections) removed += await location.removeFrom(id, 'connection-closed', (b) => !b.flags.includes('outbound'));
+  return removed;
+}

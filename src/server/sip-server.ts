@@ -9,7 +9,7 @@ import type { SipMessage } from '../sip/message.js';
 import { formatHostPort, formatUri, isSipUri, type SipUri } from '../sip/uri.js';
 import type { ControlContext } from '../control/context.js';
 import { ContactProber } from '../registrar/contact-prober.js';
-import { removeOnConnectionClose, trackKeepalives } from '../registrar/keepalive-tracker.js';
+import { dropRestoredStreamBindings, removeOnConnectionClose, trackKeepalives } from '../registrar/keepalive-tracker.js';
 import type { RegisterAnswer } from '../registrar/register-response.js';
 import { sharedTimerHeap } from '../transaction/timer-heap.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
@@ -108,6 +108,8 @@ export class SipServer {
     }
     removeOnConnectionClose(this.transport, services.location, this.log);
     try {
+      const dropped = await dropRestoredStreamBindings(services.location);
+      if (dropped > 0) this.log.info({ dropped }, 'stream bindings of the previous process removed (their connections are gone)');
       await this.openPresence(services);
       for (const spec of this.config.listen) {
         const info = await this.transport.listen(spec);

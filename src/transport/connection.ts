@@ -1,4 +1,5 @@
 // What the pool and the manager know of a stream connection (tcp, tls, ws, wss), whatever carries it.
+import { randomBytes } from 'node:crypto';
 import type { SocketIdentity } from './types.js';
 
 export type CloseReason = 'idle' | 'peer' | 'error' | 'framing-error' | 'shutdown';
@@ -23,9 +24,16 @@ export interface ConnectionEvents {
 }
 
 let nextId = 0;
+/**
+ * Ids are stored with stream bindings and outlive the process: a restarted server restores bindings
+ * that name connections of its previous life. A random tag per process keeps those from ever naming
+ * a new connection (a restored `tcp-1` was the first new connection's id: requests for the restored
+ * binding went to whoever connected first).
+ */
+const PROCESS_TAG = randomBytes(4).toString('hex');
 
-/** `tcp-1`, `wss-2`: unique in this process. */
+/** `tcp-3fa2b7c1-1`, `wss-3fa2b7c1-2`: unique in this process, and across restarts. */
 export function newConnectionId(protocol: string): string {
   nextId += 1;
-  return `${protocol}-${nextId}`;
+  return `${protocol}-${PROCESS_TAG}-${nextId}`;
 }

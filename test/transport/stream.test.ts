@@ -28,7 +28,7 @@ test('tcp 127.0.0.1: request in with its identity, response back on the same con
   assert.deepEqual(source.local, { address: '127.0.0.1', port: info.port, family: 4 });
   assert.deepEqual(source.remote, { address: '127.0.0.1', port: client.localPort, family: 4 });
   assert.equal(source.listener, `tcp 127.0.0.1:${info.port}`);
-  assert.match(source.connectionId ?? '', /^tcp-\d+$/);
+  assert.match(source.connectionId ?? '', /^tcp-[0-9a-f]{8}-\d+$/);
   await tm.sendResponse(createResponse(msg, 200, 'OK'), source);
   await client.waitFor(isResponse);
 });

@@ -38,7 +38,7 @@ test('ws 127.0.0.1: subprotocol sip, request in as one WS message, response back
   ws.send(optionsRequest('sip:127.0.0.1', 'WS df7jal23ls0d.invalid'));
   const [msg, source] = await got;
   assert.equal(source.protocol, 'ws');
-  assert.match(source.connectionId ?? '', /^ws-\d+$/);
+  assert.match(source.connectionId ?? '', /^ws-[0-9a-f]{8}-\d+$/);
   assert.equal(source.remote.address, '127.0.0.1');
   assert.deepEqual(source.local, { address: '127.0.0.1', port: info.port, family: 4 });
   // The sent-by is a name: received is added (RFC 3261 18.2.1).
