@@ -77,6 +77,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private keepalive: OutboundKeepalive | undefined;
   private recoveryFailures = 0;
   private recovering = false;
+  /** Set while a recovery waits for its REGISTER: ends that wait when the new flow closes. */
+  private recoveryFlowLost: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private builder: RequestBuilder | undefined;
 
@@ -388,12 +390,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     try {
       s.sender.reset();
       await this.openFirstFlow(s, 0);
-      const result = await this.registerWithFailover(s, this.options.expires ?? 600);
+      // A flow that closes before the REGISTER is answered (a server restarting: the dying process
+      // took the connection) will never carry the answer: give up on it at once, not after Timer F.
+      const lost = new Promise<RegisterResult>((resolve) => {
+        this.recoveryFlowLost = () => resolve({ outcome: { status: 503, reason: 'Service Unavailable (the connection closed)', local: 'transport-error' } });
+      });
+      const result = await Promise.race([this.registerWithFailover(s, this.options.expires ?? 600), lost]);
+      this.recoveryFlowLost = undefined;
       if (isSuccess(result.outcome)) await this.registeredWith(s, result);
       else this.scheduleRecovery(s);
     } catch {
       this.scheduleRecovery(s);
     } finally {
+      this.recoveryFlowLost = undefined;
       this.recovering = false;
     }
   }
@@ -401,6 +410,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private connectionClosed(source: SocketIdentity): void {
     const flow = this.flowNow;
     if (flow?.connectionId === undefined || source.connectionId !== flow.connectionId || this.starting === undefined) return;
+    this.recoveryFlowLost?.();
     void this.starting.then((s) => this.flowDied(s, 'the connection closed'), () => undefined);
   }
 
