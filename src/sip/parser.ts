@@ -127,9 +127,9 @@ function parse(data: Buffer, limits: ParseLimits): SipMessage | SipParseError {
 
   let eol = text.indexOf('\n');
   if (eol === -1 || eol > len) eol = len;
-  const firstEnd = eol > 0 && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+  const firstEnd = eol > 0 && codes[eol - 1] === 13 ? eol - 1 : eol;
   if (firstEnd > limits.maxLineLength) return badRequest('start line too long');
-  const sl = parseStartLine(text, firstEnd);
+  const sl = parseStartLine(text, codes, firstEnd);
   const firstCr = text.indexOf('\r');
   if (firstCr !== -1 && firstCr < firstEnd) return badRequest('malformed start line (bare CR)');
 
@@ -266,26 +266,34 @@ function versionError(version: string): SipParseError | undefined {
     : badRequest('malformed SIP-Version');
 }
 
-function parseStartLine(text: string, end: number): StartLine {
-  if (end >= 4 && text.charCodeAt(3) === 47 && text.slice(0, 4).toUpperCase() === 'SIP/') return parseStatusLine(text, end);
+/** `SIP/2.0` exactly at b[start, end): the version nearly every message has, told without a slice. */
+function isSip20(b: Buffer, start: number, end: number): boolean {
+  return end - start === 7 && b[start] === 83 && b[start + 1] === 73 && b[start + 2] === 80 && b[start + 3] === 47 &&
+    b[start + 4] === 50 && b[start + 5] === 46 && b[start + 6] === 48;
+}
+
+/** The start line text[0, end), whose char codes are b. */
+function parseStartLine(text: string, b: Buffer, end: number): StartLine {
+  if (end >= 4 && b[3] === 47 && text.slice(0, 4).toUpperCase() === 'SIP/') return parseStatusLine(text, end);
   // Request-Line = Method SP Request-URI SP SIP-Version CRLF (RFC 3261 7.1): exactly one SP each.
   // Trailing whitespace is tolerated (RFC 4475 3.1.2.10 allows accepting it).
-  end = trimEndWs(text, 0, end);
+  end = trimSpaces(b, 0, end);
   const sp1 = text.indexOf(' ', 0);
   if (sp1 <= 0 || sp1 >= end) {
     return { kind: 'request', a: '', b: '', uriStart: 0, uriEnd: 0, checkUri: false, error: badRequest('malformed Request-Line') };
   }
   const method = text.slice(0, sp1);
-  const sp2 = text.lastIndexOf(' ', end - 1);
+  let sp2 = end - 1;
+  while (sp2 >= 0 && b[sp2] !== 32) sp2--;
   const uri = text.slice(sp1 + 1, sp2);
   const sl: StartLine = { kind: 'request', a: method, b: uri, uriStart: sp1 + 1, uriEnd: sp2, checkUri: true };
-  if (!isToken(method)) {
+  if (tokenEnd(b, 0, sp1) !== sp1) {
     sl.error = badRequest('malformed Request-Line (bad method)');
   } else if (sp2 <= sp1) {
     sl.error = badRequest('malformed Request-Line (missing SIP-Version)');
   } else if (uri.length === 0 || uri.charCodeAt(0) === 32 || uri.charCodeAt(uri.length - 1) === 32) {
     sl.error = badRequest('malformed Request-Line (extra whitespace)');
-  } else {
+  } else if (!isSip20(b, sp2 + 1, end)) {
     sl.error = versionError(text.slice(sp2 + 1, end));
   }
   if (sl.error !== undefined) sl.checkUri = false;

@@ -8,7 +8,7 @@ const TOKEN = 1;
 const UNRESERVED = 2;
 const USER = 4;
 const PASSWORD = 8;
-const PARAM = 16;
+const PARAM_CHAR = 16;
 const HNV = 32;
 const HOST = 64;
 const WORD = 128;
@@ -25,10 +25,10 @@ function mark(chars: string, bit: number): void {
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const MARK = "-_.!~*'()";
 mark(ALNUM + "-.!%*_+`'~", TOKEN);
-mark(ALNUM + MARK, UNRESERVED | USER | PASSWORD | PARAM | HNV);
+mark(ALNUM + MARK, UNRESERVED | USER | PASSWORD | PARAM_CHAR | HNV);
 mark('&=+$,;?/', USER);
 mark('&=+$,', PASSWORD);
-mark('[]/:&+$', PARAM);
+mark('[]/:&+$', PARAM_CHAR);
 mark('[]/?:+$', HNV);
 mark(ALNUM + '-._', HOST);
 mark(ALNUM + "-.!%*_+`'~()<>:\\\"/[]?{}", WORD);
@@ -42,7 +42,7 @@ export const isTokenChar = (c: number): boolean => isClass(c, TOKEN);
 export const isUnreserved = (c: number): boolean => isClass(c, UNRESERVED);
 export const isWordChar = (c: number): boolean => isClass(c, WORD);
 export const isHostChar = (c: number): boolean => isClass(c, HOST);
-export const CHARS = { USER, PASSWORD, PARAM, HNV } as const;
+export const CHARS = { USER, PASSWORD, PARAM: PARAM_CHAR, HNV } as const;
 
 export function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
@@ -254,12 +254,14 @@ export function parseUint(s: string, max: number, start = 0, end = s.length): nu
 /**
  * Parameter names found in nearly every message (RFC 3261 19.1.1, 20.42, 20.10; RFC 3581; RFC 5626;
  * RFC 3840), as string constants: V8 keeps a constant's hash with it, so a Map keyed by one skips
- * hashing, where a freshly sliced name is hashed on its first has/set/get.
+ * hashing, where a freshly sliced name is hashed on its first has/set/get. Each has a bit for
+ * paramsSeen.
  */
-const COMMON_PARAMS = [
-  'tag', 'branch', 'rport', 'received', 'maddr', 'ttl', 'expires', 'q', 'reg-id', '+sip.instance', 'methods',
-  'transport', 'lr', 'user', 'method', 'ob', 'gr',
-];
+export const PARAM = {
+  tag: 1 << 0, branch: 1 << 1, rport: 1 << 2, received: 1 << 3, maddr: 1 << 4, ttl: 1 << 5, expires: 1 << 6, q: 1 << 7,
+  'reg-id': 1 << 8, '+sip.instance': 1 << 9, methods: 1 << 10, transport: 1 << 11, lr: 1 << 12, user: 1 << 13,
+  method: 1 << 14, ob: 1 << 15, gr: 1 << 16,
+} as const;
 
 function paramKey(length: number, first: number): number {
   return length < 32 && first < 128 ? (length << 7) | (first | 0x20) : -1;
@@ -269,19 +271,17 @@ function paramKey(length: number, first: number): number {
 interface CommonParam {
   readonly name: string;
   readonly codes: Uint8Array;
+  readonly bit: number;
 }
 
 /** The common names by length and first letter (either case): one or two to compare. */
 const commonParams: CommonParam[][] = [];
-for (const name of COMMON_PARAMS) {
-  (commonParams[paramKey(name.length, name.charCodeAt(0))] ??= []).push({ name, codes: Buffer.from(name, 'latin1') });
+for (const [name, bit] of Object.entries(PARAM)) {
+  (commonParams[paramKey(name.length, name.charCodeAt(0))] ??= []).push({ name, codes: Buffer.from(name, 'latin1'), bit });
 }
 
-/**
- * The constant equal to the name b[start, end) (char codes) lower-cased when that is a common
- * parameter name, undefined otherwise.
- */
-export function commonParamName(b: Buffer, start: number, end: number): string | undefined {
+/** The common parameter whose name is b[start, end) (char codes) in any case, undefined for others. */
+function commonParam(b: Buffer, start: number, end: number): CommonParam | undefined {
   const candidates = commonParams[paramKey(end - start, b[start])];
   if (candidates === undefined) return undefined;
   for (let n = 0; n < candidates.length; n++) {
@@ -293,10 +293,24 @@ export function commonParamName(b: Buffer, start: number, end: number): string |
       // Folding with | 0x20 only for letters: among ASCII only A-Z fold onto a-z.
       if (c !== l && !(l >= 97 && l <= 122 && (c | 0x20) === l)) break;
     }
-    if (k === name.length) return candidates[n].name;
+    if (k === name.length) return candidates[n];
   }
   return undefined;
 }
+
+/**
+ * The constant equal to the name b[start, end) (char codes) lower-cased when that is a common
+ * parameter name, undefined otherwise.
+ */
+export function commonParamName(b: Buffer, start: number, end: number): string | undefined {
+  return commonParam(b, start, end)?.name;
+}
+
+/**
+ * The PARAM bits of the common names the last parseParams call met: typed header parsers read it
+ * right after that call, and look up only the parameters that are there.
+ */
+export let paramsSeen = 0;
 
 /**
  * Header parameters: `*( SEMI generic-param )` with SWS around `;` and `=` (RFC 3261 25.1), in
@@ -312,9 +326,14 @@ export function parseParams(
   what: string,
   end: number,
 ): number {
+  let seen = 0;
+  paramsSeen = 0;
   for (;;) {
     i = skipSpaces(b, i, end);
-    if (i >= end || b[i] === 44) return i;
+    if (i >= end || b[i] === 44) {
+      paramsSeen = seen;
+      return i;
+    }
     if (b[i] !== 59) throw badRequest(`malformed ${what} header (unexpected character in parameters)`);
     i = skipSpaces(b, i + 1, end);
     // Scanning the name also tells whether it needs lower-casing (most names are lower-case already).
@@ -326,7 +345,8 @@ export function parseParams(
       if (c >= 65 && c <= 90) upper = true;
     }
     if (nameEnd === i) throw badRequest(`malformed ${what} header (empty parameter)`);
-    const name = commonParamName(b, i, nameEnd) ?? (upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd));
+    const common = commonParam(b, i, nameEnd);
+    const name = common !== undefined ? common.name : upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd);
     i = skipSpaces(b, nameEnd, end);
     let value: string | null = null;
     if (i < end && b[i] === 61) {
@@ -341,6 +361,12 @@ export function parseParams(
       }
       value = s.slice(vStart, i);
     }
-    if (!out.has(name)) out.set(name, value);
+    // The first occurrence wins; a common name's bit tells whether it was seen, without a lookup.
+    if (common !== undefined) {
+      if ((seen & common.bit) === 0) out.set(name, value);
+      seen |= common.bit;
+    } else if (!out.has(name)) {
+      out.set(name, value);
+    }
   }
 }

@@ -3,7 +3,7 @@
 import { badRequest } from '../errors.js';
 import { parseNameAddrAt, type NameAddr } from '../name-addr.js';
 import { codesOf, skipSpaces } from '../codes.js';
-import { findListEnd, parseUint, unquote } from '../scan.js';
+import { findListEnd, PARAM, paramsSeen, parseUint, unquote } from '../scan.js';
 import { MAX_DELTA_SECONDS } from './scalars.js';
 
 export interface Contact extends NameAddr {
@@ -38,31 +38,38 @@ export function parseContact(text: string): Contact {
   return parseContactAt(text, codesOf(text), 0, text.length);
 }
 
-/** parseContact on text[start, end) of the message text, whose char codes are b. */
+/** The parameters with a typed field of their own. */
+const TYPED = PARAM.q | PARAM.expires | PARAM['+sip.instance'] | PARAM['reg-id'] | PARAM.methods;
+
+/**
+ * parseContact on text[start, end) of the message text, whose char codes are b. paramsSeen, read
+ * right after the name-addr's parameters, says which typed parameters are there.
+ */
 function parseContactAt(text: string, b: Buffer, start: number, end: number): Contact {
   const na: Contact = parseNameAddrAt(text, b, start, end, 'Contact');
+  const seen = paramsSeen;
+  if ((seen & TYPED) === 0) return na;
   const p = na.params;
-  if (p.size === 0) return na;
-  const q = p.get('q');
+  const q = (seen & PARAM.q) !== 0 ? p.get('q') : undefined;
   if (q !== undefined) {
     if (q === null) fail('q without value');
     na.q = parseQ(q);
   }
-  const expires = p.get('expires');
+  const expires = (seen & PARAM.expires) !== 0 ? p.get('expires') : undefined;
   if (expires !== undefined) {
     const n = expires === null ? -1 : parseUint(expires, MAX_DELTA_SECONDS);
     if (n < 0) fail('bad expires');
     na.expires = n;
   }
-  const instance = p.get('+sip.instance');
+  const instance = (seen & PARAM['+sip.instance']) !== 0 ? p.get('+sip.instance') : undefined;
   if (instance !== undefined && instance !== null) na.instance = unquote(instance);
-  const regId = p.get('reg-id');
+  const regId = (seen & PARAM['reg-id']) !== 0 ? p.get('reg-id') : undefined;
   if (regId !== undefined) {
     const n = regId === null ? -1 : parseUint(regId, 0x7fffffff);
     if (n < 1) fail('bad reg-id');
     na.regId = n;
   }
-  const methods = p.get('methods');
+  const methods = (seen & PARAM.methods) !== 0 ? p.get('methods') : undefined;
   if (methods !== undefined && methods !== null) {
     na.methods = unquote(methods).split(',').map((m) => m.trim()).filter((m) => m.length > 0);
   }

@@ -3,7 +3,7 @@
 import { badRequest } from '../errors.js';
 import { codesOf, skipSpaces, trimSpaces } from '../codes.js';
 import { classifyHost, classifyHostAt, formatHostPort, isIPv6, parsePort, type HostKind } from '../host.js';
-import { findListEnd, parseParams, parseUint, tokenEnd, upperCaseToken } from '../scan.js';
+import { findListEnd, PARAM, paramsSeen, parseParams, parseUint, tokenEnd, upperCaseToken } from '../scan.js';
 
 export interface Via {
   /** Upper-case transport token as sent: UDP, TCP, TLS, SCTP, WS, WSS or an extension. */
@@ -78,10 +78,11 @@ function parseViaAt(text: string, b: Buffer, start: number, end: number): Via {
   }
   const params = new Map<string, string | null>();
   i = parseParams(text, b, i, params, WHAT, end);
+  const seen = paramsSeen;
   if (i !== end) fail('unexpected character');
   const via: Via = { transport, host, hostKind, params, rport: undefined };
   if (port !== undefined) via.port = port;
-  applyTypedParams(via, params);
+  if ((seen & TYPED) !== 0) applyTypedParams(via, params, seen);
   return via;
 }
 
@@ -111,13 +112,17 @@ function expectSlash(b: Buffer, i: number, end: number): number {
   return skipSpaces(b, i + 1, end);
 }
 
-function applyTypedParams(via: Via, params: Map<string, string | null>): void {
-  const branch = params.get('branch');
+/** The parameters with a typed field of their own. */
+const TYPED = PARAM.branch | PARAM.received | PARAM.rport | PARAM.maddr | PARAM.ttl;
+
+/** `seen` (paramsSeen) tells which are present: the others are not looked up. */
+function applyTypedParams(via: Via, params: Map<string, string | null>, seen: number): void {
+  const branch = (seen & PARAM.branch) !== 0 ? params.get('branch') : undefined;
   if (branch !== undefined) {
     if (branch === null) fail('branch without value');
     via.branch = branch;
   }
-  const received = params.get('received');
+  const received = (seen & PARAM.received) !== 0 ? params.get('received') : undefined;
   if (received !== undefined) {
     if (received === null) fail('received without value');
     // RFC 5118 4.5: accept the IPv6 address with or without brackets; store it bare.
@@ -128,7 +133,7 @@ function applyTypedParams(via: Via, params: Map<string, string | null>): void {
     if (kind !== 'ipv4' && kind !== 'ipv6') fail('received is not an IP address');
     via.received = bare;
   }
-  const rport = params.get('rport');
+  const rport = (seen & PARAM.rport) !== 0 ? params.get('rport') : undefined;
   if (rport !== undefined) {
     if (rport === null) {
       via.rport = null;
@@ -138,12 +143,12 @@ function applyTypedParams(via: Via, params: Map<string, string | null>): void {
       via.rport = n;
     }
   }
-  const maddr = params.get('maddr');
+  const maddr = (seen & PARAM.maddr) !== 0 ? params.get('maddr') : undefined;
   if (maddr !== undefined) {
     if (maddr === null) fail('maddr without value');
     via.maddr = maddr.charCodeAt(0) === 91 ? maddr.slice(1, -1) : maddr;
   }
-  const ttl = params.get('ttl');
+  const ttl = (seen & PARAM.ttl) !== 0 ? params.get('ttl') : undefined;
   if (ttl !== undefined) {
     const n = ttl === null ? -1 : parseUint(ttl, 255);
     if (n < 0) fail('bad ttl');
