@@ -72,45 +72,47 @@ export function isIPv6(s: string, start = 0, end = s.length): boolean {
   return count <= 7;
 }
 
-const NOT_HOSTNAME = 0;
-const DOMAIN = 1;
-/** Valid hostname syntax, but the last label is all digits: a broken IPv4 address (RFC 3261 toplabel). */
-const DIGIT_TOPLABEL = 2;
-
-/**
- * hostname: labels of alphanumerics and `-` separated by dots; `_` tolerated as seen in the wild.
- * One pass tells both the syntax and whether the last label is all digits.
- */
-function hostnameKind(b: Buffer, start: number, end: number): number {
-  if (end <= start) return NOT_HOSTNAME;
-  let labelLen = 0;
-  let digitsOnly = true;
-  for (let i = start; i < end; i++) {
-    const c = b[i];
-    if (c === 46) {
-      if (labelLen === 0) return NOT_HOSTNAME;
-      labelLen = 0;
-      digitsOnly = true;
-    } else if (isHostChar(c)) {
-      labelLen++;
-      if (!isDigit(c)) digitsOnly = false;
-    } else {
-      return NOT_HOSTNAME;
-    }
-  }
-  return labelLen > 0 && digitsOnly ? DIGIT_TOPLABEL : DOMAIN;
-}
+/** What each octet is to a host: a digit, another hostname char (letter, `-`, `_`), a dot, a colon. */
+const DIGIT = 1;
+const LETTER = 2;
+const DOT = 3;
+const COLON = 4;
+const hostChars = new Uint8Array(256);
+for (let c = 0; c < 128; c++) if (isHostChar(c)) hostChars[c] = isDigit(c) ? DIGIT : LETTER;
+hostChars[46] = DOT;
+hostChars[58] = COLON;
 
 /** Classifies a bare host (no brackets); undefined when it is not a valid host. */
 export function classifyHost(s: string): HostKind | undefined {
   return classifyHostAt(s, codesOf(s), 0, s.length);
 }
 
-/** classifyHost on s[start, end), whose char codes are b. */
+/**
+ * classifyHost on s[start, end), whose char codes are b, in one pass. A colon makes it an IPv6 address
+ * or nothing; digits and dots alone an IPv4 address when they form one; otherwise a hostname (RFC 3261
+ * 25.1): labels of alphanumerics, `-` and `_` (tolerated as seen in the wild) separated by dots, whose
+ * last label is not all digits (that is a broken IPv4 address).
+ */
 export function classifyHostAt(s: string, b: Buffer, start: number, end: number): HostKind | undefined {
-  if (end > start && isDigit(b[end - 1]) && ipv4At(b, start, end)) return 'ipv4';
-  if (findCode(b, 58, start, end) !== -1) return isIPv6(s, start, end) ? 'ipv6' : undefined;
-  return hostnameKind(b, start, end) === DOMAIN ? 'domain' : undefined;
+  let labelStart = start;
+  let lastLetter = -1;
+  let emptyLabel = false;
+  for (let i = start; i < end; i++) {
+    const kind = hostChars[b[i]];
+    if (kind === DIGIT) continue;
+    if (kind === LETTER) {
+      lastLetter = i;
+    } else if (kind === DOT) {
+      if (i === labelStart) emptyLabel = true;
+      labelStart = i + 1;
+    } else {
+      return (kind === COLON || findCode(b, 58, i, end) !== -1) && isIPv6(s, start, end) ? 'ipv6' : undefined;
+    }
+  }
+  if (lastLetter === -1 && end > start && ipv4At(b, start, end)) return 'ipv4';
+  if (emptyLabel || end === start) return undefined;
+  // A host ending in a dot has an empty last label, which is not all digits.
+  return labelStart < end && lastLetter < labelStart ? undefined : 'domain';
 }
 
 /** A host as it appears in a URI or Via: IPv6 inside brackets (RFC 3261 25.1 IPv6reference). */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { lookupName, matchKnownName } from '../../src/sip/header-names.js';
-import { classifyHost } from '../../src/sip/host.js';
+import { classifyHost, isIPv6 } from '../../src/sip/host.js';
 import { parseUri, parseUriAt } from '../../src/sip/uri.js';
 import { parseNameAddr, parseNameAddrAt } from '../../src/sip/name-addr.js';
 import { parseVia, parseViaList, type Via } from '../../src/sip/headers/via.js';
@@ -104,19 +104,19 @@ test('lowerCase and upperCaseToken equal toLowerCase and toUpperCase', () => {
 function classifyHostReference(s: string): string | undefined {
   if (/^\d/.test(s.slice(-1)) && /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(s) &&
     s.split('.').every((p) => Number(p) <= 255)) return 'ipv4';
-  if (s.includes(':')) return classifyHost(s);
+  if (s.includes(':')) return isIPv6(s) ? 'ipv6' : undefined;
   if (s.length === 0 || !/^[A-Za-z0-9\-_.]+$/.test(s) || s.split('.').slice(0, -1).some((l) => l.length === 0)) return undefined;
   const last = s.slice(s.lastIndexOf('.') + 1);
   return /^\d+$/.test(last) ? undefined : 'domain';
 }
 
 test('classifyHost: domains, IPv4 and broken IPv4 as before', () => {
-  for (const h of ['example.com', 'example.com.', 'a..b', '.a', 'localhost', '12345', '1.2.3', '1.2.3.4', '1.2.3.256',
+  for (const h of ['example.com', 'example.com.', 'a..b', '.a', 'localhost', '12345', '1.2.3', '1.2.3.4', '1.2.3.256', '1.2.3.4.', '::1', '2001:db8::1', 'a:b', 'a b:1', '1..2',
     'a.1', 'a.1b', 'host_1.example', 'x-y.z', '', 'a b', '1.2.3.4.']) {
     assert.equal(classifyHost(h), classifyHostReference(h), h);
   }
   fc.assert(
-    fc.property(over('ab19.-_ '), (h) => assert.equal(classifyHost(h), classifyHostReference(h), h)),
+    fc.property(over('ab19.-_ :\u00e9'), (h) => assert.equal(classifyHost(h), classifyHostReference(h), h)),
     { numRuns: RUNS },
   );
 });
