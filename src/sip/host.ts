@@ -72,32 +72,42 @@ export function isIPv6(s: string, start = 0, end = s.length): boolean {
   return count <= 7;
 }
 
-/** What each octet is to a host: a digit, another hostname char (letter, `-`, `_`), a dot, a colon. */
+/** What each octet is to a hostname: a digit, another hostname char (letter, `-`, `_`), a dot. */
 const DIGIT = 1;
 const LETTER = 2;
 const DOT = 3;
-const COLON = 4;
 const hostChars = new Uint8Array(256);
 for (let c = 0; c < 128; c++) if (isHostChar(c)) hostChars[c] = isDigit(c) ? DIGIT : LETTER;
 hostChars[46] = DOT;
-hostChars[58] = COLON;
 
 /** Classifies a bare host (no brackets); undefined when it is not a valid host. */
 export function classifyHost(s: string): HostKind | undefined {
   return classifyHostAt(s, codesOf(s), 0, s.length);
 }
 
-/**
- * classifyHost on s[start, end), whose char codes are b, in one pass. A colon makes it an IPv6 address
- * or nothing; digits and dots alone an IPv4 address when they form one; otherwise a hostname (RFC 3261
- * 25.1): labels of alphanumerics, `-` and `_` (tolerated as seen in the wild) separated by dots, whose
- * last label is not all digits (that is a broken IPv4 address).
- */
+/** classifyHost on s[start, end), whose char codes are b. */
 export function classifyHostAt(s: string, b: Buffer, start: number, end: number): HostKind | undefined {
+  const runEnd = classifyHostRun(b, start, end);
+  if (runEnd === end) return hostRunKind;
+  // A colon makes it an IPv6 address or nothing; any other char nothing.
+  return findCode(b, 58, runEnd, end) !== -1 && isIPv6(s, start, end) ? 'ipv6' : undefined;
+}
+
+/** classifyHostAt's outcome for the run the last classifyHostRun call scanned. */
+export let hostRunKind: HostKind | undefined;
+
+/**
+ * Scans the run of hostname chars and dots at b[start, end) and returns where it ends; hostRunKind
+ * says in the same pass what the run is: an IPv4 address when it is digits and dots that form one;
+ * otherwise a hostname (RFC 3261 25.1) or nothing: labels of alphanumerics, `-` and `_` (tolerated as
+ * seen in the wild) separated by dots, whose last label is not all digits (a broken IPv4 address).
+ */
+export function classifyHostRun(b: Buffer, start: number, end: number): number {
   let labelStart = start;
   let lastLetter = -1;
   let emptyLabel = false;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i < end; i++) {
     const kind = hostChars[b[i]];
     if (kind === DIGIT) continue;
     if (kind === LETTER) {
@@ -106,13 +116,18 @@ export function classifyHostAt(s: string, b: Buffer, start: number, end: number)
       if (i === labelStart) emptyLabel = true;
       labelStart = i + 1;
     } else {
-      return (kind === COLON || findCode(b, 58, i, end) !== -1) && isIPv6(s, start, end) ? 'ipv6' : undefined;
+      break;
     }
   }
-  if (lastLetter === -1 && end > start && ipv4At(b, start, end)) return 'ipv4';
-  if (emptyLabel || end === start) return undefined;
-  // A host ending in a dot has an empty last label, which is not all digits.
-  return labelStart < end && lastLetter < labelStart ? undefined : 'domain';
+  if (lastLetter === -1 && i > start && ipv4At(b, start, i)) {
+    hostRunKind = 'ipv4';
+  } else if (emptyLabel || i === start) {
+    hostRunKind = undefined;
+  } else {
+    // A host ending in a dot has an empty last label, which is not all digits.
+    hostRunKind = labelStart < i && lastLetter < labelStart ? undefined : 'domain';
+  }
+  return i;
 }
 
 /** A host as it appears in a URI or Via: IPv6 inside brackets (RFC 3261 25.1 IPv6reference). */

@@ -2,7 +2,7 @@
 
 import { codesOf, findCode } from './codes.js';
 import { badRequest } from './errors.js';
-import { classifyHostAt, formatHost, parsePort, type HostKind } from './host.js';
+import { classifyHostAt, classifyHostRun, formatHost, hostRunKind, parsePort, type HostKind } from './host.js';
 import { CHARS, commonParamName, isEscapedText, lowerCase, scanEscaped } from './scan.js';
 
 export { formatHost, formatHostPort, type HostKind } from './host.js';
@@ -112,16 +112,23 @@ function parseSipUri(text: string, b: Buffer, start: number, end: number, scheme
     i = close + 1;
   } else {
     const hostStart = i;
-    while (i < end) {
-      const c = b[i];
-      if (c === 58 || c === 59 || c === 63) break;
-      i++;
+    i = classifyHostRun(b, hostStart, end);
+    hostKind = hostRunKind;
+    if (i < end && b[i] !== 58 && b[i] !== 59 && b[i] !== 63) {
+      // A char no hostname has: the host runs on to the next delimiter, and is told apart as a whole.
+      while (i < end) {
+        const c = b[i];
+        if (c === 58 || c === 59 || c === 63) break;
+        i++;
+      }
+      hostKind = classifyHostAt(text, b, hostStart, i);
     }
-    hostKind = classifyHostAt(text, b, hostStart, i);
     host = text.slice(hostStart, i);
-    // RFC 5118 4.2: an IPv6 address must be bracketed.
+    // RFC 5118 4.2: an IPv6 address must be bracketed. A port followed by the end, ';' or '?' cannot be one.
     if (i < end && b[i] === 58) {
-      const next = findCode(b, 58, i + 1, end);
+      let k = i + 1;
+      while (k < end && b[k] >= 48 && b[k] <= 57) k++;
+      const next = k < end && b[k] !== 59 && b[k] !== 63 ? findCode(b, 58, i + 1, end) : -1;
       if (next !== -1 && !/[;?]/.test(text.slice(i, next))) {
         throw badRequest('malformed URI (IPv6 address without [])');
       }

@@ -2,7 +2,7 @@
 
 import { badRequest } from '../errors.js';
 import { codesOf, skipSpaces, trimSpaces } from '../codes.js';
-import { classifyHost, classifyHostAt, formatHostPort, isIPv6, parsePort, type HostKind } from '../host.js';
+import { classifyHost, classifyHostAt, classifyHostRun, formatHostPort, hostRunKind, isIPv6, parsePort, type HostKind } from '../host.js';
 import { findListEnd, PARAM, paramsSeen, parseParams, parseUint, tokenEnd, upperCaseToken } from '../scan.js';
 
 export interface Via {
@@ -57,12 +57,13 @@ function parseViaAt(text: string, b: Buffer, start: number, end: number): Via {
     i = close + 1;
   } else {
     const hostStart = i;
-    while (i < end) {
-      const c = b[i];
-      if (c === 58 || c === 59 || c === 32 || c === 9 || c === 44) break;
-      i++;
+    i = classifyHostRun(b, hostStart, end);
+    hostKind = hostRunKind;
+    if (i < end && !endsSentBy(b[i])) {
+      // A char no hostname has: the host runs on to the next delimiter, and is told apart as a whole.
+      while (i < end && !endsSentBy(b[i])) i++;
+      hostKind = classifyHostAt(text, b, hostStart, i);
     }
-    hostKind = classifyHostAt(text, b, hostStart, i);
     host = text.slice(hostStart, i);
   }
   if (hostKind === undefined) fail('bad host');
@@ -84,6 +85,11 @@ function parseViaAt(text: string, b: Buffer, start: number, end: number): Via {
   if (port !== undefined) via.port = port;
   if ((seen & TYPED) !== 0) applyTypedParams(via, params, seen);
   return via;
+}
+
+/** The chars that end the host of a sent-by: the port's colon, a parameter, LWS, the next via-parm. */
+function endsSentBy(c: number): boolean {
+  return c === 58 || c === 59 || c === 32 || c === 9 || c === 44;
 }
 
 /** The usual transports (RFC 3261 20.42, RFC 7118) as constants; any other token upper-cased. */
