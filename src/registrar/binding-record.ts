@@ -25,6 +25,8 @@ export interface BindingInput {
   now: number;
   /** Id of the binding this one replaces (kept, so the store row is updated in place). */
   id?: string;
+  /** `formatUri(contact.uri)`, when the caller already made it. */
+  contactText?: string;
 }
 
 /**
@@ -51,7 +53,7 @@ function flagsOf(nat: boolean, outbound: boolean): string[] {
 
 export function buildBinding(input: BindingInput, pool: StringPool): BindingRecord {
   const { contact, source } = input;
-  const contactText = ownCopy(formatUri(contact.uri));
+  const contactText = ownCopy(input.contactText ?? formatUri(contact.uri));
   // Every field in one literal: one hidden class for all bindings, no out-of-object property store.
   const record: BindingRecord = {
     id: input.id ?? ownCopy(bindingId(input.aor, contactText, contact.instance, contact.regId)),

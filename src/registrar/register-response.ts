@@ -27,9 +27,18 @@ export interface OkOptions {
   outbound: boolean;
 }
 
+/** RFC 3261 20.17: Date has a one-second resolution; it is formatted once per second, not per answer. */
+let dateCache = { second: Number.NaN, text: '' };
+
+function dateText(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateCache.second) dateCache = { second, text: new Date(second * 1000).toUTCString() };
+  return dateCache.text;
+}
+
 export function registered(bindings: readonly BindingRecord[], now: number, options: OkOptions): RegisterAnswer {
   const headers: Array<[string, string]> = bindings.map((b) => ['Contact', contactValue(b, now)]);
-  headers.push(['Date', new Date(now).toUTCString()]);
+  headers.push(['Date', dateText(now)]);
   for (const p of options.path) headers.push(['Path', p]);
   if (options.outbound) headers.push(['Require', 'outbound']);
   return { status: 200, reason: 'OK', headers };

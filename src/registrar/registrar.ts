@@ -3,7 +3,7 @@
 // first, and only when the whole request is acceptable apply it, so a refused REGISTER changes nothing.
 import type { Contact } from '../sip/headers/contact.js';
 import type { SipMessage } from '../sip/message.js';
-import { isSipUri, parseUri } from '../sip/uri.js';
+import { formatUri, isSipUri, parseUri } from '../sip/uri.js';
 import { uriEquals } from '../sip/uri-equals.js';
 import type { BindingRecord } from '../store/types.js';
 import type { SocketIdentity } from '../transport/types.js';
@@ -100,7 +100,8 @@ export class Registrar {
         return refused(423, 'Interval Too Brief', `expires ${expires} is below ${minExpires}`, [['Min-Expires', String(minExpires)]]);
       }
       expires = Math.min(expires, maxExpires);
-      const existing = findBinding(current, contact);
+      const contactText = formatUri(contact.uri);
+      const existing = findBinding(current, contact, contactText);
       const earlier = existing === undefined ? undefined : made.get(existing);
       if (existing !== undefined && earlier === undefined && existing.callId === callId && cseq <= existing.cseq) {
         return outOfOrder(cseq, existing.cseq);
@@ -120,7 +121,7 @@ export class Registrar {
       const flow = outboundSupported && contact.instance !== undefined && contact.regId !== undefined;
       outbound ||= flow;
       const binding = buildBinding({
-        aor, contact, expiresAt: now + expires * 1000, callId, cseq, userAgent, source, path, outbound: flow, now, id: original?.id,
+        aor, contact, expiresAt: now + expires * 1000, callId, cseq, userAgent, source, path, outbound: flow, now, id: original?.id, contactText,
       }, this.pool);
       const reason = original === undefined ? 'registered' : original.contact === binding.contact ? 'refreshed' : 'replaced';
       made.set(binding, ops.length);
@@ -139,11 +140,13 @@ export class Registrar {
  * The binding a contact refers to: by +sip.instance and reg-id when it has an instance (RFC 5626 6,
  * RFC 5627), else by URI equality of the contact (RFC 3261 10.3 step 7 and 19.1.4).
  */
-function findBinding(bindings: readonly BindingRecord[], contact: Contact): BindingRecord | undefined {
+function findBinding(bindings: readonly BindingRecord[], contact: Contact, contactText: string): BindingRecord | undefined {
   if (contact.instance !== undefined) {
     return bindings.find((b) => b.instance === contact.instance && b.regId === contact.regId);
   }
-  return bindings.find((b) => uriEquals(parseUri(b.contact), contact.uri));
+  // Stored contacts are formatUri() text too: the same text is the same URI (a refresh, nearly
+  // always) without parsing the stored one; another text may still be an equal URI (case, escapes).
+  return bindings.find((b) => b.contact === contactText || uriEquals(parseUri(b.contact), contact.uri));
 }
 
 function previousOf(op: BindingOp | undefined): BindingRecord | undefined {
