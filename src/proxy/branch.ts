@@ -97,10 +97,13 @@ export class Branch {
     let request = this.build(this.env.own.toward(target.protocol, target.address));
     let sendTo = target;
     this.upgraded = false;
-    if (target.protocol === 'udp' && target !== this.tcpRefused && request.toBuffer().length > UDP_SIZE_LIMIT) {
+    // The bytes measured for the size check are the bytes the transaction sends.
+    let wire = target.protocol === 'udp' && target !== this.tcpRefused ? request.toBuffer() : undefined;
+    if (wire !== undefined && wire.length > UDP_SIZE_LIMIT) {
       // RFC 3261 18.1.1: too large for UDP: TCP to the same address and port.
       sendTo = { protocol: 'tcp', address: target.address, port: target.port };
       request = this.build(this.env.own.toward('tcp', target.address));
+      wire = undefined;
       this.upgraded = true;
     } else if (target.protocol === 'udp' && target.listener === undefined) {
       const listener = this.env.own.toward('udp', target.address).listener;
@@ -108,7 +111,7 @@ export class Branch {
     }
     let tx: ClientTransaction;
     try {
-      tx = this.env.transactions.sendRequest(request, sendTo);
+      tx = this.env.transactions.sendRequest(request, sendTo, wire);
     } catch (err) {
       this.failed(503, `Service Unavailable (${String(err)})`);
       return;

@@ -53,12 +53,13 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
     readonly key: string,
     request: SipMessage,
     readonly target: SendTarget,
+    wire?: Buffer,
   ) {
     super();
     this.heldRequest = request;
     this.reliable = isReliable(target.protocol);
     this.timers = new TransactionTimers(env.timers);
-    this.wire = request.toBuffer();
+    this.wire = wire ?? request.toBuffer();
   }
 
   /**

@@ -21,8 +21,8 @@ export class InviteClientTransaction extends ClientTransaction {
   private ack: Buffer | undefined;
   private readonly invite: SipMessage;
 
-  constructor(env: TransactionEnvironment, key: string, request: SipMessage, target: SendTarget) {
-    super(env, key, request, target);
+  constructor(env: TransactionEnvironment, key: string, request: SipMessage, target: SendTarget, wire?: Buffer) {
+    super(env, key, request, target, wire);
     this.invite = request;
   }
 

@@ -106,9 +106,10 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /**
    * Starts a client transaction (RFC 3261 17.1). The request's top Via must carry an RFC 3261 branch
-   * that no live client transaction uses; ACK is refused (it is never a client transaction).
+   * that no live client transaction uses; ACK is refused (it is never a client transaction). `wire`
+   * is `request.toBuffer()` when the caller already made it.
    */
-  sendRequest(request: SipMessage, target: SendTarget): ClientTransaction {
+  sendRequest(request: SipMessage, target: SendTarget, wire?: Buffer): ClientTransaction {
     if (request.kind !== 'request') throw new TypeError('sendRequest() takes a request');
     if (request.method === 'ACK') throw new TypeError('an ACK is not a transaction: send it with the transport (RFC 3261 17.1.1.3)');
     const branch = request.topVia()?.branch;
@@ -118,8 +119,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const key = clientTransactionKey(request);
     if (this.clients.has(key)) throw new Error(`a client transaction with branch ${branch} is already running`);
     const tx = request.method === 'INVITE'
-      ? new InviteClientTransaction(this.env, key, request, target)
-      : new NonInviteClientTransaction(this.env, key, request, target);
+      ? new InviteClientTransaction(this.env, key, request, target, wire)
+      : new NonInviteClientTransaction(this.env, key, request, target, wire);
     this.clients.set(key, tx);
     tx.start();
     return tx;
