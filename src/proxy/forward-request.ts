@@ -81,12 +81,15 @@ export function branchFor(hash: string): string {
 /**
  * RFC 3261 16.3 step 4 (RFC 5393 basics): the request carries a Via of ours whose branch has this
  * request's hash: it came back unchanged, a loop (482). A Via of ours with another hash is a spiral
- * (the request was changed, e.g. retargeted) and goes on.
+ * (the request was changed, e.g. retargeted) and goes on. The hash is computed only when a Via of
+ * ours is there: most requests have never passed through us.
  */
-export function isLoop(request: SipMessage, hash: string, isOwnSentBy: (host: string, port: number | undefined) => boolean): boolean {
-  const wanted = `${OUR_BRANCH}${hash}-`;
+export function isLoop(request: SipMessage, hashOf: () => string, isOwnSentBy: (host: string, port: number | undefined) => boolean): boolean {
+  let wanted: string | undefined;
   for (const via of request.via()) {
-    if (via.branch?.startsWith(wanted) && isOwnSentBy(via.host, via.port)) return true;
+    if (via.branch === undefined || !via.branch.startsWith(OUR_BRANCH) || !isOwnSentBy(via.host, via.port)) continue;
+    wanted ??= `${OUR_BRANCH}${hashOf()}-`;
+    if (via.branch.startsWith(wanted)) return true;
   }
   return false;
 }

@@ -61,7 +61,7 @@ export class RequestRouter {
    */
   decide(request: SipMessage, kind: RequestKind): RouteDecision {
     if (request.maxForwards() === 0) return { kind: 'reject', status: 483, reason: 'Too Many Hops' };
-    if (isLoop(request, loopHash(request), (host, port) => this.isOwnSentBy(host, port))) {
+    if (isLoop(request, () => loopHash(request), (host, port) => this.isOwnSentBy(host, port))) {
       return { kind: 'reject', status: 482, reason: 'Loop Detected' };
     }
     const isOpen = (id: string): boolean => this.o.flows.isOpen(id);
