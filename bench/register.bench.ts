@@ -20,7 +20,7 @@ export interface RegisterBenchOptions {
 }
 
 const DEFAULTS: RegisterBenchOptions = {
-  rates: [2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18000, 20000, 22000, 24000],
+  rates: [2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18000, 20000, 22000, 24000, 26000, 28000, 30000],
   secondsPerStep: 3,
   fixedRate: 4000,
   users: 20000,
