@@ -8,8 +8,8 @@
 //  - a MESSAGE to the UDP client is delivered on its restored binding, without a new REGISTER;
 //  - a MESSAGE to finch is delivered on its restored binding (libpurple cannot notice a restart
 //    over UDP, and refreshes only at 850 s: 900 minus 50, whatever the registrar granted);
-//  - a MESSAGE for bob sent before he is back (his restored binding's connection died with the old
-//    process) is stored (202) and delivered when he registers again;
+//  - a MESSAGE for bob sent right after the restart (his restored binding's connection died with the
+//    old process) is accepted, stored (202) unless he is back already, and delivered to him;
 //  - frank's stored message is delivered when he registers after the restart.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,7 +119,8 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       // MESSAGE for him before he is back must be kept, not lost, and reach him once he is back.
       const toBobEarly = nextMessage(bob, 20000);
       const r0 = await dave.sendMessage('bob', 'bob, before you were back');
-      assert.deepEqual([r0.status, r0.accepted], [202, true], `${r0.status} ${r0.reason}`);
+      // 202 (stored) while his flow is gone; 200 when he was quicker and already registered again.
+      assert.ok(r0.accepted, `${r0.status} ${r0.reason}`);
       assert.equal((await toBobEarly).body, 'bob, before you were back');
 
       // carol (UDP) needs no new REGISTER: her restored binding reaches her.
