@@ -32,7 +32,9 @@ export class Kamailio {
     cpSync(DBTEXT_TABLES, join(dir, 'dbtext'), { recursive: true });
     writeFileSync(join(dir, 'kamailio.cfg'), config(dir, ctl));
     let stderr = '';
-    const child = spawn(binary, ['-DD', '-E', '-f', join(dir, 'kamailio.cfg'), '-P', join(dir, 'pid'), '-Y', dir, '-w', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A process group of its own: stop() can then reach the workers too (they ignore SIGTERM once
+    // their main process is gone, and were seen left over after a SIGKILL of the main process).
+    const child = spawn(binary, ['-DD', '-E', '-f', join(dir, 'kamailio.cfg'), '-P', join(dir, 'pid'), '-Y', dir, '-w', dir], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
     const k = new Kamailio(child, dir, ctl);
     const start = Date.now();
@@ -42,7 +44,7 @@ export class Kamailio {
         return k;
       } catch (err) {
         if (child.exitCode !== null || Date.now() - start > 10_000) {
-          child.kill('SIGKILL');
+          if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
           throw new Error(`kamailio did not start: ${String(err)}\n${stderr}`);
         }
         await new Promise((r) => setTimeout(r, 100));
@@ -72,14 +74,24 @@ export class Kamailio {
     return (await run('kamcmd', ['-s', `unix:${this.ctl}`, 'ul.dump'])).stdout;
   }
 
-  /** SIGTERM, waits for the exit, removes DIR. */
+  /** SIGTERM to its process group, waits for the exit (5 s at most), then SIGKILL to whatever of the group is left; removes DIR. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null) {
+    const group = this.child.pid;
+    if (group !== undefined && this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
-      this.child.kill('SIGTERM');
+      signalGroup(group, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (this.child.exitCode === null) this.child.kill('SIGKILL');
     }
+    if (group !== undefined) signalGroup(group, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Signals kamailio's own process group (its pid is the group id); none left is fine. */
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }
