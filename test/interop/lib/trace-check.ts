@@ -36,7 +36,9 @@ export function traceDefects(entries: TraceEntry[]): string[] {
     const first = e.text.split('\n')[0];
     const where = `${first.trim()} to ${e.to}`;
     if (/::ffff:/i.test(e.text) || /::ffff:/i.test(e.from + e.to)) defects.push(`${where}: ::ffff: address`);
-    if (/udp6|tcp6/i.test(e.text)) defects.push(`${where}: udp6/tcp6 token`);
+    // As a transport token (Via sent-protocol, transport= parameter, the trace's own protocol), not
+    // anywhere: random Call-IDs, tags and branches contain "tcp6" now and then.
+    if (/SIP\/2\.0\/(udp6|tcp6)\b|transport=(udp6|tcp6)\b/i.test(e.text) || /6$/.test(e.protocol)) defects.push(`${where}: udp6/tcp6 token`);
     // An IPv6 host after `@` or in a Via sent-by must be in brackets (RFC 3261 25.1 IPv6reference).
     for (const line of e.text.split('\n')) {
       if (/^(Via|v|Contact|m|To|t|From|f|Record-Route|Route):/i.test(line) && /(@|SIP\/2\.0\/\w+ )[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*[;:>\s]/i.test(line)) {
