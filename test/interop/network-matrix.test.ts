@@ -114,10 +114,12 @@ describe('network matrix (network namespaces)', () => {
           failures.push(`${label}: ${reason}, but failed only after ${res.ms} ms: ${res.error}`);
         }
       }
-      for (const a of attempts.filter((x) => expected.get(`${x.server} ${x.transport}`) === undefined)) {
-        const out = await sippMessage(srv, client, { ...a, user: `sipp-${a.user}` });
+      // The SIPp pairs of one client run side by side, each on ports of its own.
+      const reachable = attempts.filter((x) => expected.get(`${x.server} ${x.transport}`) === undefined);
+      await Promise.all(reachable.map(async (a, i) => {
+        const out = await sippMessage(srv, client, { ...a, user: `sipp-${a.user}` }, 5070 + 4 * i);
         if (out !== undefined) failures.push(`${kind} client -> ${a.server} ${a.transport} (SIPp): ${out}`);
-      }
+      }));
     }));
     assert.deepEqual(failures, [], `${failures.join('\n')}\nbanner:\n${banner}`);
   }
@@ -128,13 +130,13 @@ describe('network matrix (network namespaces)', () => {
    * alice runs msg_send.xml to bob. Passes when both exit 0 and bob logged the MESSAGE (msg_send
    * also accepts 202, which would mean it was stored, not delivered).
    */
-  async function sippMessage(srv: NsServer, client: LabHost, a: Attempt): Promise<string | undefined> {
+  async function sippMessage(srv: NsServer, client: LabHost, a: Attempt, basePort: number): Promise<string | undefined> {
     const v6 = a.server.includes(':');
     const local = v6 ? client.v6 : client.v4;
     if (local === undefined) return 'no local address';
     const target = v6 ? `[${a.server}]:${a.port}` : `${a.server}:${a.port}`;
     const t = a.transport === 'udp' ? 'u1' : 't1';
-    const [bobPort, alicePort] = a.transport === 'udp' ? ['5070', '5074'] : ['5072', '5076'];
+    const [bobPort, alicePort] = [String(basePort), String(basePort + 2)];
     const dir = mkdtempSync(join(tmpdir(), 'nm-sipp-'));
     const body = `hello ${a.user}`;
     try {
