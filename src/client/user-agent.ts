@@ -77,6 +77,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private keepalive: OutboundKeepalive | undefined;
   private recoveryFailures = 0;
   private recovering = false;
+  /** Counts abandoned registration attempts (see registerWithFailover). */
+  private registerAttempt = 0;
   /** Set while a recovery waits for its REGISTER: ends that wait when the new flow closes. */
   private recoveryFlowLost: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -312,8 +314,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** REGISTER on the current flow; on no answer at all, the next target (RFC 3263 4.3). */
   private async registerWithFailover(s: Started, expires: number): Promise<RegisterResult> {
+    const attempt = this.registerAttempt;
     for (;;) {
       const result = await s.registration.register(expires);
+      // An attempt given up meanwhile (its flow closed, a newer one began) must not move the flow.
+      if (attempt !== this.registerAttempt) return result;
       if (!isUnreachable(result.outcome) || this.targetIndex + 1 >= s.targets.length || this.closing !== undefined) return result;
       s.sender.reset();
       try {
@@ -393,7 +398,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       // A flow that closes before the REGISTER is answered (a server restarting: the dying process
       // took the connection) will never carry the answer: give up on it at once, not after Timer F.
       const lost = new Promise<RegisterResult>((resolve) => {
-        this.recoveryFlowLost = () => resolve({ outcome: { status: 503, reason: 'Service Unavailable (the connection closed)', local: 'transport-error' } });
+        this.recoveryFlowLost = () => {
+          this.registerAttempt++;
+          resolve({ outcome: { status: 503, reason: 'Service Unavailable (the connection closed)', local: 'transport-error' } });
+        };
       });
       const result = await Promise.race([this.registerWithFailover(s, this.options.expires ?? 600), lost]);
       this.recoveryFlowLost = undefined;
