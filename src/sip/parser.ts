@@ -7,7 +7,7 @@ import { badRequest, SipParseError } from './errors.js';
 import { lookupName, matchKnownName, SLOT, type MatchedName } from './header-names.js';
 import { DEFAULT_LIMITS, type ParseLimits } from './limits.js';
 import { newFieldIndex, noteField, SipMessage, type FieldIndex, type StoredField } from './message.js';
-import { isToken, skipWs, tokenEnd, trimEndWs } from './scan.js';
+import { skipWs, tokenEnd, trimEndWs } from './scan.js';
 import { isSipUri, parseUriAt } from './uri.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
