@@ -1,8 +1,8 @@
 // name-addr / addr-spec with header parameters (RFC 3261 20.10, 25.1): From, To, Contact, Route...
 
-import { codesOf, skipSpaces, trimSpaces } from './codes.js';
+import { codesOf, findCode, skipSpaces, trimSpaces } from './codes.js';
 import { badRequest, inHeader } from './errors.js';
-import { findListEnd, parseParams, quote, scanQuoted, scanToken, tokenEnd, unquote } from './scan.js';
+import { findListEnd, parseParams, quote, quotedEnd, scanToken, tokenEnd, unquote } from './scan.js';
 import { formatUri, isSipUri, parseUriAt, type Uri } from './uri.js';
 
 export interface NameAddr {
@@ -30,9 +30,9 @@ export function parseNameAddrAt(text: string, b: Buffer, start: number, end: num
   let angle = false;
   const c = i < end ? b[i] : -1;
   if (c === 34) {
-    const q = scanQuoted(text, i, end);
+    const q = quotedEnd(b, i, end);
     if (q === -1) throw badRequest(`malformed ${what} header (unbalanced quotes)`);
-    displayName = unquoteAt(text, i, q);
+    displayName = unquoteAt(text, b, i, q);
     i = skipSpaces(b, q, end);
     if (i === end || b[i] !== 60) throw badRequest(`malformed ${what} header (display name without <URI>)`);
     angle = true;
@@ -94,10 +94,9 @@ function contains(text: string, ch: string, start: number, end: number): boolean
   return at !== -1 && at < end;
 }
 
-/** The content of the quoted-string text[start, end), sliced once when it has no quoted-pair. */
-function unquoteAt(text: string, start: number, end: number): string {
-  const inner = text.slice(start + 1, end - 1);
-  return inner.indexOf('\\') === -1 ? inner : unquote(text.slice(start, end));
+/** The content of the quoted-string text[start, end) (char codes b), sliced once when it has no quoted-pair. */
+function unquoteAt(text: string, b: Buffer, start: number, end: number): string {
+  return findCode(b, 92, start + 1, end - 1) === -1 ? text.slice(start + 1, end - 1) : unquote(text.slice(start, end));
 }
 
 /** text[start, end).trim() has the same length, deciding on the end characters alone when they are printable ASCII. */

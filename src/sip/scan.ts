@@ -165,6 +165,19 @@ export function scanQuoted(s: string, i: number, end: number = s.length): number
   return -1;
 }
 
+/**
+ * scanQuoted over char codes, for short quoted-strings (display names): the index just past the
+ * closing DQUOTE of the quoted-string opening at b[i], or -1 when it is not closed before end.
+ */
+export function quotedEnd(b: Buffer, i: number, end: number): number {
+  for (let j = i + 1; j < end; j++) {
+    const c = b[j];
+    if (c === 34) return j + 1;
+    if (c === 92) j++;
+  }
+  return -1;
+}
+
 /** The content of a quoted-string with its quoted-pairs resolved. */
 export function unquote(s: string): string {
   if (s.length < 2 || s.charCodeAt(0) !== 34 || s.charCodeAt(s.length - 1) !== 34) return s;

@@ -11,7 +11,7 @@ import { parseVia, parseViaList, type Via } from '../../src/sip/headers/via.js';
 import { parseContact, parseContactList, type Contact } from '../../src/sip/headers/contact.js';
 import { SipParseError } from '../../src/sip/errors.js';
 import { codesOf } from '../../src/sip/codes.js';
-import { CHARS, commonParamName, isEscapedText, lowerCase, scanEscaped, scanQuoted, upperCaseToken } from '../../src/sip/scan.js';
+import { CHARS, commonParamName, isEscapedText, lowerCase, quotedEnd, scanEscaped, scanQuoted, upperCaseToken } from '../../src/sip/scan.js';
 import { parseMessage } from '../../src/sip/parser.js';
 
 const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 2000);
@@ -78,13 +78,14 @@ function scanQuotedReference(s: string, i: number, end: number): number {
   return -1;
 }
 
-test('scanQuoted with and without quoted-pairs matches the character loop', () => {
+test('scanQuoted and quotedEnd, with and without quoted-pairs, match the character loop', () => {
   fc.assert(
-    fc.property(over('a"\\ ,;'), fc.nat(30), (body, cut) => {
+    fc.property(over('a"\\ ,;\u00e9'), fc.nat(30), (body, cut) => {
       const s = '"' + body;
       const end = Math.min(s.length, 1 + cut);
       assert.equal(scanQuoted(s, 0, end), scanQuotedReference(s, 0, end));
       assert.equal(scanQuoted(s, 0), scanQuotedReference(s, 0, s.length));
+      assert.equal(quotedEnd(codesOf(s), 0, end), scanQuotedReference(s, 0, end));
     }),
     { numRuns: RUNS },
   );
