@@ -70,6 +70,25 @@ test('typed values are cached and the cache is invalidated by setHeader/addHeade
   assert.throws(() => m.setHeader('X', 'a\r\nInjected: 1'), RangeError);
 });
 
+test('the field index the parser builds agrees with the header list: repeats, changes, clones', () => {
+  const twice = parsed(msg([...REGISTER.slice(0, 8), 'CSeq: 2 REGISTER', 'Max-Forwards: 69', ...REGISTER.slice(8)]));
+  assert.throws(() => twice.cseq(), /multiple CSeq headers/);
+  assert.throws(() => twice.maxForwards(), /multiple Max-Forwards headers/);
+  assert.equal(twice.callId(), 'abc@pc33');
+  const noFrom = parsed(msg(REGISTER.filter((l) => !l.startsWith('f:'))));
+  assert.throws(() => noFrom.from(), /missing From header/);
+  const m = parsed(msg(REGISTER));
+  const copy = m.clone();
+  copy.replaceHeader('i', 0, 'other@pc33');
+  copy.removeHeader('Expires');
+  assert.equal(copy.callId(), 'other@pc33');
+  assert.equal(copy.expires(), undefined);
+  assert.equal(m.callId(), 'abc@pc33');
+  assert.equal(m.expires(), 3600);
+  m.addHeader('Expires', '60', 'first');
+  assert.throws(() => m.expires(), /multiple Expires headers/);
+});
+
 test('toBuffer: canonical start line and names, unknown headers byte-exact, Content-Length follows the body', () => {
   const m = parsed(msg(REGISTER));
   m.body = Buffer.from('hello');
