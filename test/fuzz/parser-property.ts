@@ -43,9 +43,7 @@ function exercise(m: SipMessage): void {
   }
 }
 
-/** Checks one input; throws when the parser misbehaves. */
-export function checkInput(data: Buffer, maxMs = 50): void {
-  const start = performance.now();
+function parseAndExercise(data: Buffer): void {
   const m = parseMessage(data);
   if (m instanceof SipParseError) {
     if (m.partial) exercise(m.partial);
@@ -57,8 +55,23 @@ export function checkInput(data: Buffer, maxMs = 50): void {
   }
   classifyDatagram(data);
   new StreamFramer().push(data);
-  const elapsed = performance.now() - start;
-  if (elapsed > maxMs) throw new Error(`took ${elapsed.toFixed(1)} ms`);
+}
+
+function timed(data: Buffer): number {
+  const start = performance.now();
+  parseAndExercise(data);
+  return performance.now() - start;
+}
+
+/**
+ * Checks one input; throws when the parser misbehaves or is slow on it. A slow input is replayed:
+ * only one that is slow every time fails (a pathological input is slow each run; a pause of a busy
+ * machine or a GC is not).
+ */
+export function checkInput(data: Buffer, maxMs = 50): void {
+  let best = timed(data);
+  for (let retry = 0; retry < 3 && best > maxMs; retry++) best = Math.min(best, timed(data));
+  if (best > maxMs) throw new Error(`took ${best.toFixed(1)} ms on every one of 4 runs`);
 }
 
 const SPECIAL = ['\r', '\n', '\r\n', '\0', '"', '<', '>', ',', ';', ':', '\\', ' ', '\t', '%', '@', '[', ']', '=', '?', '\r\n ', '\xff'];
