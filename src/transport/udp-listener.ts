@@ -1,5 +1,7 @@
 // A UDP listener: one socket, IPv4, IPv6 or dual-stack (RFC 3261 18; keepalives RFC 5626 4.4.2, 8).
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import { classifyDatagram } from '../sip/framing.js';
 import { formatHostPort } from '../sip/uri.js';
 import { normalizeSocketAddress, socketAddressFor } from './address.js';
@@ -21,9 +23,21 @@ function isStunResponse(data: Buffer): boolean {
   return (data.readUInt16BE(0) & 0x0100) !== 0;
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The socket's address lookup: the transport hands it IP literals only (send() refuses names), so they
+ * are answered at once; dgram's default, dns.lookup, answers them on the next tick, once per datagram.
+ */
+function literalLookup(host: string, options: LookupOneOptions, callback: LookupCallback): void {
+  const family = isIP(host);
+  if (family === 0) dnsLookup(host, options, callback);
+  else callback(null, host, family);
+}
+
 function bindSocket(plan: BindPlan, port: number): Promise<Socket> {
   const type = plan.address.includes(':') ? 'udp6' : 'udp4';
-  const socket = createSocket({ type, ipv6Only: plan.ipv6Only });
+  const socket = createSocket({ type, ipv6Only: plan.ipv6Only, lookup: literalLookup });
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
       socket.close();
