@@ -1,6 +1,7 @@
 /**
  * Transactions waiting out one fixed interval, first in first out: Timer J of the non-INVITE server
- * transactions over UDP (RFC 3261 17.2.2), 32 s for every request a server answers. Every entry
+ * transactions over UDP (RFC 3261 17.2.2), 32 s for every request a server answers, and Timer K of
+ * the non-INVITE client transactions (17.1.2.2), 5 s for every request it sends. Every entry
  * waits the same interval, so arrival order is deadline order, and one timer on the shared heap (for
  * the head) replaces a heap entry, a timer map and two closures per transaction.
  */

@@ -9,7 +9,7 @@
 import type { SipMessage } from '../sip/message.js';
 import { ClientTransaction } from './client-transaction.js';
 import type { TransactionState } from './transaction-environment.js';
-import { timerT4OrZero, transactionTimeout } from './timers.js';
+import { transactionTimeout } from './timers.js';
 
 export class NonInviteClientTransaction extends ClientTransaction {
   readonly kind = 'non-invite';
@@ -36,13 +36,17 @@ export class NonInviteClientTransaction extends ClientTransaction {
     this.timers.stop('F');
     this.state = 'completed';
     this.emit('final', response);
-    const delay = timerT4OrZero(this.env.settings, this.reliable);
-    if (delay === 0) {
-      this.terminate();
+    if (this.reliable) {
+      this.terminate(); // Timer K is 0 over reliable transports
       return;
     }
     this.keepOnlyMatching();
-    this.timers.start('K', delay, () => this.terminate());
+    this.env.awaitTimerK(this);
+  }
+
+  /** @internal Timer K fired (RFC 3261 17.1.2.2): Completed ends. */
+  timerK(): void {
+    if (this.state === 'completed') this.terminate();
   }
 
   /** RFC 3261 17.1.2.2: in Trying E doubles up to T2; in Proceeding it is reset to T2. */

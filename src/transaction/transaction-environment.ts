@@ -5,6 +5,7 @@
 import type { SipMessage } from '../sip/message.js';
 import type { SendTarget, SocketIdentity } from '../transport/types.js';
 import type { ClientTransaction } from './client-transaction.js';
+import type { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import type { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { ServerTransaction } from './server-transaction.js';
 import type { TimerHeap, TimerHandle } from './timer-heap.js';
@@ -32,6 +33,8 @@ export interface TransactionEnvironment {
   readonly onTerminated: (key: string, transaction: object) => void;
   /** Keeps a Completed non-INVITE server transaction over UDP until Timer J, then calls its `timerJ()`. */
   readonly awaitTimerJ: (transaction: NonInviteServerTransaction) => void;
+  /** Keeps a Completed non-INVITE client transaction over UDP until Timer K, then calls its `timerK()`. */
+  readonly awaitTimerK: (transaction: NonInviteClientTransaction) => void;
   /** Called once per transaction with its first transport error, before its own 'transport-error' event. */
   readonly onTransportError: (error: Error, transaction: ServerTransaction | ClientTransaction) => void;
 }

@@ -51,7 +51,7 @@ import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { ServerTransaction } from './server-transaction.js';
 import { sharedTimerHeap, type TimerHeap } from './timer-heap.js';
 import { LingerQueue } from './linger-queue.js';
-import { timerJ, timerSettings, type TimerSettings } from './timers.js';
+import { timerJ, timerSettings, timerT4OrZero, type TimerSettings } from './timers.js';
 import type { TransactionEnvironment, TransactionTransport } from './transaction-environment.js';
 import { clientTransactionKey, isRfc3261Branch, serverTransactionKey, topVia } from './transaction-key.js';
 
@@ -75,17 +75,21 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly env: TransactionEnvironment;
   /** Non-INVITE server transactions over UDP in Completed, until Timer J. */
   private readonly completed: LingerQueue<NonInviteServerTransaction>;
+  /** Non-INVITE client transactions over UDP in Completed, until Timer K. */
+  private readonly completedClients: LingerQueue<NonInviteClientTransaction>;
 
   constructor(options: TransactionLayerOptions) {
     super();
     const timers = options.timers ?? sharedTimerHeap();
     const settings = timerSettings(options);
     this.completed = new LingerQueue(timers, timerJ(settings, false), (tx) => tx.timerJ());
+    this.completedClients = new LingerQueue(timers, timerT4OrZero(settings, false), (tx) => tx.timerK());
     this.env = {
       transport: options.transport,
       timers,
       settings,
       awaitTimerJ: (tx) => this.completed.add(tx),
+      awaitTimerK: (tx) => this.completedClients.add(tx),
       onTerminated: (key, tx) => {
         if (this.servers.get(key) === tx) this.servers.delete(key);
         else if (this.clients.get(key) === tx) this.clients.delete(key);
@@ -141,6 +145,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     for (const tx of this.servers.values()) tx.dispose();
     for (const tx of this.clients.values()) tx.dispose();
     this.completed.clear();
+    this.completedClients.clear();
     this.servers.clear();
     this.clients.clear();
   }
