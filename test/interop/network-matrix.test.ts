@@ -2,8 +2,9 @@
 // IPv4-only, IPv6-only and dual-stack hosts, listening on `*`, `0.0.0.0` and `[::]`, with Linux
 // net.ipv6.bindv6only 0 and 1; clients on IPv4-only, IPv6-only and dual-stack hosts register and
 // unregister over UDP and TCP with a raw SIP client, simplesip's UserAgent and SIPp; the UserAgent
-// also publishes presence to a watcher on its host and exchanges a MESSAGE each way with it, and
-// SIPp sends a MESSAGE to a registered SIPp that must receive it. Reachable combinations must work;
+// also publishes presence to a watcher on its host and exchanges a MESSAGE each way with it; SIPp
+// sends a MESSAGE to a registered SIPp that must receive it, and PUBLISHes that SIPp's presence to a
+// SIPp watcher whose NOTIFY must show it. Reachable combinations must work;
 // unreachable ones must fail fast with a clear reason, never hang; and nothing the server writes
 // (its --trace) may carry ::ffff:, udp6, an unbracketed IPv6 host, a wrong received/rport or a
 // Contact the server could not reach.
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requirePeer, SIPP } from '../helpers/peers.js';
+import type { PeerRun } from '../helpers/run-peer.js';
 import { NetLab, nsExec, type LabHost } from './lib/netns.js';
 import { NsServer } from './lib/ns-server.js';
 import { parseTrace, traceDefects } from './lib/trace-check.js';
@@ -22,8 +24,13 @@ const script = join(import.meta.dirname, 'lib', 'ns-register.ts');
 const regScenario = join(import.meta.dirname, 'scenarios', 'reg_recv.xml');
 const oocScenario = join(import.meta.dirname, 'scenarios', 'msg_ooc.xml');
 const sendScenario = join(import.meta.dirname, 'scenarios', 'msg_send.xml');
+const publishScenario = join(import.meta.dirname, 'scenarios', 'publish_presence.xml');
+const subscribeScenario = join(import.meta.dirname, 'scenarios', 'subscribe_presence.xml');
 // Inside our own namespaces a fixed port is fine: nothing else lives there.
 const SIP_PORT = 5060;
+// How long SIPp's publication stands before it removes it: room for the watcher to start and get
+// its first NOTIFY on a busy machine.
+const PUBLISH_HOLD_MS = 1000;
 type Family = 4 | 6;
 type Listen = '*' | '0.0.0.0' | '[::]';
 
@@ -114,11 +121,11 @@ describe('network matrix (network namespaces)', () => {
           failures.push(`${label}: ${reason}, but failed only after ${res.ms} ms: ${res.error}`);
         }
       }
-      // The SIPp pairs of one client run side by side, each on ports of its own.
+      // The SIPp groups of one client run side by side, each on ports of its own.
       const reachable = attempts.filter((x) => expected.get(`${x.server} ${x.transport}`) === undefined);
       await Promise.all(reachable.map(async (a, i) => {
-        const out = await sippMessage(srv, client, { ...a, user: `sipp-${a.user}` }, 5070 + 4 * i);
-        if (out !== undefined) failures.push(`${kind} client -> ${a.server} ${a.transport} (SIPp): ${out}`);
+        const out = await sippRound(srv, client, { ...a, user: `sipp-${a.user}` }, 5070 + 8 * i);
+        failures.push(...out.map((o) => `${kind} client -> ${a.server} ${a.transport} (SIPp): ${o}`));
       }));
     }));
     assert.deepEqual(failures, [], `${failures.join('\n')}\nbanner:\n${banner}`);
@@ -126,34 +133,60 @@ describe('network matrix (network namespaces)', () => {
 
   /**
    * SIPp from inside the client's namespace: bob runs reg_recv.xml (REGISTER, stay, un-REGISTER)
-   * answering MESSAGEs out of call (msg_ooc.xml); once the server has answered his REGISTER 200,
-   * alice runs msg_send.xml to bob. Passes when both exit 0 and bob logged the MESSAGE (msg_send
-   * also accepts 202, which would mean it was stored, not delivered).
+   * answering MESSAGEs out of call (msg_ooc.xml). Once the server has answered his REGISTER 200,
+   * alice runs msg_send.xml to bob, and bob's publisher runs publish_presence.xml (PIDF open with a
+   * note, held PUBLISH_HOLD_MS, then removed by its entity-tag); once the server has answered that
+   * PUBLISH 200, a watcher runs subscribe_presence.xml on bob: its first NOTIFY must be open and
+   * carry the note. The server shows a publication only while its user has a binding and drops it
+   * with the last one, so bob stays registered past the removal. Passes when all four exit 0, bob
+   * logged the MESSAGE (msg_send also accepts 202, which would mean it was stored, not delivered)
+   * and the watcher logged the note. Returns the failures, [] when none.
    */
-  async function sippMessage(srv: NsServer, client: LabHost, a: Attempt, basePort: number): Promise<string | undefined> {
+  async function sippRound(srv: NsServer, client: LabHost, a: Attempt, basePort: number): Promise<string[]> {
     const v6 = a.server.includes(':');
     const local = v6 ? client.v6 : client.v4;
-    if (local === undefined) return 'no local address';
+    if (local === undefined) return ['no local address'];
     const target = v6 ? `[${a.server}]:${a.port}` : `${a.server}:${a.port}`;
     const t = a.transport === 'udp' ? 'u1' : 't1';
-    const [bobPort, alicePort] = [String(basePort), String(basePort + 2)];
+    const [bobPort, alicePort, pubPort, watchPort] = [0, 2, 4, 6].map((d) => String(basePort + d));
     const dir = mkdtempSync(join(tmpdir(), 'nm-sipp-'));
     const body = `hello ${a.user}`;
-    try {
-      const bob = nsExec(client.ns, sipp, [target, '-sf', regScenario, '-oocsf', oocScenario, '-s', a.user, '-m', '1', '-d', '1000',
-        '-i', local, '-p', bobPort, '-t', t, '-cp', '0', '-nostdin', '-timeout', '8s', '-timeout_error',
-        '-trace_logs', '-log_file', join(dir, 'bob.log')], 20000);
-      const registered = (): boolean => parseTrace(srv.trace).some((e) => e.direction === 'OUT' && e.text.startsWith('SIP/2.0 200')
-        && e.text.includes(`sip:${a.user}@`) && /^CSeq:.*REGISTER/mi.test(e.text));
+    const note = `sipp ${a.user}`;
+    const common = ['-m', '1', '-i', local, '-t', t, '-cp', '0', '-nostdin', '-timeout_error'];
+    const answered = (method: string): boolean => parseTrace(srv.trace).some((e) => e.direction === 'OUT'
+      && e.text.startsWith('SIP/2.0 200') && new RegExp(`^CSeq:.*${method}`, 'mi').test(e.text)
+      && new RegExp(`^From:.*sip:${a.user}@`, 'mi').test(e.text));
+    const waitFor = async (method: string): Promise<void> => {
       const deadline = Date.now() + 5000;
-      while (!registered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      const alice = await nsExec(client.ns, sipp, [target, '-sf', sendScenario, '-s', a.user, '-key', 'from', `${a.user}-a`, '-key', 'body', body,
-        '-m', '1', '-i', local, '-p', alicePort, '-t', t, '-cp', '0', '-nostdin', '-timeout', '6s', '-timeout_error'], 20000);
-      const b = await bob;
-      if (alice.status !== 0) return `alice (msg_send) exit ${alice.status}: ${alice.stdout.slice(-600)}${alice.stderr.slice(-300)}`;
-      if (b.status !== 0) return `bob (reg_recv) exit ${b.status}: ${b.stdout.slice(-600)}${b.stderr.slice(-300)}`;
-      const log = readFileSync(join(dir, 'bob.log'), 'utf8');
-      return log.includes(`body=${body}`) ? undefined : `bob never got the MESSAGE: ${log.slice(-400)}`;
+      while (!answered(method) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const failed = (who: string, r: PeerRun): string =>
+      `${who} exit ${r.status}: ${r.stdout.slice(-600)}${r.stderr.slice(-300)}`;
+    try {
+      const bob = nsExec(client.ns, sipp, [target, '-sf', regScenario, '-oocsf', oocScenario, '-s', a.user, '-d', String(PUBLISH_HOLD_MS + 1000),
+        '-p', bobPort, ...common, '-timeout', '10s', '-trace_logs', '-log_file', join(dir, 'bob.log')], 20000);
+      await waitFor('REGISTER');
+      const alice = nsExec(client.ns, sipp, [target, '-sf', sendScenario, '-s', a.user, '-key', 'from', `${a.user}-a`, '-key', 'body', body,
+        '-p', alicePort, ...common, '-timeout', '6s'], 20000);
+      const publisher = nsExec(client.ns, sipp, [target, '-sf', publishScenario, '-s', a.user, '-key', 'note', note, '-d', String(PUBLISH_HOLD_MS),
+        '-p', pubPort, ...common, '-timeout', '6s'], 20000);
+      await waitFor('PUBLISH');
+      const watcher = await nsExec(client.ns, sipp, [target, '-sf', subscribeScenario, '-s', `${a.user}-w`, '-key', 'buddy', a.user,
+        '-p', watchPort, ...common, '-timeout', '6s', '-trace_logs', '-log_file', join(dir, 'watcher.log')], 20000);
+      const [al, pub, b] = await Promise.all([alice, publisher, bob]);
+      const out: string[] = [];
+      if (al.status !== 0) out.push(failed('alice (msg_send)', al));
+      if (pub.status !== 0) out.push(failed('publisher (publish_presence)', pub));
+      if (watcher.status !== 0) out.push(failed('watcher (subscribe_presence)', watcher));
+      if (b.status !== 0) out.push(failed('bob (reg_recv)', b));
+      const log = (name: string): string => { try { return readFileSync(join(dir, name), 'utf8'); } catch { return ''; } };
+      const bobLog = log('bob.log');
+      if (b.status === 0 && !bobLog.includes(`body=${body}`)) out.push(`bob never got the MESSAGE: ${bobLog.slice(-400)}`);
+      const watcherLog = log('watcher.log');
+      if (watcher.status === 0 && !new RegExp(`GOT-NOTIFY body=[\\s\\S]*<note[^>]*>${note}</note>`).test(watcherLog)) {
+        out.push(`the watcher's NOTIFY does not show the published note "${note}": ${watcherLog.slice(-400)}`);
+      }
+      return out;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
