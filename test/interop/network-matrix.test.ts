@@ -104,6 +104,13 @@ describe('network matrix (network namespaces)', () => {
           expected.set(`${address} ${transport}`, reason);
         }
       }
+      // The SIPp groups run alongside the raw client and the UserAgent (other users, SIPp on fixed
+      // ports of its own, theirs ephemeral), side by side, each group on ports of its own.
+      const reachable = attempts.filter((x) => expected.get(`${x.server} ${x.transport}`) === undefined);
+      const sippDone = Promise.all(reachable.map(async (a, i) => {
+        const out = await sippRound(srv, client, { ...a, user: `sipp-${a.user}` }, 5070 + 8 * i);
+        failures.push(...out.map((o) => `${kind} client -> ${a.server} ${a.transport} (SIPp): ${o}`));
+      }));
       const started = Date.now();
       const r = await nsExec(client.ns, process.execPath, ['--import', 'tsx', script, JSON.stringify(attempts)], 60000);
       const results = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Result);
@@ -121,12 +128,7 @@ describe('network matrix (network namespaces)', () => {
           failures.push(`${label}: ${reason}, but failed only after ${res.ms} ms: ${res.error}`);
         }
       }
-      // The SIPp groups of one client run side by side, each on ports of its own.
-      const reachable = attempts.filter((x) => expected.get(`${x.server} ${x.transport}`) === undefined);
-      await Promise.all(reachable.map(async (a, i) => {
-        const out = await sippRound(srv, client, { ...a, user: `sipp-${a.user}` }, 5070 + 8 * i);
-        failures.push(...out.map((o) => `${kind} client -> ${a.server} ${a.transport} (SIPp): ${o}`));
-      }));
+      await sippDone;
     }));
     assert.deepEqual(failures, [], `${failures.join('\n')}\nbanner:\n${banner}`);
   }
