@@ -26,5 +26,5 @@ export function digestUriMatches(digestUri: string, requestUri: string): boolean
   if (d === undefined || r === undefined) return false;
   if (uriEquals(d, r)) return true;
   return isSipUri(d) && isSipUri(r) && d.port === undefined && r.port !== undefined &&
-    uriEquals(d, { ...r, port: undefined });
+    uriEquals(d, { ...r, params: r.params, port: undefined });
 }

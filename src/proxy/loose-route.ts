@@ -59,7 +59,7 @@ export function nextHopByRoute(copy: SipMessage): SipUri | undefined {
   if (top.params.has('lr')) return top;
   const rest = routes.slice(1);
   rest.push({ uri: copy.uri(), params: new Map() });
-  copy.requestUri = formatUri({ ...top, headers: [] });
+  copy.requestUri = formatUri({ ...top, params: top.params, headers: [] });
   setRoutes(copy, rest);
   return top;
 }

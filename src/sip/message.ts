@@ -14,7 +14,7 @@ import { parseBoundedInt, parseDeltaSeconds, parseMaxForwards } from './headers/
 import { parseSingleToken, parseTokenList } from './headers/tokens.js';
 import { parseViaList, type Via } from './headers/via.js';
 import { parseNameAddrAt, parseNameAddrList, type NameAddr } from './name-addr.js';
-import { PARAM, paramsSeen, splitList } from './scan.js';
+import { PARAM, paramsSeen, paramValue, splitList } from './scan.js';
 import { serialize } from './serializer.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -517,7 +517,7 @@ function parseContentLength(v: string): number {
 function fromTo(f: StoredField, what: string): FromTo {
   const na: FromTo = parseNameAddrAt(f.source, codesFor(f), f.start, f.end, what);
   // paramsSeen: the name-addr's parameters were parsed last.
-  const tag = (paramsSeen & PARAM.tag) !== 0 ? na.params.get('tag') : undefined;
+  const tag = (paramsSeen & PARAM.tag) !== 0 ? paramValue(PARAM.tag) : undefined;
   if (tag !== undefined) {
     if (tag === null || tag.length === 0) throw badRequest(`malformed ${what} header (empty tag)`);
     na.tag = tag;

@@ -285,12 +285,14 @@ interface CommonParam {
   readonly name: string;
   readonly codes: Uint8Array;
   readonly bit: number;
+  /** The bit's position: the index of the value in paramValues. */
+  readonly index: number;
 }
 
 /** The common names by length and first letter (either case): one or two to compare. */
 const commonParams: CommonParam[][] = [];
 for (const [name, bit] of Object.entries(PARAM)) {
-  (commonParams[paramKey(name.length, name.charCodeAt(0))] ??= []).push({ name, codes: Buffer.from(name, 'latin1'), bit });
+  (commonParams[paramKey(name.length, name.charCodeAt(0))] ??= []).push({ name, codes: Buffer.from(name, 'latin1'), bit, index: 31 - Math.clz32(bit) });
 }
 
 /** The common parameter whose name is b[start, end) (char codes) in any case, undefined for others. */
@@ -325,17 +327,26 @@ export function commonParamName(b: Buffer, start: number, end: number): string |
  */
 export let paramsSeen = 0;
 
+/** The values of the common parameters the last parseParams call met (first occurrence), by bit position. */
+const paramValues: Array<string | null> = new Array<string | null>(17).fill(null);
+
+/** The value of the common parameter `bit` (a PARAM constant) that the last parseParams call met; read only when paramsSeen has the bit. */
+export function paramValue(bit: number): string | null {
+  return paramValues[31 - Math.clz32(bit)];
+}
+
 /**
  * Header parameters: `*( SEMI generic-param )` with SWS around `;` and `=` (RFC 3261 25.1), in
  * s[i, end) whose char codes are b. Names are lower-cased; values are kept as written
  * (quoted-strings keep their quotes); a parameter without `=` maps to null. Stops at `end` or at a
- * top-level comma; returns the index.
+ * top-level comma; returns the index. Without `out` the parameters are only checked: the typed
+ * parsers read the common ones through paramsSeen and paramValue, and the Map is built when read.
  */
 export function parseParams(
   s: string,
   b: Buffer,
   i: number,
-  out: Map<string, string | null>,
+  out: Map<string, string | null> | undefined,
   what: string,
   end: number,
 ): number {
@@ -359,7 +370,7 @@ export function parseParams(
     }
     if (nameEnd === i) throw badRequest(`malformed ${what} header (empty parameter)`);
     const common = commonParam(b, i, nameEnd);
-    const name = common !== undefined ? common.name : upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd);
+    const nameStart = i;
     i = skipSpaces(b, nameEnd, end);
     let value: string | null = null;
     if (i < end && b[i] === 61) {
@@ -370,16 +381,22 @@ export function parseParams(
         if (i === -1) throw badRequest(`malformed ${what} header (unterminated quoted string)`);
       } else {
         while (i < end && (classes[b[i]] & PVALUE) !== 0) i++;
-        if (i === vStart) throw badRequest(`malformed ${what} header (empty value of parameter ${name})`);
+        if (i === vStart) {
+          throw badRequest(`malformed ${what} header (empty value of parameter ${s.slice(nameStart, nameEnd).toLowerCase()})`);
+        }
       }
       value = s.slice(vStart, i);
     }
     // The first occurrence wins; a common name's bit tells whether it was seen, without a lookup.
     if (common !== undefined) {
-      if ((seen & common.bit) === 0) out.set(name, value);
+      if ((seen & common.bit) === 0) {
+        paramValues[common.index] = value;
+        if (out !== undefined) out.set(common.name, value);
+      }
       seen |= common.bit;
-    } else if (!out.has(name)) {
-      out.set(name, value);
+    } else if (out !== undefined) {
+      const name = upper ? s.slice(nameStart, nameEnd).toLowerCase() : s.slice(nameStart, nameEnd);
+      if (!out.has(name)) out.set(name, value);
     }
   }
 }

@@ -127,7 +127,9 @@ test('parseUri: the sip/sips scheme fast path equals the general scheme parse', 
     const u = parseUri(`${scheme}:alice@example.com;Transport=TCP`);
     assert.equal(u.scheme, scheme.toLowerCase());
   }
-  assert.deepEqual(parseUri('SIPS:alice@example.com'), { ...parseUri('sips:alice@example.com') });
+  // Parsed URIs build their params Map when it is read (a getter): compare plain copies with it.
+  const plain = (u: ReturnType<typeof parseUri>) => ({ ...u, params: 'params' in u ? u.params : undefined });
+  assert.deepEqual(plain(parseUri('SIPS:alice@example.com;lr')), plain(parseUri('sips:alice@example.com;lr')));
   for (const text of ['sip', 'sips', 'sip;x', ':a']) {
     assert.throws(() => parseUri(text), /missing scheme/, text);
   }

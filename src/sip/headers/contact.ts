@@ -3,7 +3,7 @@
 import { badRequest } from '../errors.js';
 import { parseNameAddrAt, type NameAddr } from '../name-addr.js';
 import { codesOf, skipSpaces } from '../codes.js';
-import { findListEnd, PARAM, paramsSeen, parseUint, unquote } from '../scan.js';
+import { findListEnd, PARAM, paramsSeen, paramValue, parseUint, unquote } from '../scan.js';
 import { MAX_DELTA_SECONDS } from './scalars.js';
 
 export interface Contact extends NameAddr {
@@ -49,27 +49,26 @@ function parseContactAt(text: string, b: Buffer, start: number, end: number): Co
   const na: Contact = parseNameAddrAt(text, b, start, end, 'Contact');
   const seen = paramsSeen;
   if ((seen & TYPED) === 0) return na;
-  const p = na.params;
-  const q = (seen & PARAM.q) !== 0 ? p.get('q') : undefined;
+  const q = (seen & PARAM.q) !== 0 ? paramValue(PARAM.q) : undefined;
   if (q !== undefined) {
     if (q === null) fail('q without value');
     na.q = parseQ(q);
   }
-  const expires = (seen & PARAM.expires) !== 0 ? p.get('expires') : undefined;
+  const expires = (seen & PARAM.expires) !== 0 ? paramValue(PARAM.expires) : undefined;
   if (expires !== undefined) {
     const n = expires === null ? -1 : parseUint(expires, MAX_DELTA_SECONDS);
     if (n < 0) fail('bad expires');
     na.expires = n;
   }
-  const instance = (seen & PARAM['+sip.instance']) !== 0 ? p.get('+sip.instance') : undefined;
+  const instance = (seen & PARAM['+sip.instance']) !== 0 ? paramValue(PARAM['+sip.instance']) : undefined;
   if (instance !== undefined && instance !== null) na.instance = unquote(instance);
-  const regId = (seen & PARAM['reg-id']) !== 0 ? p.get('reg-id') : undefined;
+  const regId = (seen & PARAM['reg-id']) !== 0 ? paramValue(PARAM['reg-id']) : undefined;
   if (regId !== undefined) {
     const n = regId === null ? -1 : parseUint(regId, 0x7fffffff);
     if (n < 1) fail('bad reg-id');
     na.regId = n;
   }
-  const methods = (seen & PARAM.methods) !== 0 ? p.get('methods') : undefined;
+  const methods = (seen & PARAM.methods) !== 0 ? paramValue(PARAM.methods) : undefined;
   if (methods !== undefined && methods !== null) {
     na.methods = unquote(methods).split(',').map((m) => m.trim()).filter((m) => m.length > 0);
   }

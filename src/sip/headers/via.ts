@@ -3,7 +3,7 @@
 import { badRequest } from '../errors.js';
 import { codesOf, skipSpaces, trimSpaces } from '../codes.js';
 import { classifyHost, classifyHostAt, classifyHostRun, formatHostPort, hostRunKind, isIPv6, parsePort, type HostKind } from '../host.js';
-import { findListEnd, PARAM, paramsSeen, parseParams, parseUint, tokenEnd, upperCaseToken } from '../scan.js';
+import { findListEnd, PARAM, paramsSeen, paramValue, parseParams, parseUint, tokenEnd, upperCaseToken } from '../scan.js';
 
 export interface Via {
   /** Upper-case transport token as sent: UDP, TCP, TLS, SCTP, WS, WSS or an extension. */
@@ -77,14 +77,56 @@ function parseViaAt(text: string, b: Buffer, start: number, end: number): Via {
     if (port < 0) fail('bad port');
     i = j;
   }
-  const params = new Map<string, string | null>();
-  i = parseParams(text, b, i, params, WHAT, end);
+  const paramsStart = i;
+  i = parseParams(text, b, i, undefined, WHAT, end);
   const seen = paramsSeen;
   if (i !== end) fail('unexpected character');
-  const via: Via = { transport, host, hostKind, params, rport: undefined };
+  const via: Via = new ParsedVia(transport, host, hostKind, text, b, paramsStart, end);
   if (port !== undefined) via.port = port;
-  if ((seen & TYPED) !== 0) applyTypedParams(via, params, seen);
+  if ((seen & TYPED) !== 0) applyTypedParams(via, seen);
   return via;
+}
+
+/** A parsed Via: the parameters stay a range of the message text until `params` is read (see ParsedNameAddr). */
+class ParsedVia implements Via {
+  transport: string;
+  host: string;
+  hostKind: HostKind;
+  rport: number | null | undefined = undefined;
+  declare port?: number;
+  declare branch?: string;
+  declare received?: string;
+  declare maddr?: string;
+  declare ttl?: number;
+  #params: Map<string, string | null> | undefined = undefined;
+  readonly #text: string;
+  readonly #b: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+
+  constructor(transport: string, host: string, hostKind: HostKind, text: string, b: Buffer, start: number, end: number) {
+    this.transport = transport;
+    this.host = host;
+    this.hostKind = hostKind;
+    this.#text = text;
+    this.#b = b;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get params(): Map<string, string | null> {
+    let params = this.#params;
+    if (params === undefined) {
+      params = new Map();
+      parseParams(this.#text, this.#b, this.#start, params, WHAT, this.#end);
+      this.#params = params;
+    }
+    return params;
+  }
+
+  set params(params: Map<string, string | null>) {
+    this.#params = params;
+  }
 }
 
 /** The chars that end the host of a sent-by: the port's colon, a parameter, LWS, the next via-parm. */
@@ -122,13 +164,13 @@ function expectSlash(b: Buffer, i: number, end: number): number {
 const TYPED = PARAM.branch | PARAM.received | PARAM.rport | PARAM.maddr | PARAM.ttl;
 
 /** `seen` (paramsSeen) tells which are present: the others are not looked up. */
-function applyTypedParams(via: Via, params: Map<string, string | null>, seen: number): void {
-  const branch = (seen & PARAM.branch) !== 0 ? params.get('branch') : undefined;
+function applyTypedParams(via: Via, seen: number): void {
+  const branch = (seen & PARAM.branch) !== 0 ? paramValue(PARAM.branch) : undefined;
   if (branch !== undefined) {
     if (branch === null) fail('branch without value');
     via.branch = branch;
   }
-  const received = (seen & PARAM.received) !== 0 ? params.get('received') : undefined;
+  const received = (seen & PARAM.received) !== 0 ? paramValue(PARAM.received) : undefined;
   if (received !== undefined) {
     if (received === null) fail('received without value');
     // RFC 5118 4.5: accept the IPv6 address with or without brackets; store it bare.
@@ -139,7 +181,7 @@ function applyTypedParams(via: Via, params: Map<string, string | null>, seen: nu
     if (kind !== 'ipv4' && kind !== 'ipv6') fail('received is not an IP address');
     via.received = bare;
   }
-  const rport = (seen & PARAM.rport) !== 0 ? params.get('rport') : undefined;
+  const rport = (seen & PARAM.rport) !== 0 ? paramValue(PARAM.rport) : undefined;
   if (rport !== undefined) {
     if (rport === null) {
       via.rport = null;
@@ -149,12 +191,12 @@ function applyTypedParams(via: Via, params: Map<string, string | null>, seen: nu
       via.rport = n;
     }
   }
-  const maddr = (seen & PARAM.maddr) !== 0 ? params.get('maddr') : undefined;
+  const maddr = (seen & PARAM.maddr) !== 0 ? paramValue(PARAM.maddr) : undefined;
   if (maddr !== undefined) {
     if (maddr === null) fail('maddr without value');
     via.maddr = maddr.charCodeAt(0) === 91 ? maddr.slice(1, -1) : maddr;
   }
-  const ttl = (seen & PARAM.ttl) !== 0 ? params.get('ttl') : undefined;
+  const ttl = (seen & PARAM.ttl) !== 0 ? paramValue(PARAM.ttl) : undefined;
   if (ttl !== undefined) {
     const n = ttl === null ? -1 : parseUint(ttl, 255);
     if (n < 0) fail('bad ttl');
