@@ -138,10 +138,22 @@ test('parseUri: the sip/sips scheme fast path equals the general scheme parse', 
   assert.equal(parseUri('SIPSX:a').scheme, 'sipsx');
 });
 
+/**
+ * A parse result as plain data, with the params Maps that parsed URIs, Vias and name-addrs build
+ * only when read (a getter, which deepEqual does not see): building them reads the range again.
+ */
+function plain(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || v instanceof Map || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = plain(x);
+  if ('params' in v) out.params = (v as { params: unknown }).params;
+  return out;
+}
+
 /** The result of f, or the reason of the SipParseError it threw, for comparing two parses. */
 function outcome(f: () => unknown): unknown {
   try {
-    return { ok: f() };
+    return { ok: plain(f()) };
   } catch (err) {
     if (!(err instanceof SipParseError)) throw err;
     return { error: err.reason };
