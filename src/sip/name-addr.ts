@@ -91,7 +91,9 @@ export function parseNameAddrAt(text: string, b: Buffer, start: number, end: num
 /**
  * A parsed name-addr. Its header parameters, checked while parsing (the typed ones read through
  * paramValue), stay a range of the message text until `params` is read: most are never read as a
- * Map, and a Map per header was a measurable share of a full parse.
+ * Map, and a Map per header was a measurable share of a full parse. ParsedSipUri and ParsedVia repeat
+ * this getter on purpose: one base class for the three made a full REGISTER parse about 9% slower
+ * (1.77x against 1.95x the sip package in alternating runs).
  */
 class ParsedNameAddr implements NameAddr {
   declare displayName?: string;
