@@ -1,13 +1,11 @@
 // baresip 1.0.0 (Debian baresip-core) driven headlessly through peers/baresip-peer.sh (a copy of the
 // verified wrapper in /work/shared/peers): commands on a stdin FIFO, SIP trace (-s) in its log.
-// Every call is an async spawn: the server under test runs in this process, so spawnSync would
-// freeze it.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortPair } from '../../helpers/free-port.js';
 import { requirePeer, BARESIP } from '../../helpers/peers.js';
-import { runPeer, type PeerRun } from '../../helpers/run-peer.js';
+import { WrappedPeer } from './wrapped-peer.js';
 
 const wrapper = join(import.meta.dirname, '..', 'peers', 'baresip-peer.sh');
 
@@ -19,9 +17,10 @@ export function requireBaresip(): string {
 /** What baresip's contact list shows for a buddy (`/contacts`). */
 export type BaresipStatus = 'Online' | 'Offline' | 'Unknown' | string;
 
-export class BaresipPeer {
-  private stopped = false;
-  private constructor(readonly dir: string, readonly user: string, readonly localPort: number) {}
+export class BaresipPeer extends WrappedPeer {
+  private constructor(dir: string, user: string, readonly localPort: number) {
+    super(wrapper, 'baresip', 'baresip.pid', dir, user);
+  }
 
   /**
    * Starts baresip for sip:USER@HOST:PORT (HOST 127.0.0.1 or ::1, the server's address and the
@@ -36,29 +35,15 @@ export class BaresipPeer {
     // In a lab namespace of its own (lib/netns.ts) nothing else binds ports: a fixed pair will do.
     const localPort = lab === undefined ? await freePortPair(host) : 5080;
     const peer = new BaresipPeer(dir, user, localPort);
-    const args = ['start', dir, user, host, String(serverPort), transport, String(localPort), password, ...buddies];
+    if (lab !== undefined) peer.env.BARESIP_LOCAL_IP = lab.self;
     // baresip (and its stdin holder) run in the namespace; later calls use files in DIR, from here.
-    const r = lab === undefined ? await peer.call(args, 20000)
-      : await runPeer('ip', ['netns', 'exec', lab.ns, 'env', `BARESIP_LOCAL_IP=${lab.self}`, 'bash', wrapper, ...args], { timeoutMs: 20000 });
+    const r = await peer.call(['start', dir, user, host, String(serverPort), transport, String(localPort), password, ...buddies], 20000, lab?.ns);
     if (r.status !== 0) {
       const log = peer.log().slice(-3000);
       await peer.stop();
       throw new Error(`baresip did not register (exit ${r.status}): ${r.stderr}\n${log}`);
     }
     return peer;
-  }
-
-  get pid(): number {
-    return Number(readFileSync(join(this.dir, 'baresip.pid'), 'utf8').trim());
-  }
-
-  alive(): boolean {
-    try {
-      process.kill(this.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** stdout+stderr with the SIP trace, ANSI colour codes removed. */
@@ -97,25 +82,7 @@ export class BaresipPeer {
    * /quit: PUBLISH Expires 0, un-SUBSCRIBE, un-REGISTER, then exit (~2 s); the wrapper escalates to
    * SIGTERM/SIGKILL of this peer's own pid only if it is still running after 5 s.
    */
-  async quit(): Promise<void> {
-    const r = await this.call(['stop', this.dir], 15000);
-    if (r.status !== 0) throw new Error(`baresip did not quit: ${r.stderr}`);
-  }
-
-  /** SIGKILL: baresip sends nothing more. Only our own process, by its recorded pid. */
-  kill(): void {
-    process.kill(this.pid, 'SIGKILL');
-  }
-
-  /** Quits if still running, removes its directory. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    await this.call(['stop', this.dir], 20000);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private call(args: string[], timeoutMs: number): Promise<PeerRun> {
-    return runPeer('bash', [wrapper, ...args], { timeoutMs });
+  quit(): Promise<void> {
+    return this.quitWith('stop');
   }
 }

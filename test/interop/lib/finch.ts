@@ -1,12 +1,12 @@
 // finch (Pidgin's libpurple SIMPLE) driven headlessly through peers/finch-peer.sh (a copy of the
-// verified wrapper in /work/shared/peers): private dbus, tmux, purple-remote. Every call is an async
-// spawn: the server under test runs in this process, so spawnSync would freeze it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// verified wrapper in /work/shared/peers): private dbus, tmux, purple-remote.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../helpers/free-port.js';
 import { requirePeer, FINCH, LIBPURPLE_BIN, PYTHON3_DBUS, TMUX, DBUS } from '../../helpers/peers.js';
-import { runPeer, type PeerRun } from '../../helpers/run-peer.js';
+import type { PeerRun } from '../../helpers/run-peer.js';
+import { WrappedPeer } from './wrapped-peer.js';
 
 const wrapper = join(import.meta.dirname, '..', 'peers', 'finch-peer.sh');
 
@@ -22,10 +22,10 @@ export interface LabPlace {
   server: string;
 }
 
-export class FinchPeer {
-  private stopped = false;
-  private env: Record<string, string> = {};
-  private constructor(readonly dir: string, readonly user: string) {}
+export class FinchPeer extends WrappedPeer {
+  private constructor(dir: string, user: string) {
+    super(wrapper, 'finch', 'finch.pid', dir, user);
+  }
 
   /**
    * Starts finch for sip:USER@127.0.0.1 against the server at 127.0.0.1:PORT and waits until the
@@ -56,19 +56,6 @@ export class FinchPeer {
     return Number(readFileSync(join(this.dir, 'local.port'), 'utf8').trim());
   }
 
-  get pid(): number {
-    return Number(readFileSync(join(this.dir, 'finch.pid'), 'utf8').trim());
-  }
-
-  alive(): boolean {
-    try {
-      process.kill(this.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   debugLog(): string {
     try {
       return readFileSync(join(this.dir, 'finch-debug.log'), 'utf8');
@@ -90,27 +77,7 @@ export class FinchPeer {
   }
 
   /** Alt-q: a clean quit (un-SUBSCRIBE, closed PUBLISH, un-REGISTER); resolves once finch exited. */
-  async quit(): Promise<void> {
-    const r = await this.call(['quit', this.dir], 15000);
-    if (r.status !== 0) throw new Error(`finch did not quit: ${r.stderr}`);
-  }
-
-  /** SIGKILL: finch sends nothing more. Only our own finch process, by its recorded pid. */
-  kill(): void {
-    process.kill(this.pid, 'SIGKILL');
-  }
-
-  /** Quits if still running, kills this peer's own dbus and tmux, removes its directory. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    await this.call(['stop', this.dir], 20000);
-    if (!process.env.MATRIX_KEEP) rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private call(args: string[], timeoutMs: number, ns?: string): Promise<PeerRun> {
-    const env = Object.entries(this.env).map(([k, v]) => `${k}=${v}`);
-    const command = ['env', ...env, 'bash', wrapper, ...args];
-    return ns === undefined ? runPeer(command[0], command.slice(1), { timeoutMs }) : runPeer('ip', ['netns', 'exec', ns, ...command], { timeoutMs });
+  quit(): Promise<void> {
+    return this.quitWith('quit');
   }
 }
