@@ -6,6 +6,7 @@ import { normalizeSocketAddress } from './address.js';
 import { newConnectionId, type CloseReason, type Connection, type ConnectionEvents } from './connection.js';
 import { TransportError, fromSystemError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
+import { OneMessagePerReadDetector, PacedWriter } from './one-message-per-read.js';
 import type { Endpoint, SocketIdentity, TransportLogger } from './types.js';
 
 export interface StreamConnectionOptions {
@@ -30,6 +31,10 @@ export class StreamConnection implements Connection {
   private closing = false;
   private closeReason: CloseReason = 'peer';
   private graceTimer: NodeJS.Timeout | undefined;
+  /** Looks at the peer's first messages for a client that handles one SIP message per read(). */
+  private detector: OneMessagePerReadDetector | undefined = new OneMessagePerReadDetector();
+  /** Set once the peer is such a client: our messages to it are paced. */
+  private paced: PacedWriter | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -58,6 +63,7 @@ export class StreamConnection implements Connection {
     });
     socket.once('close', () => {
       clearTimeout(this.graceTimer);
+      this.paced?.abort(new TransportError('connection-closed', `${this.identity.connectionId} is closed`));
       this.events.closed(this, this.closeReason);
     });
   }
@@ -72,6 +78,7 @@ export class StreamConnection implements Connection {
     for (const event of events) {
       switch (event.type) {
         case 'message':
+          if (this.detector !== undefined) this.detect(event.data);
           this.handler.sip(event.data, this.identity);
           break;
         case 'ping':
@@ -90,6 +97,15 @@ export class StreamConnection implements Connection {
       }
     }
     this.trackUnframed(chunk);
+  }
+
+  private detect(message: Buffer): void {
+    const verdict = (this.detector as OneMessagePerReadDetector).examine(message);
+    if (verdict === undefined) return;
+    this.detector = undefined;
+    if (!verdict) return;
+    this.paced = new PacedWriter((data, done) => this.socket.write(data, done));
+    this.log.debug({ connection: this.identity.connectionId }, 'peer handles one SIP message per read: writes paced');
   }
 
   /** Keeps just enough chunks to hold the framer's pending bytes. */
@@ -124,11 +140,14 @@ export class StreamConnection implements Connection {
       return Promise.reject(new TransportError('connection-closed', `${this.identity.connectionId} is closed`));
     }
     return new Promise((resolve, reject) => {
-      this.socket.write(data, (err) => {
-        if (err) reject(fromSystemError(err, `${this.identity.protocol} ${this.identity.connectionId}`));
+      const done = (err: Error | null | undefined): void => {
+        if (err instanceof TransportError) reject(err);
+        else if (err) reject(fromSystemError(err, `${this.identity.protocol} ${this.identity.connectionId}`));
         else resolve();
         if (this.closing) this.socket.destroySoon();
-      });
+      };
+      if (this.paced !== undefined) this.paced.write(data, done);
+      else this.socket.write(data, done);
     });
   }
 

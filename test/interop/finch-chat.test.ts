@@ -6,12 +6,10 @@
 // credentials). finch runs with its real default behaviour (no FINCH_SEED_RAND): every finch process
 // sends the same Call-IDs and branches, which the server must tell apart by sent-by.
 //
-// Both transports. TCP works for this exchange, but libpurple has two TCP bugs (peers README): it
-// handles at most one SIP message per read(), so a message that arrives right behind another on
-// the same connection waits for the next data; and at quit it may reset the connection before its
-// un-REGISTER is written (the server then removes the binding when the connection closes). The
-// exchange here leaves a pause between messages, so neither shows; UDP stays the transport to
-// recommend for libpurple (README, Interoperability).
+// Both transports. libpurple has two TCP bugs (peers README): it handles at most one SIP message
+// per read() (the server paces its writes to a `Purple/` peer so that no message waits behind
+// another: src/transport/one-message-per-read.ts), and at quit it may reset the connection before
+// its un-REGISTER is written (the server then removes the binding when the connection closes).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

@@ -4,7 +4,7 @@
 //  2. `simplesip ctl ul show` shows the binding with the transport, the real source and the socket
 //     as bound (no udp6, no ::ffff:);
 //  3. finch and a simplesip client exchange messages both ways and see each other's presence
-//     (finch's view of the client over UDP only: libpurple's TCP bug, see finch-presence.test.ts);
+//     (over TCP too: the transport paces its writes to libpurple, see finch-presence.test.ts);
 //  4. finch quits cleanly: the binding is gone at once, and its watchers see it closed at once;
 //  5. finch is SIGKILLed: the binding is gone within the promised dead-contact time (UDP: OPTIONS
 //     probing; TCP: the connection closes), its watchers see it closed, and a MESSAGE sent meanwhile
@@ -115,10 +115,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       const m = await Promise.race([got, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no MESSAGE from finch within 8 s')), 8000))]);
       assert.deepEqual([m.from, m.body], [AOR, 'hi bob from finch']);
       await bobSees(bob, 'open', 5000, 'finch running');
-      // finch's side over UDP only: over TCP libpurple handles one SIP message per read() and lags a
-      // NOTIFY behind when the 200 to its SUBSCRIBE and the first NOTIFY arrive together (see
-      // finch-presence.test.ts and the README).
-      if (transport === 'udp') await waitFor(async () => (await finch.buddy('bob')) === 'online', 5000, 'finch does not show bob online');
+      await waitFor(async () => (await finch.buddy('bob')) === 'online', 5000, 'finch does not show bob online');
       await finch.quit();
       await bob.close();
     });

@@ -72,12 +72,12 @@ export function finchRow(server: SipServer): PeerRow {
             await until(async () => (last = await watcher.buddy(bobAor)) === 'online', 5000, () => '');
           } catch {
             // The server accepted the subscription (and so sent its NOTIFY) but finch never read one:
-            // libpurple's buffer holds it, and the server sends the next NOTIFY only once this one is
-            // answered (RFC 6665 4.2.2). Name that case, it is the peer's bug.
+            // libpurple's buffer holds it (one SIP message per read()) although the transport paces
+            // its writes to finch (src/transport/one-message-per-read.ts). Name that case: a failure.
             const accepted = server.controlContext().presence?.watchers(bobAor).some((w) => w.watcher === finchAor && w.state === 'active') ?? false;
             const stuck = transport === 'tcp' && accepted && !/\nNOTIFY sip:/.test(watcher.debugLog());
             throw new Error(stuck
-              ? 'libpurple TCP bug: finch never read the NOTIFY the server sent (one SIP message per read)'
+              ? 'finch never read the NOTIFY the server sent (libpurple handles one SIP message per read; pacing did not prevent it)'
               : `finch shows the simplesip client ${last || 'unknown'}`);
           }
         });
