@@ -110,7 +110,7 @@ export class MessagePolicy {
       stored.then((r) => reply(r.refusal), () => reply({ status: 500, reason: 'Server Internal Error (the message could not be stored)', headers: [] }));
     });
     return {
-      provisional: (response) => { if (!answered) upstream.provisional(response); },
+      provisional: (response, wire) => { if (!answered) upstream.provisional(response, wire); },
       final: (answer: Answer) => {
         deadline.cancel();
         if (answered) {

@@ -14,7 +14,7 @@ import type { SendTarget } from '../transport/types.js';
 import type { DnsResolver } from './dns-resolver.js';
 import type { HopAddress, OwnAddresses } from './own-address.js';
 import type { Answer, ResponseContext } from './response-context.js';
-import { removeTopVia } from './response-via.js';
+import { relayedResponse } from './response-via.js';
 
 /** RFC 3261 18.1.1: above this size, and with no known path MTU, a request goes over a congestion-controlled transport. */
 export const UDP_SIZE_LIMIT = 1300;
@@ -167,15 +167,13 @@ export class Branch {
     if (this.done) return;
     this.provisionalSeen = true;
     if (this.invite) this.armTimerC();
-    const up = res.clone();
-    removeTopVia(up);
-    this.ctx.provisional(up);
+    const up = relayedResponse(res);
+    this.ctx.provisional(up.response, up.wire);
   }
 
   private onFinal(res: SipMessage): void {
-    const up = res.clone();
-    removeTopVia(up);
-    const answer: Answer = { status: res.status, reason: res.reason, response: up };
+    const up = relayedResponse(res);
+    const answer: Answer = { status: res.status, reason: res.reason, response: up.response, wire: up.wire };
     if (this.done) {
       // RFC 6026: a further 2xx (another fork downstream, or a retransmission) still goes up.
       if (this.invite && res.status >= 200 && res.status < 300) this.ctx.final(answer, false);

@@ -7,13 +7,15 @@ export interface Answer {
   reason: string;
   /** The downstream response; absent for answers we generate. */
   response?: SipMessage;
+  /** The bytes of `response` when they were cut from the received datagram (see relayedResponse). */
+  wire?: Buffer;
   headers?: Array<[string, string]>;
 }
 
 /** Where the chosen responses go: a server transaction, or a request the server sent itself. */
 export interface Upstream {
-  /** A 1xx other than 100 (16.7 step 5: 100 is hop-by-hop). */
-  provisional(response: SipMessage): void;
+  /** A 1xx other than 100 (16.7 step 5: 100 is hop-by-hop); `wire`: its bytes, when already made. */
+  provisional(response: SipMessage, wire?: Buffer): void;
   /** The final answer. For INVITE, every 2xx is passed (16.7 step 5); otherwise exactly once. */
   final(answer: Answer): void;
 }
@@ -49,9 +51,9 @@ export class ResponseContext {
     return this.finalSent;
   }
 
-  provisional(response: SipMessage): void {
+  provisional(response: SipMessage, wire?: Buffer): void {
     if (this.finalSent || response.status === 100) return;
-    this.upstream.provisional(response);
+    this.upstream.provisional(response, wire);
   }
 
   /** One branch's final result (a branch reports exactly one, except further 2xx to INVITE). */
@@ -85,6 +87,8 @@ export class ResponseContext {
   private withChallenges(best: Answer): Answer {
     if ((best.status !== 401 && best.status !== 407) || best.response === undefined || this.challenges.length < 2) return best;
     const response = best.response;
+    // The response changes: the received bytes no longer are its bytes.
+    best.wire = undefined;
     for (const other of this.challenges) {
       if (other === best || other.response === undefined) continue;
       for (const [name, display] of [['www-authenticate', 'WWW-Authenticate'], ['proxy-authenticate', 'Proxy-Authenticate']]) {

@@ -9,8 +9,8 @@ export type Reply = (status: number, reason: string, headers?: Array<[string, st
 export class TransactionUpstream implements Upstream {
   constructor(private readonly tx: ServerTransaction, private readonly reply: Reply) {}
 
-  provisional(response: SipMessage): void {
-    this.tx.respond(response);
+  provisional(response: SipMessage, wire?: Buffer): void {
+    this.tx.respond(response, wire);
   }
 
   final(answer: Answer): void {
@@ -20,7 +20,7 @@ export class TransactionUpstream implements Upstream {
       this.reply(500, 'Server Internal Error (next hop unavailable)');
       return;
     }
-    if (answer.response !== undefined) this.tx.respond(answer.response);
+    if (answer.response !== undefined) this.tx.respond(answer.response, answer.wire);
     else this.reply(answer.status, answer.reason, answer.headers);
   }
 }

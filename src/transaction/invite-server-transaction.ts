@@ -39,18 +39,18 @@ export class InviteServerTransaction extends ServerTransaction {
     return this.invite;
   }
 
-  respond(response: SipMessage): boolean {
+  respond(response: SipMessage, wire?: Buffer): boolean {
     const status = this.checkResponse(response);
     if (this.state === 'proceeding') {
       this.timers.stop('trying');
-      this.transmit(response);
+      this.transmit(response, wire);
       if (status >= 300) this.enterCompleted();
       else if (status >= 200) this.enterAccepted();
       return true;
     }
     // RFC 6026 7.1: 2xx retransmissions from the TU go out in the Accepted state.
     if (this.state === 'accepted' && status >= 200 && status < 300) {
-      this.transmit(response);
+      this.transmit(response, wire);
       return true;
     }
     return false;

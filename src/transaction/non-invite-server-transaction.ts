@@ -14,10 +14,10 @@ export class NonInviteServerTransaction extends ServerTransaction {
   readonly kind = 'non-invite';
   state: TransactionState = 'trying';
 
-  respond(response: SipMessage): boolean {
+  respond(response: SipMessage, wire?: Buffer): boolean {
     const status = this.checkResponse(response);
     if (this.state !== 'trying' && this.state !== 'proceeding') return false;
-    const data = this.transmit(response);
+    const data = this.transmit(response, wire);
     if (status < 200) {
       this.state = 'proceeding';
       return true;

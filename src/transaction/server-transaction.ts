@@ -34,6 +34,8 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   lastResponse: SipMessage | undefined;
   protected readonly reliable: boolean;
   protected readonly timers: TransactionTimers<string>;
+  /** The bytes `lastResponse` was sent as when the TU made them (a relayed response): resent alike. */
+  private lastWire: Buffer | undefined;
   private transportErrorReported = false;
   private heldRequest: SipMessage | undefined;
   /** The serialized final response, all a Completed transaction needs to answer retransmissions. */
@@ -65,9 +67,10 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   /**
    * Sends a response from the TU. Returns false, sending nothing, when the state machine discards
    * it: after a final response (RFC 3261 17.2.1, 17.2.2), except further 2xx to an INVITE in the
-   * Accepted state (RFC 6026 7.1), and after termination.
+   * Accepted state (RFC 6026 7.1), and after termination. `wire`, when given, is the response's
+   * bytes already made (a proxy relaying a response, RFC 3261 16.7): sent instead of serializing it.
    */
-  abstract respond(response: SipMessage): boolean;
+  abstract respond(response: SipMessage, wire?: Buffer): boolean;
 
   /** @internal A retransmission of the creating request reached us (ACKs go to `receiveAck`). */
   abstract receiveRetransmission(): void;
@@ -89,13 +92,14 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
     return status;
   }
 
-  /** Sends a response; returns its bytes (undefined when it could not be serialized). */
-  protected transmit(response: SipMessage): Buffer | undefined {
+  /** Sends a response (`wire`: its bytes, when made already); returns its bytes (undefined when it could not be serialized). */
+  protected transmit(response: SipMessage, wire?: Buffer): Buffer | undefined {
     this.lastResponse = response;
+    this.lastWire = wire;
     let data: Buffer | undefined;
     let sending: Promise<void>;
     try {
-      data = response.toBuffer();
+      data = wire ?? response.toBuffer();
       sending = this.env.transport.sendResponse(response, this.source, data);
     } catch (error) {
       sending = Promise.reject(error);
@@ -112,13 +116,14 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
     this.finalBytes = data;
     this.heldRequest = undefined;
     this.lastResponse = undefined;
+    this.lastWire = undefined;
   }
 
   /** Resends the most recent response over unreliable transports (RFC 3261 17.2.1, 17.2.2). */
   protected resendLastResponse(): void {
     if (this.reliable) return;
     if (this.lastResponse !== undefined) {
-      this.transmit(this.lastResponse);
+      this.transmit(this.lastResponse, this.lastWire);
       return;
     }
     const data = this.finalBytes;

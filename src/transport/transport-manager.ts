@@ -19,6 +19,7 @@ import { framingErrorFor } from './framing-error.js';
 import { TransportError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
 import { parseListenSpec, type ListenSpec } from './listen-spec.js';
+import { noteReceivedBytes } from './received-bytes.js';
 import { reconnectDestination, routeResponse, type Destination } from './response-routing.js';
 import { StreamConnection } from './stream-connection.js';
 import { StreamListener } from './stream-listener.js';
@@ -319,6 +320,8 @@ export class TransportManager extends EventEmitter<TransportEvents> {
         }
         return;
       }
+    } else if (source.protocol === 'udp') {
+      noteReceivedBytes(parsed, data);
     }
     this.safeEmit('message', parsed, source);
   }
