@@ -23,10 +23,27 @@ export interface BranchTarget {
 }
 
 /**
+ * The Request-URI of a contact is the same every time it is forked to: the parse and format are
+ * done once per contact (a bounded cache, emptied when full), not once per forwarded request.
+ */
+const REQUEST_URI_CACHE_SIZE = 4096;
+const requestUris = new Map<string, string>();
+
+/**
  * RFC 3261 16.6 step 2 / 19.1.5: header components ("?...") of a contact are not allowed in a
  * Request-URI, nor is the method parameter (19.1.1 table 1): they are stripped.
  */
 export function requestUriOf(contact: string): string {
+  let text = requestUris.get(contact);
+  if (text === undefined) {
+    if (requestUris.size >= REQUEST_URI_CACHE_SIZE) requestUris.clear();
+    text = strippedUri(contact);
+    requestUris.set(contact, text);
+  }
+  return text;
+}
+
+function strippedUri(contact: string): string {
   const uri = parseUri(contact);
   if (!isSipUri(uri)) return contact;
   const params = new Map(uri.params);
