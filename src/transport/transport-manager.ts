@@ -87,6 +87,17 @@ const DEFAULTS = {
   udpBufferSize: 4 * 1024 * 1024,
 };
 
+/** A destination address as send() checked it: its family (undefined: not an IP address) and normalized form. */
+interface CheckedAddress {
+  text: string;
+  family: AddressFamily | undefined;
+  address: string;
+}
+
+function checkedAddress(text: string): CheckedAddress {
+  return { text, family: addressFamily(text), address: normalizeAddress(text) };
+}
+
 export class TransportManager extends EventEmitter<TransportEvents> {
   private readonly log: TransportLogger;
   private readonly limits: ParseLimits;
@@ -98,6 +109,8 @@ export class TransportManager extends EventEmitter<TransportEvents> {
   private readonly inbound: InboundHandler;
   private readonly connectionEvents: ConnectionEvents;
   private closed = false;
+  /** The last address send() checked: requests mostly go to the peers just sent to, so it is reused. */
+  private lastTarget: CheckedAddress = checkedAddress('');
 
   constructor(private readonly options: TransportManagerOptions = {}) {
     super();
@@ -187,15 +200,23 @@ export class TransportManager extends EventEmitter<TransportEvents> {
    * open connection to the peer (RFC 3261 18.1.1), or a new TCP/TLS one. Resolves with the identity
    * used; rejects with a TransportError (for the transaction layer's 503, RFC 3261 8.1.3.1).
    */
-  async send(target: SendTarget, data: Buffer): Promise<SocketIdentity> {
-    const family = addressFamily(target.address);
+  send(target: SendTarget, data: Buffer): Promise<SocketIdentity> {
+    if (target.address !== this.lastTarget.text) this.lastTarget = checkedAddress(target.address);
+    const { family, address } = this.lastTarget;
     if (family === undefined) {
-      throw new TransportError('bad-address', `cannot send to "${target.address}": not an IP address (resolve names first, RFC 3263)`);
+      return Promise.reject(new TransportError('bad-address',
+        `cannot send to "${target.address}": not an IP address (resolve names first, RFC 3263)`));
     }
-    const address = normalizeAddress(target.address);
-    if (target.protocol === 'udp') {
+    if (target.protocol !== 'udp') return this.sendOnStream(target, address, family, data);
+    // Not async: a datagram costs one promise (every request the proxy forwards is one).
+    try {
       return this.sendDatagram(this.pickUdp(family, target.listener, address, target.port), data, address, target.port, family);
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  private async sendOnStream(target: SendTarget, address: string, family: AddressFamily, data: Buffer): Promise<SocketIdentity> {
     const connection = target.connectionId !== undefined ? this.pool.byConnectionId(target.connectionId) : undefined;
     return this.writeTo(connection ?? await this.connectionTo(target.protocol, address, target.port, family, target.serverName), data);
   }
@@ -362,10 +383,18 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return listener;
   }
 
-  private async sendDatagram(listener: UdpListener, data: Buffer, address: string, port: number, family: AddressFamily): Promise<SocketIdentity> {
-    const identity = await listener.send(data, address, port, family);
-    this.safeEmit('trace', 'out', data, identity);
-    return identity;
+  private sendDatagram(listener: UdpListener, data: Buffer, address: string, port: number, family: AddressFamily): Promise<SocketIdentity> {
+    return new Promise((resolve, reject) => {
+      listener.sendTo(data, address, port, (err) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const identity = listener.identityTo(address, port, family);
+        this.safeEmit('trace', 'out', data, identity);
+        resolve(identity);
+      });
+    });
   }
 
   private async writeTo(connection: Connection, data: Buffer): Promise<SocketIdentity> {

@@ -30,10 +30,21 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, famil
  * are answered at once; dgram's default, dns.lookup, answers them on the next tick, once per datagram.
  */
 function literalLookup(host: string, options: LookupOneOptions, callback: LookupCallback): void {
-  const family = isIP(host);
-  if (family === 0) dnsLookup(host, options, callback);
-  else callback(null, host, family);
+  // Datagrams mostly go to the peer just sent to: its family is remembered.
+  if (host !== lastLiteral) {
+    const family = isIP(host);
+    if (family === 0) {
+      dnsLookup(host, options, callback);
+      return;
+    }
+    lastLiteral = host;
+    lastFamily = family;
+  }
+  callback(null, host, lastFamily);
 }
+
+let lastLiteral = '';
+let lastFamily = 4;
 
 function bindSocket(plan: BindPlan, port: number): Promise<Socket> {
   const type = plan.address.includes(':') ? 'udp6' : 'udp4';
