@@ -150,7 +150,7 @@ export function addServerCommand(program: Command): void {
     .option('--max-expires <seconds>', 'longest registration granted; longer is shortened', integer('--max-expires', 1, 604800), defaults.maxExpires)
     .option('--default-expires <seconds>', 'registration interval when the REGISTER gives none', integer('--default-expires', 1, 604800), defaults.defaultExpires)
     .option('--max-contacts <n>', 'bindings per address-of-record; more gets 403', integer('--max-contacts', 1, 1000), defaults.maxContacts)
-    .option('--probe-interval <seconds>', 'OPTIONS probe of quiet UDP contacts every so often; 0 = off', integer('--probe-interval', 0, 86400), defaults.probeIntervalSeconds)
+    .option('--probe-interval <seconds>', 'OPTIONS probe of quiet UDP contacts and plain TCP/TLS bindings every so often; 0 = off', integer('--probe-interval', 0, 86400), defaults.probeIntervalSeconds)
     // RFC 3261 17.1.1.1: smaller than 500 ms only "within closed, private networks" (labs, tests).
     .option('--t1 <ms>', 'RFC 3261 T1 (retransmission base; Timer F and probe timeouts are 64*T1); below 500 only in closed private networks', integer('--t1', 1, 4000), 500)
     .option('--max-message-body <bytes>', 'largest MESSAGE body relayed or stored; larger gets 413', integer('--max-message-body', 1, 1048576), defaults.maxMessageBody)

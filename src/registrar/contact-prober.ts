@@ -1,8 +1,13 @@
-// Dead UDP contacts (a UA that crashed or lost its network never unregisters): every interval the
-// server sends OPTIONS (RFC 3261 11) to each UDP source with bindings that has shown no sign of life
-// for that long, and removes the source's bindings after `maxFailures` probes in a row got nothing
-// back (Timer F or a transport error). Any response proves the host alive: even 404 or 405.
-// Streams need no probe: their bindings go with the connection (keepalive-tracker.ts).
+// Dead contacts (a UA that crashed or lost its network never unregisters): every interval the server
+// sends OPTIONS (RFC 3261 11) to each source with bindings that has shown no sign of life for that
+// long, and removes the source's bindings after `maxFailures` probes in a row got nothing back
+// (Timer F or a transport error). Any response proves the host alive: even 404, 405 or 501.
+// Sources are UDP addresses and TCP/TLS connections that carry plain bindings. A stream binding also
+// goes when its connection closes (keepalive-tracker.ts), and a connection closes after
+// `--idle-timeout` without a byte from the peer: the probe's answer is such a byte, so a UA that
+// sends nothing of its own for a long while (libpurple refreshes its binding every 850 s) keeps its
+// connection and binding as long as it answers. RFC 5626 flows are kept alive by their UA's own
+// keepalives (4.4) and are not probed; neither are WebSocket connections.
 import { networkInterfaces } from 'node:os';
 import { createRequest, newBranch } from '../sip/builder.js';
 import { formatHostPort } from '../sip/uri.js';
@@ -50,6 +55,13 @@ function sentByAddress(bound: string, peer: string): string {
   return v6 ? '::1' : '127.0.0.1';
 }
 
+/** UDP bindings, and plain (not RFC 5626 outbound) bindings on a TCP or TLS connection. */
+function isProbed(b: BindingRecord): boolean {
+  const protocol = b.received.protocol;
+  if (protocol === 'udp') return true;
+  return (protocol === 'tcp' || protocol === 'tls') && b.connectionId !== undefined && !b.flags.includes('outbound');
+}
+
 export class ContactProber {
   private readonly failures = new Map<string, number>();
   private readonly inFlight = new Set<string>();
@@ -73,7 +85,7 @@ export class ContactProber {
     this.timer = undefined;
   }
 
-  /** One round: probe every quiet UDP source once. */
+  /** One round: probe every quiet source once. */
   round(): void {
     this.start();
     const { location } = this.options;
@@ -82,7 +94,7 @@ export class ContactProber {
     const seen = new Set<string>();
     for (const b of location.entries()) {
       if (this.inFlight.size >= this.maxInFlight) break;
-      if (b.received.protocol !== 'udp') continue;
+      if (!isProbed(b)) continue;
       const key = keyOfBinding(b);
       if (seen.has(key) || this.inFlight.has(key)) continue;
       seen.add(key);
@@ -97,16 +109,18 @@ export class ContactProber {
     const socket = parseSocket(b.socket);
     const sentBy = formatHostPort(sentByAddress(socket.address, b.received.address), socket.port);
     const domain = b.aor.slice(b.aor.indexOf('@') + 1);
+    const protocol = b.received.protocol;
     const request = createRequest({
       method: 'OPTIONS', uri: b.contact, from: `<sip:${domain}>`, to: `<${b.aor}>`,
-      via: `SIP/2.0/UDP ${sentBy};branch=${newBranch()};rport`, headers: [['User-Agent', serverName]],
+      via: `SIP/2.0/${protocol.toUpperCase()} ${sentBy};branch=${newBranch()};rport`, headers: [['User-Agent', serverName]],
     });
     this.inFlight.add(key);
     let tx: ClientTransaction;
     try {
-      tx = transactions.sendRequest(request, {
-        protocol: 'udp', address: b.received.address, port: b.received.port, listener: socket.listener,
-      });
+      // A stream binding is probed over its own connection: the only way to reach the UA.
+      tx = transactions.sendRequest(request, protocol === 'udp'
+        ? { protocol, address: b.received.address, port: b.received.port, listener: socket.listener }
+        : { protocol, address: b.received.address, port: b.received.port, connectionId: b.connectionId });
     } catch (err) {
       this.inFlight.delete(key);
       logger.warn({ contact: b.contact, err: String(err) }, 'cannot probe a contact');
@@ -131,7 +145,7 @@ export class ContactProber {
       return;
     }
     this.failures.delete(key);
-    this.options.location.removeFrom(key, 'dead', (b) => b.received.protocol === 'udp')
+    this.options.location.removeFrom(key, 'dead', isProbed)
       .catch((err: unknown) => this.options.logger.warn({ source: key, err: String(err) }, 'could not delete dead bindings from the store'));
   }
 }

@@ -44,7 +44,7 @@ export interface ServerConfig {
   defaultExpires: number;
   /** Registrar: bindings per address-of-record (beyond: 403). */
   maxContacts: number;
-  /** Seconds between OPTIONS probes of quiet UDP contacts; 0 = never probe. */
+  /** Seconds between OPTIONS probes of quiet UDP contacts and plain TCP/TLS bindings; 0 = never probe. */
   probeIntervalSeconds: number;
   /** RFC 3261 T1 in ms (500); tests shorten it so that probe timeouts (64*T1) come quickly. */
   t1Ms?: number;

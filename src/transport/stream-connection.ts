@@ -31,6 +31,7 @@ export class StreamConnection implements Connection {
   private closing = false;
   private closeReason: CloseReason = 'peer';
   private graceTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimer: NodeJS.Timeout;
   /** Looks at the peer's first messages for a client that handles one SIP message per read(). */
   private detector: OneMessagePerReadDetector | undefined = new OneMessagePerReadDetector();
   /** Set once the peer is such a client: our messages to it are paced. */
@@ -55,14 +56,21 @@ export class StreamConnection implements Connection {
     };
     this.framer = new StreamFramer(options.limits);
     socket.setNoDelay(true);
-    socket.setTimeout(options.idleTimeoutMs, () => this.close('idle'));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Idle means nothing from the peer: Node's socket timeout also counts our writes, so requests to
+    // a peer that vanished without FIN or RST (a dropped link) would keep its connection for ever.
+    this.idleTimer = setTimeout(() => this.close('idle'), options.idleTimeoutMs);
+    this.idleTimer.unref();
+    socket.on('data', (chunk: Buffer) => {
+      this.idleTimer.refresh();
+      this.onData(chunk);
+    });
     socket.on('error', (err) => {
       this.closeReason = 'error';
       this.log.debug({ connection: this.identity.connectionId, err: err.message }, 'connection error');
     });
     socket.once('close', () => {
       clearTimeout(this.graceTimer);
+      clearTimeout(this.idleTimer);
       this.paced?.abort(new TransportError('connection-closed', `${this.identity.connectionId} is closed`));
       this.events.closed(this, this.closeReason);
     });

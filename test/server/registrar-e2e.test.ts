@@ -236,6 +236,44 @@ describe('registrar end to end, bindings that go away', () => {
     }
   });
 
+  test('TCP: a quiet UA that answers the probes keeps its connection and binding past --idle-timeout; a silent one loses them', async () => {
+    const srv = await startServer({ listen: ['tcp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10, idleTimeoutSeconds: 1 });
+    const silent = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
+    const quiet = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
+    let answering = true;
+    let probes = 0;
+    try {
+      assert.equal((await silent.register({ user: 'silent', expires: 600 })).status, 200);
+      assert.equal((await quiet.register({ user: 'quiet', expires: 600 })).status, 200);
+      // quiet sends nothing of its own (libpurple between refreshes) but answers each OPTIONS, here 501.
+      void (async () => {
+        while (answering) {
+          const probe = await quiet.next('request', 5000).catch(() => undefined);
+          if (!probe) continue;
+          assert.equal(probe.method, 'OPTIONS');
+          assert.match(probe.header('via') ?? '', /^SIP\/2\.0\/TCP /);
+          probes++;
+          const vias = probe.headerFields().filter((f) => f.name === 'via').map((f) => `Via: ${f.value}`);
+          quiet.send([
+            'SIP/2.0 501 Not Implemented', ...vias, `From: ${probe.header('from')}`, `To: ${probe.header('to')};tag=x`,
+            `Call-ID: ${probe.callId()}`, `CSeq: ${probe.header('cseq')}`, 'Content-Length: 0', '', '',
+          ].join('\r\n'));
+        }
+      })();
+      // silent neither sends nor answers: its probes (over its connection) do not keep the connection
+      // open, so it closes after the idle timeout and the binding goes with it.
+      await until(() => srv.server.location.lookup('sip:silent@example.com').length === 0, 4000);
+      await sleep(2500);
+      assert.ok(probes >= 3, `${probes} probes answered`);
+      assert.equal(srv.server.location.lookup('sip:quiet@example.com').length, 1, 'the answering UA lost its binding');
+    } finally {
+      answering = false;
+      silent.close();
+      quiet.close();
+      await srv.stop();
+    }
+  });
+
   test('OPTIONS probes remove a dead UDP contact; any answer keeps a live one', async () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10 });
     const dead = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));

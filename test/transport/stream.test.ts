@@ -159,6 +159,29 @@ test('an idle connection closes after idleTimeoutMs, reported as connection-clos
   assert.equal(tm.connectionCount, 0);
 });
 
+test('idle means nothing from the peer: our writes to a silent peer do not keep its connection open', async (t) => {
+  const tm = manager({ idleTimeoutMs: 300 });
+  t.after(() => tm.close());
+  const info = await tm.listen('tcp:127.0.0.1:0');
+  const client = await RawStreamClient.connect(info.port);
+  t.after(() => client.close());
+  const got = nextEvent<Msg>(tm, 'message');
+  client.write(optionsRequest('sip:127.0.0.1', `TCP 127.0.0.1:${client.localPort}`));
+  const [, source] = await got;
+  const heardAt = Date.now();
+  const closed = nextEvent<[SocketIdentity, CloseReason]>(tm, 'connection-closed', () => true, 3000);
+  // A request every 50 ms to a peer that never answers (a dropped link looks like this).
+  const writer = setInterval(() => {
+    tm.send({ protocol: 'tcp', address: '127.0.0.1', port: client.localPort, connectionId: source.connectionId },
+      Buffer.from(optionsRequest('sip:peer@127.0.0.1', 'TCP 127.0.0.1:5060'))).catch(() => {});
+  }, 50);
+  t.after(() => clearInterval(writer));
+  const [, reason] = await closed;
+  assert.equal(reason, 'idle');
+  const after = Date.now() - heardAt;
+  assert.ok(after >= 250 && after < 1000, `closed ${after} ms after the peer last spoke`);
+});
+
 test('a peer closing its connection is reported as connection-closed with the identity', async (t) => {
   const tm = manager();
   t.after(() => tm.close());
