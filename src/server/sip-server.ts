@@ -95,6 +95,13 @@ export class SipServer {
     this.services = services;
     this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats);
     if (!this.config.auth) this.log.warn('authentication is OFF (--auth off): anyone may register any user of our domains');
+    const { probeIntervalSeconds: probe, idleTimeoutSeconds: idle } = this.config;
+    // A quiet source is probed up to two intervals after its last sign of life; a stream that closes
+    // sooner takes its bindings with it although its UA would have answered.
+    if (probe > 0 && idle <= 2 * probe) {
+      this.log.warn({ idleTimeout: idle, probeInterval: probe },
+        `--idle-timeout ${idle} is not above twice --probe-interval ${probe}: quiet TCP/TLS clients without RFC 5626 keepalives will lose their bindings; raise --idle-timeout above ${2 * probe}`);
+    }
     trackKeepalives(this.transport, services.location);
     try {
       this.routing = await Routing.open({

@@ -26,6 +26,9 @@ import { deadContactBoundMs, waitFor } from './lib/timing.js';
 const PROBE_INTERVAL_S = 1;
 // Timer F = 64*T1: 3.2 s instead of 32 s, so that three unanswered probes fit in a test.
 const T1_MS = 50;
+// A quiet stream closes after this long without a byte from the peer (default 300 s). A quiet source
+// is probed up to two probe intervals after its last answer, so the timeout must be longer than that.
+const IDLE_TIMEOUT_S = 3;
 const AOR = 'sip:alice@127.0.0.1';
 const BOB = 'sip:bob@127.0.0.1';
 
@@ -39,7 +42,7 @@ for (const transport of ['udp', 'tcp'] as const) {
 
     before(async () => {
       requireFinch();
-      srv = await startServer({ listen: [`${transport}:*:0`], probeIntervalSeconds: PROBE_INTERVAL_S, t1Ms: T1_MS });
+      srv = await startServer({ listen: [`${transport}:*:0`], probeIntervalSeconds: PROBE_INTERVAL_S, t1Ms: T1_MS, idleTimeoutSeconds: IDLE_TIMEOUT_S });
       // libpurple's AOR domain is the server's address: our own addresses are served domains.
       await srv.server.users.add('alice', '127.0.0.1', 'finch-secret');
       await srv.server.users.add('bob', '127.0.0.1', 'bob-secret');
@@ -101,6 +104,25 @@ for (const transport of ['udp', 'tcp'] as const) {
       assert.equal(binding.socket, `${transport}:[::]:${port}`);
       assert.match(binding.received, new RegExp(`^${received}$`));
       await finch.quit();
+    });
+
+    test('a quiet finch stays registered and online past --idle-timeout: it answers the OPTIONS probes', async () => {
+      const bob = await startBob();
+      const finch = await startFinch();
+      try {
+        await bobSees(bob, 'open', 5000, 'finch running');
+        const [{ connectionId, lastKeepalive }] = srv.server.location.lookup(AOR);
+        // finch sends nothing of its own for 850 s after registering; the probes' answers are its traffic.
+        await new Promise((resolve) => setTimeout(resolve, (IDLE_TIMEOUT_S + 2) * 1000));
+        const after = srv.server.location.lookup(AOR);
+        assert.equal(after.length, 1, `finch lost its binding while quiet\n${finch.debugLog().slice(-3000)}`);
+        assert.equal(after[0].connectionId, connectionId, 'the binding moved to another connection');
+        assert.ok((after[0].lastKeepalive ?? 0) > (lastKeepalive ?? 0), 'no probe answer was recorded');
+        await bobSees(bob, 'open', 1000, 'finch quiet');
+      } finally {
+        await finch.quit();
+        await bob.close();
+      }
     });
 
     test('step 3: finch and a simplesip client exchange messages both ways and see each other online', async () => {
