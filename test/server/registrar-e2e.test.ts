@@ -15,6 +15,23 @@ function contacts(r: SipMessage): string[] {
   return r.headerValues('contact');
 }
 
+/** Answers every OPTIONS probe `client` receives with `status` while `answering.on`. */
+function answerProbes(client: SipTestClient, status: string, answering: { on: boolean }, check: (probe: SipMessage) => void = () => {}): void {
+  void (async () => {
+    while (answering.on) {
+      const probe = await client.next('request', 5000).catch(() => undefined);
+      if (!probe) continue;
+      assert.equal(probe.method, 'OPTIONS');
+      check(probe);
+      const vias = probe.headerFields().filter((f) => f.name === 'via').map((f) => `Via: ${f.value}`);
+      client.send([
+        `SIP/2.0 ${status}`, ...vias, `From: ${probe.header('from')}`, `To: ${probe.header('to')};tag=x`,
+        `Call-ID: ${probe.callId()}`, `CSeq: ${probe.header('cseq')}`, 'Content-Length: 0', '', '',
+      ].join('\r\n'));
+    }
+  })();
+}
+
 async function until(cond: () => boolean, timeoutMs: number): Promise<number> {
   const start = Date.now();
   while (!cond()) {
@@ -240,26 +257,16 @@ describe('registrar end to end, bindings that go away', () => {
     const srv = await startServer({ listen: ['tcp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10, idleTimeoutSeconds: 1 });
     const silent = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
     const quiet = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
-    let answering = true;
+    const answering = { on: true };
     let probes = 0;
     try {
       assert.equal((await silent.register({ user: 'silent', expires: 600 })).status, 200);
       assert.equal((await quiet.register({ user: 'quiet', expires: 600 })).status, 200);
       // quiet sends nothing of its own (libpurple between refreshes) but answers each OPTIONS, here 501.
-      void (async () => {
-        while (answering) {
-          const probe = await quiet.next('request', 5000).catch(() => undefined);
-          if (!probe) continue;
-          assert.equal(probe.method, 'OPTIONS');
-          assert.match(probe.header('via') ?? '', /^SIP\/2\.0\/TCP /);
-          probes++;
-          const vias = probe.headerFields().filter((f) => f.name === 'via').map((f) => `Via: ${f.value}`);
-          quiet.send([
-            'SIP/2.0 501 Not Implemented', ...vias, `From: ${probe.header('from')}`, `To: ${probe.header('to')};tag=x`,
-            `Call-ID: ${probe.callId()}`, `CSeq: ${probe.header('cseq')}`, 'Content-Length: 0', '', '',
-          ].join('\r\n'));
-        }
-      })();
+      answerProbes(quiet, '501 Not Implemented', answering, (probe) => {
+        assert.match(probe.header('via') ?? '', /^SIP\/2\.0\/TCP /);
+        probes++;
+      });
       // silent neither sends nor answers: its probes (over its connection) do not keep the connection
       // open, so it closes after the idle timeout and the binding goes with it.
       await until(() => srv.server.location.lookup('sip:silent@example.com').length === 0, 4000);
@@ -267,7 +274,7 @@ describe('registrar end to end, bindings that go away', () => {
       assert.ok(probes >= 3, `${probes} probes answered`);
       assert.equal(srv.server.location.lookup('sip:quiet@example.com').length, 1, 'the answering UA lost its binding');
     } finally {
-      answering = false;
+      answering.on = false;
       silent.close();
       quiet.close();
       await srv.stop();
@@ -278,31 +285,20 @@ describe('registrar end to end, bindings that go away', () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10 });
     const dead = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
     const alive = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
-    let answering = true;
+    const answering = { on: true };
     try {
       assert.equal((await dead.register({ user: 'dead', expires: 600 })).status, 200);
       assert.equal((await alive.register({ user: 'alive', expires: 600 })).status, 200);
       dead.close();
       // The live client answers every probe with 405, which still proves it is there.
-      void (async () => {
-        while (answering) {
-          const probe = await alive.next('request', 5000).catch(() => undefined);
-          if (!probe) continue;
-          assert.equal(probe.method, 'OPTIONS');
-          const vias = probe.headerFields().filter((f) => f.name === 'via').map((f) => `Via: ${f.value}`);
-          alive.send([
-            'SIP/2.0 405 Method Not Allowed', ...vias, `From: ${probe.header('from')}`, `To: ${probe.header('to')};tag=x`,
-            `Call-ID: ${probe.callId()}`, `CSeq: ${probe.header('cseq')}`, 'Content-Length: 0', '', '',
-          ].join('\r\n'));
-        }
-      })();
+      answerProbes(alive, '405 Method Not Allowed', answering);
       const changes: string[] = [];
       srv.server.location.on('change', (c) => changes.push(`${c.type} ${c.reason} ${c.binding.aor}`));
       await until(() => srv.server.location.lookup('sip:dead@example.com').length === 0, 8000);
       assert.ok(changes.includes('removed dead sip:dead@example.com'), changes.join(', '));
       assert.equal(srv.server.location.lookup('sip:alive@example.com').length, 1);
     } finally {
-      answering = false;
+      answering.on = false;
       alive.close();
       await srv.stop();
     }
