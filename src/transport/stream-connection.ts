@@ -57,7 +57,8 @@ export class StreamConnection implements Connection {
     this.framer = new StreamFramer(options.limits);
     socket.setNoDelay(true);
     // Idle means nothing from the peer: Node's socket timeout also counts our writes, so requests to
-    // a peer that vanished without FIN or RST (a dropped link) would keep its connection for ever.
+    // a peer that vanished without FIN or RST (a dropped link) kept its connection open until the
+    // kernel gave up retransmitting (about 15 minutes with Linux defaults).
     this.idleTimer = setTimeout(() => this.close('idle'), options.idleTimeoutMs);
     this.idleTimer.unref();
     socket.on('data', (chunk: Buffer) => {
