@@ -21,6 +21,7 @@ import { UserAgent, type IncomingMessage } from '../../src/index.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { BaresipPeer, requireBaresip } from './lib/baresip.js';
 import { waitFor } from './lib/timing.js';
+import { walkPresence, watcherSees } from './lib/watch-steps.js';
 
 const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
 
@@ -71,35 +72,11 @@ for (const transport of ['udp', 'tcp'] as const) {
         }
       }
 
-      async function bobSees(bob: UserAgent, basic: 'open' | 'closed', timeoutMs: number, what: string, peer?: BaresipPeer): Promise<number> {
-        const started = Date.now();
-        let last = 'none';
-        try {
-          await waitFor(async () => {
-            const b = (await bob.buddies()).find((x) => x.buddy === ALICE);
-            last = b?.basic ?? 'none';
-            return last === basic;
-          }, timeoutMs, 'not yet');
-        } catch {
-          throw new Error(`${what}: bob sees alice ${last}, not ${basic}\n${peer?.log().slice(-4000) ?? ''}`);
-        }
-        return Date.now() - started;
-      }
-
       test('baresip watches a simplesip client: Offline, Online when she registers and publishes open, Offline when she closes', async () => {
         const peer = await startBaresip(['carol']);
         const carol = client('carol');
         try {
-          await baresipSees(peer, 'Offline', 4000, 'carol not registered');
-          await carol.register();
-          await carol.setPresence({ basic: 'open', note: 'at my desk' });
-          await baresipSees(peer, 'Online', 4000, 'carol registered and published open');
-          await carol.setPresence({ basic: 'closed' });
-          await baresipSees(peer, 'Offline', 4000, 'carol published closed');
-          await carol.setPresence({ basic: 'open' });
-          await baresipSees(peer, 'Online', 4000, 'carol published open again');
-          await carol.close();
-          await baresipSees(peer, 'Offline', 4000, 'carol closed (un-PUBLISH, un-REGISTER)');
+          await walkPresence(carol, (online, what) => baresipSees(peer, online ? 'Online' : 'Offline', 4000, `carol ${what}`));
         } finally {
           await carol.close();
           await peer.quit();
@@ -111,15 +88,15 @@ for (const transport of ['udp', 'tcp'] as const) {
         const bob = client('bob');
         await bob.register();
         await bob.subscribe(ALICE);
-        await bobSees(bob, 'closed', 3000, 'baresip not started');
+        await watcherSees(bob, ALICE, 'closed', 3000, 'baresip not started');
         const peer = await startBaresip();
-        await bobSees(bob, 'open', 4000, 'baresip running', peer);
+        await watcherSees(bob, ALICE, 'open', 4000, 'baresip running', () => peer.log());
         await peer.cmd('/presence_offline');
-        await bobSees(bob, 'closed', 3000, 'baresip /presence_offline', peer);
+        await watcherSees(bob, ALICE, 'closed', 3000, 'baresip /presence_offline', () => peer.log());
         await peer.cmd('/presence_online');
-        await bobSees(bob, 'open', 3000, 'baresip /presence_online', peer);
+        await watcherSees(bob, ALICE, 'open', 3000, 'baresip /presence_online', () => peer.log());
         await peer.quit();
-        await bobSees(bob, 'closed', 2000, 'baresip /quit', peer);
+        await watcherSees(bob, ALICE, 'closed', 2000, 'baresip /quit', () => peer.log());
         assert.equal(srv.server.location.lookup(ALICE).length, 0, 'baresip left a binding after /quit');
         await bob.close();
       });

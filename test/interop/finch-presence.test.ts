@@ -24,6 +24,7 @@ import { UserAgent } from '../../src/index.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { FinchPeer, requireFinch } from './lib/finch.js';
 import { deadContactBoundMs, waitFor } from './lib/timing.js';
+import { walkPresence, watcherSees } from './lib/watch-steps.js';
 
 const PROBE_INTERVAL_S = 1;
 const T1_MS = 50;
@@ -70,31 +71,11 @@ for (const transport of ['udp', 'tcp'] as const) {
       }
     }
 
-    async function bobSees(bob: UserAgent, basic: 'open' | 'closed', timeoutMs: number, what: string): Promise<number> {
-      const started = Date.now();
-      let last = 'none';
-      await waitFor(async () => {
-        const b = (await bob.buddies()).find((x) => x.buddy === ALICE);
-        last = b?.basic ?? 'none';
-        return last === basic;
-      }, timeoutMs, `${what}: bob sees alice ${last}, not ${basic}`);
-      return Date.now() - started;
-    }
-
     test('finch watches a simplesip client: offline, online when she registers and publishes open, offline when she closes', async () => {
       const finch = await startFinch(['carol']);
       const carol = client('carol');
       try {
-        await finchSees(finch, 'offline', 2000, 'carol not registered');
-        await carol.register();
-        await carol.setPresence({ basic: 'open', note: 'at my desk' });
-        await finchSees(finch, 'online', 5000, 'carol registered and published open');
-        await carol.setPresence({ basic: 'closed' });
-        await finchSees(finch, 'offline', 5000, 'carol published closed');
-        await carol.setPresence({ basic: 'open' });
-        await finchSees(finch, 'online', 5000, 'carol published open again');
-        await carol.close();
-        await finchSees(finch, 'offline', 5000, 'carol closed (un-PUBLISH, un-REGISTER)');
+        await walkPresence(carol, (online, what) => finchSees(finch, online ? 'online' : 'offline', 5000, `carol ${what}`));
       } finally {
         await carol.close();
         await finch.quit();
@@ -105,11 +86,11 @@ for (const transport of ['udp', 'tcp'] as const) {
       const bob = client('bob');
       await bob.register();
       await bob.subscribe(ALICE);
-      await bobSees(bob, 'closed', 3000, 'finch not started');
+      await watcherSees(bob, ALICE, 'closed', 3000, 'finch not started');
       const finch = await startFinch();
-      await bobSees(bob, 'open', 5000, 'finch running');
+      await watcherSees(bob, ALICE, 'open', 5000, 'finch running');
       await finch.quit();
-      const took = await bobSees(bob, 'closed', 2000, 'finch quit');
+      const took = await watcherSees(bob, ALICE, 'closed', 2000, 'finch quit');
       assert.ok(took < 1000, `closed seen ${took} ms after finch exited`);
       await bob.close();
     });
@@ -119,11 +100,11 @@ for (const transport of ['udp', 'tcp'] as const) {
       await bob.register();
       await bob.subscribe(ALICE);
       const finch = await startFinch();
-      await bobSees(bob, 'open', 5000, 'finch running');
+      await watcherSees(bob, ALICE, 'open', 5000, 'finch running');
       const killedAt = Date.now();
       finch.kill();
       const bound = transport === 'udp' ? deadContactBoundMs(PROBE_INTERVAL_S, T1_MS) : 1000;
-      await bobSees(bob, 'closed', bound + 1000, `finch killed (bound ${bound} ms)`);
+      await watcherSees(bob, ALICE, 'closed', bound + 1000, `finch killed (bound ${bound} ms)`);
       const took = Date.now() - killedAt;
       assert.ok(took <= bound + 500, `closed after ${took} ms, promised ${bound} ms`);
       await bob.close();

@@ -22,6 +22,7 @@ import { startServer, type RunningServer } from '../helpers/server.js';
 import { runCtl } from '../cli/ctl-run.js';
 import { FinchPeer, requireFinch } from './lib/finch.js';
 import { deadContactBoundMs, waitFor } from './lib/timing.js';
+import { watcherSees } from './lib/watch-steps.js';
 
 const PROBE_INTERVAL_S = 1;
 // Timer F = 64*T1: 3.2 s instead of 32 s, so that three unanswered probes fit in a test.
@@ -75,17 +76,6 @@ for (const transport of ['udp', 'tcp'] as const) {
       return bob;
     }
 
-    /** Waits until bob sees alice `basic`; returns how long that took. */
-    async function bobSees(bob: UserAgent, basic: 'open' | 'closed', timeoutMs: number, what: string): Promise<number> {
-      const started = Date.now();
-      let last = 'none';
-      await waitFor(async () => {
-        last = (await bob.buddies()).find((b) => b.buddy === AOR)?.basic ?? 'none';
-        return last === basic;
-      }, timeoutMs, `${what}: bob sees alice ${last}, not ${basic}`);
-      return Date.now() - started;
-    }
-
     test('registers with digest; ctl ul show tells the truth about transport, source and socket', async () => {
       const finch = await startFinch();
       const r = await runCtl(['ul', 'show', AOR, '--control', controlAddress]);
@@ -110,7 +100,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       const bob = await startBob();
       const finch = await startFinch();
       try {
-        await bobSees(bob, 'open', 5000, 'finch running');
+        await watcherSees(bob, AOR, 'open', 5000, 'finch running');
         const [{ connectionId, lastKeepalive }] = srv.server.location.lookup(AOR);
         // finch sends nothing of its own for 850 s after registering; the probes' answers are its traffic.
         await new Promise((resolve) => setTimeout(resolve, (IDLE_TIMEOUT_S + 2) * 1000));
@@ -118,7 +108,7 @@ for (const transport of ['udp', 'tcp'] as const) {
         assert.equal(after.length, 1, `finch lost its binding while quiet\n${finch.debugLog().slice(-3000)}`);
         assert.equal(after[0].connectionId, connectionId, 'the binding moved to another connection');
         assert.ok((after[0].lastKeepalive ?? 0) > (lastKeepalive ?? 0), 'no probe answer was recorded');
-        await bobSees(bob, 'open', 1000, 'finch quiet');
+        await watcherSees(bob, AOR, 'open', 1000, 'finch quiet');
       } finally {
         await finch.quit();
         await bob.close();
@@ -136,7 +126,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       assert.equal((await finch.send(BOB, 'hi bob from finch')).status, 0);
       const m = await Promise.race([got, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no MESSAGE from finch within 8 s')), 8000))]);
       assert.deepEqual([m.from, m.body], [AOR, 'hi bob from finch']);
-      await bobSees(bob, 'open', 5000, 'finch running');
+      await watcherSees(bob, AOR, 'open', 5000, 'finch running');
       await waitFor(async () => (await finch.buddy('bob')) === 'online', 5000, 'finch does not show bob online');
       await finch.quit();
       await bob.close();
@@ -146,12 +136,12 @@ for (const transport of ['udp', 'tcp'] as const) {
       const bob = await startBob();
       const finch = await startFinch();
       assert.equal(srv.server.location.lookup(AOR).length, 1);
-      await bobSees(bob, 'open', 5000, 'finch running');
+      await watcherSees(bob, AOR, 'open', 5000, 'finch running');
       await finch.quit();
       // UDP: the un-REGISTER; TCP: libpurple may RST before writing it (peers README), and then the
       // closed connection removes the binding. Either way it is gone within a moment.
       await waitFor(() => srv.server.location.lookup(AOR).length === 0, 1000, 'binding still there after finch quit');
-      const took = await bobSees(bob, 'closed', 1000, 'finch quit');
+      const took = await watcherSees(bob, AOR, 'closed', 1000, 'finch quit');
       assert.ok(took < 1000, `closed seen ${took} ms after finch exited`);
       await bob.close();
     });
@@ -160,7 +150,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       const bob = await startBob();
       const finch = await startFinch();
       assert.equal(srv.server.location.lookup(AOR).length, 1);
-      await bobSees(bob, 'open', 5000, 'finch running');
+      await watcherSees(bob, AOR, 'open', 5000, 'finch running');
       const killedAt = Date.now();
       finch.kill();
       const bound = transport === 'udp' ? deadContactBoundMs(PROBE_INTERVAL_S, T1_MS) : 1000;
@@ -176,7 +166,7 @@ for (const transport of ['udp', 'tcp'] as const) {
       assert.deepEqual((JSON.parse(listed.stdout) as Array<{ body: string }>).map((x) => x.body), ['sent while finch was dead']);
       const took = await gone;
       assert.ok(took <= bound + 500, `took ${took} ms, promised ${bound} ms`);
-      await bobSees(bob, 'closed', 1000, 'binding of the killed finch gone');
+      await watcherSees(bob, AOR, 'closed', 1000, 'binding of the killed finch gone');
       // finch comes back: the stored message is delivered on its new registration.
       const again = await startFinch();
       assert.ok(await again.waitIm('sent while finch was dead', 5), 'the stored message was not delivered to the new finch');
