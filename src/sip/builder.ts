@@ -2,8 +2,8 @@
 
 import { SipParseError } from './errors.js';
 import { randomView } from './random-pool.js';
-import type { SipMessage } from './message.js';
-import { SipMessage as Message } from './message.js';
+import type { SipMessage, StoredField } from './message.js';
+import { makeField, SipMessage as Message } from './message.js';
 import { formatNameAddr, type NameAddr } from './name-addr.js';
 import { reasonPhrase } from './reason-phrases.js';
 import { formatUri, type Uri } from './uri.js';
@@ -48,8 +48,35 @@ function hasTag(request: SipMessage): boolean {
 }
 
 /**
+ * A request field under the display name a response gives it. Its value was checked (one line,
+ * trimmed) when the request was parsed or built, so it is copied as it is, offsets and all.
+ */
+function copied(f: StoredField, rawName: string): StoredField {
+  return { name: f.name, rawName, value: f.value, source: f.source, start: f.start, end: f.end, codes: f.codes };
+}
+
+/** A field whose value we wrote ourselves and know to be one trimmed line. */
+function own(name: string, rawName: string, value: string): StoredField {
+  return { name, rawName, value, source: value, start: 0, end: value.length, codes: undefined };
+}
+
+/** Where addHeader(name, value, 'last') puts a field: after the last one of its name, else at the end. */
+function addLast(fields: StoredField[], field: StoredField): void {
+  for (let i = fields.length - 1; i >= 0; i--) {
+    if (fields[i].name === field.name) {
+      fields.splice(i + 1, 0, field);
+      return;
+    }
+  }
+  fields.push(field);
+}
+
+/**
  * RFC 3261 8.2.6.2: Via (every value, in order), From, To, Call-ID and CSeq are copied from the
  * request; a To-tag is added to any response but 100 when the request had none.
+ *
+ * Every response this server writes comes through here, so the header list is built in one go:
+ * the copied fields keep the request's checked values, only the caller's headers are validated.
  */
 export function createResponse(
   request: SipMessage,
@@ -57,16 +84,36 @@ export function createResponse(
   reason: string = reasonPhrase(status),
   options: ResponseOptions = {},
 ): SipMessage {
-  const headers: Array<[string, string]> = [];
-  for (const f of request.headerFields()) if (f.name === 'via') headers.push(['Via', f.value]);
-  for (const f of request.headerFields()) if (f.name === 'from') headers.push(['From', f.value]);
+  // Every field of a SipMessage is a StoredField; headerFields() shows the public part of them.
+  const source = request.headerFields() as ReadonlyArray<StoredField>;
+  const fields: StoredField[] = [];
+  for (let i = 0; i < source.length; i++) if (source[i].name === 'via') fields.push(copied(source[i], 'Via'));
+  for (let i = 0; i < source.length; i++) if (source[i].name === 'from') fields.push(copied(source[i], 'From'));
   const addTag = status > 100 && !hasTag(request);
-  for (const f of request.headerFields()) {
-    if (f.name === 'to') headers.push(['To', addTag ? withTag(f.value, options.toTag ?? newTag()) : f.value]);
+  for (let i = 0; i < source.length; i++) {
+    const f = source[i];
+    if (f.name !== 'to') continue;
+    if (!addTag) fields.push(copied(f, 'To'));
+    // A caller's tag is checked like any header value; ours is hex.
+    else if (options.toTag !== undefined) fields.push(makeField('To', withTag(f.value, options.toTag)));
+    else fields.push(own('to', 'To', withTag(f.value, newTag())));
   }
-  for (const f of request.headerFields()) if (f.name === 'call-id') headers.push(['Call-ID', f.value]);
-  for (const f of request.headerFields()) if (f.name === 'cseq') headers.push(['CSeq', f.value]);
-  return finish(Message.response({ status, reason, headers }), options);
+  for (let i = 0; i < source.length; i++) if (source[i].name === 'call-id') fields.push(copied(source[i], 'Call-ID'));
+  for (let i = 0; i < source.length; i++) if (source[i].name === 'cseq') fields.push(copied(source[i], 'CSeq'));
+  // finish() without the list edits: the same fields in the same places.
+  let ownLength = options.contentType === undefined;
+  const extra = options.headers;
+  if (extra !== undefined) {
+    for (let i = 0; i < extra.length; i++) {
+      const field = makeField(extra[i][0], extra[i][1]);
+      if (field.name === 'content-length') ownLength = false;
+      addLast(fields, field);
+    }
+  }
+  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+  if (!ownLength) return finish(new Message('response', reason, status, fields, body), { body, contentType: options.contentType });
+  fields.push(own('content-length', 'Content-Length', String(body === undefined ? 0 : body.length)));
+  return new Message('response', reason, status, fields, body);
 }
 
 function finish(msg: SipMessage, options: { headers?: ReadonlyArray<readonly [string, string]>; body?: Buffer | string; contentType?: string }): SipMessage {

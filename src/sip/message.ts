@@ -80,7 +80,8 @@ export function noteField(index: FieldIndex, slot: number, at: number): void {
 
 const EMPTY = Buffer.alloc(0);
 
-function makeField(name: string, value: string): StoredField {
+/** A field from a name and value given by the application: the name must be a token, the value one line. */
+export function makeField(name: string, value: string): StoredField {
   if (/[\r\n]/.test(value) || /[\r\n:\s]/.test(name) || name.length === 0) {
     throw new RangeError(`invalid header ${JSON.stringify(name)}: names are tokens, values have no CR/LF`);
   }

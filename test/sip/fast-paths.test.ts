@@ -13,6 +13,8 @@ import { SipParseError } from '../../src/sip/errors.js';
 import { codesOf } from '../../src/sip/codes.js';
 import { CHARS, commonParamName, isEscapedText, lowerCase, quotedEnd, scanEscaped, scanQuoted, upperCaseToken } from '../../src/sip/scan.js';
 import { parseMessage } from '../../src/sip/parser.js';
+import { SipMessage } from '../../src/sip/message.js';
+import { createResponse, type ResponseOptions } from '../../src/sip/builder.js';
 
 const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 2000);
 
@@ -303,4 +305,82 @@ test('parseMessage: the whole-text path for ASCII messages equals the general pa
     }),
     { numRuns: RUNS },
   );
+});
+
+/** createResponse as it was: the generic message builder, header by header (RFC 3261 8.2.6.2). */
+function referenceResponse(request: SipMessage, status: number, reason: string, options: ResponseOptions): SipMessage {
+  const headers: Array<[string, string]> = [];
+  for (const f of request.headerFields()) if (f.name === 'via') headers.push(['Via', f.value]);
+  for (const f of request.headerFields()) if (f.name === 'from') headers.push(['From', f.value]);
+  let tagged = true;
+  try {
+    tagged = request.to().tag !== undefined;
+  } catch {
+    // a To that cannot be parsed gets no tag
+  }
+  const addTag = status > 100 && !tagged;
+  for (const f of request.headerFields()) {
+    if (f.name === 'to') headers.push(['To', addTag ? `${f.value};tag=${options.toTag}` : f.value]);
+  }
+  for (const f of request.headerFields()) if (f.name === 'call-id') headers.push(['Call-ID', f.value]);
+  for (const f of request.headerFields()) if (f.name === 'cseq') headers.push(['CSeq', f.value]);
+  const msg = SipMessage.response({ status, reason, headers });
+  for (const [name, value] of options.headers ?? []) msg.addHeader(name, value);
+  if (options.body !== undefined) msg.body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+  if (options.contentType !== undefined) msg.setHeader('Content-Type', options.contentType);
+  msg.setHeader('Content-Length', String(msg.body.length));
+  return msg;
+}
+
+test('createResponse builds the same response as the generic builder: headers, order, tag, bytes', () => {
+  const requests = [
+    ['REGISTER sip:example.com SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776;rport, SIP/2.0/TCP p.example.com;branch=z9hG4bK2',
+      'Max-Forwards: 70', 'To: <sip:alice@example.com>', 'v: SIP/2.0/UDP third.example.com;branch=z9hG4bK3',
+      'f: "Alice" <sip:alice@example.com>;tag=1928', 'i: abc@pc33', 'CSeq: 1 REGISTER', 'm: <sip:alice@192.0.2.10>', 'l: 0', '', ''],
+    ['MESSAGE sip:bob@example.com SIP/2.0', 'VIA:   SIP/2.0/UDP h;branch=z9hG4bKx  ', 'to: Bob <sip:bob@example.com>;tag=abc',
+      'FROM: <sip:a@example.com>;tag=9', 'call-id: 77', 'cseq: 4 MESSAGE', 'Content-Length: 2', '', 'hi'],
+    // Two To headers: to() cannot tell the tag, so none is added (as before).
+    ['OPTIONS sip:x@y SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bKo', 'To: <sip:x@y>', 't: <sip:z@y>', 'From: <sip:c@d>;tag=1',
+      'Call-ID: 9', 'CSeq: 1 OPTIONS', '', ''],
+    // Latin-1 header text (not UTF-8).
+    [Buffer.from('NOTIFY sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKn\r\nTo: "\xe9" <sip:x@y>\r\nFrom: <sip:c@d>;tag=1\r\nCall-ID: 9\r\nCSeq: 1 NOTIFY\r\n\r\n', 'latin1')],
+  ];
+  const optionSets: ResponseOptions[] = [
+    {},
+    { headers: [['Contact', '<sip:a@b>;expires=60'], ['Contact', '<sip:c@d>'], ['Date', 'Sat, 13 Nov 2010 23:29:00 GMT'], ['Server', 's']] },
+    { headers: [['Contact', '<sip:a@b>'], ['Date', 'x'], ['Contact', '<sip:c@d>'], ['Via', 'SIP/2.0/UDP extra'], ['x-odd', '  v  ']] },
+    { headers: [['Content-Length', '99'], ['Server', 's']], body: 'hello' },
+    { body: Buffer.from('é'), contentType: 'text/plain' },
+    { headers: [['Content-Type', 'a/b'], ['Warning', '399 x "y"']], contentType: 'text/plain', body: 'xy' },
+  ];
+  for (const lines of requests) {
+    const data = lines.length === 1 && Buffer.isBuffer(lines[0]) ? lines[0] : Buffer.from((lines as string[]).join('\r\n'));
+    const req = parseMessage(data);
+    assert.ok(req instanceof SipMessage);
+    for (const built of [req, SipMessage.request({ method: 'INFO', requestUri: 'sip:a@b', headers: req.headerFields().map((f) => [f.rawName, f.value]) })]) {
+      for (const status of [100, 180, 200, 404]) {
+        for (const base of optionSets) {
+          const options = { ...base, toTag: 'fixed' };
+          const got = createResponse(built, status, 'Why', options);
+          const want = referenceResponse(built, status, 'Why', options);
+          assert.deepEqual(got.headerFields().map((f) => [f.name, f.rawName, f.value]), want.headerFields().map((f) => [f.name, f.rawName, f.value]));
+          assert.deepEqual(got.toBuffer(), want.toBuffer());
+          assert.deepEqual(got.body, want.body);
+          // Typed access reads the copied fields in place.
+          assert.deepEqual(got.via(), want.via());
+          assert.deepEqual(got.cseq(), want.cseq());
+        }
+      }
+    }
+  }
+  const req = parseMessage(Buffer.from((requests[0] as string[]).join('\r\n')));
+  assert.ok(req instanceof SipMessage);
+  // Without a tag from the caller the response gets a fresh one, once.
+  const a = createResponse(req, 200);
+  assert.match(a.to().tag ?? '', /^[0-9a-f]{16}$/);
+  assert.notEqual(a.to().tag, createResponse(req, 200).to().tag);
+  assert.equal(a.toBuffer().toString(), referenceResponse(req, 200, 'OK', { toTag: a.to().tag }).toBuffer().toString());
+  // What the caller adds is still checked.
+  assert.throws(() => createResponse(req, 200, 'OK', { headers: [['X-Bad', 'a\r\nInjected: 1']] }), RangeError);
+  assert.throws(() => createResponse(req, 200, 'OK', { toTag: 'a\r\nInjected: 1' }), RangeError);
 });
