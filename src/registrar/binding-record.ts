@@ -23,8 +23,8 @@ export interface BindingInput {
   /** RFC 5626 6: the REGISTER said `Supported: outbound` and this contact has +sip.instance and reg-id. */
   outbound: boolean;
   now: number;
-  /** Id of the binding this one replaces (kept, so the store row is updated in place). */
-  id?: string;
+  /** The binding this one replaces: its id is kept (so the store row is updated in place). */
+  previous?: BindingRecord;
   /** `formatUri(contact.uri)`, when the caller already made it. */
   contactText?: string;
 }
@@ -51,25 +51,45 @@ function flagsOf(nat: boolean, outbound: boolean): string[] {
   return NONE;
 }
 
+/**
+ * The `socket` of a binding: the listener in `protocol:address:port` form. Nearly every REGISTER
+ * comes in on the same listener, so the last one is remembered instead of formatted and pooled again.
+ */
+let lastListener = '';
+let lastSocket = '';
+
+function socketOf(listener: string, pool: StringPool): string {
+  if (listener !== lastListener) {
+    lastSocket = pool.intern(listener.replace(' ', ':'));
+    lastListener = listener;
+  }
+  return lastSocket;
+}
+
 export function buildBinding(input: BindingInput, pool: StringPool): BindingRecord {
-  const { contact, source } = input;
-  const contactText = ownCopy(input.contactText ?? formatUri(contact.uri));
+  const { contact, source, previous } = input;
+  // Strings kept for an hour are flat copies (intern.ts); a refresh reuses the ones already kept.
+  const text = input.contactText ?? formatUri(contact.uri);
+  const contactText = previous !== undefined && previous.contact === text ? previous.contact : ownCopy(text);
+  const callId = previous !== undefined && previous.callId === input.callId ? previous.callId : ownCopy(input.callId);
+  const instance = contact.instance === undefined ? undefined : ownCopy(contact.instance);
   // Every field in one literal: one hidden class for all bindings, no out-of-object property store.
   const record: BindingRecord = {
-    id: input.id ?? ownCopy(bindingId(input.aor, contactText, contact.instance, contact.regId)),
+    // Made of kept strings only, so it needs no copy of its own.
+    id: previous?.id ?? bindingId(input.aor, contactText, instance, contact.regId),
     aor: input.aor,
     contact: contactText,
     expiresAt: input.expiresAt,
     q: contact.q,
-    callId: ownCopy(input.callId),
+    callId,
     cseq: input.cseq,
     userAgent: input.userAgent === undefined ? undefined : pool.intern(input.userAgent),
     received: { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
-    socket: pool.intern(source.listener.replace(' ', ':')),
+    socket: socketOf(source.listener, pool),
     connectionId: source.connectionId,
     path: input.path.length === 0 ? NONE : input.path.map(ownCopy),
     methods: contact.methods,
-    instance: contact.instance === undefined ? undefined : ownCopy(contact.instance),
+    instance,
     regId: contact.regId,
     flags: flagsOf(looksNatted(contact.uri, source), input.outbound),
     lastKeepalive: input.now,

@@ -145,6 +145,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
    */
   apply(ops: readonly BindingOp[]): Promise<void> {
     if (ops.length === 0) return Promise.resolve();
+    if (ops.length === 1) return this.applyOne(ops[0]);
     const writes: Array<Promise<void>> = [];
     const changes: BindingChange[] = [];
     for (const op of ops) {
@@ -166,6 +167,28 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     };
     return durable.then(announce, (err: unknown) => {
       announce();
+      throw err;
+    });
+  }
+
+  /** apply() of nearly every REGISTER: one op, one write, without the lists around them. */
+  private applyOne(op: BindingOp): Promise<void> {
+    let durable: Promise<void>;
+    let change: BindingChange;
+    if (op.kind === 'put') {
+      if (op.previous !== undefined) this.delete(op.previous);
+      this.insert(op.binding);
+      durable = this.repository.put(op.binding);
+      change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
+    } else {
+      if (!this.delete(op.binding)) return Promise.resolve();
+      durable = this.repository.remove(op.binding.id);
+      change = { type: 'removed', binding: op.binding, reason: op.reason };
+    }
+    return durable.then(() => {
+      this.emit('change', change);
+    }, (err: unknown) => {
+      this.emit('change', change);
       throw err;
     });
   }

@@ -50,16 +50,22 @@ export class Registrar {
     try {
       const to = request.to().uri;
       if (!isSipUri(to)) return Promise.resolve(refused(400, 'Bad Request', 'To is not a SIP or SIPS address-of-record'));
-      const aor = ownCopy(aorOf(to));
+      const aor = this.keptAor(aorOf(to));
       const contacts = request.contacts();
-      const plan = contacts === '*' ? this.planRemoveAll(request, aor) : this.planContacts(request, source, aor, contacts);
-      if (!('ops' in plan)) return Promise.resolve(plan);
       const path = request.headerValues('path');
+      const plan = contacts === '*' ? this.planRemoveAll(request, aor) : this.planContacts(request, source, aor, contacts, path);
+      if (!('ops' in plan)) return Promise.resolve(plan);
       return this.location.apply(plan.ops).then(() =>
         registered(this.location.lookup(aor), this.location.now(), { path, outbound: plan.outbound }));
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** The AOR as a flat string kept with the bindings: the one they already hold when it has some. */
+  private keptAor(aor: string): string {
+    const stored = this.location.bindingsOf(aor);
+    return stored.length > 0 ? stored[0].aor : ownCopy(aor);
   }
 
   /** RFC 3261 10.3 step 6: `Contact: *` with `Expires: 0` removes every binding of the AOR. */
@@ -77,21 +83,21 @@ export class Registrar {
   }
 
   /** RFC 3261 10.3 step 7, contact by contact; any failure aborts the whole request. */
-  private planContacts(request: SipMessage, source: SocketIdentity, aor: string, contacts: Contact[]): Plan {
+  private planContacts(request: SipMessage, source: SocketIdentity, aor: string, contacts: Contact[], path: string[]): Plan {
     const { minExpires, maxExpires, defaultExpires, maxContacts } = this.settings;
     const now = this.location.now();
     const callId = request.callId();
     const cseq = request.cseq().seq;
     const headerExpires = request.expires();
-    const path = request.headerValues('path');
     const userAgent = request.header('user-agent');
     const outboundSupported = contacts.some((c) => c.regId !== undefined) && request.supported().includes('outbound');
     const stored = this.location.bindingsOf(aor);
     /** The AOR's bindings as they will be once this request is applied. */
     const current: BindingRecord[] = [...stored];
-    /** Op index of each binding made by this request (a contact listed twice: the last one wins). */
-    const made = new Map<BindingRecord, number>();
+    /** Op index of each binding made by this request (a contact listed twice: the last one wins); made for a second contact. */
+    let made: Map<BindingRecord, number> | undefined;
     const ops: Array<BindingOp | undefined> = [];
+    let dropped = false;
     let outbound = false;
 
     for (const contact of contacts) {
@@ -102,7 +108,7 @@ export class Registrar {
       expires = Math.min(expires, maxExpires);
       const contactText = formatUri(contact.uri);
       const existing = findBinding(current, contact, contactText);
-      const earlier = existing === undefined ? undefined : made.get(existing);
+      const earlier = existing === undefined || made === undefined ? undefined : made.get(existing);
       if (existing !== undefined && earlier === undefined && existing.callId === callId && cseq <= existing.cseq) {
         return outOfOrder(cseq, existing.cseq);
       }
@@ -111,6 +117,7 @@ export class Registrar {
       if (earlier !== undefined) {
         original = previousOf(ops[earlier]);
         ops[earlier] = undefined;
+        dropped = true;
       }
       if (existing !== undefined) current.splice(current.indexOf(existing), 1);
 
@@ -121,10 +128,10 @@ export class Registrar {
       const flow = outboundSupported && contact.instance !== undefined && contact.regId !== undefined;
       outbound ||= flow;
       const binding = buildBinding({
-        aor, contact, expiresAt: now + expires * 1000, callId, cseq, userAgent, source, path, outbound: flow, now, id: original?.id, contactText,
+        aor, contact, expiresAt: now + expires * 1000, callId, cseq, userAgent, source, path, outbound: flow, now, previous: original, contactText,
       }, this.pool);
       const reason = original === undefined ? 'registered' : original.contact === binding.contact ? 'refreshed' : 'replaced';
-      made.set(binding, ops.length);
+      if (contacts.length > 1) (made ??= new Map()).set(binding, ops.length);
       ops.push({ kind: 'put', binding, previous: original, reason });
       current.push(binding);
     }
@@ -132,7 +139,7 @@ export class Registrar {
     if (current.length > maxContacts && current.length > stored.length) {
       return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
     }
-    return { ops: ops.filter((op): op is BindingOp => op !== undefined), outbound };
+    return { ops: dropped ? ops.filter((op): op is BindingOp => op !== undefined) : ops as BindingOp[], outbound };
   }
 }
 

@@ -215,6 +215,25 @@ describe('Registrar: limits, Path, sources', () => {
     assert.equal(r.location.bindingsFrom('tcp-7')[0], b);
   });
 
+  test('each binding records the listener its own REGISTER came in on, and a refresh from another one updates it', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@127.0.0.1:40000>'], expires: 600 }), tcpSource('tcp-1'));
+    await r.registrar.register(register({ aor: 'sip:bob@example.com', contacts: ['<sip:bob@127.0.0.1:5070>'], expires: 600 }), udpSource());
+    await r.registrar.register(register({ aor: 'sip:carol@example.com', contacts: ['<sip:carol@[::1]:5070>'], expires: 600 }), udpSource('::1'));
+    assert.equal(r.location.lookup(ALICE)[0].socket, 'tcp:127.0.0.1:5060');
+    assert.equal(r.location.lookup('sip:bob@example.com')[0].socket, 'udp:0.0.0.0:5060');
+    assert.equal(r.location.lookup('sip:carol@example.com')[0].socket, 'udp:[::]:5060');
+    const first = r.location.lookup(ALICE)[0];
+    await r.registrar.register(register({ contacts: ['<sip:alice@127.0.0.1:40000>'], expires: 600, cseq: 2 }), udpSource('127.0.0.1', 40000));
+    const [refreshed] = r.location.lookup(ALICE);
+    assert.equal(refreshed.socket, 'udp:0.0.0.0:5060');
+    // A refresh keeps the binding's identity (RFC 3261 10.3 step 7) and its contact and Call-ID.
+    assert.equal(refreshed.id, first.id);
+    assert.equal(refreshed.contact, first.contact);
+    assert.equal(refreshed.callId, 'call-1');
+    assert.equal(refreshed.aor, ALICE);
+  });
+
   test('a Contact address that is not the source is flagged nat (libpurple writes its interface address)', async () => {
     const r = await rig();
     await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.2:5060>'], expires: 600 }), udpSource('127.0.0.1', 5060));
