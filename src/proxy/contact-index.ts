@@ -19,6 +19,12 @@ function keyOf(uri: Uri): string | undefined {
 
 export class ContactIndex {
   private readonly byContact = new Map<string, BindingRecord>();
+  /**
+   * Each binding's contact text and index key, by binding id. A binding keyed by +sip.instance and
+   * reg-id (RFC 5626 6) keeps its id when it is registered again with another contact: its old key
+   * must go, and a refresh with the same contact needs no parse.
+   */
+  private readonly byId = new Map<string, { contact: string; key: string | undefined }>();
 
   constructor(location: EventEmitter<LocationEvents> & { entries(): IterableIterator<BindingRecord> }) {
     for (const b of location.entries()) this.add(b);
@@ -34,12 +40,25 @@ export class ContactIndex {
   }
 
   private add(b: BindingRecord): void {
+    const known = this.byId.get(b.id);
+    if (known !== undefined && known.contact === b.contact) {
+      if (known.key !== undefined) this.byContact.set(known.key, b);
+      return;
+    }
+    if (known !== undefined) this.drop(b.id, known.key);
     const key = keyOf(parseUri(b.contact));
+    this.byId.set(b.id, { contact: b.contact, key });
     if (key !== undefined) this.byContact.set(key, b);
   }
 
   private remove(b: BindingRecord): void {
-    const key = keyOf(parseUri(b.contact));
-    if (key !== undefined && this.byContact.get(key) === b) this.byContact.delete(key);
+    const known = this.byId.get(b.id);
+    this.byId.delete(b.id);
+    this.drop(b.id, known?.key);
+  }
+
+  /** Forgets `key` if it still names the binding `id` (another binding may have taken the contact). */
+  private drop(id: string, key: string | undefined): void {
+    if (key !== undefined && this.byContact.get(key)?.id === id) this.byContact.delete(key);
   }
 }
