@@ -1,7 +1,7 @@
 // The servers a load benchmark compares: simplesip (the built CLI) and Kamailio (Debian package,
 // the reference config in /work/shared/anchors/kamailio adapted to our port).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface BenchTarget {
@@ -55,10 +55,15 @@ export async function startKamailio(port: number, workDir: string): Promise<Benc
     .replace('unix:/tmp/kamailio_ctl', `unix:${join(workDir, 'kamailio_ctl')}`);
   const cfgFile = join(workDir, 'kamailio.cfg');
   writeFileSync(cfgFile, config);
+  // Its log goes to a file: a pipe nobody reads fills up under load (a relayed MESSAGE that fails logs
+  // a line), and Kamailio then blocks on its next log line, SIGTERM's included, hanging the bench.
+  const logFile = join(workDir, 'kamailio.log');
+  const log = openSync(logFile, 'w');
   const child = spawn('kamailio', ['-m', '1024', '-M', '16', '-f', cfgFile, '-P', join(workDir, 'kamailio.pid'), '-DD', '-E'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', log, log] });
+  closeSync(log);
   // Kamailio logs nothing at debug=1 once up: give it a moment, then check it still runs.
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  if (child.exitCode !== null) throw new Error(`kamailio exited (${child.exitCode})`);
+  if (child.exitCode !== null) throw new Error(`kamailio exited (${child.exitCode}):\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
   return { name: 'kamailio', pid: child.pid as number, port, stop: stopper(child) };
 }
