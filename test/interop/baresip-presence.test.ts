@@ -21,7 +21,7 @@ import { UserAgent, type IncomingMessage } from '../../src/index.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { BaresipPeer, requireBaresip } from './lib/baresip.js';
 import { waitFor } from './lib/timing.js';
-import { walkPresence, watcherSees } from './lib/watch-steps.js';
+import { peerShows, walkPresence, watcherSees } from './lib/watch-steps.js';
 
 const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
 
@@ -63,13 +63,8 @@ for (const transport of ['udp', 'tcp'] as const) {
         return peer;
       }
 
-      async function baresipSees(peer: BaresipPeer, state: string, timeoutMs: number, what: string): Promise<void> {
-        let last = '';
-        try {
-          await waitFor(async () => (last = await peer.status('carol')) === state, timeoutMs, 'not yet');
-        } catch {
-          throw new Error(`${what}: baresip shows carol ${last || '(no answer)'}, not ${state}\n${peer.log().slice(-4000)}`);
-        }
+      function baresipSees(peer: BaresipPeer, state: string, timeoutMs: number, what: string): Promise<void> {
+        return peerShows('baresip, for carol,', () => peer.status('carol'), state, timeoutMs, what, () => peer.log());
       }
 
       test('baresip watches a simplesip client: Offline, Online when she registers and publishes open, Offline when she closes', async () => {

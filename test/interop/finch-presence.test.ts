@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { UserAgent } from '../../src/index.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { FinchPeer, requireFinch } from './lib/finch.js';
-import { deadContactBoundMs, waitFor } from './lib/timing.js';
-import { walkPresence, watcherSees } from './lib/watch-steps.js';
+import { deadContactBoundMs } from './lib/timing.js';
+import { peerShows, walkPresence, watcherSees } from './lib/watch-steps.js';
 
 const PROBE_INTERVAL_S = 1;
 const T1_MS = 50;
@@ -62,13 +62,8 @@ for (const transport of ['udp', 'tcp'] as const) {
       return finch;
     }
 
-    async function finchSees(finch: FinchPeer, state: 'online' | 'offline', timeoutMs: number, what: string): Promise<void> {
-      let last = '';
-      try {
-        await waitFor(async () => (last = await finch.buddy('carol')) === state, timeoutMs, 'not yet');
-      } catch {
-        throw new Error(`${what}: finch shows carol ${last || '(no answer)'}, not ${state}\n${finch.debugLog().slice(-4000)}`);
-      }
+    function finchSees(finch: FinchPeer, state: 'online' | 'offline', timeoutMs: number, what: string): Promise<void> {
+      return peerShows('finch, for carol,', () => finch.buddy('carol'), state, timeoutMs, what, () => finch.debugLog());
     }
 
     test('finch watches a simplesip client: offline, online when she registers and publishes open, offline when she closes', async () => {

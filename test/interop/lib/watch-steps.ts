@@ -20,6 +20,20 @@ export async function watcherSees(watcher: UserAgent, buddy: string, basic: 'ope
 }
 
 /**
+ * Waits until a peer's own view (`read`, e.g. finch's buddy list) says `state`; on failure the error
+ * names the peer, what it showed instead and the tail of its log.
+ */
+export async function peerShows(peer: string, read: () => Promise<string>, state: string, timeoutMs: number, what: string,
+  peerLog: () => string): Promise<void> {
+  let last = '';
+  try {
+    await waitFor(async () => (last = await read()) === state, timeoutMs, 'not yet');
+  } catch {
+    throw new Error(`${what}: ${peer} shows ${last || '(no answer)'}, not ${state}\n${peerLog().slice(-4000)}`);
+  }
+}
+
+/**
  * `user` (not yet registered) registers and publishes open, publishes closed, open again, then closes
  * (un-PUBLISH, un-REGISTER); `peerSees(online, what)` checks the watching peer's view after each step.
  */
