@@ -20,11 +20,11 @@ function keyOf(uri: Uri): string | undefined {
 export class ContactIndex {
   private readonly byContact = new Map<string, BindingRecord>();
   /**
-   * Each binding's contact text and index key, by binding id. A binding keyed by +sip.instance and
-   * reg-id (RFC 5626 6) keeps its id when it is registered again with another contact: its old key
-   * must go, and a refresh with the same contact needs no parse.
+   * Each binding's index key, by binding id. A binding keyed by +sip.instance and reg-id (RFC 5626 6)
+   * keeps its id when it is registered again with another contact: its old key must go. The key is
+   * the same string byContact holds, so this costs a map entry per binding, no copy.
    */
-  private readonly byId = new Map<string, { contact: string; key: string | undefined }>();
+  private readonly keyById = new Map<string, string | undefined>();
 
   constructor(location: EventEmitter<LocationEvents> & { entries(): IterableIterator<BindingRecord> }) {
     for (const b of location.entries()) this.add(b);
@@ -40,21 +40,22 @@ export class ContactIndex {
   }
 
   private add(b: BindingRecord): void {
-    const known = this.byId.get(b.id);
-    if (known !== undefined && known.contact === b.contact) {
-      if (known.key !== undefined) this.byContact.set(known.key, b);
+    const known = this.keyById.get(b.id);
+    // A refresh with the same contact text: same key, no parse.
+    if (known !== undefined && this.byContact.get(known)?.contact === b.contact) {
+      this.byContact.set(known, b);
       return;
     }
-    if (known !== undefined) this.drop(b.id, known.key);
+    this.drop(b.id, known);
     const key = keyOf(parseUri(b.contact));
-    this.byId.set(b.id, { contact: b.contact, key });
+    this.keyById.set(b.id, key);
     if (key !== undefined) this.byContact.set(key, b);
   }
 
   private remove(b: BindingRecord): void {
-    const known = this.byId.get(b.id);
-    this.byId.delete(b.id);
-    this.drop(b.id, known?.key);
+    const known = this.keyById.get(b.id);
+    this.keyById.delete(b.id);
+    this.drop(b.id, known);
   }
 
   /** Forgets `key` if it still names the binding `id` (another binding may have taken the contact). */
