@@ -5,6 +5,9 @@
  *   Proceeding --1xx--> Proceeding    (resends the last 1xx for a retransmitted request)
  *   Trying/Proceeding --200-699--> Completed (Timer J; resends the final response, discards further
  *                                     responses from the TU)
+ *
+ * Over UDP, Completed is kept by the layer (completed-responses.ts), not by this object: `state` stays
+ * 'completed' and no 'terminated' follows, unless the final response fails to send (RFC 3261 17.2.4).
  */
 import type { SipMessage } from '../sip/message.js';
 import { ServerTransaction } from './server-transaction.js';
@@ -27,8 +30,10 @@ export class NonInviteServerTransaction extends ServerTransaction {
       this.terminate(); // Timer J is 0 over reliable transports
       return true;
     }
-    if (data !== undefined) this.keepOnlyFinalBytes(data);
-    this.env.awaitTimerJ(this);
+    if (data !== undefined) {
+      this.releaseMessages();
+      this.env.enterCompleted(this, data);
+    }
     return true;
   }
 
@@ -49,13 +54,9 @@ export class NonInviteServerTransaction extends ServerTransaction {
     return true;
   }
 
-  /** @internal Timer J fired (RFC 3261 17.2.2): Completed ends. */
-  timerJ(): void {
-    if (this.state === 'completed') this.terminate();
-  }
-
   receiveRetransmission(): void {
-    // RFC 3261 17.2.2: nothing to resend while Trying; the last response in Proceeding/Completed.
-    if (this.state === 'proceeding' || this.state === 'completed') this.resendLastResponse();
+    // RFC 3261 17.2.2: nothing to resend while Trying; the last response in Proceeding (in
+    // Completed the layer answers, or, over a stream, there is no transaction left).
+    if (this.state === 'proceeding') this.resendLastResponse();
   }
 }

@@ -3,8 +3,7 @@
  * INVITE and non-INVITE state machines share: sending responses and reporting transport errors.
  */
 import { EventEmitter } from 'node:events';
-import { SipMessage } from '../sip/message.js';
-import { parseMessage } from '../sip/parser.js';
+import type { SipMessage } from '../sip/message.js';
 import type { SocketIdentity } from '../transport/types.js';
 import {
   isReliable,
@@ -29,7 +28,7 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   abstract state: TransactionState;
   /**
    * The most recent response passed to the transport (resent for retransmitted requests); undefined
-   * once the transaction kept only its bytes (see `keepOnlyFinalBytes`).
+   * once the layer holds its bytes (see `releaseMessages`).
    */
   lastResponse: SipMessage | undefined;
   protected readonly reliable: boolean;
@@ -38,8 +37,6 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   private lastWire: Buffer | undefined;
   private transportErrorReported = false;
   private heldRequest: SipMessage | undefined;
-  /** The serialized final response, all a Completed transaction needs to answer retransmissions. */
-  private finalBytes: Buffer | undefined;
 
   constructor(
     protected readonly env: TransactionEnvironment,
@@ -57,8 +54,8 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
 
   /**
    * The request that created the transaction. A non-INVITE transaction over UDP lets go of it when it
-   * enters Completed (undefined from then on): it lingers 32 s (Timer J) for every request a server
-   * answers, and keeping the parsed messages that long made them most of the heap under load.
+   * enters Completed (undefined from then on): the layer keeps only the final response's bytes for
+   * Timer J (completed-responses.ts), and a TU that still holds the object keeps no message alive.
    */
   get request(): SipMessage | undefined {
     return this.heldRequest;
@@ -109,11 +106,10 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   }
 
   /**
-   * From now on the transaction only answers retransmissions with `data`, the bytes of its final
-   * response: the request and response objects are released (see `request`).
+   * The layer holds the final response's bytes from now on (non-INVITE over UDP, Completed): the
+   * request and response objects are released (see `request`).
    */
-  protected keepOnlyFinalBytes(data: Buffer): void {
-    this.finalBytes = data;
+  protected releaseMessages(): void {
     this.heldRequest = undefined;
     this.lastResponse = undefined;
     this.lastWire = undefined;
@@ -121,23 +117,8 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
 
   /** Resends the most recent response over unreliable transports (RFC 3261 17.2.1, 17.2.2). */
   protected resendLastResponse(): void {
-    if (this.reliable) return;
-    if (this.lastResponse !== undefined) {
-      this.transmit(this.lastResponse, this.lastWire);
-      return;
-    }
-    const data = this.finalBytes;
-    if (data === undefined) return;
-    // Rare (a lost response): parse our own bytes back for the transport's routing by the top Via.
-    const response = parseMessage(data);
-    if (!(response instanceof SipMessage)) return;
-    let sending: Promise<void>;
-    try {
-      sending = this.env.transport.sendResponse(response, this.source, data);
-    } catch (error) {
-      sending = Promise.reject(error);
-    }
-    sending.catch((error: unknown) => this.onTransportError(error));
+    if (this.reliable || this.lastResponse === undefined) return;
+    this.transmit(this.lastResponse, this.lastWire);
   }
 
   protected terminate(): void {

@@ -31,8 +31,11 @@ export interface TransactionEnvironment {
   readonly settings: TimerSettings;
   /** Called once, when the transaction enters Terminated. */
   readonly onTerminated: (key: string, transaction: object) => void;
-  /** Keeps a Completed non-INVITE server transaction over UDP until Timer J, then calls its `timerJ()`. */
-  readonly awaitTimerJ: (transaction: NonInviteServerTransaction) => void;
+  /**
+   * A non-INVITE server transaction over UDP entered Completed with the final response `data`: the
+   * layer answers its retransmissions from now on, until Timer J, and forgets the object.
+   */
+  readonly enterCompleted: (transaction: NonInviteServerTransaction, data: Buffer) => void;
   /** Keeps a Completed non-INVITE client transaction over UDP until Timer K, then calls its `timerK()`. */
   readonly awaitTimerK: (transaction: NonInviteClientTransaction) => void;
   /** Called once per transaction with its first transport error, before its own 'transport-error' event. */

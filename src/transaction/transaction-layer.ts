@@ -20,6 +20,8 @@
  *     transaction (the ACK of a 2xx is a transaction of its own, RFC 3261 17.1.1.3), or one matching
  *     an INVITE transaction in RFC 6026's Accepted state. ACKs of non-2xx responses are absorbed.
  *   Server transaction events: 'transport-error' (error), 'timeout' (INVITE: no ACK, Timer H), 'terminated'.
+ *     A non-INVITE transaction over UDP hands its Completed state (Timer J) to the layer with its final
+ *     response: the object stays 'completed' and emits no 'terminated' (completed-responses.ts).
  *
  * Outgoing requests (client transactions, RFC 3261 17.1)
  *   `sendRequest(request, target)` returns a ClientTransaction. The TU builds the whole request,
@@ -33,7 +35,8 @@
  *     proxy forwards it, RFC 3261 16.7 / 18.1.2; a UA drops it).
  *   'malformed' (message, source, error): a message whose Via, CSeq, From, To or Call-ID cannot be
  *     parsed, so it matches no transaction; it is dropped.
- *   'transport-error' (error, tx): every transaction's transport error, for logging.
+ *   'transport-error' (error, tx): every transaction's transport error, for logging (tx undefined: a
+ *     response resent from Completed).
  *   `sendStateless(response, source)`: a response outside any transaction (RFC 3261 8.2.6/16.7).
  *   `counts()`, `close()`.
  *
@@ -41,7 +44,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { SipParseError } from '../sip/errors.js';
-import type { SipMessage } from '../sip/message.js';
+import { SipMessage } from '../sip/message.js';
+import { parseMessage } from '../sip/parser.js';
 import type { SendTarget, SocketIdentity } from '../transport/types.js';
 import type { ClientTransaction } from './client-transaction.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
@@ -50,6 +54,7 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { ServerTransaction } from './server-transaction.js';
 import { sharedTimerHeap, type TimerHeap } from './timer-heap.js';
+import { CompletedResponses } from './completed-responses.js';
 import { LingerQueue } from './linger-queue.js';
 import { timerJ, timerSettings, timerT4OrZero, type TimerSettings } from './timers.js';
 import type { TransactionEnvironment, TransactionTransport } from './transaction-environment.js';
@@ -66,15 +71,16 @@ export interface TransactionLayerEvents {
   ack: [ack: SipMessage, source: SocketIdentity, inviteTx: InviteServerTransaction | undefined];
   'stray-response': [response: SipMessage, source: SocketIdentity];
   malformed: [message: SipMessage, source: SocketIdentity, error: SipParseError];
-  'transport-error': [error: Error, tx: ServerTransaction | ClientTransaction];
+  /** `tx` undefined: a final response resent from Completed, which the layer holds without an object. */
+  'transport-error': [error: Error, tx: ServerTransaction | ClientTransaction | undefined];
 }
 
 export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly env: TransactionEnvironment;
-  /** Non-INVITE server transactions over UDP in Completed, until Timer J. */
-  private readonly completed: LingerQueue<NonInviteServerTransaction>;
+  /** Non-INVITE server transactions over UDP in Completed, until Timer J: their keys and final responses. */
+  private readonly completed: CompletedResponses;
   /** Non-INVITE client transactions over UDP in Completed, until Timer K. */
   private readonly completedClients: LingerQueue<NonInviteClientTransaction>;
 
@@ -82,16 +88,20 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     super();
     const timers = options.timers ?? sharedTimerHeap();
     const settings = timerSettings(options);
-    this.completed = new LingerQueue(timers, timerJ(settings, false), (tx) => tx.timerJ());
+    this.completed = new CompletedResponses(timers, timerJ(settings, false), (data, source, key) => this.resendCompleted(data, source, key));
     this.completedClients = new LingerQueue(timers, timerT4OrZero(settings, false), (tx) => tx.timerK());
     this.env = {
       transport: options.transport,
       timers,
       settings,
-      awaitTimerJ: (tx) => this.completed.add(tx),
+      enterCompleted: (tx, data) => {
+        if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+        this.completed.add(tx.key, data, tx.source);
+      },
       awaitTimerK: (tx) => this.completedClients.add(tx),
       onTerminated: (key, tx) => {
         if (this.servers.get(key) === tx) this.servers.delete(key);
+        else if (tx instanceof NonInviteServerTransaction) this.completed.delete(key); // 17.2.4 after Completed began
         else if (this.clients.get(key) === tx) this.clients.delete(key);
       },
       onTransportError: (error, tx) => this.emit('transport-error', error, tx),
@@ -135,9 +145,9 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     return this.env.transport.sendResponse(response, source);
   }
 
-  /** Live transactions in the tables. */
+  /** Live transactions: server ones include those in Completed (held as bytes). */
   counts(): { server: number; client: number } {
-    return { server: this.servers.size, client: this.clients.size };
+    return { server: this.servers.size + this.completed.size, client: this.clients.size };
   }
 
   /** Stops every transaction silently (no events) and empties the tables. */
@@ -164,6 +174,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (request.method === 'ACK') return this.receiveAck(request, source, key);
     const existing = this.servers.get(key);
     if (existing !== undefined) return existing.receiveRetransmission();
+    if (this.completed.retransmit(key)) return;
     if (request.method === 'INVITE') {
       const tx = new InviteServerTransaction(this.env, key, request, source);
       this.addServer(tx);
@@ -198,6 +209,26 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       return;
     }
     this.emit('ack', ack, source, undefined);
+  }
+
+  /**
+   * A retransmitted request in Completed: its final response again (RFC 3261 17.2.2); a failed send
+   * ends Completed (17.2.4) and is reported without a transaction object.
+   */
+  private resendCompleted(data: Buffer, source: SocketIdentity, key: string): void {
+    // Our own bytes, parsed back for the transport's routing by the top Via (RFC 3261 18.2.2).
+    const response = parseMessage(data);
+    if (!(response instanceof SipMessage)) return;
+    let sending: Promise<void>;
+    try {
+      sending = this.env.transport.sendResponse(response, source, data);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.catch((error: unknown) => {
+      this.completed.delete(key);
+      this.emit('transport-error', error instanceof Error ? error : new Error(String(error)), undefined);
+    });
   }
 
   private keyOrReport(message: SipMessage, source: SocketIdentity, key: () => string): string | undefined {

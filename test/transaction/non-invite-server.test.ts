@@ -36,6 +36,8 @@ test('non-INVITE server: retransmissions absorbed silently in Trying, last 1xx r
 test('non-INVITE server over UDP: final -> Completed, final resent for retransmissions, later responses discarded, Timer J = 64*T1', () => {
   const h = harness();
   const { tx, req, seen } = newRequest(h);
+  const events: string[] = [];
+  tx.on('terminated', () => events.push('terminated'));
   assert.equal(tx.respond(reply(req, 200)), true);
   assert.equal(tx.state, 'completed');
   assert.equal(tx.respond(reply(req, 500)), false);
@@ -43,16 +45,37 @@ test('non-INVITE server over UDP: final -> Completed, final resent for retransmi
   h.layer.receive(request('MESSAGE'), source());
   assert.deepEqual(h.transport.responses.map((r) => `${r.at} ${r.response.status}`), ['0 200', '4000 200']);
   assert.deepEqual(h.transport.responses[1].response.toBuffer(), h.transport.responses[0].response.toBuffer(), 'the same final response, byte for byte');
-  // What lingers 32 s for every request answered: the bytes of the final response, not the messages.
+  assert.deepEqual(h.transport.responses[1].source, h.transport.responses[0].source, 'back to where the request came from');
+  // What lingers 32 s for every request answered: the bytes of the final response, not the messages,
+  // and not the transaction object either (the layer holds Completed).
   assert.equal(tx.request, undefined);
+  assert.equal(h.layer.counts().server, 1);
   h.clock.to(31_999);
-  assert.equal(tx.state, 'completed');
+  h.layer.receive(request('MESSAGE'), source());
+  assert.equal(h.transport.responses.length, 3, 'still Completed 1 ms before Timer J');
+  assert.equal(seen.length, 1);
   h.clock.to(32_000);
-  assert.equal(tx.state, 'terminated');
-  assert.equal(h.layer.counts().server, 0);
   // after Timer J, the same request is new again
   h.layer.receive(request('MESSAGE'), source());
   assert.equal(seen.length, 2);
+  assert.equal(h.transport.responses.length, 3);
+  assert.deepEqual(events, [], 'the object hands Completed over: no terminated event');
+});
+
+test('non-INVITE server over UDP: a resend from Completed that fails ends Completed and is reported', async () => {
+  const h = harness();
+  const { tx, req, seen } = newRequest(h);
+  const layerErrors: Array<[string, unknown]> = [];
+  h.layer.on('transport-error', (e, t) => layerErrors.push([e.message, t]));
+  tx.respond(reply(req, 200));
+  h.transport.failWith = new Error('unreachable');
+  h.layer.receive(request('MESSAGE'), source());
+  await settle();
+  assert.deepEqual(layerErrors, [['unreachable', undefined]]);
+  assert.equal(h.layer.counts().server, 0);
+  h.transport.failWith = undefined;
+  h.layer.receive(request('MESSAGE'), source());
+  assert.equal(seen.length, 2, 'RFC 3261 17.2.4: the transaction ended, the request is new');
 });
 
 test('non-INVITE server over TCP: Timer J = 0, the transaction ends with the final response', () => {
