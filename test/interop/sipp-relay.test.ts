@@ -12,7 +12,7 @@ import { freePort } from '../helpers/free-port.js';
 import { requirePeer, SIPP } from '../helpers/peers.js';
 import { runPeer, type PeerRun } from '../helpers/run-peer.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { newCallId, newTag, SipPeer, type RequestSpec } from '../proxy/sip-peer.js';
+import { newCallId, newTag, SipEndpoint, type RequestSpec } from '../helpers/sip-endpoint.js';
 
 const scenarios = join(import.meta.dirname, 'scenarios');
 const FOREIGN = '127.0.0.2';
@@ -25,9 +25,9 @@ describe('relay to a foreign domain (SIPp UAS on 127.0.0.2)', () => {
   let sipp: string;
   let srv: RunningServer;
   let dir: string;
-  const peers: SipPeer[] = [];
-  const open = async (): Promise<SipPeer> => {
-    const p = await SipPeer.open('udp', '127.0.0.1', srv.port('udp'));
+  const peers: SipEndpoint[] = [];
+  const open = async (): Promise<SipEndpoint> => {
+    const p = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     peers.push(p);
     return p;
   };

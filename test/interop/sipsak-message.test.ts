@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { requirePeer, SIPSAK } from '../helpers/peers.js';
 import { runPeer } from '../helpers/run-peer.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
 import { receiveMessage } from '../server/message-helpers.js';
-import { SipTestClient } from '../server/sip-test-client.js';
 
 let srv: RunningServer;
 let sipsak: string;
@@ -23,13 +23,13 @@ before(async () => {
 after(() => srv.stop());
 
 test('sipsak MESSAGE with digest is delivered to a registered user', async () => {
-  const bob = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+  const bob = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
   const dir = mkdtempSync(join(tmpdir(), 'sipsak-msg-'));
   const file = join(dir, 'message.sip');
   writeFileSync(file, readFileSync(join(import.meta.dirname, 'scenarios', 'sipsak-message.sip'), 'utf8')
     .replaceAll('$user$', 'bob').replaceAll('$from$', 'dave').replaceAll('$dsthost$', '127.0.0.1').replaceAll('$srchost$', '127.0.0.1'));
   try {
-    assert.equal((await bob.register({ user: 'bob', domain: '127.0.0.1', expires: 300 }, 'bob-secret')).status, 200);
+    assert.equal((await bob.register('bob', 'bob-secret', { domain: '127.0.0.1', expires: 300 })).status, 200);
     const got = receiveMessage(bob, 200, 8000);
     const r = await runPeer(sipsak, ['-vv', '-f', file,
       '-s', `sip:bob@127.0.0.1:${srv.port('udp')}`, '-H', '127.0.0.1', '-E', 'udp', '-u', 'dave', '-a', 'dave-secret'], { timeoutMs: 15000 });

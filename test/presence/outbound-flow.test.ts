@@ -12,9 +12,9 @@ const INSTANCE = '"<urn:uuid:00000000-0000-4000-8000-0000000000b0>"';
 
 async function registerFlow(bob: PresencePeer): Promise<number> {
   const r = await bob.request([
-    'REGISTER sip:127.0.0.1 SIP/2.0', `Via: SIP/2.0/TCP ${bob.sip.hostPort};branch=z9hG4bK${Math.random().toString(36).slice(2)};rport`,
+    'REGISTER sip:127.0.0.1 SIP/2.0', `Via: SIP/2.0/TCP ${bob.sip.sentBy};branch=z9hG4bK${Math.random().toString(36).slice(2)};rport`,
     'Max-Forwards: 70', `From: <${bob.aor}>;tag=ob1`, `To: <${bob.aor}>`, `Call-ID: ob-${Math.random()}`, 'CSeq: 1 REGISTER',
-    `Contact: <sip:bob@${bob.sip.hostPort};transport=tcp;ob>;+sip.instance=${INSTANCE};reg-id=1`, 'Supported: outbound', 'Expires: 300',
+    `Contact: <sip:bob@${bob.sip.sentBy};transport=tcp;ob>;+sip.instance=${INSTANCE};reg-id=1`, 'Supported: outbound', 'Expires: 300',
   ]);
   return r.status;
 }

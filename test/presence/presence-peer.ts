@@ -1,9 +1,8 @@
-// A SIP peer for presence tests, on top of SipTestClient: SUBSCRIBE (initial and in-dialog),
+// A SIP peer for presence tests, on top of SipEndpoint: SUBSCRIBE (initial and in-dialog),
 // PUBLISH, NOTIFYs answered as the test says (200 by default), REGISTER with a Contact of its own.
-import { createResponse } from '../../src/sip/builder.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { formatUri } from '../../src/sip/uri.js';
-import { SipTestClient } from '../server/sip-test-client.js';
+import { newBranch, SipEndpoint } from '../helpers/sip-endpoint.js';
 
 export interface Dialog {
   callId: string;
@@ -23,10 +22,10 @@ function unique(prefix: string): string {
 }
 
 export class PresencePeer {
-  constructor(readonly sip: SipTestClient, readonly user: string, readonly domain: string) {}
+  constructor(readonly sip: SipEndpoint, readonly user: string, readonly domain: string) {}
 
   static async open(protocol: 'udp' | 'tcp', host: string, port: number, user: string, domain = host.includes(':') ? `[${host}]` : host): Promise<PresencePeer> {
-    return new PresencePeer(await SipTestClient.open(protocol, host, port), user, domain);
+    return new PresencePeer(await SipEndpoint.open(protocol, host, port), user, domain);
   }
 
   get aor(): string {
@@ -34,15 +33,15 @@ export class PresencePeer {
   }
 
   private via(): string {
-    return `Via: SIP/2.0/${this.sip.protocol.toUpperCase()} ${this.sip.hostPort};branch=z9hG4bK${unique('b')};rport`;
+    return `Via: ${this.sip.via(newBranch())}`;
   }
 
   private contact(): string {
-    return `Contact: <sip:${this.user}@${this.sip.hostPort};transport=${this.sip.protocol}>`;
+    return `Contact: ${this.sip.contact(this.user)}`;
   }
 
   async register(expires = 300): Promise<SipMessage> {
-    return this.sip.register({ user: this.user, domain: this.domain, expires });
+    return this.sip.register(this.user, undefined, { domain: this.domain, expires });
   }
 
   /** Sends a request built from lines (Content-Length added) and returns its final response. */
@@ -100,10 +99,10 @@ export class PresencePeer {
     for (;;) {
       const req = await this.sip.next('request', timeoutMs);
       if (req.method !== 'NOTIFY') {
-        if (req.method === 'OPTIONS') this.sip.send(createResponse(req, 200).toBuffer());
+        if (req.method === 'OPTIONS') this.sip.respond(req, 200);
         continue;
       }
-      if (status !== null) this.sip.send(createResponse(req, status).toBuffer());
+      if (status !== null) this.sip.respond(req, status);
       return req;
     }
   }

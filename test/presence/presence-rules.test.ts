@@ -81,7 +81,7 @@ describe('PUBLISH', () => {
 
   test('someone else may not publish for bob (403)', async () => {
     const r = await bob.request([
-      `PUBLISH ${BOB} SIP/2.0`, `Via: SIP/2.0/UDP ${bob.sip.hostPort};branch=z9hG4bKx403;rport`, 'Max-Forwards: 70',
+      `PUBLISH ${BOB} SIP/2.0`, `Via: SIP/2.0/UDP ${bob.sip.sentBy};branch=z9hG4bKx403;rport`, 'Max-Forwards: 70',
       `From: <sip:eve@${HOST}>;tag=1`, `To: <${BOB}>`, 'Call-ID: x403', 'CSeq: 1 PUBLISH', 'Event: presence',
       'Content-Type: application/pidf+xml',
     ], pidf(BOB, 'open'));

@@ -10,15 +10,15 @@ import assert from 'node:assert/strict';
 import { computeHa1, computeResponse } from '../../src/auth/digest-hash.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { SipTestClient } from './sip-test-client.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
 
 const DOMAIN = 'example.com';
 
 /** A request built the way prpl-simple builds it: fixed branch, Call-ID and CSeq across the resend. */
-function purpleRequest(c: SipTestClient, method: string, target: string, cseq: number, extra: string[], body = ''): string {
+function purpleRequest(c: SipEndpoint, method: string, target: string, cseq: number, extra: string[], body = ''): string {
   const lines = [
     `${method} ${target} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${c.hostPort};branch=z9hG4bKA317B105895D6125D95A`,
+    `Via: SIP/2.0/UDP ${c.sentBy};branch=z9hG4bKA317B105895D6125D95A`,
     `From: <sip:alice@${DOMAIN}>;tag=3EACBF9Ad2DD4BE0;epid=1234567890`,
     `To: <${target}>`,
     `Max-Forwards: 10`,
@@ -44,12 +44,12 @@ function purpleAuth(challenge: SipMessage, method: string, uri: string, password
 
 describe('a challenge answered under the same branch (libpurple)', () => {
   let srv: RunningServer;
-  let c: SipTestClient;
+  let c: SipEndpoint;
   before(async () => {
     srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: [DOMAIN], probeIntervalSeconds: 0 });
     await srv.server.users.add('alice', DOMAIN, 'alice-secret');
     await srv.server.users.add('bob', DOMAIN, 'bob-secret');
-    c = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    c = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
   });
   after(async () => {
     c.close();

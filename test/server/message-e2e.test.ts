@@ -5,21 +5,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../helpers/server.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
 import { receiveMessage, sendMessage } from './message-helpers.js';
-import { SipTestClient } from './sip-test-client.js';
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
 
 describe('MESSAGE through the proxy (auth on)', () => {
   let srv: RunningServer;
-  const clients: SipTestClient[] = [];
-  const open = async (protocol: 'udp' | 'tcp', host: string, port?: number): Promise<SipTestClient> => {
-    const c = await SipTestClient.open(protocol, host, port ?? srv.port(protocol));
+  const clients: SipEndpoint[] = [];
+  const open = async (protocol: 'udp' | 'tcp', host: string, port?: number): Promise<SipEndpoint> => {
+    const c = await SipEndpoint.open(protocol, host, port ?? srv.port(protocol));
     clients.push(c);
     return c;
   };
-  const register = async (c: SipTestClient, user: string, expires = 300): Promise<void> => {
-    const r = await c.register({ user, expires }, `${user}-secret`);
+  const register = async (c: SipEndpoint, user: string, expires = 300): Promise<void> => {
+    const r = await c.register(user, `${user}-secret`, { expires });
     assert.equal(r.status, 200, `register ${user}: ${r.status} ${r.reason}`);
   };
 

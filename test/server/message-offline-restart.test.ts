@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCtl } from '../cli/ctl-run.js';
 import { freePort } from '../helpers/free-port.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
 import { receiveMessage, sendMessage } from './message-helpers.js';
-import { SipTestClient } from './sip-test-client.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'src', 'cli', 'main.ts');
@@ -39,7 +39,7 @@ test('a stored message survives SIGKILL and is delivered after the restart; ctl 
   const controlPort = await freePort('127.0.0.1');
   const control = `127.0.0.1:${controlPort}`;
   let server = await startCli(dir, sipPort, controlPort);
-  const clients: SipTestClient[] = [];
+  const clients: SipEndpoint[] = [];
   t.after(() => {
     for (const c of clients) c.close();
     server.kill('SIGKILL');
@@ -47,7 +47,7 @@ test('a stored message survives SIGKILL and is delivered after the restart; ctl 
   });
   // With --auth off a user without record nor binding is unknown (404): bob gets a record.
   assert.equal((await runCtl(['--control', control, 'user', 'add', 'bob@example.com', 'bob-secret'])).code, 0);
-  const alice = await SipTestClient.open('udp', '127.0.0.1', sipPort);
+  const alice = await SipEndpoint.open('udp', '127.0.0.1', sipPort);
   clients.push(alice);
   for (const body of ['kept across a crash', 'removed by the operator']) {
     const r = await sendMessage(alice, { from: 'alice', to: 'bob', body });
@@ -71,9 +71,9 @@ test('a stored message survives SIGKILL and is delivered after the restart; ctl 
   await new Promise((resolve) => server.once('exit', resolve));
   server = await startCli(dir, sipPort, controlPort);
 
-  const bob = await SipTestClient.open('udp', '127.0.0.1', sipPort);
+  const bob = await SipEndpoint.open('udp', '127.0.0.1', sipPort);
   clients.push(bob);
-  assert.equal((await bob.register({ user: 'bob', expires: 300 })).status, 200);
+  assert.equal((await bob.register('bob', undefined, { expires: 300 })).status, 200);
   const got = await receiveMessage(bob, 200, 8000);
   assert.equal(got.body.toString(), 'kept across a crash');
   assert.ok(got.date() !== undefined, 'Date header of the original time');

@@ -4,14 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
-import { newCallId, newTag, SipPeer } from '../proxy/sip-peer.js';
+import { newCallId, newTag, SipEndpoint } from '../helpers/sip-endpoint.js';
 
 test('our realm\'s Proxy-Authorization is consumed, another realm\'s passes on', async (t) => {
   const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0 });
   await srv.server.users.add('alice', 'example.com', 'alice-pw');
   await srv.server.users.add('bob', 'example.com', 'bob-pw');
-  const alice = await SipPeer.open('udp', '127.0.0.1', srv.port('udp'));
-  const bob = await SipPeer.open('udp', '127.0.0.1', srv.port('udp'));
+  const alice = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+  const bob = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
   t.after(async () => {
     alice.close();
     bob.close();

@@ -12,7 +12,7 @@ import { StreamFramer } from '../../src/sip/framing.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { newBranch, newCallId, newTag, SipPeer, type RequestSpec } from '../proxy/sip-peer.js';
+import { newBranch, newCallId, newTag, SipEndpoint, type RegisterOptions, type RequestSpec } from '../helpers/sip-endpoint.js';
 
 const message = (from: string, to: string, body: string, extra: Partial<RequestSpec> = {}): RequestSpec => ({
   method: 'MESSAGE', uri: `sip:${to}@example.com`, from: `sip:${from}@example.com`, to: `sip:${to}@example.com`,
@@ -45,13 +45,13 @@ async function tcpTwin(port: number): Promise<{ server: Server; received: Promis
 
 describe('proxy answers and Path routing (auth off)', () => {
   let srv: RunningServer;
-  const peers: SipPeer[] = [];
-  const open = async (protocol: 'udp' | 'tcp', host = '127.0.0.1'): Promise<SipPeer> => {
-    const p = await SipPeer.open(protocol, host, srv.port(protocol));
+  const peers: SipEndpoint[] = [];
+  const open = async (protocol: 'udp' | 'tcp', host = '127.0.0.1'): Promise<SipEndpoint> => {
+    const p = await SipEndpoint.open(protocol, host, srv.port(protocol));
     peers.push(p);
     return p;
   };
-  const register = async (p: SipPeer, user: string, opts: Parameters<SipPeer['register']>[2] = {}): Promise<void> => {
+  const register = async (p: SipEndpoint, user: string, opts: RegisterOptions = {}): Promise<void> => {
     const r = await p.register(user, undefined, opts);
     assert.equal(r.status, 200, `register ${user}: ${r.status} ${r.reason}`);
   };
@@ -109,7 +109,7 @@ describe('proxy answers and Path routing (auth off)', () => {
     const carol = await open('tcp');
     const instance = '"<urn:uuid:00000000-0000-4000-8000-00000000ca01>"';
     const r = await carol.register('carol', undefined, {
-      contact: `${carol.contact('carol')};reg-id=1;+sip.instance=${instance}`, headers: ['Supported: outbound'],
+      contacts: [`${carol.contact('carol')};reg-id=1;+sip.instance=${instance}`], headers: ['Supported: outbound'],
     });
     assert.equal(r.status, 200);
     assert.match(r.header('require') ?? '', /outbound/);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { answerChallenge, pickChallenge } from '../../src/auth/digest-client.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { contactUri, newBranch, newCallId, newTag, SipPeer, uacRouteSet, uasRouteSet, type RequestSpec } from '../proxy/sip-peer.js';
+import { contactUri, newBranch, newCallId, newTag, SipEndpoint, uacRouteSet, uasRouteSet, type RequestSpec } from '../helpers/sip-endpoint.js';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';
 
@@ -28,14 +28,14 @@ function assertOurRecordRoute(m: SipMessage, ports: number[]): void {
 
 describe('INVITE dialogs through the proxy (auth on)', () => {
   let srv: RunningServer;
-  const peers: SipPeer[] = [];
+  const peers: SipEndpoint[] = [];
   let ports: number[];
-  const open = async (protocol: 'udp' | 'tcp' | 'ws', host: string): Promise<SipPeer> => {
-    const p = await SipPeer.open(protocol, host, srv.listeners.find((l) => l.protocol === protocol && l.address === host)?.port ?? srv.port(protocol));
+  const open = async (protocol: 'udp' | 'tcp' | 'ws', host: string): Promise<SipEndpoint> => {
+    const p = await SipEndpoint.open(protocol, host, srv.listeners.find((l) => l.protocol === protocol && l.address === host)?.port ?? srv.port(protocol));
     peers.push(p);
     return p;
   };
-  const register = async (p: SipPeer, user: string): Promise<void> => {
+  const register = async (p: SipEndpoint, user: string): Promise<void> => {
     const r = await p.register(user, `${user}-secret`);
     assert.equal(r.status, 200, `register ${user}: ${r.status} ${r.reason}`);
   };

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../../src/sip/message.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { newCallId, newTag, SipPeer, type RequestSpec } from '../proxy/sip-peer.js';
+import { newCallId, newTag, SipEndpoint, type RequestSpec } from '../helpers/sip-endpoint.js';
 
 const message = (body: string): RequestSpec => ({
   method: 'MESSAGE', uri: 'sip:bob@example.com', from: 'sip:alice@example.com', to: 'sip:bob@example.com',
@@ -30,10 +30,10 @@ function answer(req: SipMessage, viaLines: string[], contentLength = true, extra
 
 describe('relayed responses keep the Via list below ours (RFC 3261 16.7)', () => {
   let srv: RunningServer;
-  const peers: SipPeer[] = [];
-  let bob: SipPeer;
-  const open = async (protocol: 'udp' | 'tcp'): Promise<SipPeer> => {
-    const p = await SipPeer.open(protocol, '127.0.0.1', srv.port(protocol));
+  const peers: SipEndpoint[] = [];
+  let bob: SipEndpoint;
+  const open = async (protocol: 'udp' | 'tcp'): Promise<SipEndpoint> => {
+    const p = await SipEndpoint.open(protocol, '127.0.0.1', srv.port(protocol));
     peers.push(p);
     return p;
   };

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../../src/sip/message.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { newCallId, newTag, SipPeer, type RequestSpec } from '../proxy/sip-peer.js';
+import { newCallId, newTag, SipEndpoint, type RequestSpec } from '../helpers/sip-endpoint.js';
 
 const TIMER_C = 600;
 const T1 = 40;
@@ -22,13 +22,13 @@ const isCancel = (m: SipMessage): boolean => m.kind === 'request' && m.method ==
 
 describe('Timer C on proxied INVITEs (auth off, Timer C 600 ms, T1 40 ms)', () => {
   let srv: RunningServer;
-  const peers: SipPeer[] = [];
-  const open = async (): Promise<SipPeer> => {
-    const p = await SipPeer.open('udp', '127.0.0.1', srv.port('udp'));
+  const peers: SipEndpoint[] = [];
+  const open = async (): Promise<SipEndpoint> => {
+    const p = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     peers.push(p);
     return p;
   };
-  const callee = async (user: string): Promise<SipPeer> => {
+  const callee = async (user: string): Promise<SipEndpoint> => {
     const p = await open();
     assert.equal((await p.register(user, undefined)).status, 200);
     return p;

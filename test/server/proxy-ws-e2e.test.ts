@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../../src/sip/message.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { newCallId, newTag, SipPeer, type RequestSpec } from '../proxy/sip-peer.js';
+import { newCallId, newTag, SipEndpoint, type RequestSpec } from '../helpers/sip-endpoint.js';
 
 const message = (from: string, to: string, body: string): RequestSpec => ({
   method: 'MESSAGE', uri: `sip:${to}@example.com`, from: `sip:${from}@example.com`, to: `sip:${to}@example.com`,
@@ -13,7 +13,7 @@ const message = (from: string, to: string, body: string): RequestSpec => ({
 });
 
 /** Waits for a MESSAGE at `peer` and answers 200. */
-async function take(peer: SipPeer): Promise<SipMessage> {
+async function take(peer: SipEndpoint): Promise<SipMessage> {
   const m = await peer.nextRequest('MESSAGE');
   peer.respond(m, 200);
   return m;
@@ -21,18 +21,18 @@ async function take(peer: SipPeer): Promise<SipMessage> {
 
 describe('MESSAGE between WebSocket, UDP IPv4 and TCP IPv6 users (auth on)', () => {
   let srv: RunningServer;
-  let alice: SipPeer;
-  let bob: SipPeer;
-  let carol: SipPeer;
+  let alice: SipEndpoint;
+  let bob: SipEndpoint;
+  let carol: SipEndpoint;
 
   before(async () => {
     srv = await startServer({
       listen: ['udp:127.0.0.1:0', 'tcp:[::1]:0', 'ws:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, t1Ms: 40,
     });
     for (const u of ['alice', 'bob', 'carol']) await srv.server.users.add(u, 'example.com', `${u}-secret`);
-    alice = await SipPeer.open('udp', '127.0.0.1', srv.port('udp'));
-    bob = await SipPeer.open('tcp', '::1', srv.port('tcp'));
-    carol = await SipPeer.open('ws', '127.0.0.1', srv.port('ws'));
+    alice = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+    bob = await SipEndpoint.open('tcp', '::1', srv.port('tcp'));
+    carol = await SipEndpoint.open('ws', '127.0.0.1', srv.port('ws'));
     for (const [p, u] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) {
       const r = await p.register(u, `${u}-secret`);
       assert.equal(r.status, 200, `register ${u}: ${r.status} ${r.reason}`);

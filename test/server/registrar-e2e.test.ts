@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../../src/sip/message.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
-import { SipTestClient } from './sip-test-client.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
 
 const ALICE = 'sip:alice@example.com';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,7 +16,7 @@ function contacts(r: SipMessage): string[] {
 }
 
 /** Answers every OPTIONS probe `client` receives with `status` while `answering.on`. */
-function answerProbes(client: SipTestClient, status: string, answering: { on: boolean }, check: (probe: SipMessage) => void = () => {}): void {
+function answerProbes(client: SipEndpoint, status: string, answering: { on: boolean }, check: (probe: SipMessage) => void = () => {}): void {
   void (async () => {
     while (answering.on) {
       const probe = await client.next('request', 5000).catch(() => undefined);
@@ -45,10 +45,10 @@ const LISTEN = ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0', 'udp:[::1]:0', 'tcp:[::1]:
 
 describe('registrar end to end, auth on', () => {
   let srv: RunningServer;
-  const clients: SipTestClient[] = [];
-  const open = async (protocol: 'udp' | 'tcp' = 'udp', host = '127.0.0.1'): Promise<SipTestClient> => {
+  const clients: SipEndpoint[] = [];
+  const open = async (protocol: 'udp' | 'tcp' = 'udp', host = '127.0.0.1'): Promise<SipEndpoint> => {
     const port = srv.listeners.find((l) => l.protocol === protocol && l.address === host)?.port as number;
-    const c = await SipTestClient.open(protocol, host, port);
+    const c = await SipEndpoint.open(protocol, host, port);
     clients.push(c);
     return c;
   };
@@ -65,12 +65,12 @@ describe('registrar end to end, auth on', () => {
     for (const host of ['127.0.0.1', '::1']) {
       test(`${protocol} ${host}: 401, register, refresh, remove`, async () => {
         const c = await open(protocol, host);
-        const challenged = await c.register({ user: 'alice', expires: 300 });
+        const challenged = await c.register('alice', undefined, { expires: 300 });
         assert.equal(challenged.status, 401);
         assert.ok(challenged.wwwAuthenticate().length > 0);
-        const ok = await c.register({ user: 'alice', expires: 300 }, 'alice-secret');
+        const ok = await c.register('alice', 'alice-secret', { expires: 300 });
         assert.equal(ok.status, 200, ok.reason);
-        const mine = `<sip:alice@${c.hostPort};transport=${protocol}>;expires=300`;
+        const mine = `<sip:alice@${c.sentBy};transport=${protocol}>;expires=300`;
         assert.ok(contacts(ok).includes(mine), contacts(ok).join(' | '));
         assert.ok(ok.header('date'));
         const b = srv.server.location.lookup(ALICE).find((x) => x.received.port === c.port);
@@ -78,12 +78,12 @@ describe('registrar end to end, auth on', () => {
         assert.deepEqual(b.received, { protocol, address: host, port: c.port });
         if (protocol === 'tcp') assert.ok(b.connectionId);
 
-        const refreshed = await c.register({ user: 'alice', expires: 600 }, 'alice-secret');
+        const refreshed = await c.register('alice', 'alice-secret', { expires: 600 });
         assert.equal(refreshed.status, 200);
         assert.ok(contacts(refreshed).includes(mine.replace('expires=300', 'expires=600')));
         assert.equal(srv.server.location.lookup(ALICE).filter((x) => x.received.port === c.port).length, 1);
 
-        const removed = await c.register({ user: 'alice', expires: 0 }, 'alice-secret');
+        const removed = await c.register('alice', 'alice-secret', { expires: 0 });
         assert.equal(removed.status, 200);
         assert.equal(srv.server.location.lookup(ALICE).filter((x) => x.received.port === c.port).length, 0);
       });
@@ -92,10 +92,10 @@ describe('registrar end to end, auth on', () => {
 
   test('Contact: * with Expires: 0 removes every binding', async () => {
     const c = await open();
-    const ok = await c.register({ user: 'bob', contacts: ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>'], expires: 300 }, 'bob-secret');
+    const ok = await c.register('bob', 'bob-secret', { contacts: ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>'], expires: 300 });
     assert.equal(ok.status, 200);
     assert.equal(contacts(ok).length, 2);
-    const star = await c.register({ user: 'bob', contacts: ['*'], expires: 0 }, 'bob-secret');
+    const star = await c.register('bob', 'bob-secret', { contacts: ['*'], expires: 0 });
     assert.equal(star.status, 200);
     assert.deepEqual(contacts(star), []);
     assert.equal(srv.server.location.lookup('sip:bob@example.com').length, 0);
@@ -103,45 +103,45 @@ describe('registrar end to end, auth on', () => {
 
   test('423 with Min-Expires below min, clamp above max', async () => {
     const c = await open();
-    const brief = await c.register({ user: 'carol', expires: 10 }, 'carol-secret');
+    const brief = await c.register('carol', 'carol-secret', { expires: 10 });
     assert.equal(brief.status, 423);
     assert.equal(brief.header('min-expires'), '60');
-    const long = await c.register({ user: 'carol', expires: 999999 }, 'carol-secret');
+    const long = await c.register('carol', 'carol-secret', { expires: 999999 });
     assert.equal(long.status, 200);
     assert.match(contacts(long)[0], /;expires=3600$/);
-    await c.register({ user: 'carol', expires: 0 }, 'carol-secret');
+    await c.register('carol', 'carol-secret', { expires: 0 });
   });
 
   test('same Call-ID with a CSeq not higher: 400, binding unchanged', async () => {
     const c = await open();
-    const ok = await c.register({ user: 'carol', cseq: 100, expires: 300 }, 'carol-secret');
+    const ok = await c.register('carol', 'carol-secret', { cseq: 100, expires: 300 });
     assert.equal(ok.status, 200);
     // The authenticated attempt used CSeq 101; 101 again is not higher.
-    const stale = await c.register({ user: 'carol', cseq: 100, expires: 0 }, 'carol-secret');
+    const stale = await c.register('carol', 'carol-secret', { cseq: 100, expires: 0 });
     assert.equal(stale.status, 400);
     assert.match(stale.reason ?? '', /CSeq 101 is not higher than 101/);
     assert.equal(srv.server.location.lookup('sip:carol@example.com').length, 1);
-    await c.register({ user: 'carol', cseq: 200, expires: 0 }, 'carol-secret');
+    await c.register('carol', 'carol-secret', { cseq: 200, expires: 0 });
   });
 
   test('+sip.instance and reg-id: a new port and Call-ID replace the binding; another reg-id adds a flow', async () => {
     const instance = '+sip.instance="<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"';
     const first = await open();
-    assert.equal((await first.register({ user: 'dave', contacts: [`<sip:dave@${first.hostPort}>;${instance};reg-id=1`], expires: 300 }, 'dave-secret')).status, 200);
+    assert.equal((await first.register('dave', 'dave-secret', { contacts: [`<sip:dave@${first.sentBy}>;${instance};reg-id=1`], expires: 300 })).status, 200);
     first.close();
     const second = await open();
-    const r = await second.register({ user: 'dave', contacts: [`<sip:dave@${second.hostPort}>;${instance};reg-id=1`], expires: 300 }, 'dave-secret');
+    const r = await second.register('dave', 'dave-secret', { contacts: [`<sip:dave@${second.sentBy}>;${instance};reg-id=1`], expires: 300 });
     assert.equal(r.status, 200);
     assert.deepEqual(srv.server.location.lookup('sip:dave@example.com').map((b) => b.received.port), [second.port]);
-    const flow2 = await second.register({ user: 'dave', contacts: [`<sip:dave@${second.hostPort};ob>;${instance};reg-id=2`], expires: 300 }, 'dave-secret');
+    const flow2 = await second.register('dave', 'dave-secret', { contacts: [`<sip:dave@${second.sentBy};ob>;${instance};reg-id=2`], expires: 300 });
     assert.equal(contacts(flow2).length, 2);
-    await second.register({ user: 'dave', contacts: ['*'], expires: 0 }, 'dave-secret');
+    await second.register('dave', 'dave-secret', { contacts: ['*'], expires: 0 });
   });
 
   test('beyond max contacts: 403 with the reason', async () => {
     const c = await open();
     const four = ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>', '<sip:bob@192.0.2.3>', '<sip:bob@192.0.2.4>'];
-    const r = await c.register({ user: 'bob', contacts: four, expires: 300 }, 'bob-secret');
+    const r = await c.register('bob', 'bob-secret', { contacts: four, expires: 300 });
     assert.equal(r.status, 403);
     assert.match(r.reason ?? '', /too many contacts: at most 3/);
     assert.equal(srv.server.location.lookup('sip:bob@example.com').length, 0);
@@ -149,7 +149,7 @@ describe('registrar end to end, auth on', () => {
 
   test('a To AOR of a domain we do not serve: 404, without a challenge', async () => {
     const c = await open();
-    c.send(c.registerText({ user: 'alice' }).replace(/^To: <sip:alice@example.com>/m, 'To: <sip:alice@elsewhere.example.net>'));
+    c.send(c.registerText('alice').replace(/^To: <sip:alice@example.com>/m, 'To: <sip:alice@elsewhere.example.net>'));
     const r = await c.finalResponse();
     assert.equal(r.status, 404);
     assert.match(r.reason ?? '', /elsewhere\.example\.net is not served here/);
@@ -157,15 +157,15 @@ describe('registrar end to end, auth on', () => {
 
   test("someone else's AOR: 403", async () => {
     const c = await open();
-    const r = await c.register({ user: 'alice', expires: 300 }, 'bob-secret', 'bob');
+    const r = await c.register('alice', 'bob-secret', { expires: 300, authUser: 'bob' });
     assert.equal(r.status, 403);
     assert.match(r.reason ?? '', /bob may not act for sip:alice@example.com/);
   });
 
   test('unknown users and wrong passwords get the same challenge', async () => {
     const c = await open();
-    const wrong = await c.register({ user: 'alice', expires: 300 }, 'not-her-password');
-    const unknown = await c.register({ user: 'mallory', expires: 300 }, 'whatever');
+    const wrong = await c.register('alice', 'not-her-password', { expires: 300 });
+    const unknown = await c.register('mallory', 'whatever', { expires: 300 });
     for (const r of [wrong, unknown]) {
       assert.equal(r.status, 401);
       assert.deepEqual(r.wwwAuthenticate().map((ch) => ch.params.get('algorithm')), ['MD5', 'SHA-256']);
@@ -177,7 +177,7 @@ describe('registrar end to end, auth on', () => {
     const c = await open();
     c.send([
       'MESSAGE sip:bob@example.com SIP/2.0',
-      `Via: SIP/2.0/UDP ${c.hostPort};branch=z9hG4bKmsg${Date.now()};rport`,
+      `Via: SIP/2.0/UDP ${c.sentBy};branch=z9hG4bKmsg${Date.now()};rport`,
       'Max-Forwards: 70', 'From: <sip:alice@example.com>;tag=m1', 'To: <sip:bob@example.com>',
       'Call-ID: msg-1', 'CSeq: 1 MESSAGE', 'Content-Type: text/plain', 'Content-Length: 2', '', 'hi',
     ].join('\r\n'));
@@ -195,9 +195,9 @@ describe('registrar end to end, auth on', () => {
 describe('registrar end to end, bindings that go away', () => {
   test('with --auth off any user of a served domain may register', async () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0 });
-    const c = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    const c = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     try {
-      assert.equal((await c.register({ user: 'nobody', expires: 300 })).status, 200);
+      assert.equal((await c.register('nobody', undefined, { expires: 300 })).status, 200);
       assert.equal(srv.server.location.lookup('sip:nobody@example.com').length, 1);
     } finally {
       c.close();
@@ -207,11 +207,11 @@ describe('registrar end to end, bindings that go away', () => {
 
   test('a retransmitted REGISTER is absorbed by its transaction: same answer, one change', async () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0 });
-    const c = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    const c = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     const changes: string[] = [];
     srv.server.location.on('change', (ch) => changes.push(ch.type));
     try {
-      const text = c.registerText({ user: 'retrans', expires: 300 });
+      const text = c.registerText('retrans', { expires: 300 });
       c.send(text);
       const first = await c.finalResponse();
       c.send(text);
@@ -228,22 +228,22 @@ describe('registrar end to end, bindings that go away', () => {
 
   test('TCP connection close removes the binding; expiry removes within a second; keepalive refreshes', async () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], domains: ['example.com'], auth: false, minExpires: 1, probeIntervalSeconds: 0 });
-    const tcp = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
-    const udp = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    const tcp = await SipEndpoint.open('tcp', '127.0.0.1', srv.port('tcp'));
+    const udp = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     try {
-      assert.equal((await tcp.register({ user: 'tcpuser', expires: 300 })).status, 200);
+      assert.equal((await tcp.register('tcpuser', undefined, { expires: 300 })).status, 200);
       assert.equal(srv.server.location.lookup('sip:tcpuser@example.com').length, 1);
       tcp.close();
       await until(() => srv.server.location.lookup('sip:tcpuser@example.com').length === 0, 2000);
 
-      assert.equal((await udp.register({ user: 'udpuser', expires: 600 })).status, 200);
+      assert.equal((await udp.register('udpuser', undefined, { expires: 600 })).status, 200);
       const [b] = srv.server.location.lookup('sip:udpuser@example.com');
       const registeredAt = b.lastKeepalive ?? 0;
       await sleep(30);
       udp.send(Buffer.from([0]));
       await until(() => (srv.server.location.lookup('sip:udpuser@example.com')[0].lastKeepalive ?? 0) > registeredAt, 2000);
 
-      assert.equal((await udp.register({ user: 'shortlived', expires: 1 })).status, 200);
+      assert.equal((await udp.register('shortlived', undefined, { expires: 1 })).status, 200);
       const [s] = srv.server.location.lookup('sip:shortlived@example.com');
       await until(() => srv.server.location.lookup('sip:shortlived@example.com').length === 0, 3000);
       assert.ok(Date.now() - s.expiresAt < 1000, `removed ${Date.now() - s.expiresAt} ms after its expiry`);
@@ -255,13 +255,13 @@ describe('registrar end to end, bindings that go away', () => {
 
   test('TCP: a quiet UA that answers the probes keeps its connection and binding past --idle-timeout; a silent one loses them', async () => {
     const srv = await startServer({ listen: ['tcp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10, idleTimeoutSeconds: 1 });
-    const silent = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
-    const quiet = await SipTestClient.open('tcp', '127.0.0.1', srv.port('tcp'));
+    const silent = await SipEndpoint.open('tcp', '127.0.0.1', srv.port('tcp'));
+    const quiet = await SipEndpoint.open('tcp', '127.0.0.1', srv.port('tcp'));
     const answering = { on: true };
     let probes = 0;
     try {
-      assert.equal((await silent.register({ user: 'silent', expires: 600 })).status, 200);
-      assert.equal((await quiet.register({ user: 'quiet', expires: 600 })).status, 200);
+      assert.equal((await silent.register('silent', undefined, { expires: 600 })).status, 200);
+      assert.equal((await quiet.register('quiet', undefined, { expires: 600 })).status, 200);
       // quiet sends nothing of its own (libpurple between refreshes) but answers each OPTIONS, here 501.
       answerProbes(quiet, '501 Not Implemented', answering, (probe) => {
         assert.match(probe.header('via') ?? '', /^SIP\/2\.0\/TCP /);
@@ -283,12 +283,12 @@ describe('registrar end to end, bindings that go away', () => {
 
   test('OPTIONS probes remove a dead UDP contact; any answer keeps a live one', async () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10 });
-    const dead = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
-    const alive = await SipTestClient.open('udp', '127.0.0.1', srv.port('udp'));
+    const dead = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+    const alive = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     const answering = { on: true };
     try {
-      assert.equal((await dead.register({ user: 'dead', expires: 600 })).status, 200);
-      assert.equal((await alive.register({ user: 'alive', expires: 600 })).status, 200);
+      assert.equal((await dead.register('dead', undefined, { expires: 600 })).status, 200);
+      assert.equal((await alive.register('alive', undefined, { expires: 600 })).status, 200);
       dead.close();
       // The live client answers every probe with 405, which still proves it is there.
       answerProbes(alive, '405 Method Not Allowed', answering);
@@ -310,9 +310,9 @@ describe('registrar end to end, bindings that go away', () => {
       const config = { listen: ['udp:127.0.0.1:0'], domains: ['example.com'], store: 'sqlite' as const, dataDir, minExpires: 1, probeIntervalSeconds: 0 };
       const first = await startServer(config);
       await first.server.users.add('erin', 'example.com', 'erin-secret');
-      const c = await SipTestClient.open('udp', '127.0.0.1', first.port('udp'));
-      assert.equal((await c.register({ user: 'erin', contacts: ['<sip:erin@192.0.2.7>'], expires: 600 }, 'erin-secret')).status, 200);
-      assert.equal((await c.register({ user: 'erin', contacts: ['<sip:erin@192.0.2.8>'], expires: 1 }, 'erin-secret')).status, 200);
+      const c = await SipEndpoint.open('udp', '127.0.0.1', first.port('udp'));
+      assert.equal((await c.register('erin', 'erin-secret', { contacts: ['<sip:erin@192.0.2.7>'], expires: 600 })).status, 200);
+      assert.equal((await c.register('erin', 'erin-secret', { contacts: ['<sip:erin@192.0.2.8>'], expires: 1 })).status, 200);
       c.close();
       await first.stop();
       await sleep(1100);

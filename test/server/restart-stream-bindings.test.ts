@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCtl } from '../cli/ctl-run.js';
 import { freePort } from '../helpers/free-port.js';
-import { SipTestClient } from './sip-test-client.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'src', 'cli', 'main.ts');
@@ -37,20 +37,20 @@ async function startCli(dataDir: string, sipPort: number, control: string): Prom
   return child;
 }
 
-async function register(c: SipTestClient, user: string, outbound: boolean): Promise<number> {
+async function register(c: SipEndpoint, user: string, outbound: boolean): Promise<number> {
   const instance = outbound ? `;+sip.instance="<urn:uuid:00000000-0000-4000-8000-00000000000${user.length}>";reg-id=1` : '';
   c.send([
-    `REGISTER sip:${DOMAIN} SIP/2.0`, `Via: SIP/2.0/TCP ${c.hostPort};branch=z9hG4bK${user}${Date.now()};rport`, 'Max-Forwards: 70',
+    `REGISTER sip:${DOMAIN} SIP/2.0`, `Via: SIP/2.0/TCP ${c.sentBy};branch=z9hG4bK${user}${Date.now()};rport`, 'Max-Forwards: 70',
     `From: <sip:${user}@${DOMAIN}>;tag=${user}`, `To: <sip:${user}@${DOMAIN}>`, `Call-ID: restart-${user}-${Date.now()}`, 'CSeq: 1 REGISTER',
-    `Contact: <sip:${user}@${c.hostPort};transport=tcp${outbound ? ';ob' : ''}>${instance}`, ...(outbound ? ['Supported: outbound'] : []),
+    `Contact: <sip:${user}@${c.sentBy};transport=tcp${outbound ? ';ob' : ''}>${instance}`, ...(outbound ? ['Supported: outbound'] : []),
     'Expires: 600', 'Content-Length: 0', '', '',
   ].join('\r\n'));
   return (await c.finalResponse()).status;
 }
 
-async function message(c: SipTestClient, to: string, body: string): Promise<number> {
+async function message(c: SipEndpoint, to: string, body: string): Promise<number> {
   c.send([
-    `MESSAGE sip:${to}@${DOMAIN} SIP/2.0`, `Via: SIP/2.0/TCP ${c.hostPort};branch=z9hG4bKm${Date.now()};rport`, 'Max-Forwards: 70',
+    `MESSAGE sip:${to}@${DOMAIN} SIP/2.0`, `Via: SIP/2.0/TCP ${c.sentBy};branch=z9hG4bKm${Date.now()};rport`, 'Max-Forwards: 70',
     `From: <sip:dave@${DOMAIN}>;tag=d`, `To: <sip:${to}@${DOMAIN}>`, `Call-ID: restart-msg-${Date.now()}`, 'CSeq: 1 MESSAGE',
     'Content-Type: text/plain', `Content-Length: ${body.length}`, '', body,
   ].join('\r\n'));
@@ -62,11 +62,11 @@ test('after a restart, TCP bindings of the old process reach nobody new: flows k
   const port = await freePort(DOMAIN);
   const control = `127.0.0.1:${await freePort('127.0.0.1')}`;
   let server = await startCli(dir, port, control);
-  const clients: SipTestClient[] = [];
+  const clients: SipEndpoint[] = [];
   try {
     // The old process: bob (an RFC 5626 flow) and pat (plain TCP) register, one connection each.
-    const bob = await SipTestClient.open('tcp', DOMAIN, port);
-    const pat = await SipTestClient.open('tcp', DOMAIN, port);
+    const bob = await SipEndpoint.open('tcp', DOMAIN, port);
+    const pat = await SipEndpoint.open('tcp', DOMAIN, port);
     clients.push(bob, pat);
     assert.equal(await register(bob, 'bob', true), 200);
     assert.equal(await register(pat, 'pat', false), 200);
@@ -76,8 +76,8 @@ test('after a restart, TCP bindings of the old process reach nobody new: flows k
     server = await startCli(dir, port, control);
 
     // The new process: carol's and dave's are its first connections.
-    const carol = await SipTestClient.open('tcp', DOMAIN, port);
-    const dave = await SipTestClient.open('tcp', DOMAIN, port);
+    const carol = await SipEndpoint.open('tcp', DOMAIN, port);
+    const dave = await SipEndpoint.open('tcp', DOMAIN, port);
     clients.push(carol, dave);
     assert.equal(await register(carol, 'carol', false), 200);
 

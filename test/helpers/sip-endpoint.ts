@@ -1,7 +1,8 @@
-// A scripted SIP user agent for proxy end-to-end tests over UDP, TCP or WebSocket (RFC 7118:
+// A scripted SIP endpoint for end-to-end tests over UDP, TCP (IPv4 or IPv6) or WebSocket (RFC 7118:
 // subprotocol `sip`, Via transport WS, a `.invalid` host in Via and Contact since a browser-like client
-// has no address of its own to offer). It writes requests as text, answers what it receives with the
-// responses a test asks for, and keeps every message it got for the test to look at.
+// has no address of its own to offer). It sends text as given or requests built from a spec, answers
+// what it receives with the responses a test asks for, answers a 401/407 with digest when given a
+// password, and keeps every message it got for the test to look at.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import { WebSocket } from 'ws';
@@ -13,7 +14,7 @@ import type { SipMessage } from '../../src/sip/message.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { formatHostPort } from '../../src/sip/uri.js';
 
-export type PeerProtocol = 'udp' | 'tcp' | 'ws';
+export type EndpointProtocol = 'udp' | 'tcp' | 'ws';
 
 export interface RequestSpec {
   method: string;
@@ -32,10 +33,27 @@ export interface RequestSpec {
   maxForwards?: number;
   /** Whole header lines (`Name: value`). */
   headers?: string[];
-  body?: string | Buffer;
+  body?: string;
   contentType?: string;
-  /** Add a Contact naming this peer (dialog-creating requests and their 2xx). */
+  /** Add a Contact naming this endpoint (dialog-creating requests and their 2xx). */
   contact?: boolean;
+}
+
+export interface RegisterOptions {
+  /** Default example.com. */
+  domain?: string;
+  /** Default 300. */
+  expires?: number;
+  /** Contact values; default: this endpoint's own (`contact(user)`). Empty: a query. */
+  contacts?: string[];
+  /** Further whole header lines. */
+  headers?: string[];
+  /** Default: the endpoint's Call-ID (one per endpoint, as a UA keeps one for its registrations). */
+  callId?: string;
+  /** Default: the endpoint's next CSeq; the digest answer then goes with cseq + 1. */
+  cseq?: number;
+  /** The digest username; default the user. */
+  authUser?: string;
 }
 
 let counter = 0;
@@ -53,7 +71,10 @@ export function newCallId(): string {
   return `c${unique()}`;
 }
 
-export class SipPeer {
+export class SipEndpoint {
+  /** The Call-ID of this endpoint's registrations. */
+  readonly callId = newCallId();
+  private cseq = 1;
   private readonly inbox: SipMessage[] = [];
   private waiters: Array<() => void> = [];
   private udp?: UdpSocket;
@@ -63,11 +84,11 @@ export class SipPeer {
   /** RFC 7118 5.2: a WebSocket client names itself with a random `.invalid` host. */
   private readonly wsHost = `${unique()}.invalid`;
 
-  private constructor(readonly protocol: PeerProtocol, readonly host: string, readonly serverPort: number) {}
+  private constructor(readonly protocol: EndpointProtocol, readonly host: string, readonly serverPort: number) {}
 
-  /** A peer talking to the server at host:serverPort (ws: `ws://host:port`, subprotocol sip). */
-  static async open(protocol: PeerProtocol, host: string, serverPort: number): Promise<SipPeer> {
-    const p = new SipPeer(protocol, host, serverPort);
+  /** An endpoint talking to the server at host:serverPort (ws: `ws://host:port`, subprotocol sip). */
+  static async open(protocol: EndpointProtocol, host: string, serverPort: number): Promise<SipEndpoint> {
+    const p = new SipEndpoint(protocol, host, serverPort);
     if (protocol === 'udp') {
       p.udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
       p.udp.on('message', (data) => p.deliver(data));
@@ -98,7 +119,7 @@ export class SipPeer {
     return 0;
   }
 
-  /** The host:port this peer writes in Via and Contact. */
+  /** The host:port this endpoint writes in Via and Contact (IPv6 in brackets; ws: its `.invalid` host). */
   get sentBy(): string {
     return this.protocol === 'ws' ? this.wsHost : formatHostPort(this.host, this.port);
   }
@@ -112,9 +133,13 @@ export class SipPeer {
     return `SIP/2.0/${this.protocol.toUpperCase()} ${this.sentBy};branch=${branch}${this.protocol === 'udp' ? ';rport' : ''}`;
   }
 
-  /** Request text; the Contact names this peer when `contact` is set. */
+  nextCSeq(): number {
+    return this.cseq++;
+  }
+
+  /** Request text; the Contact names this endpoint when `contact` is set. */
   requestText(s: RequestSpec, extra: string[] = []): string {
-    const body = s.body === undefined ? Buffer.alloc(0) : Buffer.from(s.body);
+    const body = s.body ?? '';
     const lines = [
       `${s.method} ${s.uri} SIP/2.0`,
       `Via: ${this.via(s.branch ?? newBranch())}`,
@@ -128,13 +153,14 @@ export class SipPeer {
       ...(s.contentType === undefined ? [] : [`Content-Type: ${s.contentType}`]),
       ...(s.headers ?? []),
       ...extra,
-      `Content-Length: ${body.length}`,
+      `Content-Length: ${Buffer.byteLength(body)}`,
     ];
-    return `${lines.join('\r\n')}\r\n\r\n${body.toString('latin1')}`;
+    return `${lines.join('\r\n')}\r\n\r\n${body}`;
   }
 
+  /** Sends text (UTF-8) or bytes as given. */
   send(data: string | Buffer): void {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (this.udp) this.udp.send(bytes, this.serverPort, this.host);
     else if (this.tcp) this.tcp.write(bytes);
     else this.ws?.send(bytes.toString('utf8'));
@@ -147,11 +173,13 @@ export class SipPeer {
     return branch;
   }
 
-  /** The next message matching `match`, or an error after `timeoutMs`. */
-  async next(match: (m: SipMessage) => boolean, timeoutMs = 3000, what = 'message'): Promise<SipMessage> {
+  /** The next message matching `match` (any request, any response, or a test), or an error after `timeoutMs`. */
+  async next(match: 'request' | 'response' | ((m: SipMessage) => boolean), timeoutMs = 3000,
+    what = typeof match === 'string' ? match : 'message'): Promise<SipMessage> {
+    const test = typeof match === 'string' ? (m: SipMessage): boolean => m.kind === match : match;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const i = this.inbox.findIndex(match);
+      const i = this.inbox.findIndex(test);
       if (i >= 0) return this.inbox.splice(i, 1)[0];
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no ${what} within ${timeoutMs} ms (inbox: ${this.inbox.map(describe).join(', ') || 'empty'})`);
@@ -172,6 +200,11 @@ export class SipPeer {
       timeoutMs, `${method} response ${min}-${max}`);
   }
 
+  /** The next final response to whatever was sent. */
+  finalResponse(timeoutMs = 3000): Promise<SipMessage> {
+    return this.next((m) => m.kind === 'response' && (m.status ?? 0) >= 200, timeoutMs, 'final response');
+  }
+
   /** Whether a message matching `match` arrives within `ms` (it stays unconsumed when not). */
   async gets(match: (m: SipMessage) => boolean, ms: number): Promise<boolean> {
     try {
@@ -189,21 +222,25 @@ export class SipPeer {
     return res;
   }
 
-  /** REGISTER with digest (one 401 answered); returns the final response. */
-  async register(user: string, password: string | undefined, opts: { domain?: string; expires?: number; headers?: string[]; contact?: string } = {}): Promise<SipMessage> {
+  /** REGISTER text for `user` (a fresh From tag; Call-ID and CSeq as `opts` says). */
+  registerText(user: string, opts: RegisterOptions = {}, extra: string[] = []): string {
     const domain = opts.domain ?? 'example.com';
-    const callId = newCallId();
-    const spec = (cseq: number): RequestSpec => ({
+    return this.requestText({
       method: 'REGISTER', uri: `sip:${domain}`, from: `sip:${user}@${domain}`, to: `sip:${user}@${domain}`,
-      fromTag: newTag(), callId, cseq,
-      headers: [`Contact: ${opts.contact ?? this.contact(user)}`, `Expires: ${opts.expires ?? 300}`, ...(opts.headers ?? [])],
-    });
-    this.sendRequest(spec(1));
+      fromTag: newTag(), callId: opts.callId ?? this.callId, cseq: opts.cseq ?? this.nextCSeq(),
+      headers: [...(opts.contacts ?? [this.contact(user)]).map((c) => `Contact: ${c}`), `Expires: ${opts.expires ?? 300}`, ...(opts.headers ?? [])],
+    }, extra);
+  }
+
+  /** REGISTER; a 401 is answered once with digest when `password` is given. Returns the final response. */
+  async register(user: string, password?: string, opts: RegisterOptions = {}): Promise<SipMessage> {
+    this.send(this.registerText(user, opts));
     const first = await this.nextResponse('REGISTER', 200);
     if (first.status !== 401 || password === undefined) return first;
     const challenge = pickChallenge(first.wwwAuthenticate());
     if (!challenge) throw new Error('401 without a usable challenge');
-    this.sendRequest(spec(2), [`Authorization: ${answerChallenge(challenge, { username: user, password }, 'REGISTER', `sip:${domain}`, 1)}`]);
+    const auth = answerChallenge(challenge, { username: opts.authUser ?? user, password }, 'REGISTER', `sip:${opts.domain ?? 'example.com'}`, 1);
+    this.send(this.registerText(user, { ...opts, cseq: opts.cseq === undefined ? undefined : opts.cseq + 1 }, [`Authorization: ${auth}`]));
     return this.nextResponse('REGISTER', 200);
   }
 
