@@ -98,13 +98,14 @@ export class CompletedResponses {
     const block = gen.blocks[blockIndex];
     const at = gen.used;
     const deadline = now + this.lingerMs;
+    // Byte stores and TypedArray.set: Buffer.write and Buffer.copy cross into C++ for a few bytes.
     block.writeDoubleLE(deadline, at);
     block.writeUInt32LE(bytes.length, at + 8);
     block.writeUInt16LE(source.remote.port, at + 12);
     block[at + 14] = listener;
     block[at + 15] = address.length;
-    block.write(address, at + HEADER, 'latin1');
-    bytes.copy(block, at + HEADER + address.length);
+    for (let i = 0; i < address.length; i++) block[at + HEADER + i] = address.charCodeAt(i);
+    block.set(bytes, at + HEADER + address.length);
     gen.used = at + size;
     gen.lastDeadline = deadline;
     const place = (gen.slot << (OFFSET_BITS + 4)) | (blockIndex << OFFSET_BITS) | at;
