@@ -89,12 +89,13 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
 
   /**
    * Completed for good (non-INVITE): no response, timeout or transport error can be reported any more,
-   * so the request, its bytes and the TU's listeners for those events are released.
+   * so the request, its bytes, its timers and the TU's listeners are released.
    */
   protected keepOnlyMatching(): void {
     this.heldRequest = undefined;
     this.wire = NO_BYTES;
-    for (const event of ['provisional', 'final', 'timeout', 'transport-error'] as const) this.removeAllListeners(event);
+    this.timers.stopAll();
+    this.removeAllListeners();
   }
 
   protected transmit(data: Buffer): void {

@@ -5,6 +5,9 @@
  *   Trying --1xx--> Proceeding           (TU told; E continues at T2)
  *   Trying/Proceeding --200-699--> Completed (TU told; Timer K absorbs response retransmissions)
  *   Trying/Proceeding --Timer F--> Terminated (TU told: 'timeout')
+ *
+ * Over UDP, Completed is kept by the layer as the key alone (Timer K only absorbs retransmitted
+ * responses): `state` stays 'completed' and no 'terminated' follows.
  */
 import type { SipMessage } from '../sip/message.js';
 import { ClientTransaction } from './client-transaction.js';
@@ -41,12 +44,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
       return;
     }
     this.keepOnlyMatching();
-    this.env.awaitTimerK(this);
-  }
-
-  /** @internal Timer K fired (RFC 3261 17.1.2.2): Completed ends. */
-  timerK(): void {
-    if (this.state === 'completed') this.terminate();
+    this.env.enterCompletedClient(this);
   }
 
   /** RFC 3261 17.1.2.2: in Trying E doubles up to T2; in Proceeding it is reset to T2. */

@@ -36,8 +36,11 @@ export interface TransactionEnvironment {
    * layer answers its retransmissions from now on, until Timer J, and forgets the object.
    */
   readonly enterCompleted: (transaction: NonInviteServerTransaction, data: Buffer) => void;
-  /** Keeps a Completed non-INVITE client transaction over UDP until Timer K, then calls its `timerK()`. */
-  readonly awaitTimerK: (transaction: NonInviteClientTransaction) => void;
+  /**
+   * A non-INVITE client transaction over UDP entered Completed: the layer absorbs retransmissions of
+   * its response from now on, until Timer K, and forgets the object.
+   */
+  readonly enterCompletedClient: (transaction: NonInviteClientTransaction) => void;
   /** Called once per transaction with its first transport error, before its own 'transport-error' event. */
   readonly onTransportError: (error: Error, transaction: ServerTransaction | ClientTransaction) => void;
 }
@@ -73,9 +76,10 @@ export class TransactionTimers<Name extends string> {
     this.handles.delete(name);
   }
 
+  /** Cancels every timer and lets go of the table (a Completed transaction may linger for Timer K). */
   stopAll(): void {
     if (this.handles === undefined) return;
     for (const handle of this.handles.values()) handle.cancel();
-    this.handles.clear();
+    this.handles = undefined;
   }
 }

@@ -37,6 +37,12 @@ export interface ServerKeyOptions {
   toTag?: string;
 }
 
+/*
+ * Keys are made with join(), not template literals: a template literal is a rope of V8 cons strings
+ * over slices of the message text, and a Map keeps its key as it is given. A key filed for Timer J
+ * (32 s) then held its whole request text in memory; a joined key is one flat copy of its parts.
+ */
+
 /**
  * RFC 3261 17.2.3. With an RFC 3261 branch: branch + sent-by (host:port of the top Via) + method.
  * Without one: the RFC 2543 rules, Request-URI + To tag + From tag + Call-ID + CSeq + top Via.
@@ -48,18 +54,18 @@ export function serverTransactionKey(request: SipMessage, options: ServerKeyOpti
   if (isRfc3261Branch(via.branch)) {
     // Host names are case-insensitive; an absent port is kept apart from an explicit one, since
     // retransmissions repeat the Via exactly.
-    return `3261\n${via.branch}\n${via.host.toLowerCase()}\n${via.port ?? ''}\n${method}`;
+    return ['3261', via.branch, via.host.toLowerCase(), via.port ?? '', method].join('\n');
   }
   const toTag = options.toTag ?? request.to().tag ?? '';
   const fromTag = request.from().tag ?? '';
   const rawTopVia = request.headerValues('via')[0]?.trim() ?? '';
-  return `2543\n${request.requestUri}\n${toTag}\n${fromTag}\n${request.callId()}\n${request.cseq().seq}\n${rawTopVia}\n${method}`;
+  return ['2543', request.requestUri, toTag, fromTag, request.callId(), request.cseq().seq, rawTopVia, method].join('\n');
 }
 
 /** RFC 3261 17.1.3: a response matches the client transaction with its top Via branch and CSeq method. */
 export function clientTransactionKey(message: SipMessage): string {
   const branch = topVia(message).branch ?? '';
-  return `${branch}\n${message.cseq().method}`;
+  return [branch, message.cseq().method].join('\n');
 }
 
 /** The top Via; a message without one belongs to no transaction (RFC 3261 8.1.1.7, 8.2.6.2). */

@@ -29,6 +29,8 @@
  *   (1xx), 'final' (every 2xx for INVITE, one 3xx-6xx; the non-2xx ACK is sent by the transaction),
  *   'timeout' (Timer B/F: the TU acts as on a 408), 'transport-error' (the TU acts as on a 503,
  *   RFC 3261 8.1.3.1), 'terminated'. The ACK of a 2xx is the TU's own: it sends it with the transport.
+ *   A non-INVITE one over UDP leaves Completed (Timer K) to the layer, as its key alone: after 'final'
+ *   it emits nothing more.
  *
  * Everything else
  *   'stray-response' (response, source): a response no client transaction matches (a stateless
@@ -81,15 +83,16 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly env: TransactionEnvironment;
   /** Non-INVITE server transactions over UDP in Completed, until Timer J: their keys and final responses. */
   private readonly completed: CompletedResponses;
-  /** Non-INVITE client transactions over UDP in Completed, until Timer K. */
-  private readonly completedClients: LingerQueue<NonInviteClientTransaction>;
+  /** Keys of non-INVITE client transactions over UDP in Completed, until Timer K (RFC 3261 17.1.2.2). */
+  private readonly absorbing = new Set<string>();
+  private readonly completedClients: LingerQueue<string>;
 
   constructor(options: TransactionLayerOptions) {
     super();
     const timers = options.timers ?? sharedTimerHeap();
     const settings = timerSettings(options);
     this.completed = new CompletedResponses(timers, timerJ(settings, false), (data, source, key) => this.resendCompleted(data, source, key));
-    this.completedClients = new LingerQueue(timers, timerT4OrZero(settings, false), (tx) => tx.timerK());
+    this.completedClients = new LingerQueue(timers, timerT4OrZero(settings, false), (key) => this.absorbing.delete(key));
     this.env = {
       transport: options.transport,
       timers,
@@ -98,7 +101,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
         this.completed.add(tx.key, data, tx.source);
       },
-      awaitTimerK: (tx) => this.completedClients.add(tx),
+      enterCompletedClient: (tx) => {
+        if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
+        this.absorbing.add(tx.key);
+        this.completedClients.add(tx.key);
+      },
       onTerminated: (key, tx) => {
         if (this.servers.get(key) === tx) this.servers.delete(key);
         else if (tx instanceof NonInviteServerTransaction) this.completed.delete(key); // 17.2.4 after Completed began
@@ -131,7 +138,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       throw new TypeError('the top Via needs a branch starting with z9hG4bK (RFC 3261 8.1.1.7)');
     }
     const key = clientTransactionKey(request);
-    if (this.clients.has(key)) throw new Error(`a client transaction with branch ${branch} is already running`);
+    if (this.clients.has(key) || this.absorbing.has(key)) throw new Error(`a client transaction with branch ${branch} is already running`);
     const tx = request.method === 'INVITE'
       ? new InviteClientTransaction(this.env, key, request, target, wire)
       : new NonInviteClientTransaction(this.env, key, request, target, wire);
@@ -147,7 +154,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /** Live transactions: server ones include those in Completed (held as bytes). */
   counts(): { server: number; client: number } {
-    return { server: this.servers.size + this.completed.size, client: this.clients.size };
+    return { server: this.servers.size + this.completed.size, client: this.clients.size + this.absorbing.size };
   }
 
   /** Stops every transaction silently (no events) and empties the tables. */
@@ -156,6 +163,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     for (const tx of this.clients.values()) tx.dispose();
     this.completed.clear();
     this.completedClients.clear();
+    this.absorbing.clear();
     this.servers.clear();
     this.clients.clear();
   }
@@ -165,7 +173,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (key === undefined) return;
     const tx = this.clients.get(key);
     if (tx !== undefined) tx.receiveResponse(response);
-    else this.emit('stray-response', response, source);
+    else if (!this.absorbing.has(key)) this.emit('stray-response', response, source);
   }
 
   private receiveRequest(request: SipMessage, source: SocketIdentity): void {

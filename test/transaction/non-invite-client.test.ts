@@ -38,19 +38,27 @@ test('non-INVITE client: final response -> Completed, retransmitted finals absor
   const req = request('MESSAGE');
   const tx = layer.sendRequest(req, target('udp'));
   const log = track(tx);
+  const strays: number[] = [];
+  layer.on('stray-response', (r) => strays.push(r.status));
   clock.to(600);
   layer.receive(reply(req, 200), source());
   assert.equal(tx.state, 'completed');
-  // What lingers for Timer K: the key and the 'terminated' listeners, not the request.
+  // What lingers for Timer K: the key, held by the layer; not the request, not the object's listeners.
   assert.equal(tx.request, undefined);
   assert.equal(tx.listenerCount('final'), 0);
+  assert.equal(tx.listenerCount('terminated'), 0);
+  assert.deepEqual(layer.counts(), { server: 0, client: 1 });
   layer.receive(reply(req, 200), source());
   clock.to(5599);
-  assert.equal(tx.state, 'completed');
+  layer.receive(reply(req, 200), source());
+  assert.deepEqual(strays, [], 'retransmitted finals are absorbed until Timer K');
   assert.deepEqual(transport.requestTimes('MESSAGE'), [0, 500], 'no retransmission after the final response');
+  assert.throws(() => layer.sendRequest(req, target('udp')), /already running/, 'not while its key is in Completed');
   clock.to(5600);
-  assert.deepEqual(log, ['final 200', 'terminated']);
   assert.deepEqual(layer.counts(), { server: 0, client: 0 });
+  layer.receive(reply(req, 200), source());
+  assert.deepEqual(strays, [200], 'after Timer K the response matches nothing');
+  assert.deepEqual(log, ['final 200'], 'the object hands Completed over: no terminated event');
 });
 
 test('non-INVITE client over TCP: no retransmissions, K = 0, F still guards the transaction', () => {
@@ -124,11 +132,11 @@ test('T1, T2 and T4 are configurable: E, F and K follow them', () => {
   assert.deepEqual(log, ['timeout', 'terminated']);
 
   const req = request('OPTIONS', { branch: 'z9hG4bK-k' });
-  const tx2 = layer.sendRequest(req, target('udp'));
+  layer.sendRequest(req, target('udp'));
   layer.receive(reply(req, 200), source());
   clock.advance(999);
-  assert.equal(tx2.state, 'completed');
+  assert.equal(layer.counts().client, 1, 'Completed until K = T4');
   clock.advance(1);
-  assert.equal(tx2.state, 'terminated');
+  assert.equal(layer.counts().client, 0);
   assert.throws(() => new TransactionLayer({ transport, t1: 0 }), RangeError);
 });
