@@ -44,11 +44,31 @@ export function looksNatted(uri: Uri, source: SocketIdentity): boolean {
   return port !== source.remote.port;
 }
 
+/** The flag lists, shared and frozen like NONE: a binding's flags are replaced, never changed. */
+const NAT = Object.freeze(['nat']) as string[];
+const OUTBOUND = Object.freeze(['outbound']) as string[];
+const NAT_OUTBOUND = Object.freeze(['nat', 'outbound']) as string[];
+
 function flagsOf(nat: boolean, outbound: boolean): string[] {
-  if (nat && outbound) return ['nat', 'outbound'];
-  if (nat) return ['nat'];
-  if (outbound) return ['outbound'];
+  if (nat && outbound) return NAT_OUTBOUND;
+  if (nat) return NAT;
+  if (outbound) return OUTBOUND;
   return NONE;
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when `a` and `b` name one transport source (binding-key.ts sourceKey), without making the key. */
+export function sameSource(a: BindingRecord, b: BindingRecord): boolean {
+  if (a.connectionId !== undefined || b.connectionId !== undefined) return a.connectionId === b.connectionId;
+  const x = a.received;
+  const y = b.received;
+  return x.protocol === y.protocol && x.address === y.address && x.port === y.port;
 }
 
 /**
@@ -68,11 +88,19 @@ function socketOf(listener: string, pool: StringPool): string {
 
 export function buildBinding(input: BindingInput, pool: StringPool): BindingRecord {
   const { contact, source, previous } = input;
-  // Strings kept for an hour are flat copies (intern.ts); a refresh reuses the ones already kept.
+  // Strings and lists kept for an hour are flat copies (intern.ts); a refresh reuses the ones the
+  // binding already keeps, so that a refresh applied in place (location-service.ts) keeps nothing new.
   const text = input.contactText ?? formatUri(contact.uri);
   const contactText = previous !== undefined && previous.contact === text ? previous.contact : ownCopy(text);
   const callId = previous !== undefined && previous.callId === input.callId ? previous.callId : ownCopy(input.callId);
-  const instance = contact.instance === undefined ? undefined : ownCopy(contact.instance);
+  const instance = contact.instance === undefined ? undefined
+    : previous !== undefined && previous.instance === contact.instance ? previous.instance : ownCopy(contact.instance);
+  const r = previous?.received;
+  const received = r !== undefined && r.protocol === source.protocol && r.address === source.remote.address && r.port === source.remote.port
+    ? r : { protocol: source.protocol, address: source.remote.address, port: source.remote.port };
+  const path = input.path.length === 0 ? NONE : previous !== undefined && sameList(previous.path, input.path) ? previous.path : input.path.map(ownCopy);
+  const methods = contact.methods === undefined ? undefined
+    : previous !== undefined && sameList(previous.methods, contact.methods) ? previous.methods : contact.methods.map(ownCopy);
   // Every field in one literal: one hidden class for all bindings, no out-of-object property store.
   const record: BindingRecord = {
     // Made of kept strings only, so it needs no copy of its own.
@@ -84,11 +112,11 @@ export function buildBinding(input: BindingInput, pool: StringPool): BindingReco
     callId,
     cseq: input.cseq,
     userAgent: input.userAgent === undefined ? undefined : pool.intern(input.userAgent),
-    received: { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
+    received,
     socket: socketOf(source.listener, pool),
     connectionId: source.connectionId,
-    path: input.path.length === 0 ? NONE : input.path.map(ownCopy),
-    methods: contact.methods,
+    path,
+    methods,
     instance,
     regId: contact.regId,
     flags: flagsOf(looksNatted(contact.uri, source), input.outbound),
@@ -96,4 +124,28 @@ export function buildBinding(input: BindingInput, pool: StringPool): BindingReco
     lastModified: input.now,
   };
   return record;
+}
+
+/**
+ * A refresh applied in place: `target` (the stored binding, same id, AOR and contact text) takes every
+ * other field of `next` (made by buildBinding with `previous: target`, so it shares target's kept
+ * strings). The binding lives on as the same object: its indexes need no remove and add, and nothing
+ * new is kept for an hour but what really changed (the Call-ID of a UA that picks a new one each time).
+ */
+export function refreshInPlace(target: BindingRecord, next: BindingRecord): void {
+  target.expiresAt = next.expiresAt;
+  target.q = next.q;
+  target.callId = next.callId;
+  target.cseq = next.cseq;
+  target.userAgent = next.userAgent;
+  target.received = next.received;
+  target.socket = next.socket;
+  target.connectionId = next.connectionId;
+  target.path = next.path;
+  target.methods = next.methods;
+  target.instance = next.instance;
+  target.regId = next.regId;
+  target.flags = next.flags;
+  target.lastKeepalive = next.lastKeepalive;
+  target.lastModified = next.lastModified;
 }

@@ -25,7 +25,7 @@ export class ExpiryWheel<T extends { expiresAt: number }> {
     private readonly onExpire: (item: T) => void,
   ) {}
 
-  /** Starts watching `item` (its expiresAt must not change while it is armed: disarm first). */
+  /** Starts watching `item` (when its expiresAt changes while it is armed, call moved()). */
   arm(item: T): void {
     const index = Math.ceil(item.expiresAt / SLOT_MS);
     let slot = this.slots.get(index);
@@ -39,7 +39,21 @@ export class ExpiryWheel<T extends { expiresAt: number }> {
   }
 
   disarm(item: T): void {
-    const index = Math.ceil(item.expiresAt / SLOT_MS);
+    this.disarmAt(item, item.expiresAt);
+  }
+
+  /**
+   * `item`, armed while its expiresAt was `was`, now expires at its new expiresAt (a refresh changed
+   * it in place). Nothing to do while both fall in one slot.
+   */
+  moved(item: T, was: number): void {
+    if (Math.ceil(was / SLOT_MS) === Math.ceil(item.expiresAt / SLOT_MS)) return;
+    this.disarmAt(item, was);
+    this.arm(item);
+  }
+
+  private disarmAt(item: T, expiresAt: number): void {
+    const index = Math.ceil(expiresAt / SLOT_MS);
     const slot = this.slots.get(index);
     if (slot === undefined || !slot.members.delete(item)) return;
     if (slot.members.size === 0) {

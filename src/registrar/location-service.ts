@@ -9,6 +9,7 @@ import type { BindingRecord, BindingRepository } from '../store/types.js';
 import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
+import { refreshInPlace, sameSource } from './binding-record.js';
 import { ExpiryWheel } from './expiry.js';
 import type { BindingChange, BindingChangeReason, LocationView } from './types.js';
 
@@ -150,10 +151,9 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     const changes: BindingChange[] = [];
     for (const op of ops) {
       if (op.kind === 'put') {
-        if (op.previous !== undefined) this.delete(op.previous);
-        this.insert(op.binding);
-        writes.push(this.repository.put(op.binding));
-        changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
+        const binding = this.put(op.binding, op.previous);
+        writes.push(this.repository.put(binding));
+        changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding, reason: op.reason });
       } else {
         if (!this.delete(op.binding)) continue;
         writes.push(this.repository.remove(op.binding.id));
@@ -176,10 +176,9 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     let durable: Promise<void>;
     let change: BindingChange;
     if (op.kind === 'put') {
-      if (op.previous !== undefined) this.delete(op.previous);
-      this.insert(op.binding);
-      durable = this.repository.put(op.binding);
-      change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
+      const binding = this.put(op.binding, op.previous);
+      durable = this.repository.put(binding);
+      change = { type: op.previous === undefined ? 'added' : 'updated', binding, reason: op.reason };
     } else {
       if (!this.delete(op.binding)) return Promise.resolve();
       durable = this.repository.remove(op.binding.id);
@@ -196,6 +195,37 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
   /** Stops the expiry timers (server stop); the bindings stay in the store for the next start. */
   close(): void {
     this.expiry.clear();
+  }
+
+  /**
+   * Puts `next` in place of `previous`; returns the binding now stored. A refresh of the same contact
+   * text (the same binding id, AOR and contact-index key) changes `previous` in place, so that a
+   * binding refreshed every few minutes for hours stays one object: a new one per REGISTER outlived
+   * two scavenges and was promoted to V8's old space only to die there (about 1.3 KB per REGISTER with
+   * its index entries), and every index had it removed and added again. Only the source index (when
+   * the REGISTER came from another source) and the expiry slot (when it moves) are touched.
+   * Safe for the consumers: none keeps a binding to compare it with a later one. 'change' events and
+   * lookups hand out the live object, and the stores copy a record when it is put (memory-store.ts,
+   * binding-row.ts), so an in-place change never alters what was already written or announced as
+   * gone; a binding still in flight to the store is only newer when its 'updated' event fires.
+   */
+  private put(next: BindingRecord, previous: BindingRecord | undefined): BindingRecord {
+    if (previous === undefined) {
+      this.insert(next);
+      return next;
+    }
+    if (previous.contact !== next.contact || !(this.byAor.get(previous.aor)?.includes(previous) ?? false)) {
+      this.delete(previous);
+      this.insert(next);
+      return next;
+    }
+    const moves = !sameSource(previous, next);
+    if (moves) this.removeFromSource(keyOfBinding(previous), previous);
+    const was = previous.expiresAt;
+    refreshInPlace(previous, next);
+    if (moves) this.addToSource(keyOfBinding(previous), previous);
+    this.expiry.moved(previous, was);
+    return previous;
   }
 
   private insert(b: BindingRecord): void {
