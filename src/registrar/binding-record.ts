@@ -64,7 +64,7 @@ function sameList(a: readonly string[] | undefined, b: readonly string[] | undef
 }
 
 /** True when `a` and `b` name one transport source (binding-key.ts sourceKey), without making the key. */
-export function sameSource(a: BindingRecord, b: BindingRecord): boolean {
+export function sameSource(a: Pick<BindingRecord, 'received' | 'connectionId'>, b: Pick<BindingRecord, 'received' | 'connectionId'>): boolean {
   if (a.connectionId !== undefined || b.connectionId !== undefined) return a.connectionId === b.connectionId;
   const x = a.received;
   const y = b.received;
@@ -88,19 +88,11 @@ function socketOf(listener: string, pool: StringPool): string {
 
 export function buildBinding(input: BindingInput, pool: StringPool): BindingRecord {
   const { contact, source, previous } = input;
-  // Strings and lists kept for an hour are flat copies (intern.ts); a refresh reuses the ones the
-  // binding already keeps, so that a refresh applied in place (location-service.ts) keeps nothing new.
+  // Strings kept for an hour are flat copies (intern.ts); a refresh reuses the ones already kept.
   const text = input.contactText ?? formatUri(contact.uri);
   const contactText = previous !== undefined && previous.contact === text ? previous.contact : ownCopy(text);
   const callId = previous !== undefined && previous.callId === input.callId ? previous.callId : ownCopy(input.callId);
-  const instance = contact.instance === undefined ? undefined
-    : previous !== undefined && previous.instance === contact.instance ? previous.instance : ownCopy(contact.instance);
-  const r = previous?.received;
-  const received = r !== undefined && r.protocol === source.protocol && r.address === source.remote.address && r.port === source.remote.port
-    ? r : { protocol: source.protocol, address: source.remote.address, port: source.remote.port };
-  const path = input.path.length === 0 ? NONE : previous !== undefined && sameList(previous.path, input.path) ? previous.path : input.path.map(ownCopy);
-  const methods = contact.methods === undefined ? undefined
-    : previous !== undefined && sameList(previous.methods, contact.methods) ? previous.methods : contact.methods.map(ownCopy);
+  const instance = contact.instance === undefined ? undefined : ownCopy(contact.instance);
   // Every field in one literal: one hidden class for all bindings, no out-of-object property store.
   const record: BindingRecord = {
     // Made of kept strings only, so it needs no copy of its own.
@@ -112,11 +104,11 @@ export function buildBinding(input: BindingInput, pool: StringPool): BindingReco
     callId,
     cseq: input.cseq,
     userAgent: input.userAgent === undefined ? undefined : pool.intern(input.userAgent),
-    received,
+    received: { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
     socket: socketOf(source.listener, pool),
     connectionId: source.connectionId,
-    path,
-    methods,
+    path: input.path.length === 0 ? NONE : input.path.map(ownCopy),
+    methods: contact.methods,
     instance,
     regId: contact.regId,
     flags: flagsOf(looksNatted(contact.uri, source), input.outbound),
@@ -126,26 +118,61 @@ export function buildBinding(input: BindingInput, pool: StringPool): BindingReco
   return record;
 }
 
+/** What a refresh changes in a binding: every field but its keys (id, aor, contact, instance, reg-id). */
+export type BindingUpdate = Pick<BindingRecord,
+  'expiresAt' | 'q' | 'callId' | 'cseq' | 'userAgent' | 'received' | 'socket' | 'connectionId' | 'path' | 'methods' | 'flags' | 'lastKeepalive' | 'lastModified'>;
+
 /**
- * A refresh applied in place: `target` (the stored binding, same id, AOR and contact text) takes every
- * other field of `next` (made by buildBinding with `previous: target`, so it shares target's kept
- * strings). The binding lives on as the same object: its indexes need no remove and add, and nothing
- * new is kept for an hour but what really changed (the Call-ID of a UA that picks a new one each time).
+ * True when `input` refreshes `previous` as it is: the same contact text, +sip.instance and reg-id, so
+ * the binding keeps its id and every key it is indexed by except its source (location-service.ts).
  */
-export function refreshInPlace(target: BindingRecord, next: BindingRecord): void {
-  target.expiresAt = next.expiresAt;
-  target.q = next.q;
-  target.callId = next.callId;
-  target.cseq = next.cseq;
-  target.userAgent = next.userAgent;
-  target.received = next.received;
-  target.socket = next.socket;
-  target.connectionId = next.connectionId;
-  target.path = next.path;
-  target.methods = next.methods;
-  target.instance = next.instance;
-  target.regId = next.regId;
-  target.flags = next.flags;
-  target.lastKeepalive = next.lastKeepalive;
-  target.lastModified = next.lastModified;
+export function refreshesInPlace(input: BindingInput, previous: BindingRecord): boolean {
+  const text = input.contactText ?? formatUri(input.contact.uri);
+  return previous.contact === text && previous.instance === input.contact.instance && previous.regId === input.contact.regId;
+}
+
+/**
+ * The new values of a binding that `input` refreshes in place (refreshesInPlace). Not a new
+ * BindingRecord: that one would live only until it was copied, but V8 pretenures the allocation site
+ * of buildBinding (its records live for an hour) and would make it old-space garbage. Values equal to
+ * the stored ones are the stored ones, so the binding keeps nothing new that did not change.
+ */
+export function buildUpdate(input: BindingInput, previous: BindingRecord, pool: StringPool): BindingUpdate {
+  const { contact, source } = input;
+  const r = previous.received;
+  const sameReceived = r.protocol === source.protocol && r.address === source.remote.address && r.port === source.remote.port;
+  const userAgent = input.userAgent === undefined ? undefined
+    : previous.userAgent === input.userAgent ? previous.userAgent : pool.intern(input.userAgent);
+  return {
+    expiresAt: input.expiresAt,
+    q: contact.q,
+    callId: previous.callId === input.callId ? previous.callId : ownCopy(input.callId),
+    cseq: input.cseq,
+    userAgent,
+    received: sameReceived ? r : { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
+    socket: socketOf(source.listener, pool),
+    connectionId: source.connectionId,
+    path: input.path.length === 0 ? NONE : sameList(previous.path, input.path) ? previous.path : input.path.map(ownCopy),
+    methods: contact.methods === undefined ? undefined : sameList(previous.methods, contact.methods) ? previous.methods : contact.methods,
+    flags: flagsOf(looksNatted(contact.uri, source), input.outbound),
+    lastKeepalive: input.now,
+    lastModified: input.now,
+  };
+}
+
+/** Applies a refresh planned by buildUpdate: `target` stays the same object (see location-service.ts put). */
+export function applyUpdate(target: BindingRecord, u: BindingUpdate): void {
+  target.expiresAt = u.expiresAt;
+  target.q = u.q;
+  target.callId = u.callId;
+  target.cseq = u.cseq;
+  target.userAgent = u.userAgent;
+  target.received = u.received;
+  target.socket = u.socket;
+  target.connectionId = u.connectionId;
+  target.path = u.path;
+  target.methods = u.methods;
+  target.flags = u.flags;
+  target.lastKeepalive = u.lastKeepalive;
+  target.lastModified = u.lastModified;
 }

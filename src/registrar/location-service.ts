@@ -9,13 +9,15 @@ import type { BindingRecord, BindingRepository } from '../store/types.js';
 import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
-import { refreshInPlace, sameSource } from './binding-record.js';
+import { applyUpdate, sameSource, type BindingUpdate } from './binding-record.js';
 import { ExpiryWheel } from './expiry.js';
 import type { BindingChange, BindingChangeReason, LocationView } from './types.js';
 
 /** One change of a registration, applied to memory at once and to the store as one group commit. */
 export type BindingOp =
   | { kind: 'put'; binding: BindingRecord; previous?: BindingRecord; reason: BindingChangeReason }
+  /** `binding` (stored) takes the values of `update`, in place (see refresh()). */
+  | { kind: 'refresh'; binding: BindingRecord; update: BindingUpdate; reason: BindingChangeReason }
   | { kind: 'remove'; binding: BindingRecord; reason: BindingChangeReason };
 
 export interface LocationServiceOptions {
@@ -151,9 +153,14 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     const changes: BindingChange[] = [];
     for (const op of ops) {
       if (op.kind === 'put') {
-        const binding = this.put(op.binding, op.previous);
-        writes.push(this.repository.put(binding));
-        changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding, reason: op.reason });
+        if (op.previous !== undefined) this.delete(op.previous);
+        this.insert(op.binding);
+        writes.push(this.repository.put(op.binding));
+        changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
+      } else if (op.kind === 'refresh') {
+        this.refresh(op.binding, op.update);
+        writes.push(this.repository.put(op.binding));
+        changes.push({ type: 'updated', binding: op.binding, reason: op.reason });
       } else {
         if (!this.delete(op.binding)) continue;
         writes.push(this.repository.remove(op.binding.id));
@@ -176,9 +183,14 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     let durable: Promise<void>;
     let change: BindingChange;
     if (op.kind === 'put') {
-      const binding = this.put(op.binding, op.previous);
-      durable = this.repository.put(binding);
-      change = { type: op.previous === undefined ? 'added' : 'updated', binding, reason: op.reason };
+      if (op.previous !== undefined) this.delete(op.previous);
+      this.insert(op.binding);
+      durable = this.repository.put(op.binding);
+      change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
+    } else if (op.kind === 'refresh') {
+      this.refresh(op.binding, op.update);
+      durable = this.repository.put(op.binding);
+      change = { type: 'updated', binding: op.binding, reason: op.reason };
     } else {
       if (!this.delete(op.binding)) return Promise.resolve();
       durable = this.repository.remove(op.binding.id);
@@ -198,34 +210,31 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
   }
 
   /**
-   * Puts `next` in place of `previous`; returns the binding now stored. A refresh of the same contact
-   * text (the same binding id, AOR and contact-index key) changes `previous` in place, so that a
-   * binding refreshed every few minutes for hours stays one object: a new one per REGISTER outlived
-   * two scavenges and was promoted to V8's old space only to die there (about 1.3 KB per REGISTER with
-   * its index entries), and every index had it removed and added again. Only the source index (when
-   * the REGISTER came from another source) and the expiry slot (when it moves) are touched.
-   * Safe for the consumers: none keeps a binding to compare it with a later one. 'change' events and
-   * lookups hand out the live object, and the stores copy a record when it is put (memory-store.ts,
-   * binding-row.ts), so an in-place change never alters what was already written or announced as
-   * gone; a binding still in flight to the store is only newer when its 'updated' event fires.
+   * A refresh (same id, AOR, contact, instance and reg-id) changes the stored binding in place, so
+   * that a binding refreshed every few minutes for hours stays one object: a new one per REGISTER
+   * outlived two scavenges and was promoted to V8's old space only to die there, and every index had
+   * it removed and added again. Only the source index (when the REGISTER came from another source)
+   * and the expiry slot (when it moves) are touched; the AOR list keeps its order.
+   * Safe for the consumers: none keeps a binding to compare it with a later one (the presence agent,
+   * offline delivery and the flow state read the AOR or the source of the binding an event names; the
+   * contact index keys it by id and contact, which do not change here; the prober and the proxy read a
+   * binding when they use it). 'change' events and lookups hand out the live object, and both stores
+   * copy a record when it is put (memory-store.ts, binding-row.ts), so a later refresh never changes
+   * what was written; an 'updated' event that fires after another refresh shows the newer values.
    */
-  private put(next: BindingRecord, previous: BindingRecord | undefined): BindingRecord {
-    if (previous === undefined) {
-      this.insert(next);
-      return next;
+  private refresh(b: BindingRecord, u: BindingUpdate): void {
+    // The registrar plans and applies in one turn, so `b` is still stored; if not, it comes back.
+    if (!(this.byAor.get(b.aor)?.includes(b) ?? false)) {
+      applyUpdate(b, u);
+      this.insert(b);
+      return;
     }
-    if (previous.contact !== next.contact || !(this.byAor.get(previous.aor)?.includes(previous) ?? false)) {
-      this.delete(previous);
-      this.insert(next);
-      return next;
-    }
-    const moves = !sameSource(previous, next);
-    if (moves) this.removeFromSource(keyOfBinding(previous), previous);
-    const was = previous.expiresAt;
-    refreshInPlace(previous, next);
-    if (moves) this.addToSource(keyOfBinding(previous), previous);
-    this.expiry.moved(previous, was);
-    return previous;
+    const moves = !sameSource(b, u);
+    if (moves) this.removeFromSource(keyOfBinding(b), b);
+    const was = b.expiresAt;
+    applyUpdate(b, u);
+    if (moves) this.addToSource(keyOfBinding(b), b);
+    this.expiry.moved(b, was);
   }
 
   private insert(b: BindingRecord): void {

@@ -8,7 +8,7 @@ import { uriEquals } from '../sip/uri-equals.js';
 import type { BindingRecord } from '../store/types.js';
 import type { SocketIdentity } from '../transport/types.js';
 import { aorOf } from './binding-key.js';
-import { buildBinding } from './binding-record.js';
+import { buildBinding, buildUpdate, refreshesInPlace, type BindingInput } from './binding-record.js';
 import { ownCopy, StringPool } from './intern.js';
 import type { BindingOp, LocationService } from './location-service.js';
 import { refused, registered, type RegisterAnswer } from './register-response.js';
@@ -127,9 +127,18 @@ export class Registrar {
       }
       const flow = outboundSupported && contact.instance !== undefined && contact.regId !== undefined;
       outbound ||= flow;
-      const binding = buildBinding({
+      const input: BindingInput = {
         aor, contact, expiresAt: now + expires * 1000, callId, cseq, userAgent, source, path, outbound: flow, now, previous: original, contactText,
-      }, this.pool);
+      };
+      // Nearly every REGISTER refreshes a binding as it is: planned as new values for the stored
+      // binding, applied in place (location-service.ts refresh), which stands for itself in `current`.
+      if (original !== undefined && refreshesInPlace(input, original)) {
+        if (contacts.length > 1) (made ??= new Map()).set(original, ops.length);
+        ops.push({ kind: 'refresh', binding: original, update: buildUpdate(input, original, this.pool), reason: 'refreshed' });
+        current.push(original);
+        continue;
+      }
+      const binding = buildBinding(input, this.pool);
       const reason = original === undefined ? 'registered' : original.contact === binding.contact ? 'refreshed' : 'replaced';
       if (contacts.length > 1) (made ??= new Map()).set(binding, ops.length);
       ops.push({ kind: 'put', binding, previous: original, reason });
@@ -156,6 +165,8 @@ function findBinding(bindings: readonly BindingRecord[], contact: Contact, conta
   return bindings.find((b) => b.contact === contactText || uriEquals(parseUri(b.contact), contact.uri));
 }
 
+/** The stored binding an op of this request changes (a refresh changes its own binding). */
 function previousOf(op: BindingOp | undefined): BindingRecord | undefined {
-  return op?.kind === 'put' ? op.previous : undefined;
+  if (op?.kind === 'put') return op.previous;
+  return op?.kind === 'refresh' ? op.binding : undefined;
 }
