@@ -113,4 +113,20 @@ describe('LocationService: a refresh in place', () => {
     assert.equal(index.find(parseUri('sip:alice@192.0.2.10:6000'))?.cseq, 4);
     assert.deepEqual((await r.repository.all()).map((b) => [b.contact, b.cseq]), [['sip:alice@192.0.2.10:6000', 4]]);
   });
+
+  test('a stored contact listed twice in one REGISTER: the last listing wins, in place or removed', async () => {
+    const r = await rig();
+    await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>'], expires: 600 }), udpSource());
+    const b = r.location.lookup(ALICE)[0];
+    const answer = await r.registrar.register(register({ cseq: 2, contacts: ['<sip:alice@192.0.2.10>;expires=100', '<sip:alice@192.0.2.10>;expires=200'] }), udpSource());
+    assert.equal(answer.status, 200);
+    assert.equal(r.location.lookup(ALICE)[0], b);
+    assert.equal(b.expiresAt, r.clock.now + 200_000);
+    assert.equal(r.changes.filter((c) => c.type === 'updated').length, 1, 'one change for the binding');
+    await r.registrar.register(register({ cseq: 3, contacts: ['<sip:alice@192.0.2.10>;expires=100', '<sip:alice@192.0.2.10>;expires=0'] }), udpSource());
+    assert.equal(r.location.counts().bindings, 0);
+    assert.equal(r.changes.at(-1)?.binding, b);
+    assert.deepEqual([r.changes.at(-1)?.type, b.expiresAt], ['removed', r.clock.now + 200_000], 'the removed binding was not refreshed first');
+    assert.equal((await r.repository.all()).length, 0);
+  });
 });
