@@ -160,7 +160,7 @@ export function buildUpdate(input: BindingInput, previous: BindingRecord, pool: 
   };
 }
 
-/** Applies a refresh planned by buildUpdate: `target` stays the same object (see location-service.ts put). */
+/** Applies a refresh planned by buildUpdate: `target` stays the same object (location-service.ts refresh). */
 export function applyUpdate(target: BindingRecord, u: BindingUpdate): void {
   target.expiresAt = u.expiresAt;
   target.q = u.q;

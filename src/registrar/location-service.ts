@@ -212,9 +212,10 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
   /**
    * A refresh (same id, AOR, contact, instance and reg-id) changes the stored binding in place, so
    * that a binding refreshed every few minutes for hours stays one object: a new one per REGISTER
-   * outlived two scavenges and was promoted to V8's old space only to die there, and every index had
-   * it removed and added again. Only the source index (when the REGISTER came from another source)
-   * and the expiry slot (when it moves) are touched; the AOR list keeps its order.
+   * lived until the next refresh in V8's old space (promoted, or allocated there outright once V8
+   * pretenured buildBinding's site) and died there, and every index had it removed and added again.
+   * Only the source index (when the REGISTER came from another source) and the expiry slot (when it
+   * moves) are touched; the AOR list keeps its order.
    * Safe for the consumers: none keeps a binding to compare it with a later one (the presence agent,
    * offline delivery and the flow state read the AOR or the source of the binding an event names; the
    * contact index keys it by id and contact, which do not change here; the prober and the proxy read a

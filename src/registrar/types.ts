@@ -4,7 +4,11 @@ import type { BindingRecord } from '../store/types.js';
 export type BindingChangeReason =
   | 'registered' | 'refreshed' | 'unregistered' | 'replaced' | 'expired' | 'connection-closed' | 'dead' | 'admin';
 
-/** Emitted as 'change' by the location service for every binding added, updated or removed (presence uses it). */
+/**
+ * Emitted as 'change' by the location service for every binding added, updated or removed (presence uses it).
+ * `binding` is the live record: a refresh updates it in place (location-service.ts refresh), so a
+ * listener that wants to compare it with a later state must copy what it needs.
+ */
 export interface BindingChange {
   type: 'added' | 'updated' | 'removed';
   binding: BindingRecord;
