@@ -18,6 +18,10 @@ export class NonInviteServerTransaction extends ServerTransaction {
   state: TransactionState = 'trying';
 
   respond(response: SipMessage, wire?: Buffer): boolean {
+    return this.send(response, wire, false);
+  }
+
+  private send(response: SipMessage, wire: Buffer | undefined, stateless: boolean): boolean {
     const status = this.checkResponse(response);
     if (this.state !== 'trying' && this.state !== 'proceeding') return false;
     const data = this.transmit(response, wire);
@@ -26,8 +30,8 @@ export class NonInviteServerTransaction extends ServerTransaction {
       return true;
     }
     this.state = 'completed';
-    if (this.reliable) {
-      this.terminate(); // Timer J is 0 over reliable transports
+    if (this.reliable || stateless) {
+      this.terminate(); // Timer J is 0 over reliable transports; a stateless answer has no Completed
       return true;
     }
     if (data !== undefined) {
@@ -49,9 +53,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
    */
   respondStateless(response: SipMessage): boolean {
     if (this.checkResponse(response) < 200) throw new RangeError('respondStateless() takes a final response');
-    if (!this.respond(response)) return false;
-    this.terminate();
-    return true;
+    return this.send(response, undefined, true);
   }
 
   receiveRetransmission(): void {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, reply, request, settle, source } from './helpers.js';
 import type { ServerTransaction } from '../../src/transaction/server-transaction.js';
+import { NonInviteServerTransaction } from '../../src/transaction/non-invite-server-transaction.js';
 import type { SipMessage } from '../../src/sip/message.js';
 
 function newRequest(h: ReturnType<typeof harness>, protocol: 'udp' | 'tcp' = 'udp'): { tx: ServerTransaction; req: SipMessage; seen: SipMessage[] } {
@@ -116,4 +117,18 @@ test('respond() refuses a request', () => {
   const h = harness();
   const { tx, req } = newRequest(h);
   assert.throws(() => tx.respond(req), TypeError);
+});
+
+test('non-INVITE server over UDP: respondStateless() sends once and holds nothing in Completed (RFC 3261 26.3.2.4)', () => {
+  const h = harness();
+  const { tx, req, seen } = newRequest(h);
+  const events: string[] = [];
+  tx.on('terminated', () => events.push('terminated'));
+  assert.ok(tx instanceof NonInviteServerTransaction);
+  assert.equal(tx.respondStateless(reply(req, 401)), true);
+  assert.deepEqual(events, ['terminated']);
+  assert.equal(h.layer.counts().server, 0, 'no Completed entry for a stateless answer');
+  h.layer.receive(request('MESSAGE'), source());
+  assert.equal(seen.length, 2, 'the same request again is a new request (libpurple resends it with credentials)');
+  assert.equal(h.transport.responses.length, 1);
 });
