@@ -1,7 +1,7 @@
 // SUBSCRIBE processing for the presence (RFC 3856) and presence.winfo (RFC 3857) packages, as the
 // notifier of RFC 6665: initial subscriptions create a dialog, in-dialog ones refresh or end it.
 // The 200 (RFC 6665 4.2.1.1: 202 is deprecated) is followed at once by a NOTIFY with the state.
-import { aorOf } from '../registrar/binding-key.js';
+import { aorOf, receivedOf } from '../registrar/binding-key.js';
 import { ownCopy } from '../registrar/intern.js';
 import { newTag } from '../sip/builder.js';
 import type { MediaType } from '../sip/headers/media-type.js';
@@ -114,7 +114,7 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
     localCseq: 0,
     remoteCseq: request.cseq().seq,
     expiresAt: now + seconds * 1000,
-    received: { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
+    received: receivedOf(source),
     connectionId: source.connectionId,
     listener: source.listener,
     createdAt: now,
@@ -153,7 +153,7 @@ async function inDialog(request: SipMessage, source: SocketIdentity, ctx: Subscr
   // A refresh may come from a new address (NAT rebinding) or connection: NOTIFYs follow it.
   const target = contactOf(request);
   if (target !== undefined) sub.record.remoteTarget = ownCopy(target);
-  sub.record.received = { protocol: source.protocol, address: source.remote.address, port: source.remote.port };
+  sub.record.received = receivedOf(source);
   if (source.connectionId === undefined) delete sub.record.connectionId;
   else sub.record.connectionId = source.connectionId;
   sub.record.listener = source.listener;

@@ -3,7 +3,8 @@
 // and the key of the transport source a binding was registered from (connection or UDP address).
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { formatHost, type SipUri } from '../sip/uri.js';
-import type { TransportProtocol } from '../transport/types.js';
+import type { BindingSource } from '../store/types.js';
+import type { SocketIdentity, TransportProtocol } from '../transport/types.js';
 
 /**
  * RFC 3261 10.3 step 5: the AOR is the To URI without parameters, headers, port or password; escapes
@@ -33,4 +34,9 @@ export function bindingId(aor: string, contact: string, instance?: string, regId
  */
 export function sourceKey(protocol: TransportProtocol, address: string, port: number, connectionId?: string): string {
   return connectionId ?? `${protocol} ${address} ${port}`;
+}
+
+/** The transport source a request came from, as bindings and subscriptions record it (`received`). */
+export function receivedOf(source: SocketIdentity): BindingSource {
+  return { protocol: source.protocol, address: source.remote.address, port: source.remote.port };
 }

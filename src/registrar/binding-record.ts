@@ -4,7 +4,7 @@ import type { Contact } from '../sip/headers/contact.js';
 import { formatUri, isSipUri, type Uri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
 import type { SocketIdentity } from '../transport/types.js';
-import { bindingId } from './binding-key.js';
+import { bindingId, receivedOf } from './binding-key.js';
 import { ownCopy, type StringPool } from './intern.js';
 
 /** Shared empty lists: most bindings have no Path and no flags, and need no array of their own. */
@@ -104,7 +104,7 @@ export function buildBinding(input: BindingInput, pool: StringPool): BindingReco
     callId,
     cseq: input.cseq,
     userAgent: input.userAgent === undefined ? undefined : pool.intern(input.userAgent),
-    received: { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
+    received: receivedOf(source),
     socket: socketOf(source.listener, pool),
     connectionId: source.connectionId,
     path: input.path.length === 0 ? NONE : input.path.map(ownCopy),
@@ -149,7 +149,7 @@ export function buildUpdate(input: BindingInput, previous: BindingRecord, pool: 
     callId: previous.callId === input.callId ? previous.callId : ownCopy(input.callId),
     cseq: input.cseq,
     userAgent,
-    received: sameReceived ? r : { protocol: source.protocol, address: source.remote.address, port: source.remote.port },
+    received: sameReceived ? r : receivedOf(source),
     socket: socketOf(source.listener, pool),
     connectionId: source.connectionId,
     path: input.path.length === 0 ? NONE : sameList(previous.path, input.path) ? previous.path : input.path.map(ownCopy),
