@@ -2,16 +2,17 @@
 // no per-sender rate limit: one SIPp user sends everything) and Kamailio (lookup + stateful t_relay,
 // the anchor config), on one machine in one run:
 //  - highest rate of a ladder with no failed MESSAGE and no retransmission,
-//  - server CPU microseconds per relayed MESSAGE at one fixed rate (from /proc, the server's process tree).
+//  - server CPU microseconds per relayed MESSAGE at one fixed rate (from /proc, the server's process tree),
+//    and the same for the Node floor (bench/floor/), a bare UDP script: the runtime's share.
 // The UAS registers bob (reg_recv.xml) and answers MESSAGEs out of call from the same port (msg_uas.xml).
 // Needs sipp (sip-tester) and kamailio (Debian packages) and a built dist/ (npm run build).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
-import { runSippLoad } from './lib/sipp-load.js';
-import { startKamailio, startSimplesip, type BenchTarget } from './lib/targets.js';
+import { measureCpu, measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
+import { runSippLoad, type LoadResult } from './lib/sipp-load.js';
+import { startKamailio, startNodeFloor, startSimplesip, type BenchTarget } from './lib/targets.js';
 
 const ANCHOR = '/work/shared/anchors/kamailio';
 const REG_RECV = join(import.meta.dirname, '..', 'test', 'interop', 'scenarios', 'reg_recv.xml');
@@ -38,13 +39,18 @@ async function startReceiver(target: BenchTarget, dir: string, port: number): Pr
   return child;
 }
 
-async function measure(target: BenchTarget, dir: string, o: MessageBenchOptions): Promise<TargetFigures> {
+function load(target: BenchTarget, dir: string, o: MessageBenchOptions): (rate: number) => Promise<LoadResult> {
+  return (rate) => runSippLoad({
+    target: `127.0.0.1:${target.port}`, scenario: join(ANCHOR, 'msg_uac.xml'), injectionFile: join(dir, 'users.csv'),
+    localPort: 15180, rate, calls: rate * o.secondsPerStep, cwd: dir,
+  });
+}
+
+/** Runs `measure` with bob's SIPp registered at `target` and answering. */
+async function withReceiver<T>(target: BenchTarget, dir: string, measure: () => Promise<T>): Promise<T> {
   const receiver = await startReceiver(target, dir, 15190);
   try {
-    return await measureTarget(target, o.fixedRate, o.rates, (rate) => runSippLoad({
-      target: `127.0.0.1:${target.port}`, scenario: join(ANCHOR, 'msg_uac.xml'), injectionFile: join(dir, 'users.csv'),
-      localPort: 15180, rate, calls: rate * o.secondsPerStep, cwd: dir,
-    }));
+    return await measure();
   } finally {
     receiver.kill('SIGKILL');
   }
@@ -56,6 +62,7 @@ export async function runMessageBench(options: Partial<MessageBenchOptions> = {}
   writeFileSync(join(dir, 'users.csv'), 'SEQUENTIAL\nalice\n');
   console.log(`\nMESSAGE relay load (SIPp msg_uac.xml -> server -> SIPp msg_uas.xml, ${o.secondsPerStep} s per step, CPU at ${o.fixedRate}/s)`);
   const results: TargetFigures[] = [];
+  let floorMicros: number | undefined;
   try {
     const starts = [
       () => startKamailio(15170, dir),
@@ -64,15 +71,21 @@ export async function runMessageBench(options: Partial<MessageBenchOptions> = {}
     for (const start of starts) {
       const target = await start();
       try {
-        results.push(await measure(target, dir, o));
+        results.push(await withReceiver(target, dir, () => measureTarget(target, o.fixedRate, o.rates, load(target, dir, o))));
       } finally {
         await target.stop();
       }
     }
+    const floor = await startNodeFloor('message-relay', 15176);
+    try {
+      floorMicros = await withReceiver(floor, dir, () => measureCpu(floor, o.fixedRate, load(floor, dir, o)));
+    } finally {
+      await floor.stop();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printComparison(results, 'relayed MESSAGE');
+  printComparison(results, 'relayed MESSAGE', floorMicros);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,14 +1,15 @@
 // REGISTER load, side by side: SIPp against simplesip (sqlite, durable, auth off) and against
 // Kamailio (in-memory usrloc, the anchor config), on one machine in one run.
 //  - highest rate of a ladder with no failed REGISTER and no retransmission,
-//  - server CPU microseconds per REGISTER at one fixed rate (from /proc, the server's whole process tree).
+//  - server CPU microseconds per REGISTER at one fixed rate (from /proc, the server's whole process tree),
+//    and the same for the Node floor (bench/floor/), a bare UDP script: the runtime's share.
 // Needs sipp (sip-tester) and kamailio (Debian packages) and a built dist/ (npm run build).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
-import { runSippLoad } from './lib/sipp-load.js';
-import { startKamailio, startSimplesip, type BenchTarget } from './lib/targets.js';
+import { measureCpu, measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
+import { runSippLoad, type LoadResult } from './lib/sipp-load.js';
+import { startKamailio, startNodeFloor, startSimplesip, type BenchTarget } from './lib/targets.js';
 
 const SCENARIO = '/work/shared/anchors/kamailio/reg_uac.xml';
 
@@ -29,12 +30,11 @@ const DEFAULTS: RegisterBenchOptions = {
   users: 20000,
 };
 
-function measure(target: BenchTarget, dir: string, o: RegisterBenchOptions, localPort: number): Promise<TargetFigures> {
-  const users = join(dir, 'users.csv');
-  return measureTarget(target, o.fixedRate, o.rates, (rate) => runSippLoad({
-    target: `127.0.0.1:${target.port}`, scenario: SCENARIO, injectionFile: users, localPort, rate,
+function load(target: BenchTarget, dir: string, o: RegisterBenchOptions, localPort: number): (rate: number) => Promise<LoadResult> {
+  return (rate) => runSippLoad({
+    target: `127.0.0.1:${target.port}`, scenario: SCENARIO, injectionFile: join(dir, 'users.csv'), localPort, rate,
     calls: rate * o.secondsPerStep, cwd: dir,
-  }));
+  });
 }
 
 export async function runRegisterBench(options: Partial<RegisterBenchOptions> = {}): Promise<void> {
@@ -43,19 +43,26 @@ export async function runRegisterBench(options: Partial<RegisterBenchOptions> = 
   writeFileSync(join(dir, 'users.csv'), `SEQUENTIAL\n${Array.from({ length: o.users }, (_, i) => `user${i}`).join('\n')}\n`);
   console.log(`\nREGISTER load (SIPp reg_uac.xml, ${o.users} users, ${o.secondsPerStep} s per step, CPU at ${o.fixedRate}/s)`);
   const results: TargetFigures[] = [];
+  let floorMicros: number | undefined;
   try {
     for (const start of [() => startKamailio(15170, dir), () => startSimplesip(15172, join(dir, 'data'))]) {
       const target = await start();
       try {
-        results.push(await measure(target, dir, o, 15180));
+        results.push(await measureTarget(target, o.fixedRate, o.rates, load(target, dir, o, 15180)));
       } finally {
         await target.stop();
       }
     }
+    const floor = await startNodeFloor('register-echo', 15176);
+    try {
+      floorMicros = await measureCpu(floor, o.fixedRate, load(floor, dir, o, 15180));
+    } finally {
+      await floor.stop();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printComparison(results, 'REGISTER');
+  printComparison(results, 'REGISTER', floorMicros);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

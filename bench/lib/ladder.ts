@@ -13,12 +13,17 @@ export interface TargetFigures {
   cpuMicrosPerRequest: number;
 }
 
-export async function measureTarget(target: BenchTarget, fixedRate: number, rates: readonly number[],
-  run: (rate: number) => Promise<LoadResult>): Promise<TargetFigures> {
+/** CPU microseconds per request of `target`'s process tree at `fixedRate`, after a warm-up run. */
+export async function measureCpu(target: BenchTarget, fixedRate: number, run: (rate: number) => Promise<LoadResult>): Promise<number> {
   await run(fixedRate); // warm-up: JIT, first registrations, connections
   const before = treeCpuSeconds(target.pid);
   const fixed = await run(fixedRate);
-  const cpu = treeCpuSeconds(target.pid) - before;
+  return ((treeCpuSeconds(target.pid) - before) / fixed.successful) * 1e6;
+}
+
+export async function measureTarget(target: BenchTarget, fixedRate: number, rates: readonly number[],
+  run: (rate: number) => Promise<LoadResult>): Promise<TargetFigures> {
+  const cpuMicrosPerRequest = await measureCpu(target, fixedRate, run);
   const ladder: LoadResult[] = [];
   let highestClean = 0;
   for (const rate of rates) {
@@ -27,19 +32,26 @@ export async function measureTarget(target: BenchTarget, fixedRate: number, rate
     if (r.clean) highestClean = rate;
     if (!r.clean && r.failed > r.calls / 100) break; // far past the knee: stop climbing
   }
-  return { name: target.name, ladder, highestClean, cpuMicrosPerRequest: (cpu / fixed.successful) * 1e6 };
+  return { name: target.name, ladder, highestClean, cpuMicrosPerRequest };
 }
 
-/** The ladders, a Markdown table and the simplesip/Kamailio ratios (Kamailio first in `results`). */
-export function printComparison(results: readonly TargetFigures[], request: string): void {
+/**
+ * The ladders, a Markdown table and the simplesip/Kamailio ratios (Kamailio first in `results`);
+ * `floorMicros`, the Node floor's CPU per request (no ladder: it shows the runtime's share).
+ */
+export function printComparison(results: readonly TargetFigures[], request: string, floorMicros?: number): void {
   for (const r of results) {
     console.log(`  ${r.name}: ladder ${r.ladder.map((l) => `${l.rate}:${l.clean ? 'ok' : `fail${l.failed}/retr${l.retransmissions}`}`).join(' ')}`);
   }
   console.log(`| server | highest clean rate (/s) | CPU per ${request} (us) |`);
   console.log('| --- | --- | --- |');
   for (const r of results) console.log(`| ${r.name} | ${r.highestClean} | ${r.cpuMicrosPerRequest.toFixed(1)} |`);
+  if (floorMicros !== undefined) console.log(`| node floor (bench/floor) | - | ${floorMicros.toFixed(1)} |`);
   const [kam, ours] = results;
   if (kam && ours) {
     console.log(`simplesip/kamailio: clean rate x${(ours.highestClean / kam.highestClean).toFixed(2)}, CPU per ${request} x${(ours.cpuMicrosPerRequest / kam.cpuMicrosPerRequest).toFixed(2)}`);
+  }
+  if (kam && ours && floorMicros !== undefined) {
+    console.log(`node floor/kamailio: CPU per ${request} x${(floorMicros / kam.cpuMicrosPerRequest).toFixed(2)}; simplesip above the floor: ${(ours.cpuMicrosPerRequest - floorMicros).toFixed(1)} us`);
   }
 }

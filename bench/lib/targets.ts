@@ -46,6 +46,16 @@ export async function startSimplesip(port: number, dataDir: string, extraArgs: s
   return { name: 'simplesip', pid: child.pid as number, port, stop: stopper(child) };
 }
 
+/**
+ * The Node floor (bench/floor/): a bare UDP script that does only what any Node server must do per
+ * request (receive, find a few lines, send), to show how much of a figure is the runtime's.
+ */
+export async function startNodeFloor(script: 'register-echo' | 'message-relay', port: number): Promise<BenchTarget> {
+  const child = spawn(process.execPath, [join(root, 'bench', 'floor', `${script}.mjs`), String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitFor(child, new RegExp(`udp 127\\.0\\.0\\.1:${port}`), `the Node floor (${script})`);
+  return { name: 'node floor', pid: child.pid as number, port, stop: stopper(child) };
+}
+
 /** Kamailio from Debian with the anchor config: in-memory usrloc, no auth, 2 UDP workers. */
 export async function startKamailio(port: number, workDir: string): Promise<BenchTarget> {
   const anchor = '/work/shared/anchors/kamailio/kamailio.cfg';
