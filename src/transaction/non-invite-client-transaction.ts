@@ -21,6 +21,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
 
   start(): void {
     this.transmit(this.wire);
+    this.releaseRequest();
     if (!this.reliable) {
       this.eInterval = this.env.settings.t1;
       this.timers.start('E', this.eInterval, () => this.onTimerE());

@@ -14,6 +14,8 @@ test('non-INVITE client over UDP: Timer E doubles up to T2, Timer F times out at
   clock.to(32_000);
   // E: 500, 1000, 2000, 4000 (T2), 4000, ... ; F = 64*T1 = 32 s (RFC 3261 17.1.2.2)
   assert.deepEqual(transport.requestTimes('MESSAGE'), [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+  const sent = transport.sent.map((s) => s.message.toBuffer().toString('latin1'));
+  assert.equal(new Set(sent).size, 1, 'every retransmission repeats the bytes of the first send');
   assert.deepEqual(log, ['timeout', 'terminated']);
   assert.deepEqual(layer.counts(), { server: 0, client: 0 });
   assert.equal(clock.heap.size, 0);
@@ -37,6 +39,8 @@ test('non-INVITE client: final response -> Completed, retransmitted finals absor
   const { clock, transport, layer } = harness();
   const req = request('MESSAGE');
   const tx = layer.sendRequest(req, target('udp'));
+  // Sent: only its bytes are kept (for Timer E); a proxy has hundreds of requests in flight.
+  assert.equal(tx.request, undefined);
   const log = track(tx);
   const strays: number[] = [];
   layer.on('stray-response', (r) => strays.push(r.status));
