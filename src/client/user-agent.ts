@@ -223,7 +223,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const transport = new TransportManager({ tlsClient: o.tls });
     const layer = new TransactionLayer({ transport, ...o.timers });
     transport.on('message', (message, source) => layer.receive(message, source));
-    transport.on('connection-closed', (source) => this.connectionClosed(source));
+    transport.on('connection-closed', (source) => {
+      if (source.connectionId !== undefined) layer.connectionClosed(source.connectionId);
+      this.connectionClosed(source);
+    });
     // RFC 3261 8.1.2 / 16.12: the outbound proxy as a loose-routing pre-loaded Route.
     const outboundRoute = o.outboundProxy === undefined ? undefined : `<${o.outboundProxy}${next.params.has('lr') ? '' : ';lr'}>`;
     const identity = { aor: this.aor, user: this.aorUri.user as string, displayName: o.displayName, userAgent: o.userAgent ?? DEFAULT_USER_AGENT };

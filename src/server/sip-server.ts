@@ -72,6 +72,9 @@ export class SipServer {
     if (config.trace) attachTracer(this.transport, traceOut);
 
     this.transport.on('message', (msg: SipMessage, source: SocketIdentity) => this.onMessage(msg, source));
+    this.transport.on('connection-closed', (source: SocketIdentity) => {
+      if (source.connectionId !== undefined) this.transactions.connectionClosed(source.connectionId);
+    });
     this.transport.on('malformed', (err: SipParseError, data: Buffer, source: SocketIdentity) =>
       this.onMalformed(err, data, source));
     this.transactions.on('request', (tx: ServerTransaction, req: SipMessage, source: SocketIdentity) =>

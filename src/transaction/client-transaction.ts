@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { SipMessage } from '../sip/message.js';
+import { TransportError } from '../transport/errors.js';
 import type { SendTarget, SocketIdentity } from '../transport/types.js';
 import {
   isReliable,
@@ -102,6 +103,18 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
   /** The request object goes; its bytes (`wire`) stay for retransmissions. */
   protected releaseRequest(): void {
     this.heldRequest = undefined;
+  }
+
+  /**
+   * @internal The connection the request left by closed before a final response: a transport
+   * failure (RFC 3261 17.1.4), reported now rather than as Timer B/F's timeout 32 s later. The
+   * peer could in theory reopen a connection for its answer (18.2.2), but the one that dropped its
+   * connection is a device gone away (the registrar drops its bindings with it).
+   */
+  connectionLost(): void {
+    if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;
+    const id = this.connection?.connectionId ?? '';
+    this.onTransportError(new TransportError('connection-closed', `${id} closed before a final response`));
   }
 
   protected transmit(data: Buffer): void {

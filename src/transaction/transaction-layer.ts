@@ -147,6 +147,17 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     return tx;
   }
 
+  /**
+   * The transport closed connection `connectionId`: client transactions whose request left by it
+   * and still wait for a final response fail with a transport error (RFC 3261 17.1.4; the TU answers
+   * 503, 8.1.3.1). The composition root forwards the transport's 'connection-closed' here.
+   */
+  connectionClosed(connectionId: string): void {
+    for (const tx of this.clients.values()) {
+      if (tx.connection?.connectionId === connectionId) tx.connectionLost();
+    }
+  }
+
   /** Sends a response that belongs to no transaction (stateless proxying, RFC 3261 16.7 / 18.2.2). */
   sendStateless(response: SipMessage, source: SocketIdentity): Promise<void> {
     return this.env.transport.sendResponse(response, source);
