@@ -160,6 +160,17 @@ export function buildUpdate(input: BindingInput, previous: BindingRecord, pool: 
   };
 }
 
+/**
+ * True when `u` changes nothing of `b` but what every refresh changes (expiresAt, callId, cseq,
+ * lastKeepalive, lastModified): the store then rewrites only those (BindingRepository.refresh).
+ * buildUpdate hands back the stored values themselves when they did not change, so comparing
+ * references is enough; a value that only compares equal falls back to a whole put, never the reverse.
+ */
+export function refreshesTimesOnly(b: BindingRecord, u: BindingUpdate): boolean {
+  return u.q === b.q && u.userAgent === b.userAgent && u.received === b.received && u.socket === b.socket
+    && u.connectionId === b.connectionId && u.path === b.path && u.methods === b.methods && u.flags === b.flags;
+}
+
 /** Applies a refresh planned by buildUpdate: `target` stays the same object (location-service.ts refresh). */
 export function applyUpdate(target: BindingRecord, u: BindingUpdate): void {
   target.expiresAt = u.expiresAt;

@@ -9,7 +9,7 @@ import type { BindingRecord, BindingRepository } from '../store/types.js';
 import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
-import { applyUpdate, sameSource, type BindingUpdate } from './binding-record.js';
+import { applyUpdate, refreshesTimesOnly, sameSource, type BindingUpdate } from './binding-record.js';
 import { ExpiryWheel } from './expiry.js';
 import type { BindingChange, BindingChangeReason, LocationView } from './types.js';
 
@@ -158,8 +158,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
         writes.push(this.repository.put(op.binding));
         changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
       } else if (op.kind === 'refresh') {
-        this.refresh(op.binding, op.update);
-        writes.push(this.repository.put(op.binding));
+        writes.push(this.refreshAndWrite(op.binding, op.update));
         changes.push({ type: 'updated', binding: op.binding, reason: op.reason });
       } else {
         if (!this.delete(op.binding)) continue;
@@ -188,8 +187,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
       durable = this.repository.put(op.binding);
       change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
     } else if (op.kind === 'refresh') {
-      this.refresh(op.binding, op.update);
-      durable = this.repository.put(op.binding);
+      durable = this.refreshAndWrite(op.binding, op.update);
       change = { type: 'updated', binding: op.binding, reason: op.reason };
     } else {
       if (!this.delete(op.binding)) return Promise.resolve();
@@ -207,6 +205,17 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
   /** Stops the expiry timers (server stop); the bindings stay in the store for the next start. */
   close(): void {
     this.expiry.clear();
+  }
+
+  /** refresh(), then the write that stores it: only its times when nothing else changed. */
+  private refreshAndWrite(b: BindingRecord, u: BindingUpdate): Promise<void> {
+    const repository = this.repository;
+    if (repository.refresh !== undefined && refreshesTimesOnly(b, u)) {
+      this.refresh(b, u);
+      return repository.refresh(b);
+    }
+    this.refresh(b, u);
+    return repository.put(b);
   }
 
   /**

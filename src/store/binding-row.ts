@@ -17,6 +17,18 @@ export const BINDING_PLACEHOLDERS = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 export const BINDING_UPDATES = BINDING_COLUMNS.split(', ').slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
 
 /**
+ * The columns a refresh changes (BindingRepository.refresh), set from their BindingParams positions:
+ * an UPDATE of these five instead of the whole row's upsert, about 1.3 us less SQLite CPU per
+ * refreshed binding (tmp benchmark, 20 rows per commit: 4.6 -> 3.3 us per row).
+ */
+export const BINDING_REFRESH = 'UPDATE bindings SET expires_at = ?, call_id = ?, cseq = ?, last_keepalive = ?, last_modified = ? WHERE id = ?';
+
+/** The parameters of BINDING_REFRESH, taken from a binding's full parameters. */
+export function refreshParams(p: BindingParams): [number, string, number, number | null, number, string] {
+  return [p[3], p[5], p[6], p[18], p[19], p[0]];
+}
+
+/**
  * A row as better-sqlite3 returns it in raw mode (an array in BINDING_COLUMNS order): about twice as
  * fast to load as one object per row with named keys, which matters for a million bindings at start-up.
  */

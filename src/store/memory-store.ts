@@ -51,6 +51,20 @@ class MemoryStore implements StoreHandle {
         this.write(() => {
           bindings.set(b.id, copyBinding(b));
         }),
+      // The stored copy takes the five values in place: no new copy per refresh.
+      refresh: (b) =>
+        this.write(() => {
+          const stored = bindings.get(b.id);
+          if (stored === undefined) {
+            bindings.set(b.id, copyBinding(b));
+            return;
+          }
+          stored.expiresAt = b.expiresAt;
+          stored.callId = b.callId;
+          stored.cseq = b.cseq;
+          stored.lastKeepalive = b.lastKeepalive;
+          stored.lastModified = b.lastModified;
+        }),
       remove: (id) =>
         this.write(() => {
           bindings.delete(id);

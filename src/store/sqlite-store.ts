@@ -17,7 +17,7 @@ import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { BINDING_COLUMNS, BINDING_PLACEHOLDERS, BINDING_UPDATES, bindingFromRow, bindingParams } from './binding-row.js';
+import { BINDING_COLUMNS, BINDING_PLACEHOLDERS, BINDING_REFRESH, BINDING_UPDATES, bindingFromRow, bindingParams, refreshParams } from './binding-row.js';
 import type { BindingRow } from './binding-row.js';
 import { StoreError, closedError, errorMessage, sqliteCode } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
@@ -137,6 +137,7 @@ class SqliteStore implements StoreHandle {
       bindingPut: db.prepare(
         `INSERT INTO bindings (${BINDING_COLUMNS}) VALUES (${BINDING_PLACEHOLDERS}) ON CONFLICT (id) DO UPDATE SET ${BINDING_UPDATES}`,
       ),
+      bindingRefresh: db.prepare(BINDING_REFRESH),
       bindingRemove: db.prepare('DELETE FROM bindings WHERE id = ?'),
       bindingExpire: db.prepare('DELETE FROM bindings WHERE expires_at <= ?'),
       bindingCount: db.prepare('SELECT count(*) FROM bindings').pluck(),
@@ -171,6 +172,12 @@ class SqliteStore implements StoreHandle {
       put: (b) =>
         this.write(() => bindingParams(b), (p) => {
           s.bindingPut.run(p);
+        }),
+      // The full parameters are taken now too: a binding whose row is gone (removed while it was
+      // refreshed) is inserted whole, as put() would.
+      refresh: (b) =>
+        this.write(() => bindingParams(b), (p) => {
+          if (s.bindingRefresh.run(refreshParams(p)).changes === 0) s.bindingPut.run(p);
         }),
       remove: (id) =>
         this.write(() => [id], (p) => {

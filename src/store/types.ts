@@ -73,6 +73,13 @@ export interface BindingRepository {
    * are committed together in one transaction (group commit).
    */
   put(binding: BindingRecord): Promise<void>;
+  /**
+   * put() for a refresh (RFC 3261 10.3 step 7) that changed only what every refresh changes:
+   * expiresAt, callId, cseq, lastKeepalive and lastModified. The caller vouches that the other fields
+   * equal the ones last put under this id; a binding without a row is put whole. Same durability as
+   * put(). Optional: a repository without it gets put().
+   */
+  refresh?(binding: BindingRecord): Promise<void>;
   remove(id: string): Promise<void>;
 }
 

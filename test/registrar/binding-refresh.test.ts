@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { ContactIndex } from '../../src/proxy/contact-index.js';
 import { SLOT_MS } from '../../src/registrar/expiry.js';
 import { parseUri } from '../../src/sip/uri.js';
+import { openStore } from '../../src/store/index.js';
+import type { BindingRecord } from '../../src/store/types.js';
+import { tempDir } from '../store/helpers.js';
 import { register, rig, tcpSource, udpSource } from './helpers.js';
+
+/** A binding as the store reads it back: optional fields that are undefined are absent. */
+function asStored(b: BindingRecord): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined));
+}
 
 const ALICE = 'sip:alice@example.com';
 const INSTANCE = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";reg-id=1';
@@ -32,6 +40,33 @@ describe('LocationService: a refresh in place', () => {
     assert.equal(last?.binding, after);
     const stored = await r.repository.all();
     assert.deepEqual(stored.map((b) => [b.id, b.callId, b.cseq]), [[id, 'call-2', 7]]);
+  });
+
+  test('the database row follows every kind of refresh (only the times, or a new User-Agent, source, NAT flag, Path)', async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.after(cleanup);
+    const store = await openStore({ kind: 'sqlite', dataDir: dir });
+    t.after(() => store.close());
+    const r = await rig({}, store.bindings);
+    const contact = '<sip:alice@127.0.0.1:5070>';
+    const refreshes: Array<[string, Parameters<typeof register>[0], ReturnType<typeof udpSource>]> = [
+      ['first registration', { cseq: 1, contacts: [contact], expires: 600, headers: ['User-Agent: ua/1'] }, udpSource()],
+      ['new Call-ID only', { callId: 'call-2', cseq: 1, contacts: [contact], expires: 600, headers: ['User-Agent: ua/1'] }, udpSource()],
+      ['higher CSeq only', { callId: 'call-2', cseq: 2, contacts: [contact], expires: 300, headers: ['User-Agent: ua/1'] }, udpSource()],
+      ['new User-Agent', { callId: 'call-2', cseq: 3, contacts: [contact], expires: 300, headers: ['User-Agent: ua/2'] }, udpSource()],
+      ['no User-Agent', { callId: 'call-2', cseq: 4, contacts: [contact], expires: 300 }, udpSource()],
+      ['another source port (NAT flag set)', { callId: 'call-2', cseq: 5, contacts: [contact], expires: 300 }, udpSource('127.0.0.1', 6000)],
+      ['back to the contact port', { callId: 'call-2', cseq: 6, contacts: [contact], expires: 300 }, udpSource()],
+      ['a Path', { callId: 'call-2', cseq: 7, contacts: [contact], expires: 300, headers: ['Path: <sip:edge.example.com;lr>'] }, udpSource()],
+      ['a q value', { callId: 'call-2', cseq: 8, contacts: [`${contact};q=0.5`], expires: 300 }, udpSource()],
+    ];
+    for (const [what, spec, source] of refreshes) {
+      r.clock.now += 1000;
+      assert.equal((await r.registrar.register(register(spec), source)).status, 200, what);
+      const live = r.location.lookup(ALICE);
+      assert.equal(live.length, 1, what);
+      assert.deepEqual((await store.bindings.all()).map(asStored), live.map(asStored), `stored after: ${what}`);
+    }
   });
 
   test('a refused REGISTER leaves the binding as it was (planned first, applied after)', async () => {

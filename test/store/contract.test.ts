@@ -60,6 +60,27 @@ function contract(kind: StoreKind): void {
       }
     });
 
+    it('bindings: refresh stores the new expiry, Call-ID, CSeq and times; a binding without a row is stored whole', async () => {
+      const s = await fresh();
+      const full = fullBinding(1);
+      await s.bindings.put(full);
+      await s.bindings.put(minimalBinding(2));
+      const refreshed = { ...full, expiresAt: full.expiresAt + 60_000, callId: 'new-call@client', cseq: 77, lastKeepalive: 5, lastModified: 6 };
+      assert.ok(s.bindings.refresh, 'both engines refresh');
+      await s.bindings.refresh(refreshed);
+      assert.deepEqual((await s.bindings.all()).sort(byId), [refreshed, minimalBinding(2)].sort(byId));
+      // A later change of the caller's object is not stored (parameters are taken at the call).
+      const again = { ...refreshed, cseq: 78 };
+      const pending = s.bindings.refresh(again);
+      again.cseq = 1000;
+      await pending;
+      assert.equal((await s.bindings.all()).find((b) => b.id === full.id)?.cseq, 78);
+      // Removed meanwhile (or never stored): the refresh puts it back whole.
+      await s.bindings.remove(full.id);
+      await s.bindings.refresh(refreshed);
+      assert.deepEqual((await s.bindings.all()).sort(byId), [refreshed, minimalBinding(2)].sort(byId));
+    });
+
     it('bindings: put replaces by id, remove deletes (removing an unknown id is fine)', async () => {
       const s = await fresh();
       await s.bindings.put(minimalBinding(1));
