@@ -18,7 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // the key's b-tree, no second index.
     // bindings: one row per contact. Scalars get their own columns (ctl and later queries can filter
     // on them); the small lists (path, methods, flags) are JSON text, decoded only on load.
-    // The expires_at index serves removeExpired() at start-up.
+    // The expires_at index served removeExpired() (dropped again by version 4).
     sql: `
       CREATE TABLE users (
         username   TEXT NOT NULL,
@@ -116,6 +116,17 @@ export const MIGRATIONS: readonly Migration[] = [
         decision   TEXT NOT NULL,
         PRIMARY KEY (presentity, watcher)
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    description: 'bindings without the expires_at index',
+    // Every refresh moved its binding's entry in this index (a delete and an insert, and their
+    // pages in each commit) for removeExpired() alone, which the server never calls (it expires
+    // bindings from memory and removes them by id): a refreshed row costs about 1 us less SQLite
+    // CPU without it (3.4 -> 2.4 us per row at 20 rows per commit); removeExpired() scans instead.
+    sql: `
+      DROP INDEX IF EXISTS bindings_expires_at;
     `,
   },
 ];

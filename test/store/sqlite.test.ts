@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, SCHEMA_VERSION, StoreError, openStore } from '../../src/store/index.js';
+import { migrate } from '../../src/store/migrations.js';
 import type { StoreErrorCode } from '../../src/store/index.js';
 import { byId, byUser, fullBinding, minimalBinding, tempDir, user } from './helpers.js';
 
@@ -202,6 +203,26 @@ test('a file that is not a database, or a newer schema, fails with INCOMPATIBLE 
   raw.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(SCHEMA_VERSION + 1, 'future', 0);
   raw.close();
   await assert.rejects(openStore({ kind: 'sqlite', dataDir: newer }), isStoreError('INCOMPATIBLE', /schema version \d+, newer than this simplesip/));
+});
+
+test('a version 3 database (bindings with the expires_at index) opens, keeps its bindings and loses the index', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = join(dir, DATABASE_FILE);
+  const raw = new Database(file);
+  migrate(raw, file);
+  raw.exec('DELETE FROM schema_version WHERE version = 4; CREATE INDEX bindings_expires_at ON bindings (expires_at)');
+  raw.close();
+  const s = await openStore({ kind: 'sqlite', dataDir: dir });
+  await s.bindings.put(minimalBinding(1, { expiresAt: 100 }));
+  await s.bindings.put(minimalBinding(2, { expiresAt: 300 }));
+  assert.equal(await s.bindings.removeExpired(200), 1);
+  assert.deepEqual(await s.bindings.all(), [minimalBinding(2, { expiresAt: 300 })]);
+  await s.close();
+  const check = new Database(file, { readonly: true });
+  t.after(() => check.close());
+  assert.equal(check.prepare('SELECT max(version) FROM schema_version').pluck().get(), 4);
+  assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bindings' AND sql IS NOT NULL").pluck().all(), []);
 });
 
 test('synchronous: full opens and stores like the default', async (t) => {
