@@ -73,6 +73,7 @@ interface ServerOptions {
   auth: 'on' | 'off';
   data: string;
   store: 'sqlite' | 'memory';
+  commitWindow: number;
   minExpires: number;
   maxExpires: number;
   defaultExpires: number;
@@ -103,6 +104,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.auth = options.auth === 'on';
   config.dataDir = options.data;
   config.store = options.store;
+  config.commitWindowMs = options.commitWindow;
   config.minExpires = options.minExpires;
   config.maxExpires = options.maxExpires;
   config.defaultExpires = options.defaultExpires;
@@ -146,6 +148,7 @@ export function addServerCommand(program: Command): void {
     .option('--digest-algorithms <list>', 'digest challenges offered, in this order: MD5, SHA-256 or both (MD5 only for baresip 1.0.0)', digestAlgorithms, defaults.digestAlgorithms)
     .option('--data <dir>', 'data directory: sqlite database and nonce secret (created if missing)', defaults.dataDir)
     .option('--store <kind>', 'where users and bindings live: sqlite (in --data) or memory (lost at exit)', choice('--store', ['sqlite', 'memory'] as const), defaults.store)
+    .option('--commit-window <ms>', 'sqlite: a write waits this long for others to share its commit (a REGISTER\'s 200 waits for it); 0 = commit at the end of each event-loop turn', integer('--commit-window', 0, 1000), defaults.commitWindowMs)
     .option('--min-expires <seconds>', 'shortest registration accepted; shorter gets 423', integer('--min-expires', 1, 86400), defaults.minExpires)
     .option('--max-expires <seconds>', 'longest registration granted; longer is shortened', integer('--max-expires', 1, 604800), defaults.maxExpires)
     .option('--default-expires <seconds>', 'registration interval when the REGISTER gives none', integer('--default-expires', 1, 604800), defaults.defaultExpires)

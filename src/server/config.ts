@@ -36,6 +36,11 @@ export interface ServerConfig {
   dataDir: string;
   /** Where users and bindings are kept: `sqlite` (in dataDir, survives restarts) or `memory`. */
   store: StoreKind;
+  /**
+   * sqlite: milliseconds a write waits for others to share its commit (0: the commit closes the
+   * event-loop turn). A REGISTER is answered only after its commit, so this is added to its latency.
+   */
+  commitWindowMs: number;
   /** Registrar: shorter (non-zero) intervals get 423 Interval Too Brief (RFC 3261 10.3 step 7). */
   minExpires: number;
   /** Registrar: longer intervals are shortened to this (RFC 3261 10.2.1). */
@@ -82,6 +87,9 @@ export function defaultServerConfig(): ServerConfig {
     digestAlgorithms: ['MD5', 'SHA-256'],
     dataDir: './data',
     store: 'sqlite',
+    // At a few thousand REGISTERs per second one commit per turn is nearly one per REGISTER; 5 ms
+    // makes it about 20 (SQLite CPU per refreshed binding: 5.6 us alone, 3.5 at 4, 2.4 at 20).
+    commitWindowMs: 5,
     minExpires: 60,
     maxExpires: 3600,
     defaultExpires: 3600,

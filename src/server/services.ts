@@ -20,16 +20,9 @@ export interface Services {
   registrar: Registrar;
 }
 
-/**
- * Writes wait up to 5 ms for others to share their commit: at a few thousand REGISTERs per second
- * one commit per event-loop turn is nearly one per REGISTER, and the commit (WAL pages written) cost
- * as much as the row itself. A REGISTER is still answered only after its commit.
- */
-const COMMIT_WINDOW_MS = 5;
-
 export async function openServices(config: ServerConfig, log: Logger): Promise<Services> {
   const sqlite = config.store === 'sqlite';
-  const store = await openStore({ kind: config.store, dataDir: sqlite ? config.dataDir : undefined, commitWindowMs: COMMIT_WINDOW_MS });
+  const store = await openStore({ kind: config.store, dataDir: sqlite ? config.dataDir : undefined, commitWindowMs: config.commitWindowMs });
   try {
     const users = await UserDirectory.load(store.users);
     // The nonce key survives restarts with sqlite (nonces handed out before a restart stay valid);
