@@ -111,6 +111,7 @@ export function formatStats(s: StatsView): string {
     ['transactions', `${s.transactions.server} server, ${s.transactions.client} client`],
     ['messages', `${s.messagesRelayed} relayed, ${s.messagesStored} stored, ${s.messagesDelivered} delivered, ${s.messagesRateLimited} rate-limited`],
     ['offline messages', String(s.offlineMessages)],
+    ['UDP queue delay', `${s.udpQueueDelay.lastMs} ms now, ${s.udpQueueDelay.maxLastMinuteMs} ms worst in the last minute`],
     ...(s.presence === undefined ? [] : [
       ['presence', `${s.presence.publications} publications, ${s.presence.subscriptions} subscriptions, ${s.presence.winfoSubscriptions} winfo`],
       ['NOTIFYs', `${s.presence.notifiesSent} sent, ${s.presence.notifyFailures} failed`],

@@ -85,6 +85,7 @@ interface ServerOptions {
   messageBurst: number;
   offlineExpiry: number;
   offlineLimit: number;
+  queueDelayWarn: number;
   digestAlgorithms: DigestAlgorithm[];
 }
 
@@ -117,6 +118,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.messageBurst = options.messageBurst;
   config.offlineExpirySeconds = options.offlineExpiry;
   config.offlineMaxPerUser = options.offlineLimit;
+  config.queueDelayWarnMs = options.queueDelayWarn;
   // RFC 3261 10.3: the registrar grants between min and max; a default outside them makes no sense.
   if (config.minExpires > config.maxExpires) {
     throw new InvalidArgumentError(`--min-expires (${config.minExpires}) must not be above --max-expires (${config.maxExpires})`);
@@ -161,6 +163,7 @@ export function addServerCommand(program: Command): void {
     .option('--message-burst <n>', 'MESSAGEs one sender may send at once', integer('--message-burst', 1, 1000000), defaults.messageBurst)
     .option('--offline-expiry <seconds>', 'how long a stored message waits for its recipient', integer('--offline-expiry', 1, 31536000), defaults.offlineExpirySeconds)
     .option('--offline-limit <n>', 'stored messages per recipient; beyond: 480 (mailbox full)', integer('--offline-limit', 1, 1000000), defaults.offlineMaxPerUser)
+    .option('--queue-delay-warn <ms>', 'warn when datagrams wait longer than this in a UDP receive queue (the server is falling behind); 0 = never', integer('--queue-delay-warn', 0, 60000), defaults.queueDelayWarnMs)
     .action(async (options: ServerOptions) => {
       const config = serverConfigFromOptions(options);
       const log = pino({ level: config.logLevel }, pino.destination(2));

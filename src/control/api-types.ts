@@ -26,6 +26,12 @@ export interface StatsView {
   messagesStored: number;
   messagesDelivered: number;
   messagesRateLimited: number;
+  /**
+   * How long datagrams waited in the fullest UDP receive queue before the server read them, in ms:
+   * the last sample (ten a second) and the worst of the last minute. More than a few ms: the server
+   * is falling behind its load.
+   */
+  udpQueueDelay: { lastMs: number; maxLastMinuteMs: number };
   /** Presence (absent without a presence agent): live publications, subscriptions, NOTIFYs. */
   presence?: PresenceCounts;
 }

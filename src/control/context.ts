@@ -48,6 +48,12 @@ export interface ControlContext {
   listeners(): string[];
   /** Absent in contexts without a proxy (tests of the control API alone). */
   messages?: OfflineMessageAdmin;
+  /** How long datagrams wait in the UDP receive queues, in ms (server/queue-delay-monitor.ts). */
+  queueDelay?: {
+    readonly lastMs: number;
+    readonly maxLastMinuteMs: number;
+    onSample(observer: (ms: number) => void): void;
+  };
   /** Absent in contexts without a presence agent (tests of the control API alone). */
   presence?: PresenceAdmin;
 }

@@ -1,6 +1,6 @@
 // Prometheus metrics for GET /metrics. The SIP hot path only increments plain numbers in
 // ServerStats; the values are read here, in collect() callbacks, when Prometheus scrapes.
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ControlContext } from './context.js';
 
 /** A registry of its own per control server (not prom-client's global one), so several servers in one process do not clash. */
@@ -38,6 +38,13 @@ export function createMetricsRegistry(context: ControlContext): Registry {
   total('simplesip_messages_stored_total', 'MESSAGE requests put in the offline store (answered 202)', () => stats.messagesStored);
   total('simplesip_messages_delivered_total', 'Stored messages delivered (2xx) and removed', () => stats.messagesDelivered);
   total('simplesip_messages_rate_limited_total', 'MESSAGE requests refused by the per-sender rate limit (503)', () => stats.messagesRateLimited);
+  const queueDelay = new Histogram({
+    name: 'simplesip_udp_queue_delay_seconds',
+    help: 'How long datagrams waited in the fullest UDP receive queue before the server read them (ten samples a second)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  context.queueDelay?.onSample((ms) => queueDelay.observe(ms / 1000));
   new Gauge({
     name: 'simplesip_offline_messages',
     help: 'Messages waiting in the offline store',

@@ -140,6 +140,10 @@ async function setPassword({ env, req, res, params }: RouteCall): Promise<void> 
   sendJson(res, 200, { user: `${username}@${domain}` });
 }
 
+function roundTenth(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
 function showStats({ env, res }: RouteCall): void {
   const { stats, location } = env.context;
   const counts = location.counts();
@@ -162,6 +166,10 @@ function showStats({ env, res }: RouteCall): void {
     messagesStored: stats.messagesStored,
     messagesDelivered: stats.messagesDelivered,
     messagesRateLimited: stats.messagesRateLimited,
+    udpQueueDelay: {
+      lastMs: roundTenth(env.context.queueDelay?.lastMs ?? 0),
+      maxLastMinuteMs: roundTenth(env.context.queueDelay?.maxLastMinuteMs ?? 0),
+    },
     presence: env.context.presence?.counts(),
   };
   sendJson(res, 200, view);

@@ -67,6 +67,11 @@ export interface ServerConfig {
   offlineMaxPerUser: number;
   /** Seconds between delivery attempts of stored messages to a registered user who did not take them. */
   offlineRetrySeconds: number;
+  /**
+   * Datagrams waiting longer than this (ms) in a UDP receive queue are logged as a warning: the
+   * server is falling behind its load (ctl stats and /metrics show the delay always); 0 = never warn.
+   */
+  queueDelayWarnMs: number;
 }
 
 export const DEFAULT_LISTEN: readonly string[] = ['udp:*:5060', 'tcp:*:5060'];
@@ -101,5 +106,8 @@ export function defaultServerConfig(): ServerConfig {
     offlineExpirySeconds: 7 * 24 * 3600,
     offlineMaxPerUser: 1000,
     offlineRetrySeconds: 60,
+    // A queue waits a few ms in normal service (a GC pause or a large commit included); at 100 ms it
+    // is a fifth of T1, the 500 ms after which UDP clients retransmit.
+    queueDelayWarnMs: 100,
   };
 }

@@ -19,6 +19,7 @@ import { TransportManager } from '../transport/transport-manager.js';
 import type { ListenerInfo, SocketIdentity, TransportWarning } from '../transport/types.js';
 import type { ServerConfig } from './config.js';
 import { LocalIdentity } from './local-identity.js';
+import { QueueDelayMonitor } from './queue-delay-monitor.js';
 import { ALLOWED_METHODS, ACCEPTED_BODY_TYPES, SUPPORTED_EXTENSIONS } from './methods.js';
 import {
   checkBodyType, checkExtensions, checkMethod, checkRegisterAor, checkSyntax, checkUriScheme, type Rejection,
@@ -41,6 +42,8 @@ export class SipServer {
   readonly transactions: TransactionLayer;
   readonly identity: LocalIdentity;
   readonly stats = new ServerStats();
+  /** How long datagrams wait in the UDP receive queues: how far behind its load the server is. */
+  readonly queueDelay: QueueDelayMonitor;
   private listeners: ListenerInfo[] = [];
   /** Set by start(): store, users, digest, location service, registrar. */
   private services: Services | undefined;
@@ -67,7 +70,9 @@ export class SipServer {
       maxConnections: config.maxConnections,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       udpBufferSize: config.udpBufferSize,
+      measureQueueDelay: true,
     });
+    this.queueDelay = new QueueDelayMonitor({ measure: () => this.transport.queueDelayMs(), warnMs: config.queueDelayWarnMs, log });
     this.transactions = new TransactionLayer({ transport: this.transport, t1: config.t1Ms });
     if (config.trace) attachTracer(this.transport, traceOut);
 
@@ -139,12 +144,14 @@ export class SipServer {
       intervalSeconds: this.config.probeIntervalSeconds, serverName: this.config.serverName, logger: this.log,
     });
     this.prober.start();
+    this.queueDelay.start();
     this.routing?.start();
     this.presence?.start();
     return this.listeners;
   }
 
   async stop(): Promise<void> {
+    this.queueDelay.stop();
     this.prober?.stop();
     this.routing?.close();
     this.presence?.close();
@@ -165,6 +172,7 @@ export class SipServer {
       listeners: () => this.listeners.map((l) => l.description),
       messages: this.routing?.offline,
       presence: this.presence,
+      queueDelay: this.queueDelay,
     };
   }
 

@@ -53,6 +53,8 @@ export interface TransportManagerOptions {
   limits?: Partial<ParseLimits>;
   /** SO_RCVBUF / SO_SNDBUF for UDP sockets (default 4 MiB; the kernel may cap it). */
   udpBufferSize?: number;
+  /** Measure each UDP socket's receive-queue delay (queueDelayMs()), for overload control. */
+  measureQueueDelay?: boolean;
 }
 
 export interface ListenOptions {
@@ -163,6 +165,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
       answerStun: (request, remote) => bindingSuccessResponse(request, remote.address, remote.port),
     }, this.log);
     this.udp.push(udp);
+    if (this.options.measureQueueDelay) await udp.startQueueProbe();
     return udp;
   }
 
@@ -308,6 +311,16 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     const connection = this.adopt(new WsConnection(ws, socket, protocol, `${protocol} outbound`, this.inbound,
       this.connectionEvents, this.idleTimeoutMs, this.log));
     return connection.identity;
+  }
+
+  /**
+   * How long datagrams now wait in the fullest UDP receive queue, in ms (0 without UDP sockets or
+   * measureQueueDelay); each call sends the next probes, so call it at a steady interval.
+   */
+  queueDelayMs(): number {
+    let delay = 0;
+    for (const listener of this.udp) delay = Math.max(delay, listener.sampleQueueDelay());
+    return delay;
   }
 
   /** Closes every connection and listener. */

@@ -9,6 +9,7 @@ import { fromSystemError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
 import { bindPlans, boundFamilies, isNoIPv6Error, listenerDescription, listenerName, type BindPlan } from './listener-address.js';
 import type { ListenSpec } from './listen-spec.js';
+import { probeTarget, QueueDelayProbe } from './queue-delay-probe.js';
 import type { AddressFamily, Endpoint, ListenerInfo, SocketIdentity, TransportLogger } from './types.js';
 
 export interface UdpListenerOptions {
@@ -66,6 +67,7 @@ export class UdpListener {
   readonly info: ListenerInfo;
   private readonly socketFamily: AddressFamily;
   private readonly local: Endpoint;
+  private probe: QueueDelayProbe | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -124,7 +126,25 @@ export class UdpListener {
     return this.info.families.includes(family);
   }
 
+  /** Starts measuring this socket's queue delay (see queue-delay-probe.ts); false when it cannot. */
+  async startQueueProbe(): Promise<boolean> {
+    if (this.probe !== undefined) return true;
+    try {
+      this.probe = await QueueDelayProbe.open(probeTarget(this.info.address, this.info.port));
+      return true;
+    } catch (err) {
+      this.log.warn({ listener: this.info.name, err: (err as Error).message }, 'cannot measure the UDP queue delay: overload control is off for this socket');
+      return false;
+    }
+  }
+
+  /** The socket's queue delay in ms (0 without a probe); sends the next probe. */
+  sampleQueueDelay(): number {
+    return this.probe === undefined ? 0 : this.probe.sample();
+  }
+
   private onDatagram(data: Buffer, rawAddress: string, port: number): void {
+    if (this.probe !== undefined && port === this.probe.port && this.probe.accept(data, port)) return;
     const address = normalizeSocketAddress(rawAddress);
     const remote: Endpoint = { address, port, family: address.includes(':') ? 6 : 4 };
     const source: SocketIdentity = { protocol: 'udp', local: this.local, remote, listener: this.info.name };
@@ -176,6 +196,7 @@ export class UdpListener {
   }
 
   close(): Promise<void> {
+    this.probe?.close();
     return new Promise((resolve) => {
       try {
         this.socket.close(() => resolve());
