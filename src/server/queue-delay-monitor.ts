@@ -1,5 +1,8 @@
-// How far behind the server is: the delay of its UDP receive queues (transport/queue-delay-probe.ts),
-// sampled ten times a second. It is the first sign of overload: the queue grows, then the kernel
+// How far behind the server is: how long a datagram waits before the server reads it, sampled ten
+// times a second. Two measures, the larger counts: the delay of the UDP receive queues
+// (transport/queue-delay-probe.ts: a busy thread with a backlog) and how late the sampling timer
+// fires (a thread that stood still: a long task, a GC pause, a stopped process; what arrived
+// meanwhile waited that long). It is the first sign of overload: the queue grows, then the kernel
 // drops datagrams, then UDP clients retransmit after T1 (RFC 3261 17.1.2.2) and add to the load.
 // Kept for `ctl stats` (last sample, worst of the last minute), handed to /metrics, and logged as a
 // warning when a sample passes the configured threshold (at most once per WARN_EVERY_MS).
@@ -26,6 +29,7 @@ export class QueueDelayMonitor {
   private slot = 0;
   private slotStartedAt: number;
   private lastWarnAt = -Infinity;
+  private lastTickAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly observers: Array<(ms: number) => void> = [];
   private readonly now: () => number;
@@ -37,7 +41,7 @@ export class QueueDelayMonitor {
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.record(this.options.measure()), this.options.intervalMs ?? 100);
+    this.timer = setInterval(() => this.tick(), this.options.intervalMs ?? 100);
     this.timer.unref();
   }
 
@@ -60,6 +64,15 @@ export class QueueDelayMonitor {
   get maxLastMinuteMs(): number {
     this.advance(this.now());
     return Math.max(...this.worst);
+  }
+
+  /** One sample: the queue delay or the timer's lateness, the larger. */
+  tick(): void {
+    const now = this.now();
+    const interval = this.options.intervalMs ?? 100;
+    const late = this.lastTickAt === undefined ? 0 : Math.max(0, now - this.lastTickAt - interval);
+    this.lastTickAt = now;
+    this.record(Math.max(this.options.measure(), late));
   }
 
   record(ms: number): void {

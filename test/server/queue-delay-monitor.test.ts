@@ -50,3 +50,21 @@ test('every sample reaches the observers (the /metrics histogram)', () => {
   m.record(7);
   assert.deepEqual(seen, [1, 7]);
 });
+
+test('a sample is the larger of the queue delay and how late the sampling timer fired (a thread that stood still)', () => {
+  const clock = { now: 0 };
+  let queue = 0;
+  const m = new QueueDelayMonitor({ measure: () => queue, warnMs: 0, log: { warn: () => undefined }, intervalMs: 100, now: () => clock.now });
+  m.tick();
+  clock.now += 100;
+  queue = 30;
+  m.tick();
+  assert.equal(m.lastMs, 30, 'on time: the queue delay');
+  clock.now += 600;
+  queue = 2;
+  m.tick();
+  assert.equal(m.lastMs, 500, 'fired 500 ms late: what arrived meanwhile waited that long');
+  clock.now += 100;
+  m.tick();
+  assert.equal(m.lastMs, 2);
+});
