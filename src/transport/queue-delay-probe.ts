@@ -10,7 +10,7 @@ import type { Endpoint } from './types.js';
 
 const TOKEN_BYTES = 16;
 const PROBE_BYTES = TOKEN_BYTES + 8;
-/** Probes in flight remembered; older ones count as lost (at one per 20 ms, five seconds). */
+/** Probes in flight remembered; older ones are forgotten (at ten a second, 25 s of them). */
 const MAX_OUTSTANDING = 256;
 
 /** Where a probe goes for a socket bound to `address`: the loopback of its family when it is a wildcard. */
@@ -29,8 +29,8 @@ export class QueueDelayProbe {
   /** Until one probe has come back, the path is unproven: a probe that never arrives says nothing. */
   private armed = false;
   private closed = false;
-  /** The probe socket's port, the first thing the listener compares (0 until bound). */
-  port = 0;
+  /** The probe socket's port, the first thing the listener compares. */
+  readonly port: number;
 
   private constructor(private readonly target: Endpoint, socket: Socket) {
     this.socket = socket;
