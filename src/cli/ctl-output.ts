@@ -112,6 +112,7 @@ export function formatStats(s: StatsView): string {
     ['messages', `${s.messagesRelayed} relayed, ${s.messagesStored} stored, ${s.messagesDelivered} delivered, ${s.messagesRateLimited} rate-limited`],
     ['offline messages', String(s.offlineMessages)],
     ['UDP queue delay', `${s.udpQueueDelay.lastMs} ms now, ${s.udpQueueDelay.maxLastMinuteMs} ms worst in the last minute`],
+    ['UDP receive drops', s.udpReceiveDrops === null ? 'unknown (no /proc/net/udp)' : `${s.udpReceiveDrops} (datagrams lost to a full receive queue)`],
     ...(s.presence === undefined ? [] : [
       ['presence', `${s.presence.publications} publications, ${s.presence.subscriptions} subscriptions, ${s.presence.winfoSubscriptions} winfo`],
       ['NOTIFYs', `${s.presence.notifiesSent} sent, ${s.presence.notifyFailures} failed`],

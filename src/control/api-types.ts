@@ -32,6 +32,11 @@ export interface StatsView {
    * is falling behind its load.
    */
   udpQueueDelay: { lastMs: number; maxLastMinuteMs: number };
+  /**
+   * Datagrams the kernel dropped at the server's UDP sockets since they opened, because their
+   * receive queue was full (Linux /proc/net/udp); null where that cannot be read.
+   */
+  udpReceiveDrops: number | null;
   /** Presence (absent without a presence agent): live publications, subscriptions, NOTIFYs. */
   presence?: PresenceCounts;
 }

@@ -54,6 +54,8 @@ export interface ControlContext {
     readonly maxLastMinuteMs: number;
     onSample(observer: (ms: number) => void): void;
   };
+  /** Datagrams the kernel dropped at our UDP sockets (receive queue full); undefined where unknown. */
+  udpReceiveDrops?(): number | undefined;
   /** Absent in contexts without a presence agent (tests of the control API alone). */
   presence?: PresenceAdmin;
 }

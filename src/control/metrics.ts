@@ -45,6 +45,8 @@ export function createMetricsRegistry(context: ControlContext): Registry {
     registers: [registry],
   });
   context.queueDelay?.onSample((ms) => queueDelay.observe(ms / 1000));
+  total('simplesip_udp_receive_drops_total', 'Datagrams the kernel dropped at the UDP sockets because their receive queue was full (Linux /proc/net/udp)',
+    () => context.udpReceiveDrops?.() ?? 0);
   new Gauge({
     name: 'simplesip_offline_messages',
     help: 'Messages waiting in the offline store',

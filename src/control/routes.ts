@@ -170,6 +170,7 @@ function showStats({ env, res }: RouteCall): void {
       lastMs: roundTenth(env.context.queueDelay?.lastMs ?? 0),
       maxLastMinuteMs: roundTenth(env.context.queueDelay?.maxLastMinuteMs ?? 0),
     },
+    udpReceiveDrops: env.context.udpReceiveDrops?.() ?? null,
     presence: env.context.presence?.counts(),
   };
   sendJson(res, 200, view);

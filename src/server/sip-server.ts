@@ -173,6 +173,7 @@ export class SipServer {
       messages: this.routing?.offline,
       presence: this.presence,
       queueDelay: this.queueDelay,
+      udpReceiveDrops: () => this.transport.udpReceiveDrops(),
     };
   }
 

@@ -28,6 +28,7 @@ import type {
   AddressFamily, KeepaliveKind, ListenerInfo, SendTarget, SocketIdentity, TlsClientOptions, TlsCredentials,
   TransportLogger, TransportProtocol, TransportWarning,
 } from './types.js';
+import { udpReceiveDrops } from './udp-drops.js';
 import { UdpListener } from './udp-listener.js';
 import { stampReceived } from './via-received.js';
 import { WsConnection } from './ws-connection.js';
@@ -321,6 +322,14 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     let delay = 0;
     for (const listener of this.udp) delay = Math.max(delay, listener.sampleQueueDelay());
     return delay;
+  }
+
+  /**
+   * Datagrams the kernel dropped at our UDP sockets since they opened because their receive queue
+   * was full (Linux /proc), or undefined where that cannot be read. Reads files: not for the SIP path.
+   */
+  udpReceiveDrops(): number | undefined {
+    return udpReceiveDrops(this.udp.map((l) => ({ address: l.info.address, port: l.info.port, family: l.info.address.includes(':') ? 6 : 4 })));
   }
 
   /** Closes every connection and listener. */

@@ -19,6 +19,7 @@ test('--queue-delay-warn: a stalled server warns that datagrams waited, and ctl 
   await new Promise((r) => setTimeout(r, 500));
   const quiet = await runCtl(['stats', '--control', control]);
   assert.match(quiet.stdout, /^UDP queue delay +[\d.]+ ms now, [\d.]+ ms worst in the last minute$/m);
+  assert.match(quiet.stdout, /^UDP receive drops +0 \(datagrams lost to a full receive queue\)$/m);
   assert.doesNotMatch(out, /falling behind/);
 
   child.kill('SIGSTOP');
