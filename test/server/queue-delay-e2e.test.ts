@@ -32,7 +32,7 @@ test('a 300 ms stall of the server thread shows as UDP queue delay in /stats and
 
   const after = await stats();
   assert.ok(after.udpQueueDelay.maxLastMinuteMs >= 250, `the stall is seen (${after.udpQueueDelay.maxLastMinuteMs} ms)`);
-  assert.ok(after.udpQueueDelay.lastMs < 100, `and the delay is back down (${after.udpQueueDelay.lastMs} ms)`);
+  assert.ok(after.udpQueueDelay.lastMs < 200, `and the delay is back down (${after.udpQueueDelay.lastMs} ms)`);
   const metrics = (await call(controlPort, 'GET', '/metrics')).text;
   const bucket = (le: string): number => Number(new RegExp(`simplesip_udp_queue_delay_seconds_bucket\\{le="${le}"\\} (\\d+)`).exec(metrics)?.[1]);
   assert.ok(bucket('0.1') < bucket('0.5'), 'one sample between 100 and 500 ms in the histogram');
