@@ -1,13 +1,19 @@
 // The load measurement both server benchmarks share: CPU per request at one fixed rate (from /proc,
 // after a warm-up run), then a rate ladder up to the first rate with failures or retransmissions
-// well past the knee; and the side-by-side table with the ratios.
+// well past the knee; and the side-by-side table with the ratios. Each step of the ladder also counts
+// the datagrams the kernel dropped at the server's socket (Linux /proc/net/udp, any server), which
+// tells a step that failed because the receive queue overflowed from one that failed otherwise.
+import { udpReceiveDrops } from '../../src/transport/udp-drops.js';
 import { treeCpuSeconds } from './proc-cpu.js';
 import type { LoadResult } from './sipp-load.js';
 import type { BenchTarget } from './targets.js';
 
+/** One step of a ladder; `drops`: datagrams dropped at the server's socket meanwhile (undefined: unknown). */
+export type LadderStep = LoadResult & { drops?: number };
+
 export interface TargetFigures {
   name: string;
-  ladder: LoadResult[];
+  ladder: LadderStep[];
   /** Highest rate of the ladder with no failure and no retransmission. */
   highestClean: number;
   cpuMicrosPerRequest: number;
@@ -24,15 +30,25 @@ export async function measureCpu(target: BenchTarget, fixedRate: number, run: (r
 export async function measureTarget(target: BenchTarget, fixedRate: number, rates: readonly number[],
   run: (rate: number) => Promise<LoadResult>): Promise<TargetFigures> {
   const cpuMicrosPerRequest = await measureCpu(target, fixedRate, run);
-  const ladder: LoadResult[] = [];
+  const ladder: LadderStep[] = [];
   let highestClean = 0;
+  const socketDrops = (): number | undefined => udpReceiveDrops([{ address: '127.0.0.1', port: target.port, family: 4 }]);
   for (const rate of rates) {
+    const before = socketDrops();
     const r = await run(rate);
-    ladder.push(r);
+    const after = socketDrops();
+    ladder.push({ ...r, drops: before === undefined || after === undefined ? undefined : after - before });
     if (r.clean) highestClean = rate;
     if (!r.clean && r.failed > r.calls / 100) break; // far past the knee: stop climbing
   }
   return { name: target.name, ladder, highestClean, cpuMicrosPerRequest };
+}
+
+/** `20000:ok`, `24000:fail12/retr340/drop2100` (drops shown whenever there were some). */
+function formatStep(l: LadderStep): string {
+  const parts = l.clean ? ['ok'] : [`fail${l.failed}`, `retr${l.retransmissions}`];
+  if (l.drops) parts.push(`drop${l.drops}`);
+  return `${l.rate}:${parts.join('/')}`;
 }
 
 /**
@@ -41,7 +57,7 @@ export async function measureTarget(target: BenchTarget, fixedRate: number, rate
  */
 export function printComparison(results: readonly TargetFigures[], request: string, floorMicros?: number): void {
   for (const r of results) {
-    console.log(`  ${r.name}: ladder ${r.ladder.map((l) => `${l.rate}:${l.clean ? 'ok' : `fail${l.failed}/retr${l.retransmissions}`}`).join(' ')}`);
+    console.log(`  ${r.name}: ladder ${r.ladder.map(formatStep).join(' ')}`);
   }
   console.log(`| server | highest clean rate (/s) | CPU per ${request} (us) |`);
   console.log('| --- | --- | --- |');
