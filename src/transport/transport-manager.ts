@@ -54,7 +54,7 @@ export interface TransportManagerOptions {
   limits?: Partial<ParseLimits>;
   /** SO_RCVBUF / SO_SNDBUF for UDP sockets (default 4 MiB; the kernel may cap it). */
   udpBufferSize?: number;
-  /** Measure each UDP socket's receive-queue delay (queueDelayMs()), for overload control. */
+  /** Measure each UDP socket's receive-queue delay (queueDelayMs()): how far behind its load the server is. */
   measureQueueDelay?: boolean;
 }
 

@@ -133,7 +133,7 @@ export class UdpListener {
       this.probe = await QueueDelayProbe.open(probeTarget(this.info.address, this.info.port));
       return true;
     } catch (err) {
-      this.log.warn({ listener: this.info.name, err: (err as Error).message }, 'cannot measure the UDP queue delay: overload control is off for this socket');
+      this.log.warn({ listener: this.info.name, err: (err as Error).message }, 'cannot measure the UDP queue delay of this socket: ctl stats and /metrics leave it out');
       return false;
     }
   }
