@@ -209,13 +209,10 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
 
   /** refresh(), then the write that stores it: only its times when nothing else changed. */
   private refreshAndWrite(b: BindingRecord, u: BindingUpdate): Promise<void> {
-    const repository = this.repository;
-    if (repository.refresh !== undefined && refreshesTimesOnly(b, u)) {
-      this.refresh(b, u);
-      return repository.refresh(b);
-    }
+    const { repository } = this;
+    const timesOnly = refreshesTimesOnly(b, u); // before refresh() changes `b`
     this.refresh(b, u);
-    return repository.put(b);
+    return timesOnly && repository.refresh !== undefined ? repository.refresh(b) : repository.put(b);
   }
 
   /**

@@ -33,15 +33,17 @@ export class QueueDelayMonitor {
   private timer: NodeJS.Timeout | undefined;
   private readonly observers: Array<(ms: number) => void> = [];
   private readonly now: () => number;
+  private readonly intervalMs: number;
 
   constructor(private readonly options: QueueDelayMonitorOptions) {
     this.now = options.now ?? Date.now;
+    this.intervalMs = options.intervalMs ?? 100;
     this.slotStartedAt = this.now();
   }
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.tick(), this.options.intervalMs ?? 100);
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -69,8 +71,7 @@ export class QueueDelayMonitor {
   /** One sample: the queue delay or the timer's lateness, the larger. */
   tick(): void {
     const now = this.now();
-    const interval = this.options.intervalMs ?? 100;
-    const late = this.lastTickAt === undefined ? 0 : Math.max(0, now - this.lastTickAt - interval);
+    const late = this.lastTickAt === undefined ? 0 : Math.max(0, now - this.lastTickAt - this.intervalMs);
     this.lastTickAt = now;
     this.record(Math.max(this.options.measure(), late));
   }

@@ -329,7 +329,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
    * was full (Linux /proc), or undefined where that cannot be read. Reads files: not for the SIP path.
    */
   udpReceiveDrops(): number | undefined {
-    return udpReceiveDrops(this.udp.map((l) => ({ address: l.info.address, port: l.info.port, family: l.info.address.includes(':') ? 6 : 4 })));
+    return udpReceiveDrops(this.udp.map((l) => l.boundEndpoint));
   }
 
   /** Closes every connection and listener. */

@@ -121,6 +121,11 @@ export class UdpListener {
     return this.socket.getRecvBufferSize();
   }
 
+  /** The address, port and family the socket is bound to. */
+  get boundEndpoint(): Endpoint {
+    return this.local;
+  }
+
   /** True when this socket can send to an address of `family`. */
   reaches(family: AddressFamily): boolean {
     return this.info.families.includes(family);
@@ -144,7 +149,8 @@ export class UdpListener {
   }
 
   private onDatagram(data: Buffer, rawAddress: string, port: number): void {
-    if (this.probe !== undefined && port === this.probe.port && this.probe.accept(data, port)) return;
+    // The probe compares the source port first: one integer for every other datagram.
+    if (this.probe?.accept(data, port)) return;
     const address = normalizeSocketAddress(rawAddress);
     const remote: Endpoint = { address, port, family: address.includes(':') ? 6 : 4 };
     const source: SocketIdentity = { protocol: 'udp', local: this.local, remote, listener: this.info.name };
