@@ -3,14 +3,14 @@
 // the anchor config), on one machine in one run:
 //  - highest rate of a ladder with no failed MESSAGE and no retransmission,
 //  - server CPU microseconds per relayed MESSAGE at one fixed rate (from /proc, the server's process tree),
-//    and the same for the Node floor (bench/floor/), a bare UDP script: the runtime's share.
+//  - both again for the Node floor (bench/floor/), a bare UDP script: what the runtime itself reaches.
 // The UAS registers bob (reg_recv.xml) and answers MESSAGEs out of call from the same port (msg_uas.xml).
 // Needs sipp (sip-tester) and kamailio (Debian packages) and a built dist/ (npm run build).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measureCpu, measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
+import { measureTarget, printComparison, type TargetFigures } from './lib/ladder.js';
 import { runSippLoad, type LoadResult } from './lib/sipp-load.js';
 import { startKamailio, startNodeFloor, startSimplesip, type BenchTarget } from './lib/targets.js';
 
@@ -24,7 +24,7 @@ export interface MessageBenchOptions {
 }
 
 const DEFAULTS: MessageBenchOptions = {
-  rates: [2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18000],
+  rates: [2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18000, 20000, 24000, 28000, 32000],
   secondsPerStep: 3,
   fixedRate: 4000,
 };
@@ -61,31 +61,23 @@ export async function runMessageBench(options: Partial<MessageBenchOptions> = {}
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-msgbench-'));
   writeFileSync(join(dir, 'users.csv'), 'SEQUENTIAL\nalice\n');
   console.log(`\nMESSAGE relay load (SIPp msg_uac.xml -> server -> SIPp msg_uas.xml, ${o.secondsPerStep} s per step, CPU at ${o.fixedRate}/s)`);
-  const results: TargetFigures[] = [];
-  let floorMicros: number | undefined;
-  try {
-    const starts = [
-      () => startKamailio(15170, dir),
-      () => startSimplesip(15172, join(dir, 'data'), ['--message-rate', '0', '--probe-interval', '0']),
-    ];
-    for (const start of starts) {
-      const target = await start();
-      try {
-        results.push(await withReceiver(target, dir, () => measureTarget(target, o.fixedRate, o.rates, load(target, dir, o))));
-      } finally {
-        await target.stop();
-      }
-    }
-    const floor = await startNodeFloor('message-relay', 15176);
+  const figures = async (start: () => Promise<BenchTarget>): Promise<TargetFigures> => {
+    const target = await start();
     try {
-      floorMicros = await withReceiver(floor, dir, () => measureCpu(floor, o.fixedRate, load(floor, dir, o)));
+      return await withReceiver(target, dir, () => measureTarget(target, o.fixedRate, o.rates, load(target, dir, o)));
     } finally {
-      await floor.stop();
+      await target.stop();
     }
+  };
+  try {
+    printComparison('relayed MESSAGE', {
+      kamailio: await figures(() => startKamailio(15170, dir)),
+      simplesip: await figures(() => startSimplesip(15172, join(dir, 'data'), ['--message-rate', '0', '--probe-interval', '0'])),
+      floor: await figures(() => startNodeFloor('message-relay', 15176)),
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printComparison(results, 'relayed MESSAGE', floorMicros);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -7,7 +7,8 @@ import { createSocket } from 'node:dgram';
 import { headerLine } from './header-line.mjs';
 
 const port = Number(process.argv[2]);
-const socket = createSocket('udp4');
+// 4 MB buffers, as simplesip and the Kamailio config ask for (the kernel caps them at rmem_max).
+const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
 socket.on('message', (data, from) => {
   const text = data.toString('latin1');
   const answer = [

@@ -20,7 +20,7 @@ export interface TargetFigures {
 }
 
 /** CPU microseconds per request of `target`'s process tree at `fixedRate`, after a warm-up run. */
-export async function measureCpu(target: BenchTarget, fixedRate: number, run: (rate: number) => Promise<LoadResult>): Promise<number> {
+async function measureCpu(target: BenchTarget, fixedRate: number, run: (rate: number) => Promise<LoadResult>): Promise<number> {
   await run(fixedRate); // warm-up: JIT, first registrations, connections
   const before = treeCpuSeconds(target.pid);
   const fixed = await run(fixedRate);
@@ -51,23 +51,30 @@ function formatStep(l: LadderStep): string {
   return `${l.rate}:${parts.join('/')}`;
 }
 
-/**
- * The ladders, a Markdown table and the simplesip/Kamailio ratios (Kamailio first in `results`);
- * `floorMicros`, the Node floor's CPU per request (no ladder: it shows the runtime's share).
- */
-export function printComparison(results: readonly TargetFigures[], request: string, floorMicros?: number): void {
-  for (const r of results) {
+function ratios(a: TargetFigures, b: TargetFigures, request: string): string {
+  return `clean rate x${(a.highestClean / b.highestClean).toFixed(2)}, CPU per ${request} x${(a.cpuMicrosPerRequest / b.cpuMicrosPerRequest).toFixed(2)}`;
+}
+
+/** What a load benchmark compares: the reference, ours, and the bare runtime. */
+export interface Comparison {
+  kamailio: TargetFigures;
+  simplesip: TargetFigures;
+  /** The Node floor: what one Node thread reaches and pays before any SIP work. */
+  floor: TargetFigures;
+}
+
+/** The ladders, a Markdown table and the ratios to Kamailio. */
+export function printComparison(request: string, { kamailio, simplesip, floor }: Comparison): void {
+  const all = [kamailio, simplesip, floor];
+  for (const r of all) {
     console.log(`  ${r.name}: ladder ${r.ladder.map(formatStep).join(' ')}`);
   }
   console.log(`| server | highest clean rate (/s) | CPU per ${request} (us) |`);
   console.log('| --- | --- | --- |');
-  for (const r of results) console.log(`| ${r.name} | ${r.highestClean} | ${r.cpuMicrosPerRequest.toFixed(1)} |`);
-  if (floorMicros !== undefined) console.log(`| node floor (bench/floor) | - | ${floorMicros.toFixed(1)} |`);
-  const [kam, ours] = results;
-  if (kam && ours) {
-    console.log(`simplesip/kamailio: clean rate x${(ours.highestClean / kam.highestClean).toFixed(2)}, CPU per ${request} x${(ours.cpuMicrosPerRequest / kam.cpuMicrosPerRequest).toFixed(2)}`);
+  for (const r of all) {
+    const top = r.ladder.length > 0 && r.ladder.every((step) => step.clean) ? ' (top of the ladder)' : '';
+    console.log(`| ${r.name} | ${r.highestClean}${top} | ${r.cpuMicrosPerRequest.toFixed(1)} |`);
   }
-  if (kam && ours && floorMicros !== undefined) {
-    console.log(`node floor/kamailio: CPU per ${request} x${(floorMicros / kam.cpuMicrosPerRequest).toFixed(2)}; simplesip above the floor: ${(ours.cpuMicrosPerRequest - floorMicros).toFixed(1)} us`);
-  }
+  console.log(`simplesip/kamailio: ${ratios(simplesip, kamailio, request)}`);
+  console.log(`node floor/kamailio: ${ratios(floor, kamailio, request)}; simplesip above the floor: ${(simplesip.cpuMicrosPerRequest - floor.cpuMicrosPerRequest).toFixed(1)} us`);
 }
