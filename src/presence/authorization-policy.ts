@@ -1,5 +1,6 @@
 // Who may watch whom (RFC 3856 6.6: the PA authorizes each subscription; RFC 3857 for the
-// presentity's view of it). Default: users of the same domain see each other, and anyone else waits
+// presentity's view of it). Default: users of the same domain see each other (the server's own
+// addresses and localhost count as one domain, see LocalIdentity.sameDomain), and anyone else waits
 // as pending until the operator decides (`ctl presence allow|block`). Blocking is polite (RFC 3856
 // 6.6.2): the watcher's subscription looks active, but it only ever sees the presentity offline.
 import type { PresenceRuleRecord, PresenceRuleRepository } from '../store/types.js';
@@ -15,10 +16,14 @@ function ruleKey(presentity: string, watcher: string): string {
   return `${presentity}\u0000${watcher}`;
 }
 
+/** Whether two AOR domains (as written in AORs: sip:alice@[::1] gives `[::1]`) are one domain. */
+export type SameDomain = (a: string, b: string) => boolean;
+
 export class AuthorizationPolicy {
   private readonly rules = new Map<string, PresenceRuleRecord['decision']>();
 
-  constructor(private readonly repository: PresenceRuleRepository) {}
+  constructor(private readonly repository: PresenceRuleRepository,
+    private readonly sameDomain: SameDomain = (a, b) => a === b) {}
 
   async restore(): Promise<number> {
     const all = await this.repository.all();
@@ -30,7 +35,7 @@ export class AuthorizationPolicy {
     const rule = this.rules.get(ruleKey(presentity, watcher));
     if (rule === 'allow') return 'active';
     if (rule === 'block') return 'blocked';
-    if (watcher === presentity || domainOf(watcher) === domainOf(presentity)) return 'active';
+    if (watcher === presentity || this.sameDomain(domainOf(watcher), domainOf(presentity))) return 'active';
     return 'pending';
   }
 

@@ -13,7 +13,7 @@ import type { ServerTransaction } from '../transaction/server-transaction.js';
 import type { TimerHeap } from '../transaction/timer-heap.js';
 import type { SocketIdentity, TransportLogger } from '../transport/types.js';
 import { answer, type Answer } from './answer.js';
-import { AuthorizationPolicy, type Authorization } from './authorization-policy.js';
+import { AuthorizationPolicy, type Authorization, type SameDomain } from './authorization-policy.js';
 import { composePresence, neutralPresence, type ComposedPresence } from './composition.js';
 import { PRESENCE_EVENT, WATCHERINFO_CONTENT_TYPE } from './event-packages.js';
 import type { ExpiresLimits } from './expires-policy.js';
@@ -32,6 +32,8 @@ export interface PresenceAgentOptions extends NotifierOptions {
   limits: ExpiresLimits;
   /** True when USER@DOMAIN is a user of ours (a SUBSCRIBE to anyone else is 404). */
   knownUser(username: string, domain: string): boolean;
+  /** Whether two AOR domains are one for the default policy (default: the same text). */
+  sameDomain?: SameDomain;
   logger: TransportLogger;
   /** Wall clock, epoch milliseconds (default Date.now). */
   now?: () => number;
@@ -72,7 +74,7 @@ export class PresenceAgent {
     this.log = options.logger;
     this.publications = new PublicationStore(options.repositories.publications, this.log, this.now, options.timers);
     this.subscriptions = new SubscriptionTable(options.repositories.subscriptions, (sub) => this.expired(sub), this.now, options.timers);
-    this.policy = new AuthorizationPolicy(options.repositories.presenceRules);
+    this.policy = new AuthorizationPolicy(options.repositories.presenceRules, options.sameDomain);
     this.notifier = new Notifier(options);
     this.subscribeContext = {
       subscriptions: this.subscriptions,

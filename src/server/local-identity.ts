@@ -32,6 +32,21 @@ export class LocalIdentity {
     return this.domains.has(h) || this.addresses.has(h);
   }
 
+  /**
+   * Whether two domains (hosts as written in URIs, IPv6 in brackets or not) are one: the same name,
+   * or both names of this server itself, its addresses or localhost. A dual-stack server is one place
+   * whichever family a client reached it by; the `--domain` names stay domains of their own.
+   */
+  sameDomain(a: string, b: string): boolean {
+    const x = normalizeAddress(a).toLowerCase();
+    const y = normalizeAddress(b).toLowerCase();
+    return x === y || (this.isOwnHost(x) && this.isOwnHost(y));
+  }
+
+  private isOwnHost(host: string): boolean {
+    return host === 'localhost' || this.addresses.has(host);
+  }
+
   /** The URI names this server: one of our hosts, and no port or one we listen on. */
   isLocalUri(uri: Uri): boolean {
     if (!isSipUri(uri)) return false;

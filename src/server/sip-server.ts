@@ -371,6 +371,7 @@ export class SipServer {
       location: services.location,
       limits: { min: this.config.minExpires, max: this.config.maxExpires, fallback: 3600 },
       knownUser: (username, domain) => !this.config.auth || services.users.has(username, domain),
+      sameDomain: (a, b) => this.identity.sameDomain(a, b),
       sendRequest: (request, target) => this.transactions.sendRequest(request, target),
       serverName: this.config.serverName,
       logger: this.log,
