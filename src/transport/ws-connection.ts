@@ -23,7 +23,7 @@ export class WsConnection implements Connection {
   readonly identity: SocketIdentity;
   private closeReason: CloseReason = 'peer';
 
-  /** `socket` is the TCP/TLS socket under the WebSocket: it gives the addresses and the idle timer. */
+  /** `socket` is the TCP/TLS socket under the WebSocket: it gives the addresses and the peer's traffic. */
   constructor(
     private readonly ws: WebSocket,
     socket: Socket,
@@ -41,13 +41,19 @@ export class WsConnection implements Connection {
       listener,
       connectionId: newConnectionId(protocol),
     };
-    socket.setTimeout(idleTimeoutMs, () => this.close('idle'));
+    // Idle means nothing from the peer, as for TCP (stream-connection.ts): Node's socket timeout also
+    // counts our writes, which would keep a vanished peer's connection open while we write to it.
+    // Any bytes from the peer count: SIP messages, CRLF keepalives, WebSocket pings and pongs.
+    const idleTimer = setTimeout(() => this.close('idle'), idleTimeoutMs);
+    idleTimer.unref();
+    socket.on('data', () => idleTimer.refresh());
     ws.on('message', (data) => this.onMessage(toBuffer(data)));
     ws.on('error', (err) => {
       this.closeReason = 'error';
       this.log.debug({ connection: this.identity.connectionId, err: err.message }, 'WebSocket error');
     });
     ws.once('close', () => {
+      clearTimeout(idleTimer);
       this.events.closed(this, this.closeReason);
     });
   }

@@ -113,3 +113,45 @@ test('ws: send() reuses the connection by identity; with no connection it is a t
   await assert.rejects(tm.send({ protocol: 'ws', address: '127.0.0.1', port: source.remote.port }, Buffer.from('x')),
     (err: unknown) => err instanceof TransportError && err.code === 'no-connection');
 });
+
+test('ws idle means nothing from the peer: our writes to a silent peer do not keep its connection open', async (t) => {
+  const tm = manager({ idleTimeoutMs: 300 });
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  t.after(() => ws.terminate());
+  const got = nextEvent<Msg>(tm, 'message');
+  ws.send(optionsRequest('sip:127.0.0.1', 'WS x.invalid'));
+  const [, source] = await got;
+  const heardAt = Date.now();
+  const closed = nextEvent<[SocketIdentity, CloseReason]>(tm, 'connection-closed', () => true, 3000);
+  // A request every 50 ms to a peer that never answers (its client library takes them, and says nothing).
+  const writer = setInterval(() => {
+    tm.send({ protocol: 'ws', address: source.remote.address, port: source.remote.port, connectionId: source.connectionId },
+      Buffer.from(optionsRequest('sip:peer@127.0.0.1', 'WS x.invalid'))).catch(() => {});
+  }, 50);
+  t.after(() => clearInterval(writer));
+  const [gone, reason] = await closed;
+  assert.equal(gone.connectionId, source.connectionId);
+  assert.equal(reason, 'idle');
+  const after = Date.now() - heardAt;
+  assert.ok(after >= 250 && after < 1000, `closed ${after} ms after the peer last spoke`);
+});
+
+test('ws idle: a peer that only sends WebSocket pings keeps its connection open', async (t) => {
+  const tm = manager({ idleTimeoutMs: 300 });
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  t.after(() => ws.terminate());
+  let closedReason: CloseReason | undefined;
+  tm.on('connection-closed', (_source: SocketIdentity, reason: CloseReason) => { closedReason = reason; });
+  const pinger = setInterval(() => ws.ping(), 100);
+  t.after(() => clearInterval(pinger));
+  await new Promise((resolve) => setTimeout(resolve, 900));
+  assert.equal(closedReason, undefined, 'RFC 7118 keepalive: pings are traffic from the peer');
+  assert.equal(ws.readyState, ws.OPEN);
+  clearInterval(pinger);
+  const closed = nextEvent<[SocketIdentity, CloseReason]>(tm, 'connection-closed', () => true, 3000);
+  assert.equal((await closed)[1], 'idle', 'and once the pings stop, the connection goes idle');
+});
