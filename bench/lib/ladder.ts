@@ -39,7 +39,9 @@ export async function measureTarget(target: BenchTarget, fixedRate: number, rate
     const after = socketDrops();
     ladder.push({ ...r, drops: before === undefined || after === undefined ? undefined : after - before });
     if (r.clean) highestClean = rate;
-    if (!r.clean && r.failed > r.calls / 100) break; // far past the knee: stop climbing
+    // Far past the knee (over 1% failed, or a retransmission for over a tenth of the requests, which
+    // SIPp's retransmissions may still bring through): stop climbing.
+    if (!r.clean && (r.failed > r.calls / 100 || r.retransmissions > r.calls / 10)) break;
   }
   return { name: target.name, ladder, highestClean, cpuMicrosPerRequest };
 }
