@@ -1,6 +1,8 @@
 // What the pool and the manager know of a stream connection (tcp, tls, ws, wss), whatever carries it.
 import { randomBytes } from 'node:crypto';
-import type { SocketIdentity } from './types.js';
+import type { Socket } from 'node:net';
+import { normalizeSocketAddress } from './address.js';
+import type { Endpoint, SocketIdentity } from './types.js';
 
 export type CloseReason = 'idle' | 'peer' | 'error' | 'framing-error' | 'shutdown';
 
@@ -33,7 +35,27 @@ let nextId = 0;
 const PROCESS_TAG = randomBytes(4).toString('hex');
 
 /** `tcp-3fa2b7c1-1`, `wss-3fa2b7c1-2`: unique in this process, and across restarts. */
-export function newConnectionId(protocol: string): string {
+function newConnectionId(protocol: string): string {
   nextId += 1;
   return `${protocol}-${PROCESS_TAG}-${nextId}`;
+}
+
+function endpoint(address: string | undefined, port: number | undefined): Endpoint {
+  const a = normalizeSocketAddress(address ?? '');
+  return { address: a, port: port ?? 0, family: a.includes(':') ? 6 : 4 };
+}
+
+/**
+ * The identity of a new stream connection on `socket` (TCP, or the TCP/TLS socket under a
+ * WebSocket): for a wildcard listener the kernel knows the real local address, and an IPv4 peer of
+ * a dual-stack socket shows as plain IPv4.
+ */
+export function connectionIdentity(socket: Socket, protocol: SocketIdentity['protocol'], listener: string): SocketIdentity {
+  return {
+    protocol,
+    local: endpoint(socket.localAddress, socket.localPort),
+    remote: endpoint(socket.remoteAddress, socket.remotePort),
+    listener,
+    connectionId: newConnectionId(protocol),
+  };
 }

@@ -2,12 +2,11 @@
 import type { Socket } from 'node:net';
 import { StreamFramer } from '../sip/framing.js';
 import type { ParseLimits } from '../sip/limits.js';
-import { normalizeSocketAddress } from './address.js';
-import { newConnectionId, type CloseReason, type Connection, type ConnectionEvents } from './connection.js';
+import { connectionIdentity, type CloseReason, type Connection, type ConnectionEvents } from './connection.js';
 import { TransportError, fromSystemError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
 import { OneMessagePerReadDetector, PacedWriter } from './one-message-per-read.js';
-import type { Endpoint, SocketIdentity, TransportLogger } from './types.js';
+import type { SocketIdentity, TransportLogger } from './types.js';
 
 export interface StreamConnectionOptions {
   limits: ParseLimits;
@@ -17,11 +16,6 @@ export interface StreamConnectionOptions {
 const CRLF = Buffer.from('\r\n');
 /** How long a stream with a framing error waits for the 400/513 before it closes. */
 const FRAMING_ERROR_GRACE_MS = 2_000;
-
-function endpoint(address: string | undefined, port: number | undefined): Endpoint {
-  const a = normalizeSocketAddress(address ?? '');
-  return { address: a, port: port ?? 0, family: a.includes(':') ? 6 : 4 };
-}
 
 export class StreamConnection implements Connection {
   readonly identity: SocketIdentity;
@@ -46,14 +40,7 @@ export class StreamConnection implements Connection {
     options: StreamConnectionOptions,
     private readonly log: TransportLogger,
   ) {
-    this.identity = {
-      protocol,
-      // For a wildcard listener the kernel knows the real local address of a connection.
-      local: endpoint(socket.localAddress, socket.localPort),
-      remote: endpoint(socket.remoteAddress, socket.remotePort),
-      listener,
-      connectionId: newConnectionId(protocol),
-    };
+    this.identity = connectionIdentity(socket, protocol, listener);
     this.framer = new StreamFramer(options.limits);
     socket.setNoDelay(true);
     // Idle means nothing from the peer: Node's socket timeout also counts our writes, so requests to

@@ -3,16 +3,10 @@ import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { classifyDatagram } from '../sip/framing.js';
-import { normalizeSocketAddress } from './address.js';
-import { newConnectionId, type CloseReason, type Connection, type ConnectionEvents } from './connection.js';
+import { connectionIdentity, type CloseReason, type Connection, type ConnectionEvents } from './connection.js';
 import { TransportError, fromSystemError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
-import type { Endpoint, SocketIdentity, TransportLogger } from './types.js';
-
-function endpoint(address: string | undefined, port: number | undefined): Endpoint {
-  const a = normalizeSocketAddress(address ?? '');
-  return { address: a, port: port ?? 0, family: a.includes(':') ? 6 : 4 };
-}
+import type { SocketIdentity, TransportLogger } from './types.js';
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -34,13 +28,7 @@ export class WsConnection implements Connection {
     idleTimeoutMs: number,
     private readonly log: TransportLogger,
   ) {
-    this.identity = {
-      protocol,
-      local: endpoint(socket.localAddress, socket.localPort),
-      remote: endpoint(socket.remoteAddress, socket.remotePort),
-      listener,
-      connectionId: newConnectionId(protocol),
-    };
+    this.identity = connectionIdentity(socket, protocol, listener);
     // Idle means nothing from the peer, as for TCP (stream-connection.ts): Node's socket timeout also
     // counts our writes, which would keep a vanished peer's connection open while we write to it.
     // Any bytes from the peer count: SIP messages, CRLF keepalives, WebSocket pings and pongs.
