@@ -30,3 +30,11 @@ export function outputUntil(child: ChildProcessWithoutNullStreams, pattern: RegE
     child.once('exit', () => { clearTimeout(timer); resolve(seen); });
   });
 }
+
+/** `simplesip server ARGS...`, once its control API listens; rejects with its output if it exits first. */
+export async function startCliServer(args: string[], cwd: string, timeoutMs = 15000): Promise<ChildProcessWithoutNullStreams> {
+  const child = spawnCli(['server', ...args], cwd);
+  const out = await outputUntil(child, /control API on /, timeoutMs);
+  if (!out.includes('control API on ')) throw new Error(`server did not start:\n${out}`);
+  return child;
+}

@@ -1,36 +1,24 @@
 // The offline store is durable: a message answered 202 survives a SIGKILL of the server (sqlite in a
 // temporary --data directory) and is delivered once its recipient registers after the restart.
 // `ctl msg list` / `ctl msg rm` and the counts in `ctl stats` are checked on the way.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCtl } from '../cli/ctl-run.js';
+import { startCliServer } from '../helpers/cli-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { SipEndpoint } from '../helpers/sip-endpoint.js';
 import { receiveMessage, sendMessage } from './message-helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'src', 'cli', 'main.ts');
 
 async function startCli(dataDir: string, sipPort: number, controlPort: number): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', '--listen', `udp:127.0.0.1:${sipPort}`,
+  return startCliServer(['--listen', `udp:127.0.0.1:${sipPort}`,
     '--domain', 'example.com', '--auth', 'off', '--store', 'sqlite', '--data', dataDir, '--log-level', 'error',
-    '--control', `127.0.0.1:${controlPort}`, '--probe-interval', '0'], { cwd: root });
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${seen}`)), 15000);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      if (/control API on/.test(seen)) { clearTimeout(timer); resolve(); }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${seen}`)); });
-  });
-  return child;
+    '--control', `127.0.0.1:${controlPort}`, '--probe-interval', '0'], root);
 }
 
 test('a stored message survives SIGKILL and is delivered after the restart; ctl msg list/rm and stats', async (t) => {

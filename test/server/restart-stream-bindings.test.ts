@@ -6,35 +6,23 @@
 //    it: it goes, as it would have when its connection closed;
 //  - a restored RFC 5626 flow stays (5.3) but counts as closed: its MESSAGEs are stored (202) until
 //    the UA registers again, and its presence is closed.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCtl } from '../cli/ctl-run.js';
+import { startCliServer } from '../helpers/cli-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { SipEndpoint } from '../helpers/sip-endpoint.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'src', 'cli', 'main.ts');
 const DOMAIN = '127.0.0.1';
 
 async function startCli(dataDir: string, sipPort: number, control: string): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', '--listen', `tcp:${DOMAIN}:${sipPort}`,
-    '--auth', 'off', '--store', 'sqlite', '--data', dataDir, '--log-level', 'error', '--control', control, '--probe-interval', '0'], { cwd: root });
-  let seen = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${seen}`)), 15000);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      if (/control API on/.test(seen)) { clearTimeout(timer); resolve(); }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${seen}`)); });
-  });
-  return child;
+  return startCliServer(['--listen', `tcp:${DOMAIN}:${sipPort}`,
+    '--auth', 'off', '--store', 'sqlite', '--data', dataDir, '--log-level', 'error', '--control', control, '--probe-interval', '0'], root);
 }
 
 async function register(c: SipEndpoint, user: string, outbound: boolean): Promise<number> {
