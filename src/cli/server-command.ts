@@ -6,9 +6,20 @@ import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../serve
 import { SipServer } from '../server/sip-server.js';
 import { ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseServerControlAddress, type ControlAddress } from '../control/address.js';
 import { ControlServer } from '../control/control-server.js';
+import { parseListenSpec } from '../transport/listen-spec.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** --listen, repeatable: each spec checked as it is read, so a bad one stops the command before anything starts. */
+function listenSpecs(value: string, previous: string[] | undefined): string[] {
+  try {
+    parseListenSpec(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return collect(value, previous);
 }
 
 /** A whole number within bounds, or a CLI error that says which flag is wrong and what it takes. */
@@ -134,7 +145,7 @@ export function addServerCommand(program: Command): void {
   program
     .command('server')
     .description('run the SIP server (registrar, proxy, presence agent)')
-    .option('--listen <spec>', `socket to listen on, repeatable: udp|tcp|tls|ws|wss:ADDRESS:PORT, ADDRESS = * (IPv4 and IPv6), 0.0.0.0, [::], [::1], ... (default: ${DEFAULT_LISTEN.join(' ')})`, collect)
+    .option('--listen <spec>', `socket to listen on, repeatable: udp|tcp|tls|ws|wss:ADDRESS:PORT, ADDRESS = * (IPv4 and IPv6), 0.0.0.0, [::], [::1], ... (default: ${DEFAULT_LISTEN.join(' ')})`, listenSpecs)
     .option('--domain <name>', 'SIP domain served by this server, repeatable (its own addresses and localhost always are)', collect)
     .option('--trace', 'print every SIP message in and out')
     .option('--tls-cert <file>', 'PEM certificate for tls and wss listeners')

@@ -2,6 +2,8 @@
 // clear error for a port in use.
 import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,6 +64,20 @@ test('an unknown listen spec is refused with a message that says what is wrong',
   assert.equal(code, 1);
   assert.match(out, /udp6/);
   assert.match(out, /udp, tcp, tls, ws|udp\|tcp/);
+});
+
+test('a bad listen spec stops the command before anything starts: no storage opened, no data directory made', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplesip-badlisten-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = join(dir, 'data');
+  const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:5060', '--listen', 'udp:300.1.1.1:5060']);
+  const out = await outputUntil(child, /300\.1\.1\.1/);
+  const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 1);
+  assert.match(out, /"300\.1\.1\.1" is not an IP address/);
+  assert.match(out, /--listen/, 'the message names the flag');
+  assert.doesNotMatch(out, /storage opened|listening on/);
+  assert.equal(existsSync(data), false);
 });
 
 // baresip 1.0.0 (libre) gives up on a 401 as soon as one of its challenges is not MD5 ("Register:
