@@ -1,5 +1,5 @@
 // `simplesip server`: runs the SIP server until SIGINT/SIGTERM.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pino } from 'pino';
 import type { DigestAlgorithm } from '../auth/types.js';
 import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../server/config.js';
@@ -155,10 +155,13 @@ export function addServerCommand(program: Command): void {
     .option('--max-message-size <bytes>', 'largest SIP message accepted (larger: 513)', integer('--max-message-size', 1024, 1048576), defaults.maxMessageSize)
     .option('--max-connections <n>', 'open TCP/TLS/WS connections at once', integer('--max-connections', 1, 1000000), defaults.maxConnections)
     .option('--idle-timeout <seconds>', 'close a stream connection after this long without traffic', integer('--idle-timeout', 1, 86400), defaults.idleTimeoutSeconds)
-    .option('--control <host:port>', `control API for simplesip ctl, loopback only (default: ${DEFAULT_CONTROL})`, controlAddress, parseServerControlAddress(DEFAULT_CONTROL))
+    // Defaults that are objects or lists are shown as an operator writes them, not as JSON.
+    .addOption(new Option('--control <host:port>', 'control API for simplesip ctl, loopback only')
+      .argParser(controlAddress).default(parseServerControlAddress(DEFAULT_CONTROL), DEFAULT_CONTROL))
     .option('--udp-buffer-size <bytes>', 'UDP socket receive/send buffer', integer('--udp-buffer-size', 65536, 268435456), defaults.udpBufferSize)
     .option('--auth <on|off>', 'digest authentication of REGISTER and of our users\' requests (off: tests and labs only)', choice('--auth', ['on', 'off'] as const), 'on')
-    .option('--digest-algorithms <list>', 'digest challenges offered, in this order: MD5, SHA-256 or both (MD5 only for baresip 1.0.0)', digestAlgorithms, defaults.digestAlgorithms)
+    .addOption(new Option('--digest-algorithms <list>', 'digest challenges offered, in this order: MD5, SHA-256 or both (MD5 only for baresip 1.0.0)')
+      .argParser(digestAlgorithms).default(defaults.digestAlgorithms, defaults.digestAlgorithms.join(',')))
     .option('--data <dir>', 'data directory: sqlite database and nonce secret (created if missing)', defaults.dataDir)
     .option('--store <kind>', 'where users and bindings live: sqlite (in --data) or memory (lost at exit)', choice('--store', ['sqlite', 'memory'] as const), defaults.store)
     .option('--commit-window <ms>', 'sqlite: a write waits this long for others to share its commit (a REGISTER\'s 200 waits for it); 0 = commit at the end of each event-loop turn', integer('--commit-window', 0, 1000), defaults.commitWindowMs)

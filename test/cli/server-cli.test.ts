@@ -57,6 +57,16 @@ test('--help lists the three subcommands', () => {
   for (const sub of ['server', 'client', 'ctl']) assert.match(r.stdout, new RegExp(`\\n\\s+${sub}\\b`));
 });
 
+test('server --help shows each default as it is written on the command line, once', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'server', '--help'], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  const help = r.stdout.replace(/\s+/g, ' ');
+  assert.match(help, /--control <host:port> control API for simplesip ctl, loopback only \(default: 127\.0\.0\.1:5099\)/);
+  assert.match(help, /--digest-algorithms <list> .*?\(default: MD5,SHA-256\)/);
+  assert.doesNotMatch(help, /\{"host"|\["MD5"/, 'no JSON in the help');
+  assert.equal(help.match(/\(default: 127\.0\.0\.1:5099\)/g)?.length, 1);
+});
+
 test('an unknown listen spec is refused with a message that says what is wrong', async () => {
   const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp6:*:5060', '--log-level', 'silent']);
   const out = await outputUntil(child, /udp6/);
