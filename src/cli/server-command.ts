@@ -7,6 +7,7 @@ import { SipServer } from '../server/sip-server.js';
 import { ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseServerControlAddress, type ControlAddress } from '../control/address.js';
 import { ControlServer } from '../control/control-server.js';
 import { parseListenSpec } from '../transport/listen-spec.js';
+import { loadCredentials } from '../transport/tls-credentials.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -130,6 +131,15 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.offlineExpirySeconds = options.offlineExpiry;
   config.offlineMaxPerUser = options.offlineLimit;
   config.queueDelayWarnMs = options.queueDelayWarn;
+  // A tls/wss listener without a readable certificate and key would fail only once storage is open.
+  for (const spec of config.listen) {
+    if (!/^(tls|wss):/i.test(spec)) continue;
+    try {
+      loadCredentials(spec, { certFile: config.tlsCert, keyFile: config.tlsKey });
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  }
   // RFC 3261 10.3: the registrar grants between min and max; a default outside them makes no sense.
   if (config.minExpires > config.maxExpires) {
     throw new InvalidArgumentError(`--min-expires (${config.minExpires}) must not be above --max-expires (${config.maxExpires})`);

@@ -90,6 +90,24 @@ test('a bad listen spec stops the command before anything starts: no storage ope
   assert.equal(existsSync(data), false);
 });
 
+test('a tls listener without a readable certificate stops the command before anything starts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplesip-badtls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = join(dir, 'data');
+  const cases: Array<[string[], RegExp]> = [
+    [[], /tls:127\.0\.0\.1:0 needs a certificate: pass --tls-cert FILE and --tls-key FILE/],
+    [['--tls-cert', join(dir, 'no-cert.pem'), '--tls-key', join(dir, 'no-key.pem')], /cannot read the TLS certificate file ".*no-cert\.pem"/],
+  ];
+  for (const [flags, reason] of cases) {
+    const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'tls:127.0.0.1:0', ...flags]);
+    const out = await outputUntil(child, /certificate/);
+    const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(out, reason);
+    assert.equal(existsSync(data), false, 'no data directory made');
+  }
+});
+
 // baresip 1.0.0 (libre) gives up on a 401 as soon as one of its challenges is not MD5 ("Register:
 // Function not implemented"), so an operator with baresip users needs to offer MD5 alone
 // (README, Interoperability: baresip).
