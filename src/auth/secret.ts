@@ -1,8 +1,9 @@
 // The nonce HMAC key (see nonce.ts). Kept in the data directory so nonces survive a restart and every
 // node started on the same directory (or a copy of the file) accepts the others' nonces.
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirectory } from '../store/make-directory.js';
 
 const SECRET_BYTES = 32;
 export const SECRET_FILE = 'nonce-secret';
@@ -24,7 +25,7 @@ export function loadOrCreateSecret(dataDir?: string): Buffer {
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  makeDirectory(dataDir);
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, randomBytes(SECRET_BYTES), { mode: 0o600 });
   try {

@@ -2,9 +2,10 @@
 // registrar replaces this instance's old binding instead of keeping a second one. We keep a UUID
 // (RFC 4122 URN) in the client's state directory.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { makeDirectory } from '../store/make-directory.js';
 
 const FILE = 'instance-id';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -25,7 +26,11 @@ export function loadInstanceId(stateDir: string): string {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const uuid = randomUUID();
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${uuid}\n`, { mode: 0o600 });
+  try {
+    makeDirectory(stateDir, 0o700);
+    writeFileSync(path, `${uuid}\n`, { mode: 0o600 });
+  } catch (err) {
+    throw new Error(`cannot keep the instance id in the state directory ${stateDir}: ${(err as Error).message}`, { cause: err });
+  }
   return `urn:uuid:${uuid}`;
 }

@@ -12,7 +12,7 @@
 // The OS drops the lock when the process dies, so a restart after SIGKILL opens normally.
 // (Side effect: no -shm file, and the sqlite3 shell cannot read the database while the server runs;
 // operators use `simplesip ctl`.)
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,6 +22,7 @@ import type { BindingRow } from './binding-row.js';
 import { StoreError, closedError, errorMessage, sqliteCode } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
+import { makeDirectory } from './make-directory.js';
 import { migrate } from './migrations.js';
 import { OFFLINE_COLUMNS, offlineFromRow, offlineParams, type OfflineRow } from './offline-row.js';
 import {
@@ -56,11 +57,11 @@ function prepareDirectory(dir: string): void {
   try {
     existing = statSync(dir, { throwIfNoEntry: false });
   } catch {
-    // ENOTDIR, EACCES on a parent: mkdirSync below fails too and reports it.
+    // ENOTDIR, EACCES on a parent: makeDirectory below fails too and reports it.
   }
   if (existing !== undefined && !existing.isDirectory()) throw new StoreError('NOT_WRITABLE', `data directory ${dir} is not a directory`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
   } catch (err) {
     throw new StoreError('NOT_WRITABLE', `cannot create data directory ${dir}: ${errorMessage(err)}`, { cause: err });
   }

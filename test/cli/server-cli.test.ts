@@ -2,7 +2,7 @@
 // clear error for a port in use.
 import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -88,6 +88,24 @@ test('a bad listen spec stops the command before anything starts: no storage ope
   assert.match(out, /--listen/, 'the message names the flag');
   assert.doesNotMatch(out, /storage opened|listening on/);
   assert.equal(existsSync(data), false);
+});
+
+test('a --data directory that cannot be made (under /proc, behind a dangling link): exit 1 at once, saying why', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplesip-baddata-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(join(dir, 'unmounted-disk'), join(dir, 'link'));
+  const cases: Array<[string, RegExp]> = [
+    ['/proc/simplesip-no-such-dir/data', /cannot create data directory \/proc\/simplesip-no-such-dir\/data: ENOENT/],
+    [join(dir, 'link', 'data'), /cannot create data directory .*link\/data: ENOENT: '.*link' is a symbolic link to something that does not exist/],
+  ];
+  for (const [data, reason] of cases) {
+    const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0']);
+    t.after(() => child.kill('SIGKILL'));
+    const out = await outputUntil(child, /cannot create/, 10000);
+    const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1, out);
+    assert.match(out, reason);
+  }
 });
 
 test('a tls listener without a readable certificate stops the command before anything starts', async (t) => {

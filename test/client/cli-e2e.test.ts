@@ -73,4 +73,10 @@ describe('simplesip client against simplesip server', () => {
     assert.equal(await c.exited, 3, c.stderr());
     assert.match(c.stderr(), /cannot be reached|cannot open a flow/);
   });
+
+  test('a --state-dir that cannot be made (under /proc): exit 1 at once, saying which directory', async () => {
+    const c = startClient(['register', '--user', AOR, '--server', 'sip:127.0.0.1:9', '--state-dir', '/proc/simplesip-no-such-dir', '--local-ports', '0'], { SIMPLESIP_PASSWORD: 'x' });
+    assert.equal(await c.exited, 1, c.stderr());
+    assert.match(c.stderr(), /cannot keep the instance id in the state directory \/proc\/simplesip-no-such-dir: ENOENT/);
+  });
 });
