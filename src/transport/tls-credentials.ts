@@ -1,5 +1,6 @@
 // TLS material for tls/wss listeners: PEM text, or files holding it.
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { TransportError } from './errors.js';
 import type { TlsCredentials } from './types.js';
 
@@ -19,6 +20,12 @@ export function loadCredentials(spec: string, credentials: TlsCredentials | unde
   const key = load(credentials?.key, credentials?.keyFile, 'key');
   if (cert === undefined || key === undefined) {
     throw new TransportError('no-certificate', `${spec} needs a certificate: pass --tls-cert FILE and --tls-key FILE`);
+  }
+  // OpenSSL's own words ("PEM routines::no start line", "key values mismatch") name neither file.
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new TransportError('no-certificate', `${spec}: the TLS certificate and key (--tls-cert, --tls-key) cannot be used: ${(err as Error).message}`, { cause: err });
   }
   return { cert, key };
 }

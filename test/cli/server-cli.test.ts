@@ -2,7 +2,7 @@
 // clear error for a port in use.
 import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -108,13 +108,16 @@ test('a --data directory that cannot be made (under /proc, behind a dangling lin
   }
 });
 
-test('a tls listener without a readable certificate stops the command before anything starts', async (t) => {
+test('a tls listener without a usable certificate and key stops the command before anything starts', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-badtls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const data = join(dir, 'data');
+  const garbage = join(dir, 'garbage.pem');
+  writeFileSync(garbage, 'not a PEM file\n');
   const cases: Array<[string[], RegExp]> = [
     [[], /tls:127\.0\.0\.1:0 needs a certificate: pass --tls-cert FILE and --tls-key FILE/],
     [['--tls-cert', join(dir, 'no-cert.pem'), '--tls-key', join(dir, 'no-key.pem')], /cannot read the TLS certificate file ".*no-cert\.pem"/],
+    [['--tls-cert', garbage, '--tls-key', garbage], /tls:127\.0\.0\.1:0: the TLS certificate and key \(--tls-cert, --tls-key\) cannot be used: .*PEM/],
   ];
   for (const [flags, reason] of cases) {
     const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'tls:127.0.0.1:0', ...flags]);
