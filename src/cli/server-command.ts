@@ -6,6 +6,7 @@ import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../serve
 import { SipServer } from '../server/sip-server.js';
 import { ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseServerControlAddress, type ControlAddress } from '../control/address.js';
 import { ControlServer } from '../control/control-server.js';
+import { classifyHost } from '../sip/host.js';
 import { parseListenSpec } from '../transport/listen-spec.js';
 import { loadCredentials } from '../transport/tls-credentials.js';
 
@@ -21,6 +22,15 @@ function listenSpecs(value: string, previous: string[] | undefined): string[] {
     throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
   return collect(value, previous);
+}
+
+/** --domain, repeatable: a host name or an IP address (RFC 3261 25.1), IPv6 with or without brackets. */
+function domainNames(value: string, previous: string[] | undefined): string[] {
+  const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (bare.startsWith('-') || classifyHost(bare) === undefined) {
+    throw new InvalidArgumentError(`--domain takes a host name such as example.com or an IP address, not "${value}"`);
+  }
+  return collect(bare, previous);
 }
 
 /** A whole number within bounds, or a CLI error that says which flag is wrong and what it takes. */
@@ -68,6 +78,8 @@ function choice<T extends string>(flag: string, values: readonly T[]): (value: s
     return value as T;
   };
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface ServerOptions {
   control: ControlAddress;
@@ -156,12 +168,12 @@ export function addServerCommand(program: Command): void {
     .command('server')
     .description('run the SIP server (registrar, proxy, presence agent)')
     .option('--listen <spec>', `socket to listen on, repeatable: udp|tcp|tls|ws|wss:ADDRESS:PORT, ADDRESS = * (IPv4 and IPv6), 0.0.0.0, [::], [::1], ... (default: ${DEFAULT_LISTEN.join(' ')})`, listenSpecs)
-    .option('--domain <name>', 'SIP domain served by this server, repeatable (its own addresses and localhost always are)', collect)
+    .option('--domain <name>', 'SIP domain served by this server, repeatable (its own addresses and localhost always are)', domainNames)
     .option('--trace', 'print every SIP message in and out')
     .option('--tls-cert <file>', 'PEM certificate for tls and wss listeners')
     .option('--tls-key <file>', 'PEM private key for tls and wss listeners')
     .option('--strict-response-routing', 'route responses by Via as RFC 3261 18.2.2 says, instead of to the source address and port')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', choice('--log-level', LOG_LEVELS), 'info')
     .option('--max-message-size <bytes>', 'largest SIP message accepted (larger: 513)', integer('--max-message-size', 1024, 1048576), defaults.maxMessageSize)
     .option('--max-connections <n>', 'open TCP/TLS/WS connections at once', integer('--max-connections', 1, 1000000), defaults.maxConnections)
     .option('--idle-timeout <seconds>', 'close a stream connection after this long without traffic', integer('--idle-timeout', 1, 86400), defaults.idleTimeoutSeconds)

@@ -90,6 +90,22 @@ test('a bad listen spec stops the command before anything starts: no storage ope
   assert.equal(existsSync(data), false);
 });
 
+test('a --domain that is no host name and an unknown --log-level are refused, saying what they take', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--domain', 'a b'], /--domain takes a host name such as example\.com or an IP address, not "a b"/],
+    [['--domain', ''], /--domain takes a host name .* not ""/],
+    [['--domain', '-x'], /--domain takes a host name .* not "-x"/],
+    [['--log-level', 'loud'], /--log-level takes fatal or error or warn or info or debug or trace or silent, not "loud"/],
+  ];
+  for (const [flags, reason] of cases) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', ...flags],
+      { cwd: root, encoding: 'utf8', timeout: 15000 });
+    assert.equal(r.status, 1, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, reason);
+    assert.doesNotMatch(r.stdout, /listening on/);
+  }
+});
+
 test('a --data directory that cannot be made (under /proc, behind a dangling link): exit 1 at once, saying why', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-baddata-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
