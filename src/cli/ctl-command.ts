@@ -5,7 +5,7 @@ import { CONTROL_ENV, ControlAddressError, DEFAULT_CONTROL, formatControlAddress
 import type { OfflineMessageView, PresenceView, StatsView, UserView, WatcherView } from '../control/api-types.js';
 import type { BindingView } from '../control/binding-view.js';
 import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
-import { NameError, parseUserName } from '../control/names.js';
+import { NameError, normalizeAor, parseUserName } from '../control/names.js';
 import { BindingTextStream, bindingsFooter, formatBinding, formatStats, formatUsers } from './ctl-output.js';
 import { PasswordInputError, readPassword } from './password-input.js';
 
@@ -63,8 +63,9 @@ function write(text: string): void {
   process.stdout.write(text);
 }
 
+/** Checked here too: an empty AOR would make the path of another endpoint. */
 function aorPath(aor: string): string {
-  return `/ul/${encodeURIComponent(aor)}`;
+  return `/ul/${encodeURIComponent(normalizeAor(aor))}`;
 }
 
 async function showBindings(client: ControlClient, options: GlobalOptions, aor?: string): Promise<void> {
@@ -148,7 +149,7 @@ async function removeMessage(client: ControlClient, _options: GlobalOptions, id:
 }
 
 function presencePath(aor: string): string {
-  return `/presence/${encodeURIComponent(aor)}`;
+  return `/presence/${encodeURIComponent(normalizeAor(aor))}`;
 }
 
 async function showPresence(client: ControlClient, options: GlobalOptions, aor: string): Promise<void> {

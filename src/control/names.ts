@@ -25,6 +25,13 @@ export function normalizeAor(text: string): string {
   return `${uri.scheme}:${user}${formatHost(uri.host.toLowerCase(), uri.hostKind)}`;
 }
 
+/** normalizeAor for a user's address: `sip:alice@example.com` yes, a bare domain such as `sip:x` no. */
+export function normalizeUserAor(text: string): string {
+  const aor = normalizeAor(text);
+  if (!aor.includes('@')) throw new NameError(`not a USER@DOMAIN address of record: "${text}"`);
+  return aor;
+}
+
 /** A contact URI to match bindings with; checked here so a typo is a 400, not a failure deeper down. */
 export function checkContactUri(text: string): string {
   try {

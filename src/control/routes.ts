@@ -5,7 +5,7 @@ import type { OfflineMessageView, StatsView, UserView } from './api-types.js';
 import { toBindingView } from './binding-view.js';
 import type { ControlContext } from './context.js';
 import { HttpError, readJsonObject, sendJson, stringField } from './http-json.js';
-import { checkContactUri, NameError, normalizeAor, parseUserName, type UserName } from './names.js';
+import { checkContactUri, NameError, normalizeAor, normalizeUserAor, parseUserName, type UserName } from './names.js';
 import { writeBindingDump } from './ul-dump.js';
 
 export interface RouteEnv {
@@ -80,6 +80,7 @@ function nameParam<T>(parse: (text: string) => T, text: string): T {
 }
 
 const aorParam = (text: string): string => nameParam(normalizeAor, text);
+const userAorParam = (text: string): string => nameParam(normalizeUserAor, text);
 const userParam = (text: string): UserName => nameParam(parseUserName, text);
 
 async function dumpLocation({ env, res }: RouteCall): Promise<void> {
@@ -221,8 +222,9 @@ function listWatchers({ env, res, params }: RouteCall): void {
 
 /** PUT {"decision": "allow" | "block"}: the operator's rule for one watcher (durable when answered). */
 async function setWatcherRule({ env, req, res, params }: RouteCall): Promise<void> {
-  const aor = aorParam(params[0]);
-  const watcher = aorParam(params[1]);
+  // A rule is between two users: a bare domain would never match a subscription.
+  const aor = userAorParam(params[0]);
+  const watcher = userAorParam(params[1]);
   const decision = stringField(await readJsonObject(req), 'decision');
   if (decision !== 'allow' && decision !== 'block') throw new HttpError(400, `decision must be allow or block, not ${decision}`);
   await presenceAgent(env).setRule(aor, watcher, decision);

@@ -102,6 +102,16 @@ test('ul rm: one contact, then the whole AOR; nothing to remove exits 1', async 
   assert.match(none.stderr, /sip:alice@example\.com has no bindings/);
 });
 
+test('ul rm and ul show with an empty AOR: a usage error (exit 2) that says what an AOR is', async () => {
+  reset();
+  for (const args of [['ul', 'rm', ''], ['ul', 'show', ' ']]) {
+    const r = await ctl(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /not a SIP address of record/);
+  }
+  assert.equal([...location.table.values()].length > 0, true, 'nothing removed');
+});
+
 test('user add with the password from stdin (first line), then exists (exit 4)', async () => {
   const r = await ctl(['user', 'add', 'carol@example.com'], { stdin: 'from stdin\nignored\n' });
   assert.equal(r.code, 0, r.stderr);

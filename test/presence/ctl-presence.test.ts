@@ -71,4 +71,10 @@ test('show, watchers, allow, block, stats and metrics', async () => {
 
   const bad = await runCtl(['--control', address, 'presence', 'show', 'not an aor']);
   assert.equal(bad.code, 2);
+  // A rule between a user and a bare name would never match a subscription: refused, nothing stored.
+  for (const [aor, watcher] of [[BOB, 'eve'], ['bob', 'sip:eve@example.com']]) {
+    const refused = await runCtl(['--control', address, 'presence', 'allow', aor, watcher]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /not a USER@DOMAIN address of record/);
+  }
 });
