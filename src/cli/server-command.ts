@@ -143,7 +143,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.offlineExpirySeconds = options.offlineExpiry;
   config.offlineMaxPerUser = options.offlineLimit;
   config.queueDelayWarnMs = options.queueDelayWarn;
-  // A tls/wss listener without a readable certificate and key would fail only once storage is open.
+  // A tls/wss listener without a usable certificate and key would fail only once storage is open.
   for (const spec of config.listen) {
     if (!/^(tls|wss):/i.test(spec)) continue;
     try {

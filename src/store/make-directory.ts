@@ -31,7 +31,7 @@ export function makeDirectory(dir: string, mode?: number): void {
       mkdirSync(level, { mode });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // There when we looked (another process made it) or a name stat cannot follow.
+      // Made meanwhile by another process, or a name that stat cannot follow (a dangling link).
       const now = statSync(level, { throwIfNoEntry: false });
       if (now === undefined) throw errnoError('ENOENT', `'${level}' is a symbolic link to something that does not exist`);
       if (!now.isDirectory()) throw errnoError('ENOTDIR', `not a directory, mkdir '${level}'`);
