@@ -1,5 +1,6 @@
 // Ports nothing listens on right now, for peers that cannot be told to pick their own.
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 function tcpFree(port: number, address: string): Promise<number | undefined> {
@@ -30,9 +31,26 @@ async function findPort(address: string, pick: () => number, what: string): Prom
   throw new Error(`no free ${what} found on ${address}`);
 }
 
-/** A port free for both UDP and TCP on the given address. */
+/** The first port the kernel hands out on its own (bind to 0, outgoing connections): Linux's ip_local_port_range. */
+function firstEphemeralPort(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12000 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+const FIRST_PORT = 10000;
+const PAST_LAST_PORT = firstEphemeralPort();
+
+/**
+ * A port free for both UDP and TCP on the given address, below the ephemeral range: a port the
+ * kernel picked for us once (bind to 0) can be handed to an outgoing connection of any process
+ * before the peer we give it to binds it (a Kamailio of the interop matrix lost its TLS port so).
+ */
 export function freePort(address = '127.0.0.1'): Promise<number> {
-  return findPort(address, () => 0, 'port');
+  return findPort(address, () => FIRST_PORT + Math.floor(Math.random() * (PAST_LAST_PORT - FIRST_PORT)), 'port');
 }
 
 /**
