@@ -4,6 +4,7 @@
 // the SIP path. Elsewhere, or without /proc, the count is unknown.
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { ipv4Bytes, ipv6Bytes } from '../sip/ip-bytes.js';
 import type { Endpoint } from './types.js';
 
 export interface ProcUdpSocket {
@@ -28,26 +29,13 @@ export function parseProcNetUdp(text: string): ProcUdpSocket[] {
   return rows;
 }
 
-/** 16 bytes of an IPv6 address in text form, or undefined (an embedded IPv4 tail is not handled). */
-function ipv6Bytes(address: string): number[] | undefined {
-  if (address.includes('.')) return undefined;
-  const halves = address.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] === '' ? [] : halves[0].split(':');
-  const tail = halves.length === 2 && halves[1] !== '' ? halves[1].split(':') : [];
-  const missing = 8 - head.length - tail.length;
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
-  const groups = [...head, ...Array<string>(missing).fill('0'), ...tail].map((g) => parseInt(g, 16));
-  if (groups.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) return undefined;
-  return groups.flatMap((g) => [g >> 8, g & 0xff]);
-}
-
 /** `address` written as /proc writes local addresses (32-bit words in the host's order), or undefined. */
 export function procAddressHex(address: string, littleEndian = endianness() === 'LE'): string | undefined {
-  const bytes = address.includes(':') ? ipv6Bytes(address) : address.split('.').map(Number);
-  if (bytes === undefined || (bytes.length !== 4 && bytes.length !== 16) || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) {
-    return undefined;
-  }
+  const ipv6 = address.includes(':');
+  // An IPv6 address with an embedded IPv4 tail is not guessed at (our listeners never bind one).
+  if (ipv6 && address.includes('.')) return undefined;
+  const bytes = ipv6 ? ipv6Bytes(address) : ipv4Bytes(address);
+  if (bytes === undefined) return undefined;
   let hex = '';
   for (let word = 0; word < bytes.length; word += 4) {
     for (let i = 0; i < 4; i++) hex += bytes[word + (littleEndian ? 3 - i : i)].toString(16).padStart(2, '0');
