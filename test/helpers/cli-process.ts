@@ -31,10 +31,18 @@ export function outputUntil(child: ChildProcessWithoutNullStreams, pattern: RegE
   });
 }
 
-/** `simplesip server ARGS...`, once its control API listens; rejects with its output if it exits first. */
+/**
+ * `simplesip server ARGS...`, once its control API listens; rejects with its output if it exits or
+ * does not get there in time (a server still starting is killed, not left behind).
+ */
 export async function startCliServer(args: string[], cwd: string, timeoutMs = 15000): Promise<ChildProcessWithoutNullStreams> {
   const child = spawnCli(['server', ...args], cwd);
-  const out = await outputUntil(child, /control API on /, timeoutMs);
-  if (!out.includes('control API on ')) throw new Error(`server did not start:\n${out}`);
-  return child;
+  try {
+    const out = await outputUntil(child, /control API on /, timeoutMs);
+    if (!out.includes('control API on ')) throw new Error(`server did not start:\n${out}`);
+    return child;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
 }
