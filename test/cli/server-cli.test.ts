@@ -16,6 +16,12 @@ function runCli(args: string[]): ChildProcessWithoutNullStreams {
   return spawnCli(args, root);
 }
 
+/** `simplesip ARGS...` run to its end (killed after 15 s): its exit code and what it printed. */
+function runToExit(args: string[]): { code: number | null; stdout: string; out: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, encoding: 'utf8', timeout: 15000, killSignal: 'SIGKILL' });
+  return { code: r.status, stdout: r.stdout, out: r.stdout + r.stderr };
+}
+
 test('server prints what each socket really is, answers OPTIONS, stops on SIGTERM', async () => {
   const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--listen', 'tcp:[::1]:0', '--log-level', 'silent']);
   const out = await outputUntil(child, /tcp \[::1\]:\d+ \(IPv6 only\)/);
@@ -52,37 +58,33 @@ test('a port already in use is a start-up error naming the socket', async () => 
 });
 
 test('--help lists the three subcommands', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, '--help'], { cwd: root, encoding: 'utf8' });
-  assert.equal(r.status, 0);
-  for (const sub of ['server', 'client', 'ctl']) assert.match(r.stdout, new RegExp(`\\n\\s+${sub}\\b`));
+  const { code, stdout } = runToExit(['--help']);
+  assert.equal(code, 0);
+  for (const sub of ['server', 'client', 'ctl']) assert.match(stdout, new RegExp(`\\n\\s+${sub}\\b`));
 });
 
 test('server --help shows each default as it is written on the command line, once', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'server', '--help'], { cwd: root, encoding: 'utf8' });
-  assert.equal(r.status, 0);
-  const help = r.stdout.replace(/\s+/g, ' ');
+  const { code, stdout } = runToExit(['server', '--help']);
+  assert.equal(code, 0);
+  const help = stdout.replace(/\s+/g, ' ');
   assert.match(help, /--control <host:port> control API for simplesip ctl, loopback only \(default: 127\.0\.0\.1:5099\)/);
   assert.match(help, /--digest-algorithms <list> .*?\(default: MD5,SHA-256\)/);
   assert.doesNotMatch(help, /\{"host"|\["MD5"/, 'no JSON in the help');
   assert.equal(help.match(/\(default: 127\.0\.0\.1:5099\)/g)?.length, 1);
 });
 
-test('an unknown listen spec is refused with a message that says what is wrong', async () => {
-  const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp6:*:5060', '--log-level', 'silent']);
-  const out = await outputUntil(child, /udp6/);
-  const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
+test('an unknown listen spec is refused with a message that says what is wrong', () => {
+  const { code, out } = runToExit(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp6:*:5060', '--log-level', 'silent']);
   assert.equal(code, 1);
   assert.match(out, /udp6/);
   assert.match(out, /udp, tcp, tls, ws|udp\|tcp/);
 });
 
-test('a bad listen spec stops the command before anything starts: no storage opened, no data directory made', async (t) => {
+test('a bad listen spec stops the command before anything starts: no storage opened, no data directory made', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-badlisten-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const data = join(dir, 'data');
-  const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:5060', '--listen', 'udp:300.1.1.1:5060']);
-  const out = await outputUntil(child, /300\.1\.1\.1/);
-  const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, out } = runToExit(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:5060', '--listen', 'udp:300.1.1.1:5060']);
   assert.equal(code, 1);
   assert.match(out, /"300\.1\.1\.1" is not an IP address/);
   assert.match(out, /--listen/, 'the message names the flag');
@@ -98,15 +100,14 @@ test('a --domain that is no host name and an unknown --log-level are refused, sa
     [['--log-level', 'loud'], /--log-level takes fatal or error or warn or info or debug or trace or silent, not "loud"/],
   ];
   for (const [flags, reason] of cases) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', ...flags],
-      { cwd: root, encoding: 'utf8', timeout: 15000 });
-    assert.equal(r.status, 1, `${flags.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, reason);
-    assert.doesNotMatch(r.stdout, /listening on/);
+    const { code, stdout, out } = runToExit(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', ...flags]);
+    assert.equal(code, 1, `${flags.join(' ')}: ${out}`);
+    assert.match(out, reason);
+    assert.doesNotMatch(stdout, /listening on/);
   }
 });
 
-test('a --data directory that cannot be made (under /proc, behind a dangling link): exit 1 at once, saying why', async (t) => {
+test('a --data directory that cannot be made (under /proc, behind a dangling link): exit 1 at once, saying why', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-baddata-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   symlinkSync(join(dir, 'unmounted-disk'), join(dir, 'link'));
@@ -115,16 +116,13 @@ test('a --data directory that cannot be made (under /proc, behind a dangling lin
     [join(dir, 'link', 'data'), /cannot create data directory .*link\/data: ENOENT: '.*link' is a symbolic link to something that does not exist/],
   ];
   for (const [data, reason] of cases) {
-    const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0']);
-    t.after(() => child.kill('SIGKILL'));
-    const out = await outputUntil(child, /cannot create/, 10000);
-    const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, out } = runToExit(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0']);
     assert.equal(code, 1, out);
     assert.match(out, reason);
   }
 });
 
-test('a tls listener without a usable certificate and key stops the command before anything starts', async (t) => {
+test('a tls listener without a usable certificate and key stops the command before anything starts', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-badtls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const data = join(dir, 'data');
@@ -136,9 +134,7 @@ test('a tls listener without a usable certificate and key stops the command befo
     [['--tls-cert', garbage, '--tls-key', garbage], /tls:127\.0\.0\.1:0: the TLS certificate and key \(--tls-cert, --tls-key\) cannot be used: .*PEM/],
   ];
   for (const [flags, reason] of cases) {
-    const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'tls:127.0.0.1:0', ...flags]);
-    const out = await outputUntil(child, /certificate/);
-    const code = child.exitCode ?? await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, out } = runToExit(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'tls:127.0.0.1:0', ...flags]);
     assert.equal(code, 1);
     assert.match(out, reason);
     assert.equal(existsSync(data), false, 'no data directory made');
