@@ -2,13 +2,17 @@
 //
 // A request sent again with credentials after a 401/407 is a new transaction: a new branch and
 // CSeq + 1 (RFC 3261 8.1.3.5, 22.2); retransmissions inside one transaction keep both (the
-// transaction layer repeats the same bytes). Answered challenges are cached per realm and answered
-// again on later requests (RFC 3261 22.3), with the next nc for qop=auth (RFC 7616 3.4); a server
-// that has since retired the nonce says stale=true and gets an answer to its fresh nonce.
+// transaction layer repeats the same bytes). Answered challenges are cached and answered again on
+// later requests, with the next nc for qop=auth (RFC 7616 3.4): a proxy's (407) for its realm, on
+// every request through it (RFC 3261 22.3), a UAS's or registrar's (401) only for requests to the
+// same To (22.2): our registrar's answer must not ride along on a MESSAGE to a buddy, who would get
+// material for an offline guess at our password. A server that has since retired the nonce says
+// stale=true and gets an answer to its fresh nonce.
 import { answerChallenge, NonceCounter, pickChallenge } from '../auth/digest-client.js';
 import { newBranch } from '../sip/builder.js';
 import type { Challenge } from '../sip/headers/auth.js';
 import type { SipMessage } from '../sip/message.js';
+import { formatUri } from '../sip/uri.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { SendTarget } from '../transport/types.js';
 import type { Outcome } from './outcome.js';
@@ -17,13 +21,19 @@ export interface DigestCredentials { username: string; password: string }
 
 type AuthHeader = 'Authorization' | 'Proxy-Authorization';
 
-interface Cached { header: AuthHeader; challenge: Challenge; counter: NonceCounter }
+interface Cached {
+  header: AuthHeader;
+  challenge: Challenge;
+  counter: NonceCounter;
+  /** For a 401's answer: the To URI it is for (RFC 3261 22.2). */
+  to?: string;
+}
 
 /** RFC 3261 22.2: one answer per realm and request, plus one for a stale nonce; more is a loop. */
 const MAX_ATTEMPTS = 4;
 
 export class AuthenticatingSender {
-  /** Keyed by header and realm. */
+  /** Keyed by header and realm, and for 401s the To URI. */
   private readonly cache = new Map<string, Cached>();
 
   constructor(
@@ -45,13 +55,16 @@ export class AuthenticatingSender {
       const response = outcome.response as SipMessage;
       const header: AuthHeader = outcome.status === 401 ? 'Authorization' : 'Proxy-Authorization';
       const challenge = pickChallenge(outcome.status === 401 ? response.wwwAuthenticate() : response.proxyAuthenticate());
-      if (this.credentials === undefined || challenge === undefined || attempt >= MAX_ATTEMPTS) return { ...outcome, authFailed: true };
+      if (this.credentials === undefined) return { ...outcome, authFailed: true, noCredentials: true };
+      if (challenge === undefined || attempt >= MAX_ATTEMPTS) return { ...outcome, authFailed: true };
       const realm = challenge.params.get('realm') ?? '';
       const stale = challenge.params.get('stale')?.toLowerCase() === 'true';
+      const to = header === 'Authorization' ? toKey(current) : undefined;
+      const key = cacheKey(header, realm, to);
       // RFC 3261 22.2 / RFC 7616 3.3: a new challenge for a realm we just answered, without stale=true, means the credentials are wrong.
-      if (answeredFresh.has(`${header} ${realm}`) && !stale) return { ...outcome, authFailed: true };
-      answeredFresh.add(`${header} ${realm}`);
-      this.cache.set(`${header} ${realm}`, { header, challenge, counter: new NonceCounter() });
+      if (answeredFresh.has(key) && !stale) return { ...outcome, authFailed: true };
+      answeredFresh.add(key);
+      this.cache.set(key, { header, challenge, counter: new NonceCounter(), to });
       current = this.retry(current, nextCSeq());
     }
   }
@@ -74,7 +87,9 @@ export class AuthenticatingSender {
     if (this.credentials === undefined || this.cache.size === 0) return request;
     request.removeHeader('Authorization');
     request.removeHeader('Proxy-Authorization');
+    const to = toKey(request);
     for (const c of this.cache.values()) {
+      if (c.to !== undefined && c.to !== to) continue;
       // RFC 3261 22.4: the digest uri is the Request-URI.
       request.addHeader(c.header, answerChallenge(c.challenge, this.credentials, request.method as string, request.requestUri, c.counter));
     }
@@ -96,4 +111,13 @@ export class AuthenticatingSender {
       tx.once('transport-error', (err) => resolve({ status: 503, reason: `Service Unavailable (${err.message})`, local: 'transport-error' }));
     });
   }
+}
+
+/** The To URI a 401's answer is kept for: without tag or display name, so that later requests match. */
+function toKey(request: SipMessage): string {
+  return formatUri(request.to().uri);
+}
+
+function cacheKey(header: AuthHeader, realm: string, to: string | undefined): string {
+  return to === undefined ? `${header} ${realm}` : `${header} ${realm} ${to}`;
 }

@@ -9,6 +9,8 @@ export interface Outcome {
   local?: 'timeout' | 'transport-error';
   /** Set when our credentials were refused (RFC 3261 22.2: no second try with the same ones). */
   authFailed?: boolean;
+  /** Set when a challenge came and we have no password to answer it with. */
+  noCredentials?: boolean;
 }
 
 export const isSuccess = (o: Outcome): boolean => o.status >= 200 && o.status < 300;

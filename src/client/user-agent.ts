@@ -43,6 +43,9 @@ function sipUri(text: string, what: string): SipUri {
 
 /** Errors a caller can act on, from what became of a request. */
 export function outcomeError(outcome: Outcome, what: string): SipClientError {
+  if (outcome.noCredentials) {
+    return new SipClientError('auth-failed', `${what}: ${outcome.status} ${outcome.reason}: the server asks for a password and none was given`, outcome.status);
+  }
   if (outcome.authFailed) {
     return new SipClientError('auth-failed', `${what}: ${outcome.status} ${outcome.reason}: wrong username or password (the server refused our answer to its challenge)`, outcome.status);
   }

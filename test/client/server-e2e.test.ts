@@ -62,6 +62,12 @@ describe('two clients through simplesip server', () => {
     assert.ok(/username="alice"/.test(a[1]) && /uri="sip:bob@example\.com"/.test(a[1]));
     assert.equal(/^CSeq: (\d+)/mi.exec(a[1])?.[1], String(Number(/^CSeq: (\d+)/mi.exec(a[0])?.[1]) + 1), 'the answer is a new transaction');
     assert.deepEqual(received('bob').map(nc), [undefined, '00000001']);
+    // RFC 3261 22.2: the answer to the registrar's 401 is for REGISTERs to our own To, not for the
+    // MESSAGEs: neither a sender's Authorization nor its Proxy-Authorization reaches the recipient.
+    assert.ok(a.every((m) => !/^Authorization:/mi.test(m)), 'alice sent her registrar answer with a MESSAGE');
+    const forwarded = messages.filter((m) => /^\S+ OUT /.test(m) && /^MESSAGE /m.test(m));
+    assert.equal(forwarded.length, 3);
+    assert.ok(forwarded.every((m) => !/^(Proxy-)?Authorization:/mi.test(m)), 'a digest answer reached the recipient');
   });
 
   test('typing relayed: bob sees alice active, then idle after her idle timeout', async () => {
