@@ -72,9 +72,9 @@ function portRange(text: string): { min: number; max: number } {
   return { min, max };
 }
 
-function positive(text: string, what: string): number {
+function wholeNumber(text: string, what: string, min: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} ${text}: expected a whole number`);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${what} ${text}: expected a whole number of at least ${min}`);
   return n;
 }
 
@@ -149,8 +149,9 @@ export async function loadAccount(flags: AccountFlags, interactive: boolean): Pr
       displayName: flags.displayName ?? config.displayName,
       localPorts: ports === undefined ? undefined : portRange(ports),
       stateDir: flags.stateDir ?? config.stateDir,
-      expires: expires === undefined ? undefined : positive(expires, '--expires'),
-      closeTimeoutMs: flags.closeTimeout === undefined ? undefined : positive(flags.closeTimeout, '--close-timeout'),
+      // RFC 3261 10.2.2: Expires 0 removes a binding; it is not an interval to register for.
+      expires: expires === undefined ? undefined : wholeNumber(expires, '--expires', 1),
+      closeTimeoutMs: flags.closeTimeout === undefined ? undefined : wholeNumber(flags.closeTimeout, '--close-timeout', 0),
       tls: ca === undefined ? undefined : { ca: trustedCa(ca) },
     },
     buddies: [...(config.buddies ?? []), ...(flags.buddy ?? [])],

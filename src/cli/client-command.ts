@@ -53,16 +53,46 @@ function fail(err: unknown): never {
   throw err;
 }
 
-/** Closes the UA on the first signal (and on `done`), then exits with `code()`. */
-function exitCleanly(ua: UserAgent, done: Promise<void>, code: () => number): void {
-  let leaving = false;
+/** How the command will end: its exit code so far, and whether it is on its way out. */
+interface Ending {
+  code: number;
+  leaving: boolean;
+}
+
+/**
+ * Closes the UA (unregistering first) on the first way out, then exits with `ending.code`, or the
+ * un-REGISTER's failure when that is all that went wrong. The ways out: `done`, a signal, the reader
+ * of our output gone (`watch | head -1`: EPIPE), and an error nobody caught.
+ */
+function exitCleanly(ua: UserAgent, done: Promise<void>, ending: Ending): void {
   const leave = (): void => {
-    if (leaving) return;
-    leaving = true;
-    ua.close().finally(() => process.exit(code()));
+    if (ending.leaving) return;
+    ending.leaving = true;
+    ua.close().then((closed) => {
+      if (closed.error === undefined) return;
+      process.stderr.write(`simplesip client: ${closed.error.message}\n`);
+      if (ending.code === EXIT.ok) ending.code = CODE_FOR[closed.error.code];
+    }, () => undefined).finally(() => process.exit(ending.code));
   };
   for (const s of SIGNALS) process.on(s, leave);
+  process.stdout.on('error', leave);
+  const crashed = (err: unknown): void => {
+    process.stderr.write(`simplesip client: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    ending.code = EXIT.refused;
+    leave();
+  };
+  process.on('uncaughtException', crashed);
+  process.on('unhandledRejection', crashed);
   void done.then(leave);
+}
+
+/** The failure of a command's main steps: printed, and its exit code kept, unless we are leaving anyway. */
+function failedWith(ending: Ending): (err: unknown) => void {
+  return (err) => {
+    if (ending.leaving && err instanceof SipClientError && err.code === 'closed') return;
+    process.stderr.write(`simplesip client: ${(err as Error).message}\n`);
+    ending.code = err instanceof SipClientError ? CODE_FOR[err.code] : EXIT.refused;
+  };
 }
 
 async function start(flags: AccountFlags, interactive: boolean): Promise<{ ua: UserAgent; buddies: string[] }> {
@@ -82,17 +112,14 @@ const json = (event: string, data: object): void => {
 
 async function chat(flags: AccountFlags): Promise<void> {
   const { ua, buddies } = await start(flags, true);
-  let code: number = EXIT.ok;
+  const ending: Ending = { code: EXIT.ok, leaving: false };
   ua.on('registered', (r) => process.stdout.write(`registered ${r.aor} as ${r.contact} for ${r.expires} s\n`));
   const done = (async (): Promise<void> => {
     await ua.register();
     for (const b of buddies) await ua.subscribe(b);
     await runChat(ua);
-  })().catch((err: unknown) => {
-    process.stderr.write(`simplesip client: ${(err as Error).message}\n`);
-    code = err instanceof SipClientError ? CODE_FOR[err.code] : EXIT.refused;
-  });
-  exitCleanly(ua, done, () => code);
+  })().catch(failedWith(ending));
+  exitCleanly(ua, done, ending);
 }
 
 async function watch(flags: AccountFlags & { json?: boolean }, subscribe: boolean): Promise<void> {
@@ -104,17 +131,14 @@ async function watch(flags: AccountFlags & { json?: boolean }, subscribe: boolea
   ua.on('typing', (t) => out('typing', t, `${t.from} ${t.state === 'active' ? 'is typing' : 'stopped typing'}`));
   ua.on('presence', (p) => out('presence', p, `presence ${p.buddy}: ${p.basic}${p.note === undefined ? '' : ` (${p.note})`}`));
   ua.on('error', (e) => out('error', { code: e.code, message: e.message, status: e.status }, `error: ${e.message}`));
-  let code: number = EXIT.ok;
+  const ending: Ending = { code: EXIT.ok, leaving: false };
   const forever = new Promise<void>(() => undefined);
   const done = (async (): Promise<void> => {
     await ua.register();
     if (subscribe) for (const b of buddies) await ua.subscribe(b);
     await forever;
-  })().catch((err: unknown) => {
-    process.stderr.write(`simplesip client: ${(err as Error).message}\n`);
-    code = err instanceof SipClientError ? CODE_FOR[err.code] : EXIT.refused;
-  });
-  exitCleanly(ua, done, () => code);
+  })().catch(failedWith(ending));
+  exitCleanly(ua, done, ending);
 }
 
 async function send(text: string[], flags: AccountFlags & { to?: string; contentType: string }): Promise<void> {
@@ -152,7 +176,9 @@ async function readStdin(): Promise<string> {
 }
 
 export function addClientCommand(program: Command): void {
-  const client = program.command('client').description('SIP/SIMPLE user agent: register, chat, presence');
+  const client = program.command('client').description('SIP/SIMPLE user agent: register, chat, presence')
+    // Before the subcommands, which inherit it: an unknown flag or a missing value is a usage error (2).
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
   accountOptions(client.command('chat', { isDefault: true }).description('interactive chat (the default): /msg, /status, /buddies, /add, /remove, /quit'))
     .action((flags: AccountFlags) => chat(flags));
   accountOptions(client.command('send').description('send one MESSAGE; exit 0 only when it was accepted (200 or 202)'))

@@ -2,6 +2,7 @@
 // (11.2), other methods we know but do not serve get 405 with Allow (8.2.1), and methods we do not
 // know get 501 (21.5.2).
 import { createResponse } from '../sip/builder.js';
+import { SipParseError } from '../sip/errors.js';
 import type { SipMessage } from '../sip/message.js';
 import type { ServerTransaction } from '../transaction/server-transaction.js';
 import { ACCEPTED_MESSAGE_TYPES } from './messaging.js';
@@ -16,6 +17,22 @@ export interface RequestHandlers {
 }
 
 export function answerRequest(tx: ServerTransaction, request: SipMessage, handlers: RequestHandlers, userAgent: string): void {
+  let answer: { status: number; reason?: string; headers: Array<[string, string]> };
+  try {
+    answer = answerOf(request, handlers);
+  } catch (err) {
+    // A header we needed did not parse (a Content-Type of "garbage"): RFC 3261 8.2 / 21.4.1, say which.
+    if (!(err instanceof SipParseError)) throw err;
+    answer = { status: err.status, reason: err.reason, headers: [] };
+  }
+  answer.headers.push(['Server', userAgent]);
+  tx.respond(createResponse(request, answer.status, answer.reason, { headers: answer.headers }));
+}
+
+function answerOf(request: SipMessage, handlers: RequestHandlers): { status: number; headers: Array<[string, string]> } {
+  // RFC 3261 8.2.2.3: this UA supports no extension a request could require of it.
+  const required = request.method === 'ACK' || request.method === 'CANCEL' ? [] : request.require();
+  if (required.length > 0) return { status: 420, headers: [['Unsupported', required.join(', ')]] };
   let status: number;
   let headers: Array<[string, string]> = [];
   switch (request.method) {
@@ -33,8 +50,7 @@ export function answerRequest(tx: ServerTransaction, request: SipMessage, handle
       status = KNOWN_METHODS.has(request.method as string) ? 405 : 501;
       if (status === 405) headers = [['Allow', ALLOW]];
   }
-  headers.push(['Server', userAgent]);
-  tx.respond(createResponse(request, status, undefined, { headers }));
+  return { status, headers };
 }
 
 /** RFC 3261 21.4.13: the 415 names what we accept. */

@@ -2,7 +2,7 @@
 export { UserAgent } from './user-agent.js';
 export { SipClientError, type SipClientErrorCode } from './errors.js';
 export type {
-  IncomingMessage, PresenceEvent, PresenceSetting, RegisteredEvent, SendResult, SubscriptionStatus, TypingEvent,
+  CloseResult, IncomingMessage, PresenceEvent, PresenceSetting, RegisteredEvent, SendResult, SubscriptionStatus, TypingEvent,
   UnregisteredEvent, UserAgentEvents, UserAgentOptions,
 } from './types.js';
 export type { PortRange } from './local-socket.js';

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { makeDirectory } from '../store/make-directory.js';
+import { SipClientError } from './errors.js';
 
 const FILE = 'instance-id';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -23,14 +24,16 @@ export function loadInstanceId(stateDir: string): string {
     const kept = readFileSync(path, 'utf8').trim().toLowerCase();
     if (UUID.test(kept)) return `urn:uuid:${kept}`;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new SipClientError('invalid-option', `cannot read the instance id in ${path}: ${(err as Error).message}`, undefined, { cause: err });
+    }
   }
   const uuid = randomUUID();
   try {
     makeDirectory(stateDir, 0o700);
     writeFileSync(path, `${uuid}\n`, { mode: 0o600 });
   } catch (err) {
-    throw new Error(`cannot keep the instance id in the state directory ${stateDir}: ${(err as Error).message}`, { cause: err });
+    throw new SipClientError('invalid-option', `cannot keep the instance id in the state directory ${stateDir}: ${(err as Error).message}`, undefined, { cause: err });
   }
   return `urn:uuid:${uuid}`;
 }

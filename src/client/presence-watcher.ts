@@ -49,8 +49,16 @@ export interface WatcherOptions {
   backoff: BackoffOptions;
 }
 
+/** How long an ended subscription waits for its final NOTIFY: 64*T1, the life of the un-SUBSCRIBE. */
+const FINAL_NOTIFY_WAIT_MS = 32_000;
+
 export class PresenceWatcher {
   private readonly subs = new Map<string, BuddySubscription>();
+  /**
+   * Subscriptions we ended, until their final NOTIFY (RFC 6665 4.1.2.3: the notifier answers the
+   * un-SUBSCRIBE with one, Subscription-State: terminated): it gets its 200, not a 481.
+   */
+  private readonly leaving = new Set<BuddySubscription>();
 
   constructor(
     private readonly builder: RequestBuilder,
@@ -78,6 +86,8 @@ export class PresenceWatcher {
     sub.ended = true;
     clearTimeout(sub.timer);
     if (sub.dialog.toTag === undefined || sub.status === 'terminated') return undefined;
+    this.leaving.add(sub);
+    sub.timer = later(FINAL_NOTIFY_WAIT_MS, () => this.leaving.delete(sub));
     return this.send(sub, 0);
   }
 
@@ -87,10 +97,11 @@ export class PresenceWatcher {
   }
 
   stop(): void {
-    for (const s of this.subs.values()) {
+    for (const s of [...this.subs.values(), ...this.leaving]) {
       s.ended = true;
       clearTimeout(s.timer);
     }
+    this.leaving.clear();
   }
 
   /** A NOTIFY (RFC 6665 4.1.3): the status to answer; 481 when it belongs to no subscription of ours. */
@@ -99,6 +110,14 @@ export class PresenceWatcher {
     if (sub === undefined) return 481;
     const state = request.subscriptionState();
     if (request.event()?.package.toLowerCase() !== 'presence' || state === undefined) return 489;
+    if (sub.ended) {
+      // One we ended: its final NOTIFY closes it; nothing in it is news to anybody.
+      if (state.state.toLowerCase() === 'terminated') {
+        this.leaving.delete(sub);
+        clearTimeout(sub.timer);
+      }
+      return 200;
+    }
     const d = sub.dialog;
     // RFC 6665 4.1.2.4: a NOTIFY may arrive before the 200 of the SUBSCRIBE and establishes the dialog.
     d.toTag ??= request.from().tag;
@@ -129,6 +148,7 @@ export class PresenceWatcher {
     const callId = request.callId();
     const tag = request.to().tag;
     for (const s of this.subs.values()) if (s.dialog.callId === callId && s.dialog.fromTag === tag) return s;
+    for (const s of this.leaving) if (s.dialog.callId === callId && s.dialog.fromTag === tag) return s;
     return undefined;
   }
 

@@ -37,6 +37,11 @@ export class Registration {
   private cseq = 0;
   /** The Contact URI of our live binding, so a changed one (NAT, new flow) replaces it. */
   private bound: string | undefined;
+  /** REGISTERs adding a binding that have no final answer yet, and the promise of the last one. */
+  private pending = 0;
+  private lastPending: Promise<unknown> = Promise.resolve();
+  /** The last REGISTER adding a binding got no answer at all: the registrar may hold it anyway. */
+  private unanswered = false;
 
   constructor(
     private readonly builder: RequestBuilder,
@@ -48,8 +53,33 @@ export class Registration {
     return this.bound;
   }
 
+  /**
+   * Whether the registrar may hold a binding of ours: one it granted, or one a REGISTER still in
+   * flight (or never answered) may have created. Leaving must remove it in either case: a client
+   * signalled while its first REGISTER crosses a slow link would otherwise leave it behind.
+   */
+  get mayBeBound(): boolean {
+    return this.bound !== undefined || this.pending > 0 || this.unanswered;
+  }
+
+  /** Resolves once no REGISTER adding a binding is waiting for its answer. */
+  settled(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : this.lastPending.then(() => this.settled());
+  }
+
   /** One REGISTER for our Contact (`expires` 0 removes it); follows 423 once (RFC 3261 10.2.8). */
-  async register(expires: number): Promise<RegisterResult> {
+  register(expires: number): Promise<RegisterResult> {
+    if (expires === 0) return this.registerOnce(0);
+    this.pending++;
+    const done = this.registerOnce(expires).then((result) => {
+      this.unanswered = result.outcome.local !== undefined;
+      return result;
+    }).finally(() => { this.pending--; });
+    this.lastPending = done.catch(() => undefined);
+    return done;
+  }
+
+  private async registerOnce(expires: number): Promise<RegisterResult> {
     let result = await this.send(expires);
     const minExpires = result.outcome.response?.minExpires();
     if (result.outcome.status === 423 && minExpires !== undefined && minExpires > expires) result = await this.send(minExpires);
@@ -74,6 +104,7 @@ export class Registration {
     if (!isSuccess(outcome)) return { outcome };
     const response = outcome.response as SipMessage;
     this.bound = expires > 0 ? contact : undefined;
+    if (expires === 0) this.unanswered = false;
     const flowTimer = Number(response.header('flow-timer'));
     return {
       outcome,

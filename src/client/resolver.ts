@@ -5,6 +5,7 @@ import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import type { SipUri } from '../sip/uri.js';
 import type { TransportProtocol } from '../transport/types.js';
+import { normalizeAddress } from '../transport/address.js';
 import { SipClientError } from './errors.js';
 
 export interface NaptrRecord { flags: string; service: string; regexp: string; replacement: string; order: number; preference: number }
@@ -16,6 +17,11 @@ export interface DnsLookup {
   resolveSrv(name: string): Promise<SrvRecord[]>;
   resolve4(name: string): Promise<string[]>;
   resolve6(name: string): Promise<string[]>;
+  /**
+   * The system's resolver (the hosts file, then DNS, as getaddrinfo does it): used for `localhost`
+   * and when DNS has no A or AAAA record for a name, e.g. one only /etc/hosts knows.
+   */
+  lookup?(name: string, options: { all: true }): Promise<Array<{ address: string; family: number }>>;
 }
 
 export interface ServerTarget {
@@ -70,11 +76,32 @@ function sortSrv(records: SrvRecord[]): SrvRecord[] {
   return [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight);
 }
 
+/** RFC 6761 6.3: `localhost` and names under it are the loopback, not something to ask DNS about. */
+function isLocalhost(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost');
+}
+
+/** An address as we send to it: an IPv4-mapped IPv6 address is the IPv4 address it carries. */
+function literal(address: string): { address: string; family: 4 | 6 } | undefined {
+  const a = normalizeAddress(address);
+  const family = isIP(a);
+  return family === 0 ? undefined : { address: a, family: family as 4 | 6 };
+}
+
+async function systemAddresses(dns: DnsLookup, host: string): Promise<Array<{ address: string; family: 4 | 6 }>> {
+  if (dns.lookup === undefined) return [];
+  const found = await dns.lookup(host, { all: true }).catch(() => []);
+  return found.map((a) => literal(a.address)).filter((a) => a !== undefined);
+}
+
 async function addresses(dns: DnsLookup, host: string): Promise<Array<{ address: string; family: 4 | 6 }>> {
-  const family = isIP(host);
-  if (family !== 0) return [{ address: host, family: family as 4 | 6 }];
+  const numeric = literal(host);
+  if (numeric !== undefined) return [numeric];
+  if (isLocalhost(host)) return systemAddresses(dns, host);
   const [v6, v4] = await Promise.all([orEmpty(dns.resolve6(host)), orEmpty(dns.resolve4(host))]);
-  return [...v6.map((a) => ({ address: a, family: 6 as const })), ...v4.map((a) => ({ address: a, family: 4 as const }))];
+  const found = [...v6, ...v4].map(literal).filter((a) => a !== undefined);
+  return found.length > 0 ? found : systemAddresses(dns, host);
 }
 
 async function expand(dns: DnsLookup, protocol: TransportProtocol, host: string, port: number): Promise<ServerTarget[]> {
@@ -97,8 +124,8 @@ export async function resolveServer(uri: SipUri, preferred?: TransportProtocol, 
   if (uri.params.has('transport') && parseTransport(uri.params.get('transport')) === undefined) {
     throw new SipClientError('invalid-option', `unsupported transport=${uri.params.get('transport') ?? ''} in ${uri.host}`);
   }
-  // RFC 3263 4.1: a numeric host or an explicit port means no NAPTR and no SRV.
-  const numeric = uri.hostKind !== 'domain';
+  // RFC 3263 4.1: a numeric host or an explicit port means no NAPTR and no SRV; nor does localhost.
+  const numeric = uri.hostKind !== 'domain' || isLocalhost(uri.host);
   let targets: ServerTarget[] = [];
   if (numeric || uri.port !== undefined) {
     const protocol = explicit ?? (secure ? 'tls' : 'udp');
@@ -119,7 +146,7 @@ export async function resolveServer(uri: SipUri, preferred?: TransportProtocol, 
       targets = await expand(dns, protocol, uri.host, defaultPort(protocol));
     }
   }
-  if (targets.length === 0) throw new SipClientError('resolution-failed', `cannot resolve ${uri.host}: no NAPTR, SRV, AAAA or A record`);
+  if (targets.length === 0) throw new SipClientError('resolution-failed', `cannot resolve ${uri.host}: no NAPTR, SRV, AAAA or A record, and not in the hosts file`);
   return targets;
 }
 

@@ -116,6 +116,12 @@ export interface SendResult {
   accepted: boolean;
 }
 
+/** What close() achieved. */
+export interface CloseResult {
+  /** The un-REGISTER failed or got no answer in time: the registrar keeps our binding until it expires. */
+  error?: SipClientError;
+}
+
 export interface UserAgentEvents {
   registered: [event: RegisteredEvent];
   unregistered: [event: UnregisteredEvent];

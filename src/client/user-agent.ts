@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { createResponse } from '../sip/builder.js';
 import { SipParseError } from '../sip/errors.js';
+import { parseMediaType } from '../sip/headers/media-type.js';
 import type { SipMessage } from '../sip/message.js';
 import { formatHostPort, parseUri, type SipUri } from '../sip/uri.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
@@ -25,9 +26,16 @@ import { Registration, type RegisterResult } from './registration.js';
 import { RequestBuilder } from './request-builder.js';
 import { resolveServer, type ServerTarget } from './resolver.js';
 import { TypingIndicator } from './typing.js';
-import type { PresenceEvent, PresenceSetting, SendResult, UserAgentEvents, UserAgentOptions } from './types.js';
+import type { CloseResult, PresenceEvent, PresenceSetting, SendResult, UserAgentEvents, UserAgentOptions } from './types.js';
 
 const DEFAULT_USER_AGENT = 'simplesip/0.1.0';
+
+/** Waits for `promise` (a failure ignored) or `ms`, whichever comes first, leaving no timer behind. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
 
 function sipUri(text: string, what: string): SipUri {
   let uri;
@@ -84,7 +92,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private registerAttempt = 0;
   /** Set while a recovery waits for its REGISTER: ends that wait when the new flow closes. */
   private recoveryFlowLost: (() => void) | undefined;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseResult> | undefined;
   private builder: RequestBuilder | undefined;
 
   constructor(options: UserAgentOptions) {
@@ -93,6 +101,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.aorUri = sipUri(options.aor, 'the address of record');
     if (this.aorUri.user === undefined) throw new SipClientError('invalid-option', `the address of record "${options.aor}" has no user part`);
     this.aor = `${this.aorUri.scheme}:${this.aorUri.user}@${this.aorUri.hostKind === 'ipv6' ? `[${this.aorUri.host}]` : this.aorUri.host}${this.aorUri.port === undefined ? '' : `:${this.aorUri.port}`}`;
+    if (options.expires !== undefined && !(Number.isSafeInteger(options.expires) && options.expires > 0)) {
+      throw new SipClientError('invalid-option', `expires ${options.expires}: a registration needs a whole number of seconds above 0 (0 would remove it)`);
+    }
     if (options.server !== undefined) sipUri(options.server, 'the server');
     if (options.outboundProxy !== undefined) sipUri(options.outboundProxy, 'the outbound proxy');
     this.typing = new TypingIndicator(
@@ -112,6 +123,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const s = await this.start();
     this.wantRegistered = true;
     const result = await this.registerWithFailover(s, this.options.expires ?? 600);
+    // Closed while the REGISTER was on its way: close() removes what it may have bound.
+    if (this.closing !== undefined) throw new SipClientError('closed', 'the user agent was closed while registering');
     if (!isSuccess(result.outcome)) throw outcomeError(result.outcome, 'REGISTER');
     await this.registeredWith(s, result);
   }
@@ -130,8 +143,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** MESSAGE (RFC 3428) to `to` (a SIP URI, or a user of our domain); resolves with the final status. */
   async sendMessage(to: string, body: string, contentType = 'text/plain'): Promise<SendResult> {
-    const s = await this.start();
     const target = this.resolveBuddy(to);
+    try {
+      parseMediaType(contentType);
+    } catch {
+      throw new SipClientError('invalid-option', `content type "${contentType}" is not a MIME type such as text/plain`);
+    }
+    const s = await this.start();
     if (contentType !== 'application/im-iscomposing+xml') this.typing.messageSent(target);
     return sendMessage(s.builder, s.sender, target, body, contentType);
   }
@@ -168,48 +186,68 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return this.starting === undefined ? [] : (await this.starting).watcher.buddies;
   }
 
-  /** `bob` -> `sip:bob@<our domain>`; SIP URIs stay as they are. */
+  /**
+   * `bob` -> `sip:bob@<our domain>`, `bob@example.com` -> `sip:bob@example.com`; SIP URIs stay as
+   * they are. Anything that does not make a SIP URI (`tel:+123`, `bob smith`) is an invalid-option
+   * error here, instead of a request the server must refuse or, worse, takes for another user.
+   */
   resolveBuddy(name: string): string {
-    if (/^sips?:/i.test(name)) return name;
-    return name.includes('@') ? `sip:${name}` : `sip:${name}@${this.aor.slice(this.aor.indexOf('@') + 1)}`;
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(name)?.[1];
+    if (scheme !== undefined && !name.slice(0, scheme.length).includes('@') && !/^sips?$/i.test(scheme)) {
+      throw new SipClientError('invalid-option', `"${name}" is not a sip: or sips: URI (nor a user name)`);
+    }
+    const uri = scheme !== undefined ? name : name.includes('@') ? `sip:${name}` : `sip:${name}@${this.aor.slice(this.aor.indexOf('@') + 1)}`;
+    sipUri(uri, 'the address');
+    return uri;
   }
 
   /**
    * Leaves cleanly: un-SUBSCRIBE every buddy, remove our publication (Expires: 0 with SIP-If-Match),
    * un-REGISTER our Contact, answering challenges on the way; gives up after `timeoutMs`
-   * (default closeTimeoutMs, 2 s) when the server does not answer, and closes the sockets.
+   * (default closeTimeoutMs, 2 s) when the server does not answer, and closes the sockets. A
+   * REGISTER still in flight is waited for (half the time at most), then removed as well. Resolves
+   * with the un-REGISTER's failure, if it failed: the binding then stays until it expires.
    */
-  close(timeoutMs = this.options.closeTimeoutMs ?? 2000): Promise<void> {
+  close(timeoutMs = this.options.closeTimeoutMs ?? 2000): Promise<CloseResult> {
     this.closing ??= this.shutdown(timeoutMs);
     return this.closing;
   }
 
-  private async shutdown(timeoutMs: number): Promise<void> {
+  private async shutdown(timeoutMs: number): Promise<CloseResult> {
     this.wantRegistered = false;
     this.stopRegistrationTimers();
     clearInterval(this.networkTimer);
     this.typing.close();
-    if (this.starting === undefined) return;
+    if (this.starting === undefined) return {};
     let s: Started;
     try {
       s = await this.starting;
     } catch {
-      return;
+      return {};
     }
     s.publisher.stop();
-    const wasBound = s.registration.boundContact !== undefined;
-    const goodbye = Promise.all([
-      s.watcher.unsubscribeAll(),
-      s.publisher.unpublish(),
-      wasBound ? s.registration.register(0) : undefined,
-    ]);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([goodbye.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
-    clearTimeout(timer);
+    let unregistered: Outcome | undefined;
+    let mayBeBound = false;
+    const unregister = async (): Promise<void> => {
+      await within(s.registration.settled(), timeoutMs / 2);
+      mayBeBound = s.registration.mayBeBound;
+      if (mayBeBound) unregistered = (await s.registration.register(0)).outcome;
+    };
+    await within(Promise.all([s.watcher.unsubscribeAll(), s.publisher.unpublish(), unregister()]), timeoutMs);
     s.watcher.stop();
-    if (wasBound) this.markUnregistered('requested');
+    const result: CloseResult = {};
+    if (mayBeBound) {
+      if (unregistered !== undefined && isSuccess(unregistered)) this.markUnregistered('requested');
+      else {
+        result.error = unregistered !== undefined
+          ? outcomeError(unregistered, 'un-REGISTER')
+          : new SipClientError('unreachable', `un-REGISTER: no answer within ${timeoutMs} ms`);
+        result.error.message += '; the binding stays until it expires';
+      }
+    }
     s.layer.close();
     await s.transport.close();
+    return result;
   }
 
   private start(): Promise<Started> {
@@ -345,6 +383,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       const again = await s.registration.register(this.options.expires ?? 600);
       if (isSuccess(again.outcome)) result = again;
     }
+    if (this.closing !== undefined) return; // closed meanwhile: no timers, no keepalives
     const granted = result.granted ?? this.options.expires ?? 600;
     this.stopRegistrationTimers();
     this.refreshTimer = later(refreshDelayMs(granted), () => void this.refresh(s));
@@ -390,9 +429,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.flowDied(s, `the NAT binding moved from ${formatHostPort(before.address, before.port)} to ${formatHostPort(now.address, now.port)}`);
   }
 
+  /**
+   * The next try after a backoff. This timer keeps the process alive: over TCP nothing else may be
+   * left open while the server is away, and a UA that wants to be registered must not end quietly
+   * in the middle of its recovery (close() stops it).
+   */
   private scheduleRecovery(s: Started): void {
     const delay = backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, this.recoveryFailures++);
-    this.refreshTimer = later(delay, () => void this.recover(s));
+    this.refreshTimer = setTimeout(() => void this.recover(s), delay);
   }
 
   private async recover(s: Started): Promise<void> {

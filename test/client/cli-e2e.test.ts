@@ -6,7 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../helpers/server.js';
+import { RawUdpPeer } from '../helpers/raw-client.js';
 import { startClient } from './cli-run.js';
+import { until } from './scripted-peer.js';
+import { UdpNat } from './udp-nat.js';
 
 const AOR = 'sip:alice@example.com';
 
@@ -54,6 +57,13 @@ describe('simplesip client against simplesip server', () => {
     assert.equal(bindings(), 0);
   });
 
+  test('no password at all: exit 4, saying that none was given (not that it was wrong)', async () => {
+    const c = startClient(['register', '--user', AOR, '--server', server, '--local-ports', '0']);
+    c.child.stdin.end();
+    assert.equal(await c.exited, 4);
+    assert.match(c.stderr(), /REGISTER: 401 Unauthorized: the server asks for a password and none was given/);
+  });
+
   test('send: a refused MESSAGE exits 1 with the status', async () => {
     const c = startClient(['send', '--to', 'sip:nobody@elsewhere.invalid', '--user', AOR, '--server', server, '--local-ports', '0', 'hello'], { SIMPLESIP_PASSWORD: 'alice-secret' });
     const code = await c.exited;
@@ -74,9 +84,113 @@ describe('simplesip client against simplesip server', () => {
     assert.match(c.stderr(), /cannot be reached|cannot open a flow/);
   });
 
-  test('a --state-dir that cannot be made (under /proc): exit 1 at once, saying which directory', async () => {
+  test('a --state-dir that cannot be made (under /proc): usage error, exit 2 at once, saying which directory', async () => {
     const c = startClient(['register', '--user', AOR, '--server', 'sip:127.0.0.1:9', '--state-dir', '/proc/simplesip-no-such-dir', '--local-ports', '0'], { SIMPLESIP_PASSWORD: 'x' });
-    assert.equal(await c.exited, 1, c.stderr());
+    assert.equal(await c.exited, 2, c.stderr());
     assert.match(c.stderr(), /cannot keep the instance id in the state directory \/proc\/simplesip-no-such-dir: ENOENT/);
   });
+
+  test('a signal while the first REGISTER crosses a slow link: the binding it made is removed, exit 0', async () => {
+    // Every datagram toward the client is held 700 ms: the server has bound alice before the client
+    // knows it, which is when the signal comes.
+    const relay = await UdpNat.start({ address: '127.0.0.1', port: srv.port('udp') }, { delayToClientMs: 700 });
+    try {
+      const c = startClient(['register', '--json', '--user', AOR, '--server', `sip:127.0.0.1:${relay.port}`, '--local-ports', '0'], { SIMPLESIP_PASSWORD: 'alice-secret' });
+      await until(() => bindings() === 1, 15_000, 'the server bound the REGISTER');
+      assert.doesNotMatch(c.stdout(), /"event":"registered"/);
+      c.child.kill('SIGINT');
+      assert.equal(await c.exited, 0, c.stderr());
+      assert.equal(bindings(), 0, 'the binding of the REGISTER in flight was left behind');
+    } finally {
+      relay.close();
+    }
+  });
+
+  test('the reader of --json output goes away (watch | head -1): unregistered before the exit, no crash', async () => {
+    const c = startClient(['watch', '--json', '--user', AOR, '--server', server, '--local-ports', '0'], { SIMPLESIP_PASSWORD: 'alice-secret' });
+    const { contact } = JSON.parse(await c.line(/"event":"registered"/)) as { contact: string };
+    c.child.stdout.destroy();
+    // Something to print: a MESSAGE straight to the client's Contact.
+    const peer = await RawUdpPeer.open();
+    try {
+      const port = Number(/:(\d+)$/.exec(contact)?.[1]);
+      peer.send(rawMessage(contact, peer.port), port);
+      assert.equal(await c.exited, 0, c.stderr());
+      assert.doesNotMatch(c.stderr(), /EPIPE|Unhandled/);
+      assert.equal(bindings(), 0);
+    } finally {
+      peer.close();
+    }
+  });
+
+  test('an un-REGISTER the server refuses (password changed meanwhile): its error, exit 4, not success', async () => {
+    const c = startClient(['register', '--json', '--user', AOR, '--server', server, '--local-ports', '0'], { SIMPLESIP_PASSWORD: 'alice-secret' });
+    await c.line(/"event":"registered"/);
+    await srv.server.users.setPassword('alice', 'example.com', 'changed');
+    try {
+      c.child.kill('SIGTERM');
+      assert.equal(await c.exited, 4, c.stderr());
+      assert.match(c.stderr(), /un-REGISTER: 401 .*the binding stays until it expires/);
+      assert.doesNotMatch(c.stdout(), /"event":"unregistered"/);
+      assert.equal(bindings(), 1);
+    } finally {
+      await srv.server.users.setPassword('alice', 'example.com', 'alice-secret');
+      await srv.server.location.remove(AOR);
+    }
+  });
+
+  test('usage errors exit 2 before anything is sent: --expires 0, an unknown flag, a --to that is no SIP URI, a bad --content-type', async () => {
+    const account = ['--user', AOR, '--server', server, '--local-ports', '0'];
+    const cases: Array<[string[], RegExp]> = [
+      [['register', ...account, '--expires', '0'], /--expires 0: expected a whole number of at least 1/],
+      [['register', ...account, '--bogus'], /unknown option '--bogus'/],
+      [['send', ...account, '--to', 'tel:+123', 'hi'], /"tel:\+123" is not a sip: or sips: URI/],
+      [['send', ...account, '--to', 'bob smith', 'hi'], /"sip:bob smith@example\.com" is not a SIP URI/],
+      [['send', ...account, '--to', 'bob', '--content-type', 'text', 'hi'], /content type "text" is not a MIME type/],
+    ];
+    for (const [args, message] of cases) {
+      const c = startClient(args, { SIMPLESIP_PASSWORD: 'alice-secret' });
+      assert.equal(await c.exited, 2, `${args.join(' ')}: ${c.stderr()}`);
+      assert.match(c.stderr(), message);
+    }
+    assert.equal(bindings(), 0);
+  });
 });
+
+test('register over TCP: the server goes away, and the client stays to register again instead of ending quietly', async () => {
+  const srv = await startServer({ listen: ['tcp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0 });
+  let stopped = false;
+  try {
+    await srv.server.users.add('alice', 'example.com', 'alice-secret');
+    const c = startClient(['register', '--json', '--user', AOR, '--server', `sip:127.0.0.1:${srv.port('tcp')};transport=tcp`, '--local-ports', '0'], { SIMPLESIP_PASSWORD: 'alice-secret' });
+    await c.line(/"event":"registered"/);
+    await srv.stop();
+    stopped = true;
+    await c.line(/"event":"error","code":"unreachable".*registering again/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(c.child.exitCode, null, `the client ended: ${c.stderr()}`);
+    c.child.kill('SIGTERM');
+    // Its binding may come back with the server's storage: the exit says the un-REGISTER failed.
+    assert.equal(await c.exited, 3, c.stderr());
+    assert.match(c.stderr(), /un-REGISTER: .*the binding stays until it expires/);
+  } finally {
+    if (!stopped) await srv.stop();
+  }
+});
+
+/** A MESSAGE as a buddy's device would send it straight to `contact`. */
+function rawMessage(contact: string, fromPort: number): string {
+  return [
+    `MESSAGE ${contact} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${fromPort};branch=z9hG4bK-${Math.random().toString(36).slice(2)};rport`,
+    'Max-Forwards: 70',
+    'From: <sip:bob@example.com>;tag=b1',
+    `To: <${AOR}>`,
+    `Call-ID: ${Math.random().toString(36).slice(2)}@test`,
+    'CSeq: 1 MESSAGE',
+    'Content-Type: text/plain',
+    'Content-Length: 5',
+    '',
+    'hello',
+  ].join('\r\n');
+}

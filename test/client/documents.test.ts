@@ -100,6 +100,32 @@ describe('RFC 3263 resolution', () => {
   test('nothing at all: resolution-failed', async () => {
     await assert.rejects(resolveServer(uri('sip:nowhere.invalid'), undefined, fakeDns({})), { code: 'resolution-failed' });
   });
+  test('an IPv4-mapped server address is the IPv4 address it carries, for every transport', async () => {
+    for (const transport of ['udp', 'tcp'] as const) {
+      const targets = await resolveServer(uri(`sip:[::ffff:127.0.0.1]:5070;transport=${transport}`), undefined, fakeDns({}));
+      assert.deepEqual(targets.map((t) => `${t.protocol} ${t.address} ${t.family}`), [`${transport} 127.0.0.1 4`]);
+    }
+  });
+  test('the system resolver (hosts file): for localhost without DNS, and when DNS has no address', async () => {
+    const hosts: Record<string, Array<{ address: string; family: number }>> = {
+      localhost: [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }],
+      'lab.internal': [{ address: '::ffff:192.0.2.7', family: 6 }],
+    };
+    const dns: DnsLookup & { asked: string[] } = {
+      ...fakeDns({}),
+      lookup: async (name) => {
+        const found = hosts[name];
+        if (found === undefined) throw new Error('ENOTFOUND');
+        return found;
+      },
+    };
+    const local = await resolveServer(uri('sip:localhost'), undefined, dns);
+    assert.deepEqual(local.map((t) => `${t.protocol} ${t.address}:${t.port}`), ['udp ::1:5060', 'udp 127.0.0.1:5060']);
+    assert.deepEqual(dns.asked, [], 'RFC 6761: localhost is not asked of DNS');
+    const lab = await resolveServer(uri('sip:lab.internal;transport=tcp'), undefined, dns);
+    assert.deepEqual(lab.map((t) => `${t.protocol} ${t.address}:${t.port} ${t.family}`), ['tcp 192.0.2.7:5060 4']);
+    await assert.rejects(resolveServer(uri('sip:nowhere.invalid'), undefined, dns), /not in the hosts file/);
+  });
 });
 
 test('RFC 5626 4.5 backoff: between 50% and 100% of min(max, base * 2^n)', () => {

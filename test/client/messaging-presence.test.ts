@@ -68,6 +68,15 @@ describe('messaging and presence against a scripted peer', () => {
     assert.equal((await inbound('OPTIONS')).status, 200);
   });
 
+  test('a request that requires an extension gets 420 with Unsupported; a Content-Type that does not parse gets 400 saying so', async () => {
+    const r420 = await inbound('MESSAGE', [['Require', 'foo, bar']], 'hi', 'text/plain');
+    assert.equal(r420.status, 420);
+    assert.equal(r420.header('unsupported'), 'foo, bar');
+    const r400 = await inbound('MESSAGE', [], 'hi', 'garbage');
+    assert.equal(r400.status, 400);
+    assert.match(r400.reason as string, /Content-Type/);
+  });
+
   test('typing: active with refresh, idle after the idle timeout; no idle document after a sent message', async () => {
     peer.script = () => ({ status: 200 });
     const before = peer.of('MESSAGE').length;
@@ -152,6 +161,27 @@ describe('messaging and presence against a scripted peer', () => {
     await sleep(300);
     assert.equal(peer.of('SUBSCRIBE').length, third);
     assert.equal(events.at(-1)?.reason, 'rejected');
+  });
+
+  test('un-SUBSCRIBE: the final NOTIFY (terminated) is answered 200, not 481, and reported to nobody', async () => {
+    const events: PresenceEvent[] = [];
+    ua.on('presence', (e) => events.push(e));
+    peer.script = (r) => (r.method === 'SUBSCRIBE' ? { status: 200, headers: [['Expires', '600'], ['Contact', '<sip:dave@127.0.0.1>']] } : { status: 200 });
+    await ua.subscribe('dave');
+    await until(() => peer.of('SUBSCRIBE').some((m) => m.requestUri === 'sip:dave@example.com'), 2000, 'SUBSCRIBE');
+    const sub = peer.of('SUBSCRIBE').filter((m) => m.requestUri === 'sip:dave@example.com')[0];
+    const notify = (state: string, cseq: number) => peer.send(at, {
+      method: 'NOTIFY', uri: ua.contact as string, from: '<sip:dave@example.com>;tag=d1', to: `<sip:alice@example.com>;tag=${sub.from().tag as string}`,
+      callId: sub.callId(), cseq, headers: [['Event', 'presence'], ['Subscription-State', state], ['Contact', '<sip:dave@127.0.0.1>']],
+    });
+    assert.equal((await notify('active;expires=600', 1)).status, 200);
+    await ua.unsubscribe('dave');
+    const seen = events.length;
+    // RFC 6665 4.1.2.3: the notifier answers the un-SUBSCRIBE with a NOTIFY, terminated.
+    assert.equal((await notify('terminated;reason=timeout', 2)).status, 200);
+    assert.equal(events.length, seen);
+    // Once that came, the dialog is gone: anything later in it is a stranger's.
+    assert.equal((await notify('terminated', 3)).status, 481);
   });
 
   test('close(): un-SUBSCRIBE inside the dialog, PUBLISH Expires: 0 with SIP-If-Match, un-REGISTER', async () => {

@@ -12,16 +12,22 @@ function bound(): Promise<Socket> {
 export class UdpNat {
   private client: { address: string; port: number } | undefined;
   private readonly externals: Socket[] = [];
+  private closed = false;
 
-  private constructor(private readonly inside: Socket, private readonly server: { address: string; port: number }) {
+  private constructor(
+    private readonly inside: Socket,
+    private readonly server: { address: string; port: number },
+    /** Holds each datagram for the client this long: a slow link. */
+    private readonly delayToClientMs = 0,
+  ) {
     inside.on('message', (data, from) => {
       this.client = { address: from.address, port: from.port };
       this.current.send(data, server.port, server.address);
     });
   }
 
-  static async start(server: { address: string; port: number }): Promise<UdpNat> {
-    const nat = new UdpNat(await bound(), server);
+  static async start(server: { address: string; port: number }, options: { delayToClientMs?: number } = {}): Promise<UdpNat> {
+    const nat = new UdpNat(await bound(), server, options.delayToClientMs);
     await nat.rebind();
     return nat;
   }
@@ -40,12 +46,16 @@ export class UdpNat {
   async rebind(): Promise<void> {
     const socket = await bound();
     socket.on('message', (data) => {
-      if (this.client !== undefined) this.inside.send(data, this.client.port, this.client.address);
+      const client = this.client;
+      if (client === undefined) return;
+      if (this.delayToClientMs === 0) this.inside.send(data, client.port, client.address);
+      else setTimeout(() => { if (!this.closed) this.inside.send(data, client.port, client.address); }, this.delayToClientMs);
     });
     this.externals.push(socket);
   }
 
   close(): void {
+    this.closed = true;
     this.inside.close();
     for (const s of this.externals) s.close();
   }
