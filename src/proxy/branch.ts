@@ -30,6 +30,8 @@ export interface BranchEnv {
   suspect(binding: BindingRecord): void;
   /** The realms (our domains) whose Proxy-Authorization values we consume instead of forwarding. */
   ownsRealm(realm: string): boolean;
+  /** The token our Record-Route carries for the dialog of this Call-ID (dialog-route-token.ts). */
+  dialogToken(callId: string): string;
 }
 
 export type Destination = { kind: 'direct'; target: SendTarget } | { kind: 'resolve'; uri: SipUri } | { kind: 'flow-failed' };

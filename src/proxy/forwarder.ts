@@ -31,15 +31,14 @@ export class Forwarder {
     });
     const hash = loopHash(request);
     const recordRoute = source !== undefined && createsDialog(request.method, request.to().tag !== undefined);
-    const inbound: HopAddress | undefined = source === undefined
-      ? undefined
-      : { protocol: source.protocol, host: source.local.address, port: source.local.port };
+    const token = recordRoute ? this.env.dialogToken(request.callId()) : undefined;
+    const inbound = source === undefined ? undefined : this.inboundHop(source);
     for (const target of targets) {
       const build = (hop: HopAddress): SipMessage => {
         const copy = forwardCopy(request, {
           requestUri: target.requestUri,
           routes: target.routes,
-          recordRoute: recordRoute && inbound !== undefined ? recordRouteValues(this.reachable(inbound, hop), hop) : [],
+          recordRoute: recordRoute && inbound !== undefined ? recordRouteValues(inbound, hop, token) : [],
           via: viaValue(hop, branchFor(hash)),
           ownsRealm: (realm) => this.env.ownsRealm(realm),
         });
@@ -65,12 +64,15 @@ export class Forwarder {
   }
 
   /**
-   * The socket a request came in on may be a wildcard: the inbound Record-Route names the address
-   * the request was sent to (source.local), which the sender can reach by construction; a wildcard
-   * listener reports the real local address there, so only the port of an unspecified one needs care.
+   * Where the request reached us, for the inbound Record-Route: the address the sender can reach by
+   * construction. A stream connection reports its real local address; a wildcard UDP socket does
+   * not tell which local address a datagram came to, so ours in the sender's family stands in for it
+   * (not the outbound side's: an IPv4 caller must not be given an IPv6 route to us, RFC 5658).
    */
-  private reachable(inbound: HopAddress, outbound: HopAddress): HopAddress {
-    if (inbound.host === '::' || inbound.host === '0.0.0.0') return { ...inbound, host: outbound.host };
-    return inbound;
+  private inboundHop(source: SocketIdentity): HopAddress {
+    const { address, port } = source.local;
+    const wildcard = address === '::' || address === '0.0.0.0';
+    const host = wildcard ? this.env.own.toward(source.protocol, source.remote.address).host : address;
+    return { protocol: source.protocol, host, port };
   }
 }

@@ -8,9 +8,17 @@ import { formatUri, isSipUri, type SipUri, type Uri } from '../sip/uri.js';
 export type OwnUriTest = (uri: Uri) => boolean;
 
 export interface Preprocessed {
-  /** At least one Route entry of ours was removed: the request follows a route set we are in (a dialog we record-routed, or a preloaded route to us). */
+  /** At least one Route entry of ours was removed (a dialog we record-routed, or a route a client preloaded). */
   viaOurRoute: boolean;
+  /**
+   * One of them is a Record-Route we wrote for this very dialog (its signed token, checked by
+   * `isOurDialog`): the request follows a route set we recorded, which a To tag alone cannot show.
+   */
+  viaOurRecordRoute: boolean;
 }
+
+/** Whether a Route URI of ours carries our signature for this request's dialog. */
+export type DialogRouteTest = (uri: SipUri, request: SipMessage) => boolean;
 
 /**
  * RFC 3261 16.4. (1) A Request-URI that is one of our Record-Route URIs means the previous hop was a
@@ -18,8 +26,9 @@ export interface Preprocessed {
  * (2) Route entries naming us at the top are removed (several with double record-routing, RFC 5658;
  * clients also preload `Route: <sip:server;lr>`).
  */
-export function preprocessRoute(request: SipMessage, isOwn: OwnUriTest): Preprocessed {
+export function preprocessRoute(request: SipMessage, isOwn: OwnUriTest, isOurDialog: DialogRouteTest = () => false): Preprocessed {
   let viaOurRoute = false;
+  let viaOurRecordRoute = false;
   const uri = request.uri();
   if (isSipUri(uri) && uri.user === undefined && uri.params.has('lr') && isOwn(uri) && request.hasHeader('route')) {
     const routes = request.route();
@@ -27,17 +36,21 @@ export function preprocessRoute(request: SipMessage, isOwn: OwnUriTest): Preproc
     request.requestUri = formatUri(last.uri);
     setRoutes(request, routes.slice(0, -1));
     viaOurRoute = true;
+    viaOurRecordRoute = isOurDialog(uri, request);
   }
   if (request.hasHeader('route')) {
     const routes = request.route();
     let drop = 0;
-    while (drop < routes.length && isOwn(routes[drop].uri)) drop++;
+    for (; drop < routes.length && isOwn(routes[drop].uri); drop++) {
+      const own = routes[drop].uri;
+      if (isSipUri(own) && isOurDialog(own, request)) viaOurRecordRoute = true;
+    }
     if (drop > 0) {
       setRoutes(request, routes.slice(drop));
       viaOurRoute = true;
     }
   }
-  return { viaOurRoute };
+  return { viaOurRoute, viaOurRecordRoute };
 }
 
 function setRoutes(request: SipMessage, routes: NameAddr[]): void {

@@ -3,6 +3,7 @@
 // enters on one transport or address family and leaves on another, we record two entries, one per
 // side, so that each party's in-dialog requests reach us over a socket it can use.
 import { formatHostPort } from '../sip/uri.js';
+import { DIALOG_TOKEN_PARAM } from './dialog-route-token.js';
 import type { HopAddress } from './own-address.js';
 
 /** Methods whose request creates a dialog (RFC 3261 12, RFC 6665 4.1 for SUBSCRIBE, RFC 3515 for REFER). */
@@ -12,9 +13,11 @@ export function createsDialog(method: string, hasToTag: boolean): boolean {
   return DIALOG_CREATING.has(method) && !hasToTag;
 }
 
-export function recordRouteUri(hop: HopAddress): string {
+/** `token`: the dialog's signature (dialog-route-token.ts), so in-dialog requests can show they follow it. */
+export function recordRouteUri(hop: HopAddress, token?: string): string {
   const transport = hop.protocol === 'udp' ? '' : `;transport=${hop.protocol}`;
-  return `<sip:${formatHostPort(hop.host, hop.port)}${transport};lr>`;
+  const signed = token === undefined ? '' : `;${DIALOG_TOKEN_PARAM}=${token}`;
+  return `<sip:${formatHostPort(hop.host, hop.port)}${transport};lr${signed}>`;
 }
 
 /**
@@ -22,8 +25,8 @@ export function recordRouteUri(hop: HopAddress): string {
  * `outbound` where it leaves: one entry when both are alike, two (outbound side on top, RFC 5658 4)
  * when transport or host differ.
  */
-export function recordRouteValues(inbound: HopAddress, outbound: HopAddress): string[] {
-  const inUri = recordRouteUri(inbound);
-  const outUri = recordRouteUri(outbound);
+export function recordRouteValues(inbound: HopAddress, outbound: HopAddress, token?: string): string[] {
+  const inUri = recordRouteUri(inbound, token);
+  const outUri = recordRouteUri(outbound, token);
   return inUri === outUri ? [inUri] : [outUri, inUri];
 }

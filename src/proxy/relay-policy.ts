@@ -2,7 +2,8 @@
 // serve is forwarded only for an authenticated user of ours. The exceptions are requests nobody can
 // or need authenticate: ACK and CANCEL (RFC 3261 22.1: they cannot be resubmitted), in-dialog requests
 // that come through a Record-Route of ours (the dialog's initial request was checked; NOTIFY and BYE
-// from foreign parties come this way), and requests for a registered contact of one of our users.
+// from foreign parties come this way; the Route entry must carry our signed token, since a client can
+// preload a Route to us and write any To tag), and requests for a registered contact of our users.
 import type { SipMessage } from '../sip/message.js';
 import { isSipUri } from '../sip/uri.js';
 import type { RequestKind } from './route-request.js';
@@ -16,12 +17,12 @@ export type RelayDecision =
 export function relayDecision(
   request: SipMessage,
   kind: RequestKind,
-  viaOurRoute: boolean,
+  viaOurRecordRoute: boolean,
   isLocalDomain: (host: string) => boolean,
 ): RelayDecision {
   if (kind === 'user' || kind === 'self' || kind === 'contact') return { kind: 'relay' };
   if (request.method === 'ACK' || request.method === 'CANCEL') return { kind: 'relay' };
-  if (viaOurRoute && request.to().tag !== undefined) return { kind: 'relay' };
+  if (viaOurRecordRoute && request.to().tag !== undefined) return { kind: 'relay' };
   const from = request.from().uri;
   if (isSipUri(from) && isLocalDomain(from.host)) return { kind: 'authenticate' };
   const target = request.uri();

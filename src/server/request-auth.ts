@@ -11,8 +11,8 @@ import type { ServerStats } from './stats.js';
 /**
  * Out-of-dialog requests our users send through us (the proxy will forward them): challenged with 407
  * (RFC 3261 22.3). ACK and CANCEL never are (RFC 3261 22.1: they cannot be resubmitted); OPTIONS to the
- * server is a capability query or a ping and stays open; in-dialog requests (To tag) belong to a dialog
- * whose initial request was authenticated.
+ * server is a capability query or a ping and stays open; in-dialog requests belong to a dialog whose
+ * initial request was authenticated, when the caller has proof of that dialog (see `check`).
  */
 const PROXY_CHALLENGED: ReadonlySet<string> = new Set(['INVITE', 'MESSAGE', 'PUBLISH', 'SUBSCRIBE', 'REFER']);
 
@@ -22,7 +22,7 @@ interface Target {
   aor: SipUri;
 }
 
-function target(request: SipMessage, identity: LocalIdentity, relay: boolean): Target | undefined {
+function target(request: SipMessage, identity: LocalIdentity, relay: boolean, provenDialog: boolean): Target | undefined {
   if (relay) {
     // No open relay (RFC 3261 16.3 step 6): whatever the method, only a user of ours who proves it
     // gets a request forwarded to a domain we do not serve. ACK and CANCEL never get here.
@@ -33,7 +33,7 @@ function target(request: SipMessage, identity: LocalIdentity, relay: boolean): T
     const to = request.to().uri;
     return isSipUri(to) ? { role: 'registrar', aor: to } : undefined;
   }
-  if (!PROXY_CHALLENGED.has(request.method) || request.to().tag !== undefined) return undefined;
+  if (!PROXY_CHALLENGED.has(request.method) || provenDialog) return undefined;
   const from = request.from().uri;
   return isSipUri(from) && identity.isLocalDomain(from.host) ? { role: 'proxy', aor: from } : undefined;
 }
@@ -50,11 +50,14 @@ export class RequestAuthorizer {
    * RFC 3261 10.3 steps 3-4 and 22.3: undefined when the request may go on; otherwise the 401/407
    * challenge, or 403 when the authenticated user is not the owner of the AOR. The realm is the AOR's
    * domain, so one server can serve several domains with separate users. `relay`: the request goes
-   * to a domain we do not serve, so any method is challenged, in or out of a dialog.
+   * to a domain we do not serve, so any method is challenged, in or out of a dialog. `provenDialog`:
+   * the request is in a dialog we can vouch for (it came through our signed Record-Route, or we hold
+   * the dialog ourselves and check it), so it is not challenged; a To tag alone is no such proof
+   * (anyone can write one: a MESSAGE "from" one of our users with a made-up tag is challenged).
    */
-  check(request: SipMessage, relay = false): Rejection | undefined {
+  check(request: SipMessage, options: { relay?: boolean; provenDialog?: boolean } = {}): Rejection | undefined {
     if (this.digest === undefined) return undefined;
-    const t = target(request, this.identity, relay);
+    const t = target(request, this.identity, options.relay ?? false, (options.provenDialog ?? false) && request.to().tag !== undefined);
     if (t === undefined) return undefined;
     const realm = t.aor.host.toLowerCase();
     const outcome = this.digest.authenticate(request, realm, t.role);

@@ -69,7 +69,7 @@ export class Routing {
     const flows = new FlowState(transport, services.location);
     this.flows = flows;
     const env: BranchEnv = { transactions, own, resolver, timers: sharedTimerHeap(), timerCMs: config.timerCMs ?? TIMER_C_MS, suspect,
-      ownsRealm: (realm) => identity.isLocalDomain(realm) };
+      ownsRealm: (realm) => identity.isLocalDomain(realm), dialogToken: (callId) => services.dialogRoutes.sign(callId) };
     this.forwarder = new Forwarder(env);
     this.router = new RequestRouter({
       location: services.location,

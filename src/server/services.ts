@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { DigestServer } from '../auth/digest-server.js';
 import { loadOrCreateSecret } from '../auth/secret.js';
 import { UserDirectory } from '../auth/user-directory.js';
+import { DialogRouteToken } from '../proxy/dialog-route-token.js';
 import { LocationService } from '../registrar/location-service.js';
 import { Registrar } from '../registrar/registrar.js';
 import { openStore } from '../store/index.js';
@@ -18,6 +19,8 @@ export interface Services {
   digest: DigestServer | undefined;
   location: LocationService;
   registrar: Registrar;
+  /** Signs and checks our Record-Route entries (src/proxy/dialog-route-token.ts). */
+  dialogRoutes: DialogRouteToken;
 }
 
 export async function openServices(config: ServerConfig, log: Logger): Promise<Services> {
@@ -25,13 +28,10 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   const store = await openStore({ kind: config.store, dataDir: sqlite ? config.dataDir : undefined, commitWindowMs: config.commitWindowMs });
   try {
     const users = await UserDirectory.load(store.users);
-    // The nonce key survives restarts with sqlite (nonces handed out before a restart stay valid);
-    // a memory store keeps nothing, so neither does the key.
-    const digest = config.auth
-      ? new DigestServer({
-        secret: loadOrCreateSecret(sqlite ? config.dataDir : undefined), credentials: users, algorithms: config.digestAlgorithms,
-      })
-      : undefined;
+    // The key of nonces and Record-Route tokens survives restarts with sqlite (what was handed out
+    // before a restart stays valid); a memory store keeps nothing, so neither does the key.
+    const secret = loadOrCreateSecret(sqlite ? config.dataDir : undefined);
+    const digest = config.auth ? new DigestServer({ secret, credentials: users, algorithms: config.digestAlgorithms }) : undefined;
     const location = new LocationService({ repository: store.bindings, logger: log });
     const { restored, dropped } = await location.restore();
     log.info({ store: config.store, dataDir: sqlite ? config.dataDir : undefined, users: users.list().length, restored, dropped },
@@ -42,7 +42,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       defaultExpires: config.defaultExpires,
       maxContacts: config.maxContacts,
     });
-    return { store, users, digest, location, registrar };
+    return { store, users, digest, location, registrar, dialogRoutes: new DialogRouteToken(secret) };
   } catch (err) {
     await store.close();
     throw err;

@@ -30,9 +30,13 @@ import { ServerStats } from './stats.js';
 import { attachTracer } from './trace.js';
 import { PresenceAgent } from '../presence/presence-agent.js';
 import { ALLOW_EVENTS } from '../presence/event-packages.js';
+import { DIALOG_TOKEN_PARAM } from '../proxy/dialog-route-token.js';
 import { preprocessRoute } from '../proxy/loose-route.js';
 import { relayDecision } from '../proxy/relay-policy.js';
 import { Routing } from './routing.js';
+
+/** In-dialog requests whose dialog the server itself holds and checks (481 when unknown): SUBSCRIBE refreshes to the presence agent. */
+const DIALOGS_HELD_HERE: ReadonlySet<string> = new Set(['SUBSCRIBE']);
 
 /** Serves one request that passed inspection and authentication; it must answer `tx`. */
 export type LocalRequestHandler = (tx: ServerTransaction, request: SipMessage, source: SocketIdentity) => void;
@@ -238,19 +242,32 @@ export class SipServer {
       return;
     }
     // RFC 3261 16.4: our own Route entries go (preloaded by clients, or our Record-Route in a dialog).
-    const { viaOurRoute } = preprocessRoute(request, (u) => this.identity.isLocalUri(u));
+    const { viaOurRecordRoute } = preprocessRoute(request, (u) => this.identity.isLocalUri(u),
+      (u, r) => this.ready().dialogRoutes.verify(r.callId(), u.params.get(DIALOG_TOKEN_PARAM)));
     const routing = this.routing as Routing;
     const kind = routing.router.classify(request);
-    const relay = relayDecision(request, kind, viaOurRoute, (host) => this.identity.isLocalDomain(host));
+    // RFC 3261 8.2.2.3 / 16.3 step 5: as the UAS (the server itself, or the presence agent for a user)
+    // unsupported Require tags get 420; as a proxy Proxy-Require does, and Require goes on untouched
+    // for the callee to judge.
+    const servedHere = kind === 'self' || (kind === 'user' && this.localHandlers.has(request.method));
+    const unsupported = checkExtensions(request, servedHere ? 'uas' : 'proxy');
+    if (unsupported) {
+      this.replyInTransaction(tx, request, unsupported.status, unsupported.reason, unsupported.headers);
+      return;
+    }
+    const relay = relayDecision(request, kind, viaOurRecordRoute, (host) => this.identity.isLocalDomain(host));
     if (relay.kind === 'refuse') {
       this.replyInTransaction(tx, request, 403, relay.reason);
       return;
     }
     // Our users' requests are authenticated before anything decides where they go (RFC 3261 16.3
     // step 6 / 22.3). A REGISTER for another domain is not ours to challenge unless it is relayed.
+    // In-dialog requests are let through on proof of the dialog: our signed Record-Route, or a
+    // dialog the server holds itself and checks (the presence agent answers 481 to unknown ones).
+    const ownDialog = (kind === 'self' || kind === 'user') && DIALOGS_HELD_HERE.has(request.method);
     const denied = request.method === 'REGISTER' && relay.kind !== 'authenticate'
       ? undefined
-      : this.authorizer?.check(request, relay.kind === 'authenticate');
+      : this.authorizer?.check(request, { relay: relay.kind === 'authenticate', provenDialog: viaOurRecordRoute || ownDialog });
     if (denied) {
       this.replyInTransaction(tx, request, denied.status, denied.reason, denied.headers);
       return;
@@ -334,7 +351,9 @@ export class SipServer {
       if (request.maxForwards() === 0) return { status: 483, reason: 'Too Many Hops', headers: [] };
       return undefined;
     }
-    return checkExtensions(request, 'uas')
+    // Require is checked once the request's fate is known (onRequest): a UAS checks it, a proxy passes
+    // it on and checks Proxy-Require. A REGISTER for our domain is always ours (10.3 step 2).
+    return (request.method === 'REGISTER' ? checkExtensions(request, 'uas') : undefined)
       ?? checkRegisterAor(request)
       ?? (request.method === 'OPTIONS' ? checkBodyType(request) : undefined);
   }

@@ -9,6 +9,7 @@ import type { SipMessage } from '../../src/sip/message.js';
 import { isSipUri, parseUri, type SipUri, type Uri } from '../../src/sip/uri.js';
 import { DnsResolver, type DnsClient } from '../../src/proxy/dns-resolver.js';
 import { branchFor, forwardCopy, isLoop, loopHash } from '../../src/proxy/forward-request.js';
+import { DIALOG_TOKEN_PARAM, DialogRouteToken } from '../../src/proxy/dialog-route-token.js';
 import { nextHopByRoute, preprocessRoute } from '../../src/proxy/loose-route.js';
 import { createsDialog, recordRouteValues } from '../../src/proxy/record-route.js';
 import { relayDecision } from '../../src/proxy/relay-policy.js';
@@ -31,10 +32,29 @@ const own = (u: Uri): boolean => isSipUri(u) && u.host === 'proxy.example.com' &
 
 test('16.4: our Route entries at the top are removed (preloaded or double Record-Route)', () => {
   const r = request('sip:bob@example.com', ['Route: <sip:proxy.example.com;lr>, <sip:proxy.example.com:5060;transport=tcp;lr>', 'Route: <sip:next.example.net;lr>']);
-  assert.deepEqual(preprocessRoute(r, own), { viaOurRoute: true });
+  assert.deepEqual(preprocessRoute(r, own), { viaOurRoute: true, viaOurRecordRoute: false });
   assert.deepEqual(r.rawValues('route'), ['<sip:next.example.net;lr>']);
   const none = request('sip:bob@example.com', ['Route: <sip:next.example.net;lr>']);
-  assert.deepEqual(preprocessRoute(none, own), { viaOurRoute: false });
+  assert.deepEqual(preprocessRoute(none, own), { viaOurRoute: false, viaOurRecordRoute: false });
+});
+
+test('our Record-Route is signed for its dialog: only that token, for that Call-ID, proves a route set we recorded', () => {
+  const tokens = new DialogRouteToken(Buffer.alloc(32, 7));
+  const signed = (uri: SipUri, r: SipMessage): boolean => tokens.verify(r.callId(), uri.params.get(DIALOG_TOKEN_PARAM));
+  const hop = { protocol: 'udp' as const, host: 'proxy.example.com', port: 5060 };
+  const [rr] = recordRouteValues(hop, hop, tokens.sign('c1'));
+  assert.match(rr, /^<sip:proxy\.example\.com:5060;lr;ss-dlg=[\w-]{16}>$/);
+  const follows = request('sip:bob@192.0.2.9', [`Route: ${rr}`]);
+  assert.deepEqual(preprocessRoute(follows, own, signed), { viaOurRoute: true, viaOurRecordRoute: true });
+  // The same Route in another dialog, a made-up token, or none (a preloaded route): no proof.
+  const otherDialog = msg(['MESSAGE sip:bob@192.0.2.9 SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa', 'Max-Forwards: 70',
+    'From: <sip:alice@example.com>;tag=1', 'To: <sip:bob@example.com>;tag=2', 'Call-ID: c2', 'CSeq: 1 MESSAGE', `Route: ${rr}`]);
+  assert.equal(preprocessRoute(otherDialog, own, signed).viaOurRecordRoute, false);
+  assert.equal(preprocessRoute(request('sip:bob@192.0.2.9', ['Route: <sip:proxy.example.com;lr;ss-dlg=AAAAAAAAAAAAAAAA>']), own, signed).viaOurRecordRoute, false);
+  assert.equal(preprocessRoute(request('sip:bob@192.0.2.9', ['Route: <sip:proxy.example.com;lr>']), own, signed).viaOurRecordRoute, false);
+  // A strict router before us put our Record-Route URI into the Request-URI.
+  const strict = request(rr.slice(1, -1), ['Route: <sip:bob@192.0.2.9>']);
+  assert.equal(preprocessRoute(strict, own, signed).viaOurRecordRoute, true);
 });
 
 test('16.4: a Request-URI that is our Record-Route (strict router before us) takes the last Route back', () => {

@@ -16,12 +16,12 @@ const invite = (from: string, to: string): RequestSpec => ({
   fromTag: newTag(), callId: newCallId(), cseq: 1, contact: true, body: SDP, contentType: 'application/sdp',
 });
 
-/** Our Record-Route URIs: one or two (RFC 5658), each with lr, each one of the server's sockets. */
+/** Our Record-Route URIs: one or two (RFC 5658), each with lr and our dialog token, each one of the server's sockets. */
 function assertOurRecordRoute(m: SipMessage, ports: number[]): void {
   const rr = uasRouteSet(m);
   assert.ok(rr.length >= 1 && rr.length <= 2, `Record-Route: ${rr.join(' | ')}`);
   for (const r of rr) {
-    assert.match(r, /;lr>$/, `loose routing: ${r}`);
+    assert.match(r, /;lr;ss-dlg=[\w-]{16}>$/, `loose routing, signed for the dialog: ${r}`);
     assert.ok(ports.some((p) => r.includes(`:${p};`) || r.includes(`:${p}>`)), `${r} names one of our sockets`);
   }
 }
