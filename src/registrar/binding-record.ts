@@ -95,8 +95,12 @@ export function buildBinding(input: BindingInput, pool: StringPool): BindingReco
   const instance = contact.instance === undefined ? undefined : ownCopy(contact.instance);
   // Every field in one literal: one hidden class for all bindings, no out-of-object property store.
   const record: BindingRecord = {
-    // Made of kept strings only, so it needs no copy of its own.
-    id: previous?.id ?? bindingId(input.aor, contactText, instance, contact.regId),
+    // Made of kept strings only, so it needs no copy of its own. The id follows the key: a binding
+    // that gains or loses its +sip.instance or reg-id is another key, so it gets another id; reusing
+    // the old one would let a later binding of that old key take the same store row.
+    id: previous !== undefined && previous.instance === instance && previous.regId === contact.regId
+      ? previous.id
+      : bindingId(input.aor, contactText, instance, contact.regId),
     aor: input.aor,
     contact: contactText,
     expiresAt: input.expiresAt,

@@ -155,6 +155,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
       if (op.kind === 'put') {
         if (op.previous !== undefined) this.delete(op.previous);
         this.insert(op.binding);
+        if (op.previous !== undefined && op.previous.id !== op.binding.id) writes.push(this.repository.remove(op.previous.id));
         writes.push(this.repository.put(op.binding));
         changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
       } else if (op.kind === 'refresh') {
@@ -184,7 +185,10 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     if (op.kind === 'put') {
       if (op.previous !== undefined) this.delete(op.previous);
       this.insert(op.binding);
-      durable = this.repository.put(op.binding);
+      // A binding that replaces one under another id (a new key): the old row goes in the same commit.
+      durable = op.previous !== undefined && op.previous.id !== op.binding.id
+        ? Promise.all([this.repository.remove(op.previous.id), this.repository.put(op.binding)]).then(() => undefined)
+        : this.repository.put(op.binding);
       change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
     } else if (op.kind === 'refresh') {
       durable = this.refreshAndWrite(op.binding, op.update);

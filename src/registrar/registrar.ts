@@ -154,7 +154,8 @@ export class Registrar {
 
 /**
  * The binding a contact refers to: by +sip.instance and reg-id when it has an instance (RFC 5626 6,
- * RFC 5627), else by URI equality of the contact (RFC 3261 10.3 step 7 and 19.1.4).
+ * RFC 5627), else by URI equality of the contact (RFC 3261 10.3 step 7 and 19.1.4), a binding without
+ * an instance first (one with an instance and the same URI is matched only when there is none).
  */
 function findBinding(bindings: readonly BindingRecord[], contact: Contact, contactText: string): BindingRecord | undefined {
   if (contact.instance !== undefined) {
@@ -162,7 +163,14 @@ function findBinding(bindings: readonly BindingRecord[], contact: Contact, conta
   }
   // Stored contacts are formatUri() text too: the same text is the same URI (a refresh, nearly
   // always) without parsing the stored one; another text may still be an equal URI (case, escapes).
-  return bindings.find((b) => b.contact === contactText || uriEquals(parseUri(b.contact), contact.uri));
+  const same = (b: BindingRecord): boolean => b.contact === contactText || uriEquals(parseUri(b.contact), contact.uri);
+  let withInstance: BindingRecord | undefined;
+  for (const b of bindings) {
+    if (!same(b)) continue;
+    if (b.instance === undefined) return b;
+    withInstance ??= b;
+  }
+  return withInstance;
 }
 
 /** The stored binding an op of this request changes (a refresh changes its own binding). */

@@ -175,6 +175,26 @@ describe('Registrar: ordering and matching', () => {
     assert.equal(r.location.counts().bindings, 2, 'another reg-id is another flow');
   });
 
+  test('a plain contact equal to an instance binding\'s URI, then that instance again: the store keeps exactly the bindings in memory', async () => {
+    // A restart loads the store: a binding that shares its row id with another one would vanish then.
+    const r = await rig();
+    const instance = '+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>"';
+    const contact = '<sip:carol@192.0.2.10:35011>';
+    const reg = { aor: 'sip:carol@example.com', expires: 600, headers: ['Supported: outbound'] };
+    await r.registrar.register(register({ ...reg, callId: 'i1', contacts: [`${contact};${instance};reg-id=1`] }), udpSource('192.0.2.10', 35011));
+    await r.registrar.register(register({ ...reg, callId: 'i2', contacts: [contact] }), udpSource('192.0.2.10', 35011));
+    await r.registrar.register(register({ ...reg, callId: 'i3', contacts: [`${contact};${instance};reg-id=1`] }), udpSource('192.0.2.10', 35011));
+    const inMemory = r.location.lookup('sip:carol@example.com').map((b) => `${b.callId} ${b.instance ?? '-'}`).sort();
+    assert.deepEqual(inMemory, ['i2 -', 'i3 <urn:uuid:00000000-0000-0000-0000-000000000001>']);
+    const stored = await r.repository.all();
+    assert.deepEqual(stored.map((b) => `${b.callId} ${b.instance ?? '-'}`).sort(), inMemory);
+    assert.equal(new Set(stored.map((b) => b.id)).size, 2, 'two bindings, two rows');
+    // And a plain expires=0 removes the plain binding, not the instance's.
+    await r.registrar.register(register({ ...reg, callId: 'i2', cseq: 2, contacts: [`${contact};expires=0`] }), udpSource('192.0.2.10', 35011));
+    assert.deepEqual(r.location.lookup('sip:carol@example.com').map((b) => b.callId), ['i3']);
+    assert.deepEqual((await r.repository.all()).map((b) => b.callId), ['i3']);
+  });
+
   test('a contact listed twice in one REGISTER makes one binding (the last wins)', async () => {
     const r = await rig();
     const answer = await r.registrar.register(register({ contacts: ['<sip:alice@192.0.2.10>;expires=100', '<sip:alice@192.0.2.10>;expires=200'] }), udpSource());
