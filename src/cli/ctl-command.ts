@@ -105,8 +105,9 @@ function userPath(user: string): string {
 
 async function addUser(client: ControlClient, _options: GlobalOptions, user: string, password?: string): Promise<void> {
   parseUserName(user); // a typo in the name is reported before the password is asked for
-  const answer = await client.json('POST', '/users', { user, password: password ?? await readPassword() }) as { user: string };
+  const answer = await client.json('POST', '/users', { user, password: password ?? await readPassword() }) as { user: string; warning?: string };
   write(`added ${answer.user}\n`);
+  if (answer.warning !== undefined) process.stderr.write(`simplesip ctl: warning: ${answer.warning}\n`);
 }
 
 async function removeUser(client: ControlClient, _options: GlobalOptions, user: string): Promise<void> {

@@ -58,4 +58,6 @@ export interface ControlContext {
   udpReceiveDrops?(): number | undefined;
   /** Absent in contexts without a presence agent (tests of the control API alone). */
   presence?: PresenceAdmin;
+  /** Whether the server serves this domain (its --domain names, its own addresses, localhost). */
+  servesDomain?(domain: string): boolean;
 }

@@ -34,7 +34,7 @@ export class ControlClient {
   async json(method: string, path: string, body?: unknown): Promise<unknown> {
     const res = await this.open(method, path, body);
     const text = await readText(res);
-    if (res.statusCode !== undefined && res.statusCode >= 400) throw apiError(res.statusCode, text);
+    if (res.statusCode !== undefined && res.statusCode >= 400) throw this.apiError(res.statusCode, text);
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -45,8 +45,25 @@ export class ControlClient {
   /** A successful response left unread, for the caller to stream; rejects like json() otherwise. */
   async stream(path: string): Promise<IncomingMessage> {
     const res = await this.open('GET', path);
-    if (res.statusCode !== undefined && res.statusCode >= 400) throw apiError(res.statusCode, await readText(res));
+    if (res.statusCode !== undefined && res.statusCode >= 400) throw this.apiError(res.statusCode, await readText(res));
     return res;
+  }
+
+  /**
+   * An error status with our JSON shape (`{"error": ...}`) is the server's answer. Anything else
+   * comes from something that is not simplesip's control API (another web server on that port): it
+   * is reported as such with status 502, never as the 404 "not found" a script would act on.
+   */
+  private apiError(status: number, text: string): ControlApiError {
+    try {
+      const parsed = JSON.parse(text) as { error?: unknown };
+      if (typeof parsed.error === 'string') return new ControlApiError(status, parsed.error);
+    } catch {
+      // Not our JSON error shape.
+    }
+    const first = text.replace(/\s+/g, ' ').trim().slice(0, 120);
+    return new ControlApiError(502,
+      `${formatControlAddress(this.address)} is not the simplesip control API (it answered HTTP ${status}${first === '' ? '' : `: ${first}`}); check --control HOST:PORT`);
   }
 
   /** What a connection failure means for the operator, as one sentence. */
@@ -80,12 +97,4 @@ async function readText(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function apiError(status: number, text: string): ControlApiError {
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown };
-    if (typeof parsed.error === 'string') return new ControlApiError(status, parsed.error);
-  } catch {
-    // Not our JSON error shape: fall through and show the raw answer.
-  }
-  return new ControlApiError(status, `HTTP ${status}: ${text.slice(0, 200)}`);
-}
+

@@ -1,6 +1,7 @@
 // The control API server: HTTP + JSON on a loopback address (README "simplesip ctl").
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InvalidUserError } from '../auth/user-directory.js';
 import { formatControlAddress, isLoopback, type ControlAddress } from './address.js';
 import type { ControlContext } from './context.js';
 import { HttpError, sendError } from './http-json.js';
@@ -68,7 +69,9 @@ export class ControlServer {
         // Mid-stream (the dump): cut the connection so the client sees a truncated response, not a short one.
         res.destroy(err instanceof Error ? err : undefined);
       } else {
-        sendError(res, err instanceof HttpError ? err : new HttpError(500, err instanceof Error ? err.message : String(err)));
+        // A user name the directory refuses is the caller's mistake (400), not the server's failure.
+        const known = err instanceof HttpError ? err : err instanceof InvalidUserError ? new HttpError(400, err.message) : undefined;
+        sendError(res, known ?? new HttpError(500, err instanceof Error ? err.message : String(err)));
       }
     }
   }

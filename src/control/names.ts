@@ -1,7 +1,9 @@
 // The names an operator types into `ctl`, turned into the keys the server uses: an AOR as the
 // location service keys it, a user as USER@DOMAIN.
 import { SipParseError } from '../sip/errors.js';
-import { formatHost, isSipUri, parseUri } from '../sip/uri.js';
+import { isIP } from 'node:net';
+import { aorOf } from '../registrar/binding-key.js';
+import { isSipUri, parseUri } from '../sip/uri.js';
 
 export class NameError extends Error {}
 
@@ -21,8 +23,8 @@ export function normalizeAor(text: string): string {
     throw err;
   }
   if (!isSipUri(uri)) throw new NameError(`not a SIP address of record: "${text}"`);
-  const user = uri.user === undefined ? '' : `${uri.user}@`;
-  return `${uri.scheme}:${user}${formatHost(uri.host.toLowerCase(), uri.hostKind)}`;
+  // The registrar's own key (escapes of unreserved characters decoded: %72uth is ruth, RFC 3261 19.1.4).
+  return aorOf(uri);
 }
 
 /** normalizeAor for a user's address: `sip:alice@example.com` yes, a bare domain such as `sip:x` no. */
@@ -49,13 +51,19 @@ export interface UserName {
   domain: string;
 }
 
-/** `alice@example.com`: the domain is what follows the last `@`. */
+/**
+ * `alice@example.com`: the domain is what follows the last `@`. An IPv6 domain (one of the server's
+ * own addresses) is written `alice@[::1]` or `alice@::1` and kept bare, as the realm of a To URI
+ * `sip:alice@[::1]` is.
+ */
 export function parseUserName(text: string): UserName {
   const at = text.lastIndexOf('@');
   const username = text.slice(0, at);
-  const domain = text.slice(at + 1).toLowerCase();
-  if (at <= 0 || domain === '' || /[\s@:;/]/.test(domain) || /[\s:;]/.test(username)) {
-    throw new NameError(`a user is USER@DOMAIN, e.g. alice@example.com, not "${text}"`);
+  let domain = text.slice(at + 1).toLowerCase();
+  if (domain.startsWith('[') && domain.endsWith(']') && isIP(domain.slice(1, -1)) === 6) domain = domain.slice(1, -1);
+  const ipv6 = isIP(domain) === 6;
+  if (at <= 0 || domain === '' || /[\s@;/[\]]/.test(domain) || (!ipv6 && domain.includes(':')) || /[\s:;]/.test(username)) {
+    throw new NameError(`a user is USER@DOMAIN, e.g. alice@example.com or alice@[2001:db8::1], not "${text}"`);
   }
   return { username, domain };
 }

@@ -123,7 +123,12 @@ async function addUser({ env, req, res }: RouteCall): Promise<void> {
   const { username, domain } = userParam(stringField(body, 'user'));
   const outcome = await env.context.users.add(username, domain, stringField(body, 'password'));
   if (outcome === 'exists') throw new HttpError(409, `${username}@${domain} already exists`);
-  sendJson(res, 201, { user: `${username}@${domain}` });
+  // Added all the same (the operator may be about to restart with that --domain), but said plainly:
+  // until then every REGISTER of this user gets 404.
+  const warning = env.context.servesDomain?.(domain) === false
+    ? `${domain} is not a domain this server serves: REGISTERs for ${username}@${domain} get 404 until it is started with --domain ${domain}`
+    : undefined;
+  sendJson(res, 201, warning === undefined ? { user: `${username}@${domain}` } : { user: `${username}@${domain}`, warning });
 }
 
 async function removeUser({ env, res, params }: RouteCall): Promise<void> {

@@ -178,6 +178,7 @@ export class SipServer {
       presence: this.presence,
       queueDelay: this.queueDelay,
       udpReceiveDrops: () => this.transport.udpReceiveDrops(),
+      servesDomain: (domain) => this.identity.isLocalDomain(domain),
     };
   }
 
@@ -210,6 +211,7 @@ export class SipServer {
     this.stats.requestsReceived++;
     const rejection = checkSyntax(msg);
     if (rejection) {
+      if (msg.method === 'REGISTER') this.stats.registrationsRejected++;
       this.replyStateless(msg, source, rejection);
       return;
     }
@@ -221,6 +223,7 @@ export class SipServer {
     const partial = err.partial;
     if (partial?.kind === 'request' && partial.method !== 'ACK' && partial.hasHeader('via')) {
       this.log.info({ source: describeSource(source), reason: err.reason }, 'malformed request rejected');
+      if (partial.method === 'REGISTER') this.stats.registrationsRejected++;
       this.replyStateless(partial, source, { status: err.status, reason: err.reason, headers: [] });
       return;
     }

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { InvalidUserError } from '../../src/auth/user-directory.js';
 import { ControlServer } from '../../src/control/control-server.js';
 import { binding, fakeContext, FakeLocation, type FakeContext } from '../control/fake-context.js';
 import { runCtl } from './ctl-run.js';
@@ -122,6 +123,20 @@ test('user add with the password from stdin (first line), then exists (exit 4)',
   assert.match(again.stderr, /carol@example\.com already exists/);
 });
 
+test('user add in a domain the server does not serve: added, with a warning that its REGISTERs get 404', async () => {
+  context.servesDomain = (domain) => domain === 'example.com';
+  try {
+    const r = await ctl(['user', 'add', 'bob@notserved.example', 'pw']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'added bob@notserved.example\n');
+    assert.equal(r.stderr, 'simplesip ctl: warning: notserved.example is not a domain this server serves: REGISTERs for bob@notserved.example get 404 until it is started with --domain notserved.example\n');
+    const served = await ctl(['user', 'add', 'erin@example.com', 'pw']);
+    assert.equal(served.stderr, '');
+  } finally {
+    context.servesDomain = undefined;
+  }
+});
+
 test('user passwd from the argument or stdin; an unknown user exits 1; an empty password exits 2', async () => {
   await ctl(['user', 'add', 'dave@example.com', 'first']);
   assert.equal(context.users.users.get('dave@example.com')?.password, 'first');
@@ -202,6 +217,38 @@ test('usage errors exit 2: missing argument, unknown command, bad user name, bad
   assert.match(address.stderr, /HOST:PORT/);
   assert.equal((await ctl(['ul', 'show', 'tel:+1234'])).code, 2);
   assert.equal((await ctl(['--help'])).code, 0);
+});
+
+test('a user name the directory refuses: HTTP 400 and exit 2 with its reason, not a server failure', async () => {
+  const add = context.users.add;
+  context.users.add = async (username: string) => {
+    throw new InvalidUserError(`username ${JSON.stringify(username)} contains "<", not allowed in a SIP user part (RFC 3261 25.1)`);
+  };
+  try {
+    const r = await ctl(['user', 'add', 'a<b@example.com', 'pw']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /username "a<b" contains "<"/);
+  } finally {
+    context.users.add = add;
+  }
+});
+
+test('--control pointing at another web server: exit 5 saying so, never the "not found" of exit 1', async () => {
+  const other = createServer((_req, res) => {
+    res.writeHead(404, { 'content-type': 'text/html' });
+    res.end('<!DOCTYPE HTML>\n<html><body>File not found</body></html>');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  try {
+    const address = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+    for (const args of [['stats'], ['ul', 'show'], ['ul', 'show', 'alice@example.com'], ['user', 'rm', 'alice@example.com']]) {
+      const r = await runCtl([...args, '--control', address]);
+      assert.equal(r.code, 5, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${address} is not the simplesip control API \\(it answered HTTP 404: <!DOCTYPE HTML>`));
+    }
+  } finally {
+    await new Promise((resolve) => other.close(resolve));
+  }
 });
 
 test('a dump cut off by the server exits 3 and says the output is incomplete', async () => {

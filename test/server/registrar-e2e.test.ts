@@ -190,6 +190,20 @@ describe('registrar end to end, auth on', () => {
     assert.ok(srv.server.stats.registrationsAccepted > 0);
     assert.ok(srv.server.stats.registrationsRejected > 0);
   });
+
+  test('a REGISTER refused for its syntax (400) counts as rejected too', async () => {
+    const c = await open();
+    const before = srv.server.stats.registrationsRejected;
+    for (const [i, bad] of ['Expires: -1', 'CSeq: 99999999999 REGISTER'].entries()) {
+      c.send([
+        'REGISTER sip:example.com SIP/2.0', `Via: SIP/2.0/UDP ${c.sentBy};branch=z9hG4bKbad${i}${Date.now()};rport`,
+        'Max-Forwards: 70', 'From: <sip:alice@example.com>;tag=b1', 'To: <sip:alice@example.com>', `Call-ID: bad-${i}`,
+        ...(bad.startsWith('CSeq') ? [] : ['CSeq: 1 REGISTER']), bad, `Contact: <sip:alice@${c.sentBy}>`, 'Content-Length: 0', '', '',
+      ].join('\r\n'));
+      assert.equal((await c.finalResponse()).status, 400, bad);
+    }
+    assert.equal(srv.server.stats.registrationsRejected, before + 2);
+  });
 });
 
 describe('registrar end to end, bindings that go away', () => {
