@@ -4,6 +4,7 @@
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import type { SipUri } from '../sip/uri.js';
+import { normalizeAddress } from '../transport/address.js';
 import type { SendTarget, TransportProtocol } from '../transport/types.js';
 
 /** The DNS queries resolution needs (node:dns/promises has them; tests give a fake). */
@@ -58,7 +59,8 @@ export class DnsResolver {
     const host = uri.params.get('maddr') ?? uri.host;
     const transport = explicitTransport(uri);
     // RFC 3263 4.2: a numeric host, or an explicit port, means no NAPTR/SRV.
-    if (isIP(host) !== 0) return [{ protocol: transport ?? 'udp', address: host, port: uri.port ?? defaultPort(transport ?? 'udp') }];
+    // An IPv4-mapped IPv6 literal is the IPv4 address it carries: sent to over IPv4, with a Via to match.
+    if (isIP(host) !== 0) return [{ protocol: transport ?? 'udp', address: normalizeAddress(host), port: uri.port ?? defaultPort(transport ?? 'udp') }];
     if (uri.port !== undefined) {
       const protocol = transport ?? 'udp';
       return (await addresses(this.dns, host)).map((address) => ({ protocol, address, port: uri.port as number }));

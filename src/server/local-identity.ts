@@ -26,9 +26,12 @@ export class LocalIdentity {
     }
   }
 
-  /** A domain we serve (users live here), whatever the port. */
+  /**
+   * A domain we serve (users live here), whatever the port. An IPv6 literal is compared in its
+   * canonical form, and an IPv4-mapped one (`[::ffff:127.0.0.1]`) as the IPv4 address it carries.
+   */
   isLocalDomain(host: string): boolean {
-    const h = host.toLowerCase();
+    const h = host.includes(':') ? normalizeAddress(host).toLowerCase() : host.toLowerCase();
     return this.domains.has(h) || this.addresses.has(h);
   }
 

@@ -1,0 +1,42 @@
+// An IPv4-mapped IPv6 address in a Request-URI or Route (`[::ffff:127.0.0.1]`) is the IPv4 address
+// it carries: one of ours when that one is, and never a foreign destination reached over IPv6 with a
+// Via naming an IPv6 address the peer cannot use.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type RunningServer } from '../helpers/server.js';
+import { newCallId, newTag, SipEndpoint } from '../helpers/sip-endpoint.js';
+
+describe('IPv4-mapped hosts in what we are asked to route (auth off, udp:*)', () => {
+  let srv: RunningServer;
+  let alice: SipEndpoint;
+  let bob: SipEndpoint;
+
+  before(async () => {
+    srv = await startServer({ listen: ['udp:*:0'], domains: ['example.com'], probeIntervalSeconds: 0, auth: false, t1Ms: 40 });
+    alice = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+    bob = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+    assert.equal((await bob.register('bob', undefined, { domain: '127.0.0.1' })).status, 200);
+  });
+  after(async () => {
+    alice.close();
+    bob.close();
+    await srv.stop();
+  });
+
+  for (const [what, uri, routes] of [
+    ['Request-URI', 'sip:bob@[::ffff:127.0.0.1]', []],
+    ['preloaded Route', 'sip:bob@127.0.0.1', () => [`<sip:[::ffff:127.0.0.1]:${srv.port('udp')};lr>`]],
+  ] as Array<[string, string, string[] | (() => string[])]>) {
+    test(`${what} [::ffff:127.0.0.1]: ours, so bob gets the MESSAGE, with no IPv6 Via and no ::ffff:`, async () => {
+      alice.sendRequest({
+        method: 'MESSAGE', uri, from: 'sip:alice@127.0.0.1', to: 'sip:bob@127.0.0.1', fromTag: newTag(), callId: newCallId(), cseq: 1,
+        routes: typeof routes === 'function' ? routes() : routes, body: 'hi', contentType: 'text/plain',
+      });
+      const m = await bob.nextRequest('MESSAGE');
+      assert.match(m.topVia()?.host ?? '', /^127\.0\.0\.1$/);
+      assert.equal(m.hasHeader('route'), false, 'our own Route entry was consumed');
+      bob.respond(m, 200);
+      assert.equal((await alice.finalResponse()).status, 200);
+    });
+  }
+});
