@@ -84,6 +84,13 @@ export class Branch {
     }, () => this.finish({ status: 503, reason: `Service Unavailable (cannot resolve ${d.uri.host})` }));
   }
 
+  /** The server stops: no timer of this branch may fire (or hold the process) after it. */
+  stop(): void {
+    this.done = true;
+    this.timerC?.cancel();
+    this.cancelWait?.cancel();
+  }
+
   /** RFC 3261 16.10 / 9.1: CANCEL once a provisional response came (until then, when it comes). */
   cancel(): void {
     if (this.done || this.cancelled) return;

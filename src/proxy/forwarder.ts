@@ -55,6 +55,12 @@ export class Forwarder {
     ctx.seal();
   }
 
+  /** The server stops: the INVITE branches' timers (Timer C is 181 s) go with it. */
+  close(): void {
+    for (const branches of this.invites.values()) for (const b of branches) b.stop();
+    this.invites.clear();
+  }
+
   /** RFC 3261 16.10: a CANCEL for an INVITE we forked: every pending branch is cancelled. False when we have no such INVITE. */
   cancel(inviteTx: ServerTransaction): boolean {
     const branches = this.invites.get(inviteTx);

@@ -114,6 +114,7 @@ export class Routing {
   }
 
   close(): void {
+    this.forwarder.close();
     this.delivery.close();
     this.offline.close();
   }
