@@ -100,7 +100,12 @@ export class Branch {
   }
 
   private next(): void {
-    if (this.cancelled && !this.invite) return;
+    if (this.cancelled) {
+      // RFC 3261 16.10: no new branch once the request is cancelled. An INVITE still waiting for its
+      // DNS answer never leaves: it ends as its CANCEL would have ended it, instead of ringing first.
+      if (this.invite) this.finish({ status: 487, reason: 'Request Terminated' });
+      return;
+    }
     const target = this.targets.shift();
     if (target === undefined) return;
     let request = this.build(this.env.own.toward(target.protocol, target.address));
