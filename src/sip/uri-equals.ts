@@ -1,5 +1,6 @@
 // URI comparison, RFC 3261 19.1.4 (SIP/SIPS) and RFC 3966 4 (tel).
 
+import { SocketAddress } from 'node:net';
 import { isHexDigit, isUnreserved } from './scan.js';
 import { isSipUri, isTelUri, type SipUri, type TelUri, type Uri } from './uri.js';
 
@@ -56,11 +57,30 @@ function headersEqual(a: Array<[string, string]>, b: Array<[string, string]>): b
   return left.every((k, i) => k === right[i]);
 }
 
+/**
+ * Hosts compare case-insensitively (RFC 3261 19.1.4); two IPv6 references compare as addresses, so
+ * `[::1]` and `[0:0:0:0:0:0:0:1]` are one host (both are valid spellings, RFC 5952 2).
+ */
+function sameHost(a: SipUri, b: SipUri): boolean {
+  const x = a.host.toLowerCase();
+  const y = b.host.toLowerCase();
+  if (x === y) return true;
+  return a.hostKind === 'ipv6' && b.hostKind === 'ipv6' && canonicalIPv6(x) === canonicalIPv6(y);
+}
+
+function canonicalIPv6(host: string): string {
+  try {
+    return new SocketAddress({ address: host, family: 'ipv6' }).address;
+  } catch {
+    return host; // a form the platform does not take (a zone id): compared as written
+  }
+}
+
 function sipEquals(a: SipUri, b: SipUri): boolean {
   return a.scheme === b.scheme &&
     sameCaseSensitive(a.user, b.user) &&
     sameCaseSensitive(a.password, b.password) &&
-    a.host.toLowerCase() === b.host.toLowerCase() &&
+    sameHost(a, b) &&
     a.port === b.port &&
     paramsEqual(a.params, b.params, MUST_MATCH) &&
     headersEqual(a.headers, b.headers);

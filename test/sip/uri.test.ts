@@ -61,6 +61,10 @@ test('uriEquals follows RFC 3261 19.1.4', () => {
   assert.ok(eq('sip:alice@atlanta.com?subject=project%20x&priority=urgent', 'sip:alice@atlanta.com?priority=urgent&subject=project%20x'));
   // RFC 4475 esc01: escaped unreserved equals literal
   assert.ok(eq('sip:%75se%72@example.com', 'sip:user@example.com'));
+  // One IPv6 address in two spellings (RFC 5952 2) is one host; another address is not.
+  assert.ok(eq('sip:nina@[::1]:5070', 'sip:nina@[0:0:0:0:0:0:0:1]:5070'));
+  assert.ok(eq('sip:nina@[2001:DB8::A]', 'sip:nina@[2001:db8:0:0:0:0:0:a]'));
+  assert.ok(!eq('sip:nina@[::1]', 'sip:nina@[::2]'));
   // not equivalent
   assert.ok(!eq('SIP:ALICE@AtLanTa.CoM;Transport=udp', 'sip:alice@AtLanTa.CoM;Transport=UDP'));
   assert.ok(!eq('sip:bob@biloxi.com', 'sip:bob@biloxi.com:5060'));
