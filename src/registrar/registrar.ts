@@ -92,6 +92,11 @@ export class Registrar {
     const userAgent = request.header('user-agent');
     const outboundSupported = contacts.some((c) => c.regId !== undefined) && request.supported().includes('outbound');
     const stored = this.location.bindingsOf(aor);
+    // More contacts than could fit even if every stored binding went: refused before matching them,
+    // which costs one comparison per contact and binding (a 64 KB REGISTER holds thousands).
+    if (contacts.length > maxContacts + stored.length) {
+      return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
+    }
     /** The AOR's bindings as they will be once this request is applied. */
     const current: BindingRecord[] = [...stored];
     /** Op index of each binding made by this request (a contact listed twice: the last one wins); made for a second contact. */

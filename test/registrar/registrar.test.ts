@@ -215,6 +215,23 @@ describe('Registrar: limits, Path, sources', () => {
     assert.equal(refresh.status, 200);
   });
 
+  test('more contacts in one REGISTER than could ever fit: 403, nothing changes; replacing every stored contact in one REGISTER still fits', async () => {
+    const r = await rig({ maxContacts: 2 });
+    await r.registrar.register(register({ contacts: ['<sip:a@192.0.2.1>', '<sip:b@192.0.2.2>'], expires: 600 }), udpSource());
+    const many = Array.from({ length: 500 }, (_, i) => `<sip:u${i}@192.0.2.${i % 250}:${5000 + i}>`);
+    const lines = Array.from({ length: 5 }, (_, i) => many.slice(i * 100, i * 100 + 100).join(', '));
+    const answer = await r.registrar.register(register({ cseq: 2, contacts: lines, expires: 600 }), udpSource());
+    assert.equal(answer.status, 403);
+    assert.match(answer.reason, /too many contacts: at most 2/);
+    assert.equal(r.location.counts().bindings, 2);
+    // Two removals and two new contacts: four entries, which fit (2 allowed + 2 stored).
+    const swap = await r.registrar.register(register({
+      cseq: 3, contacts: ['<sip:a@192.0.2.1>;expires=0', '<sip:b@192.0.2.2>;expires=0', '<sip:c@192.0.2.3>', '<sip:d@192.0.2.4>'], expires: 600,
+    }), udpSource());
+    assert.equal(swap.status, 200);
+    assert.deepEqual(r.location.lookup(ALICE).map((b) => b.contact).sort(), ['sip:c@192.0.2.3', 'sip:d@192.0.2.4']);
+  });
+
   test('Path is stored in order and returned in the 200 (RFC 3327 5.3)', async () => {
     const r = await rig();
     const answer = await r.registrar.register(register({
