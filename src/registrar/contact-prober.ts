@@ -128,7 +128,7 @@ export class ContactProber {
     }
     const alive = (): void => {
       this.inFlight.delete(key);
-      this.failures.delete(key);
+      if (this.failures.delete(key)) this.options.location.markDead(key, false);
       this.options.location.touch(key);
     };
     tx.once('provisional', alive);
@@ -142,6 +142,7 @@ export class ContactProber {
     const count = (this.failures.get(key) ?? 0) + 1;
     if (count < this.maxFailures) {
       this.failures.set(key, count);
+      this.options.location.markDead(key, true);
       return;
     }
     this.failures.delete(key);

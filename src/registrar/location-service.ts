@@ -143,6 +143,20 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
   }
 
   /**
+   * Marks the bindings of a source whose OPTIONS probes fail (flag `dead`, shown by `ctl ul show`
+   * until they answer, register again, or are removed after the last failed probe), or clears it.
+   * Memory only: the store keeps what the REGISTER said. Flag lists are shared and frozen, so the
+   * list is replaced, never changed.
+   */
+  markDead(source: string, dead: boolean): void {
+    for (const b of this.bindingsFrom(source)) {
+      const has = b.flags.includes('dead');
+      if (dead && !has) b.flags = Object.freeze([...b.flags, 'dead']) as string[];
+      else if (!dead && has) b.flags = Object.freeze(b.flags.filter((f) => f !== 'dead')) as string[];
+    }
+  }
+
+  /**
    * Applies the changes of one registration: memory at once (so the next request sees them), then the
    * store; resolves when the store has them (group commit), then emits one 'change' per op.
    */

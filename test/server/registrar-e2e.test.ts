@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../../src/sip/message.js';
+import { toBindingView } from '../../src/control/binding-view.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { SipEndpoint } from '../helpers/sip-endpoint.js';
 
@@ -308,9 +309,14 @@ describe('registrar end to end, bindings that go away', () => {
       answerProbes(alive, '405 Method Not Allowed', answering);
       const changes: string[] = [];
       srv.server.location.on('change', (c) => changes.push(`${c.type} ${c.reason} ${c.binding.aor}`));
+      // Between its first failed probe and the last one, `ctl ul show` tells the truth: state dead.
+      await until(() => srv.server.location.lookup('sip:dead@example.com')[0]?.flags.includes('dead') === true, 8000);
+      const [shown] = srv.server.location.lookup('sip:dead@example.com');
+      assert.equal(toBindingView(shown, Date.now()).state, 'dead');
       await until(() => srv.server.location.lookup('sip:dead@example.com').length === 0, 8000);
       assert.ok(changes.includes('removed dead sip:dead@example.com'), changes.join(', '));
-      assert.equal(srv.server.location.lookup('sip:alive@example.com').length, 1);
+      const [live] = srv.server.location.lookup('sip:alive@example.com');
+      assert.equal(toBindingView(live, Date.now()).state, 'active');
     } finally {
       answering.on = false;
       alive.close();
