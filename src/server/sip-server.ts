@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createResponse } from '../sip/builder.js';
 import type { SipParseError } from '../sip/errors.js';
 import type { SipMessage } from '../sip/message.js';
-import { formatHostPort, formatUri, isSipUri, type SipUri } from '../sip/uri.js';
+import { formatHostPort, formatUri, isSipUri, type SipUri, type Uri } from '../sip/uri.js';
 import type { ControlContext } from '../control/context.js';
 import { ContactProber } from '../registrar/contact-prober.js';
 import { dropRestoredStreamBindings, removeOnConnectionClose, trackKeepalives } from '../registrar/keepalive-tracker.js';
@@ -62,6 +62,10 @@ export class SipServer {
   readonly localHandlers = new Map<string, LocalRequestHandler>();
   /** Set by start(): PUBLISH, SUBSCRIBE and NOTIFY for our users' presence (src/presence). */
   private presence: PresenceAgent | undefined;
+  /** Route preprocessing's tests (16.4), made once rather than per request. */
+  private readonly isOwnUri = (u: Uri): boolean => this.identity.isLocalUri(u);
+  private readonly isOurDialogRoute = (u: SipUri, r: SipMessage): boolean =>
+    this.ready().dialogRoutes.verify(r.callId(), u.params.get(DIALOG_TOKEN_PARAM));
 
   /** `traceOut`: where `--trace` writes (standard output by default). */
   constructor(private readonly config: ServerConfig, private readonly log: Logger, traceOut: Writable = process.stdout) {
@@ -245,8 +249,7 @@ export class SipServer {
       return;
     }
     // RFC 3261 16.4: our own Route entries go (preloaded by clients, or our Record-Route in a dialog).
-    const { viaOurRecordRoute } = preprocessRoute(request, (u) => this.identity.isLocalUri(u),
-      (u, r) => this.ready().dialogRoutes.verify(r.callId(), u.params.get(DIALOG_TOKEN_PARAM)));
+    const { viaOurRecordRoute } = preprocessRoute(request, this.isOwnUri, this.isOurDialogRoute);
     const routing = this.routing as Routing;
     const kind = routing.router.classify(request);
     // RFC 3261 8.2.2.3 / 16.3 step 5: as the UAS (the server itself, or the presence agent for a user)
