@@ -193,7 +193,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    */
   resolveBuddy(name: string): string {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(name)?.[1];
-    if (scheme !== undefined && !name.slice(0, scheme.length).includes('@') && !/^sips?$/i.test(scheme)) {
+    if (scheme !== undefined && !/^sips?$/i.test(scheme)) {
       throw new SipClientError('invalid-option', `"${name}" is not a sip: or sips: URI (nor a user name)`);
     }
     const uri = scheme !== undefined ? name : name.includes('@') ? `sip:${name}` : `sip:${name}@${this.aor.slice(this.aor.indexOf('@') + 1)}`;
