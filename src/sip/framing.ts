@@ -13,8 +13,21 @@ export type FrameEvent =
   /** Fatal: the stream is out of sync and must be closed. */
   | { type: 'error'; reason: string };
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The end of a header section at or after `pos`: the index of the LF that ends the last header line
+ * and where the body starts, or undefined when the blank line has not arrived. A blank line is CRLF
+ * or, as the parser tolerates too (RFC 3261 7.5 leniency), a bare LF: framing must agree with it,
+ * or a bare-LF message would run on into the next one.
+ */
+function headerEnd(buf: Buffer, pos: number): { lf: number; body: number } | undefined {
+  for (let lf = buf.indexOf(10, pos); lf !== -1; lf = buf.indexOf(10, lf + 1)) {
+    if (buf[lf + 1] === 10) return { lf, body: lf + 2 };
+    if (buf[lf + 1] === 13 && buf[lf + 2] === 10) return { lf, body: lf + 3 };
+  }
+  return undefined;
+}
 
 /**
  * Splits a byte stream into messages. On a stream Content-Length is mandatory (RFC 3261 18.3,
@@ -24,6 +37,12 @@ export class StreamFramer {
   private readonly limits: ParseLimits;
   private pending: Buffer = EMPTY;
   private failed = false;
+  /**
+   * The last bytes taken were a CRLF that ended a read, taken as a pong: when the next read starts
+   * with another CRLF, the two were a CRLFCRLF ping split across reads (RFC 3261 18.3: a stream may
+   * be cut anywhere), which still deserves its pong.
+   */
+  private crlfAtEnd = false;
 
   constructor(limits: Partial<ParseLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -39,6 +58,14 @@ export class StreamFramer {
     let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const events: FrameEvent[] = [];
     let pos = 0;
+    if (this.crlfAtEnd) {
+      this.crlfAtEnd = false;
+      // A CRLF that completes the one before (a read starting with a whole CRLFCRLF is a ping of its own).
+      if (buf[0] === 13 && buf[1] === 10 && !(buf[2] === 13 && buf[3] === 10)) {
+        events.push({ type: 'ping' });
+        pos = 2;
+      }
+    }
     while (pos < buf.length) {
       if (buf[pos] === 13 || buf[pos] === 10) {
         const ka = this.keepalive(buf, pos, events);
@@ -65,6 +92,7 @@ export class StreamFramer {
     if (buf[pos] === 13 && buf[pos + 1] === 10) {
       if (pos + 2 === buf.length) {
         events.push({ type: 'pong' });
+        this.crlfAtEnd = true;
         return pos + 2;
       }
       if (buf[pos + 2] === 13) {
@@ -85,34 +113,42 @@ export class StreamFramer {
   /** Frames one message at pos; returns the index after it, -1 when incomplete, -2 after an error. */
   private message(buf: Buffer, pos: number, events: FrameEvent[]): number {
     const { maxMessageSize, maxHeaders, maxLineLength } = this.limits;
-    const headEnd = buf.indexOf(CRLFCRLF, pos);
-    if (headEnd === -1) {
+    const end0 = headerEnd(buf, pos);
+    if (end0 === undefined) {
       const avail = buf.length - pos;
       if (avail > maxMessageSize) return this.fail(events, 'message too large');
       const lastLf = buf.lastIndexOf(10);
-      if (buf.length - Math.max(lastLf + 1, pos) > maxLineLength) return this.fail(events, 'header line too long');
+      if (buf.length - Math.max(lastLf + 1, pos) > maxLineLength + 1) return this.fail(events, 'header line too long');
       return -1;
     }
-    const bodyStart = headEnd + 4;
+    const bodyStart = end0.body;
     if (bodyStart - pos > maxMessageSize) return this.fail(events, 'message too large');
-    const head = buf.toString('latin1', pos, headEnd);
+    // The header section without the line break of its last line; folded lines (RFC 3261 7.3.1,
+    // starting with SP or HTAB) belong to the header above them, as the parser reads them: one
+    // header, one line for the length limit, and a folded Content-Length value is still found.
+    const head = buf.toString('latin1', pos, end0.lf);
     let length = -1;
-    let lines = 0;
-    let lineStart = 0;
-    while (lineStart <= head.length) {
-      let nl = head.indexOf('\n', lineStart);
-      if (nl === -1) nl = head.length;
-      if (nl - lineStart > maxLineLength) return this.fail(events, 'header line too long');
-      if (lines > 0) {
-        const cl = contentLengthLine(head, lineStart, nl);
+    let fields = 0;
+    let fieldStart = 0;
+    while (fieldStart < head.length) {
+      let fieldEnd = head.indexOf('\n', fieldStart);
+      if (fieldEnd === -1) fieldEnd = head.length;
+      while (fieldEnd < head.length && (head.charCodeAt(fieldEnd + 1) === 32 || head.charCodeAt(fieldEnd + 1) === 9)) {
+        const next = head.indexOf('\n', fieldEnd + 1);
+        fieldEnd = next === -1 ? head.length : next;
+      }
+      const textEnd = head.charCodeAt(fieldEnd - 1) === 13 ? fieldEnd - 1 : fieldEnd;
+      if (textEnd - fieldStart > maxLineLength) return this.fail(events, 'header line too long');
+      if (fields > 0) {
+        const cl = contentLengthLine(head, fieldStart, textEnd);
         if (cl === -2) return this.fail(events, 'malformed Content-Length header');
         if (cl >= 0) {
           if (length >= 0 && length !== cl) return this.fail(events, 'multiple Content-Length headers');
           length = cl;
         }
       }
-      if (++lines > maxHeaders + 1) return this.fail(events, 'too many headers');
-      lineStart = nl + 1;
+      if (++fields > maxHeaders + 1) return this.fail(events, 'too many headers');
+      fieldStart = fieldEnd + 1;
     }
     if (length < 0) return this.fail(events, 'missing Content-Length header');
     const end = bodyStart + length;
@@ -139,7 +175,8 @@ function contentLengthLine(s: string, start: number, end: number): number {
   const name = s.slice(start, nameEnd).toLowerCase();
   if (name !== 'l' && name !== 'content-length') return -1;
   let i = colon + 1;
-  while (i < end && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+  // Whitespace and folding line breaks before the value (RFC 3261 7.3.1).
+  while (i < end && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9 || s.charCodeAt(i) === 13 || s.charCodeAt(i) === 10)) i++;
   let e = end;
   while (e > i && (s.charCodeAt(e - 1) === 13 || s.charCodeAt(e - 1) === 32 || s.charCodeAt(e - 1) === 9)) e--;
   if (e === i || e - i > 9) return -2;

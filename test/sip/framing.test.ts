@@ -26,6 +26,35 @@ test('RFC 5626 keepalives: CRLFCRLF is a ping, a lone CRLF a pong', () => {
   assert.deepEqual(kinds(f.push(Buffer.from('\r\n\r\n'))), ['ping']);
   assert.deepEqual(kinds(f.push(Buffer.from('\r\n'))), ['pong']);
   assert.deepEqual(kinds(f.push(Buffer.concat([Buffer.from('\r\n\r\n'), M1]))), ['ping', `message:${M1.length}`]);
+  // RFC 3261 18.3: a stream may be cut anywhere, a CRLFCRLF ping too. Its first half looks like a
+  // pong (harmless); the second half makes it the ping it was, which must get its pong.
+  const split = new StreamFramer();
+  assert.deepEqual(kinds(split.push(Buffer.from('\r\n'))), ['pong']);
+  assert.deepEqual(kinds(split.push(Buffer.from('\r\n'))), ['ping']);
+  assert.deepEqual(kinds(split.push(M1)), [`message:${M1.length}`]);
+});
+
+test('bare-LF line ends frame like CRLF (as the parser reads them): one message each, never run together', () => {
+  const lf = Buffer.from('OPTIONS sip:a@b SIP/2.0\nCall-ID: lf\nContent-Length: 0\n\n');
+  const f = new StreamFramer();
+  assert.deepEqual(kinds(f.push(lf)), [`message:${lf.length}`]);
+  assert.deepEqual(kinds(f.push(M1)), [`message:${M1.length}`]);
+  const mixed = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: mixed\r\nl: 2\n\r\nok');
+  assert.deepEqual(kinds(new StreamFramer().push(Buffer.concat([mixed, M2]))), [`message:${mixed.length}`, `message:${M2.length}`]);
+});
+
+test('folding and limits count as the parser counts: a folded header is one header and one line', () => {
+  // RFC 3261 7.3.1: a folded Content-Length is still a Content-Length.
+  const folded = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nContent-Length:\r\n 2\r\n\r\nhi');
+  assert.deepEqual(kinds(new StreamFramer().push(folded)), [`message:${folded.length}`]);
+  // Ten headers folded over two lines each are ten headers, not twenty.
+  const many = ['OPTIONS sip:a@b SIP/2.0', ...Array.from({ length: 10 }, (_, i) => `X-H${i}: a\r\n b`), 'Content-Length: 0', '', ''].join('\r\n');
+  assert.deepEqual(kinds(new StreamFramer({ maxHeaders: 11 }).push(Buffer.from(many))), [`message:${many.length}`]);
+  // A line of exactly maxLineLength octets fits: its CRLF is not part of it.
+  const line = `X-Pad: ${'a'.repeat(100 - 7)}`;
+  const exact = Buffer.from(`OPTIONS sip:a@b SIP/2.0\r\n${line}\r\nContent-Length: 0\r\n\r\n`);
+  assert.deepEqual(kinds(new StreamFramer({ maxLineLength: 100 }).push(exact)), [`message:${exact.length}`]);
+  assert.deepEqual(kinds(new StreamFramer({ maxLineLength: 99 }).push(exact)), ['error:header line too long']);
 });
 
 test('missing Content-Length and limits are fatal errors with a reason', () => {
