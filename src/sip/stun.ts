@@ -49,10 +49,60 @@ export function stunBindingSuccess(transactionId: Uint8Array, address: string, p
   return out;
 }
 
-/** The answer to a datagram that is a Binding request, else undefined. */
+/**
+ * The answer to a datagram that is a Binding request, else undefined: a success with the mapped
+ * address, or, when the request carries comprehension-required attributes we do not know, the 420
+ * error RFC 5389 7.3.1 requires.
+ */
 export function bindingSuccessResponse(request: Uint8Array, address: string, port: number): Buffer | undefined {
   const id = stunBindingRequestId(request);
-  return id === undefined ? undefined : stunBindingSuccess(id, address, port);
+  if (id === undefined) return undefined;
+  const unknown = unknownRequiredAttributes(request);
+  return unknown.length > 0 ? stunUnknownAttributes(id, unknown) : stunBindingSuccess(id, address, port);
+}
+
+/** RFC 5389 18.2: the attributes it defines; a Binding server knows them even when it ignores them. */
+const KNOWN_ATTRIBUTES = new Set([0x0001, 0x0006, 0x0008, 0x0009, 0x000a, 0x0014, 0x0015, 0x0020]);
+const BINDING_ERROR = 0x0111;
+const ERROR_CODE = 0x0009;
+const UNKNOWN_ATTRIBUTES = 0x000a;
+
+/** RFC 5389 15: types 0x0000-0x7FFF are comprehension-required; the ones of `request` we do not know. */
+function unknownRequiredAttributes(request: Uint8Array): number[] {
+  const view = new DataView(request.buffer, request.byteOffset, request.byteLength);
+  const unknown: number[] = [];
+  for (let at = HEADER_LENGTH; at + 4 <= request.length;) {
+    const type = view.getUint16(at);
+    const length = view.getUint16(at + 2);
+    if (type < 0x8000 && !KNOWN_ATTRIBUTES.has(type)) unknown.push(type);
+    at += 4 + length + ((4 - (length % 4)) % 4);
+  }
+  return unknown;
+}
+
+/** RFC 5389 7.3.1 / 15.6 / 15.9: a Binding error response 420 (Unknown Attribute) listing them. */
+function stunUnknownAttributes(transactionId: Uint8Array, types: number[]): Buffer {
+  const reason = Buffer.from('Unknown Attribute');
+  const errorLength = 4 + reason.length;
+  const errorPadded = errorLength + ((4 - (errorLength % 4)) % 4);
+  const listLength = 2 * types.length;
+  const listPadded = listLength + ((4 - (listLength % 4)) % 4);
+  const out = Buffer.alloc(HEADER_LENGTH + 4 + errorPadded + 4 + listPadded);
+  out.writeUInt16BE(BINDING_ERROR, 0);
+  out.writeUInt16BE(out.length - HEADER_LENGTH, 2);
+  out.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  out.set(transactionId.subarray(0, 12), 8);
+  let at = HEADER_LENGTH;
+  out.writeUInt16BE(ERROR_CODE, at);
+  out.writeUInt16BE(errorLength, at + 2);
+  out[at + 6] = 4; // class 4
+  out[at + 7] = 20; // number 20: 420
+  reason.copy(out, at + 8);
+  at += 4 + errorPadded;
+  out.writeUInt16BE(UNKNOWN_ATTRIBUTES, at);
+  out.writeUInt16BE(listLength, at + 2);
+  types.forEach((t, i) => out.writeUInt16BE(t, at + 4 + 2 * i));
+  return out;
 }
 
 function formatIPv6(bytes: Uint8Array): string {

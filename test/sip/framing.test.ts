@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyDatagram, StreamFramer, type FrameEvent } from '../../src/sip/framing.js';
-import { buildStunBindingSuccess, decodeXorMappedAddress, parseStunBindingRequest, STUN_MAGIC_COOKIE } from '../../src/sip/stun.js';
+import { bindingSuccessResponse, buildStunBindingSuccess, decodeXorMappedAddress, parseStunBindingRequest, STUN_MAGIC_COOKIE } from '../../src/sip/stun.js';
 
 const M1 = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 3\r\n\r\nabc');
 const M2 = Buffer.from('MESSAGE sip:a@b SIP/2.0\r\nl: 2\r\n\r\nhi');
@@ -94,4 +94,28 @@ test('STUN Binding request -> success with XOR-MAPPED-ADDRESS (RFC 5389 15.2), I
   assert.deepEqual(decodeXorMappedAddress(buildStunBindingSuccess(parsed, '2001:db8::1', 40000, 6)), { address: '2001:db8::1', port: 40000 });
   assert.throws(() => buildStunBindingSuccess(parsed, '192.0.2.1', 1, 6), RangeError);
   assert.equal(parseStunBindingRequest(M1), undefined);
+});
+
+test('RFC 5389 7.3.1: a Binding request with an unknown comprehension-required attribute gets 420 listing it', () => {
+  const request = Buffer.from('000100102112a442070707070707070707070707002300040102030480220004616263ff', 'hex');
+  const answer = bindingSuccessResponse(request, '127.0.0.1', 5060);
+  assert.ok(answer);
+  assert.equal(answer.readUInt16BE(0), 0x0111, 'Binding error response');
+  assert.ok(answer.subarray(8, 20).equals(request.subarray(8, 20)), 'same transaction id');
+  const attrs = new Map<number, Buffer>();
+  for (let at = 20; at < answer.length;) {
+    const type = answer.readUInt16BE(at);
+    const length = answer.readUInt16BE(at + 2);
+    attrs.set(type, answer.subarray(at + 4, at + 4 + length));
+    at += 4 + length + ((4 - (length % 4)) % 4);
+  }
+  assert.equal(answer.readUInt16BE(2), answer.length - 20);
+  const error = attrs.get(0x0009) as Buffer;
+  assert.equal(error[2] * 100 + error[3], 420);
+  assert.equal(error.subarray(4).toString(), 'Unknown Attribute');
+  // Only the comprehension-required one (0x0023), not the optional SOFTWARE-like 0x8022.
+  assert.deepEqual([...(attrs.get(0x000a) as Buffer)], [0x00, 0x23]);
+  // Without it: the usual success.
+  const plain = Buffer.from('000100002112a442070707070707070707070707', 'hex');
+  assert.equal(bindingSuccessResponse(plain, '127.0.0.1', 5060)?.readUInt16BE(0), 0x0101);
 });
