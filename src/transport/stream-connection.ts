@@ -26,6 +26,13 @@ export class StreamConnection implements Connection {
   private closeReason: CloseReason = 'peer';
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly idleTimer: NodeJS.Timeout;
+  /**
+   * Armed while the framer holds part of a message: the whole message must arrive within the idle
+   * timeout of its first byte. Every byte refreshes the idle timer, so without this a peer trickling
+   * one byte per idle period would hold its connection (and a --max-connections slot) for ever.
+   */
+  private messageTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimeoutMs: number;
   /** Looks at the peer's first messages for a client that handles one SIP message per read(). */
   private detector: OneMessagePerReadDetector | undefined = new OneMessagePerReadDetector();
   /** Set once the peer is such a client: our messages to it are paced. */
@@ -46,6 +53,7 @@ export class StreamConnection implements Connection {
     // Idle means nothing from the peer: Node's socket timeout also counts our writes, so requests to
     // a peer that vanished without FIN or RST (a dropped link) kept its connection open until the
     // kernel gave up retransmitting (about 15 minutes with Linux defaults).
+    this.idleTimeoutMs = options.idleTimeoutMs;
     this.idleTimer = setTimeout(() => this.close('idle'), options.idleTimeoutMs);
     this.idleTimer.unref();
     socket.on('data', (chunk: Buffer) => {
@@ -59,6 +67,7 @@ export class StreamConnection implements Connection {
     socket.once('close', () => {
       clearTimeout(this.graceTimer);
       clearTimeout(this.idleTimer);
+      clearTimeout(this.messageTimer);
       this.paced?.abort(new TransportError('connection-closed', `${this.identity.connectionId} is closed`));
       this.events.closed(this, this.closeReason);
     });
@@ -104,12 +113,21 @@ export class StreamConnection implements Connection {
     this.log.debug({ connection: this.identity.connectionId }, 'peer handles one SIP message per read: writes paced');
   }
 
-  /** Keeps just enough chunks to hold the framer's pending bytes. */
+  /** Keeps just enough chunks to hold the framer's pending bytes, and the deadline of that message. */
   private trackUnframed(chunk: Buffer): void {
     const pending = this.framer.buffered;
     if (pending === 0) {
       this.unframed = [];
+      clearTimeout(this.messageTimer);
+      this.messageTimer = undefined;
       return;
+    }
+    if (this.messageTimer === undefined) {
+      this.messageTimer = setTimeout(() => {
+        this.log.debug({ connection: this.identity.connectionId, bytes: this.framer.buffered }, 'a message took longer than the idle timeout to arrive');
+        this.close('idle');
+      }, this.idleTimeoutMs);
+      this.messageTimer.unref();
     }
     this.unframed.push(chunk);
     let total = this.unframed.reduce((n, c) => n + c.length, 0);

@@ -182,6 +182,35 @@ test('idle means nothing from the peer: our writes to a silent peer do not keep 
   assert.ok(after >= 250 && after < 1000, `closed ${after} ms after the peer last spoke`);
 });
 
+test('a message trickled a byte at a time must still arrive within idleTimeoutMs of its first byte', async (t) => {
+  const tm = manager({ idleTimeoutMs: 800 });
+  t.after(() => tm.close());
+  const info = await tm.listen('tcp:127.0.0.1:0');
+  const client = await RawStreamClient.connect(info.port);
+  t.after(() => client.close());
+  const closed = nextEvent<[SocketIdentity, CloseReason]>(tm, 'connection-closed', () => true, 4000);
+  // One byte every 100 ms refreshes the idle timer each time; the message never completes.
+  const request = Buffer.from(optionsRequest('sip:127.0.0.1', `TCP 127.0.0.1:${client.localPort}`));
+  let at = 0;
+  const started = Date.now();
+  const writer = setInterval(() => { if (at < request.length - 1) client.write(request.subarray(at, ++at)); }, 100);
+  t.after(() => clearInterval(writer));
+  const [, reason] = await closed;
+  assert.equal(reason, 'idle');
+  const after = Date.now() - started;
+  assert.ok(after >= 700 && after < 2500, `closed ${after} ms after the first byte`);
+  // A whole message in good time keeps its connection: the deadline is per message.
+  const steady = await RawStreamClient.connect(info.port);
+  t.after(() => steady.close());
+  const got = nextEvent<Msg>(tm, 'message');
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    steady.write(optionsRequest('sip:127.0.0.1', `TCP 127.0.0.1:${steady.localPort}`));
+  }
+  await got;
+  assert.equal(tm.connectionCount, 1, 'the steady client kept its connection past 800 ms');
+});
+
 test('a peer closing its connection is reported as connection-closed with the identity', async (t) => {
   const tm = manager();
   t.after(() => tm.close());
