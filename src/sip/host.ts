@@ -1,5 +1,6 @@
 // Hosts and ports: hostname / IPv4address / IPv6reference (RFC 3261 25.1, RFC 5118).
 
+import { SocketAddress } from 'node:net';
 import { codesOf, findCode } from './codes.js';
 import { isDigit, isHexDigit, isHostChar } from './scan.js';
 
@@ -128,6 +129,19 @@ export function classifyHostRun(b: Buffer, start: number, end: number): number {
     hostRunKind = labelStart < i && lastLetter < labelStart ? undefined : 'domain';
   }
   return i;
+}
+
+/**
+ * An IPv6 address in its RFC 5952 canonical text (`0:0:0:0:0:0:0:1` -> `::1`, lower case), so two
+ * spellings of one address compare equal; a text the platform does not take (a zone id) comes back
+ * as it is.
+ */
+export function canonicalIPv6(address: string): string {
+  try {
+    return new SocketAddress({ address, family: 'ipv6' }).address;
+  } catch {
+    return address;
+  }
 }
 
 /** A host as it appears in a URI or Via: IPv6 inside brackets (RFC 3261 25.1 IPv6reference). */

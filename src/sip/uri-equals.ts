@@ -1,6 +1,6 @@
 // URI comparison, RFC 3261 19.1.4 (SIP/SIPS) and RFC 3966 4 (tel).
 
-import { SocketAddress } from 'node:net';
+import { canonicalIPv6 } from './host.js';
 import { isHexDigit, isUnreserved } from './scan.js';
 import { isSipUri, isTelUri, type SipUri, type TelUri, type Uri } from './uri.js';
 
@@ -66,14 +66,6 @@ function sameHost(a: SipUri, b: SipUri): boolean {
   const y = b.host.toLowerCase();
   if (x === y) return true;
   return a.hostKind === 'ipv6' && b.hostKind === 'ipv6' && canonicalIPv6(x) === canonicalIPv6(y);
-}
-
-function canonicalIPv6(host: string): string {
-  try {
-    return new SocketAddress({ address: host, family: 'ipv6' }).address;
-  } catch {
-    return host; // a form the platform does not take (a zone id): compared as written
-  }
 }
 
 function sipEquals(a: SipUri, b: SipUri): boolean {

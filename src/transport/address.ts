@@ -1,6 +1,7 @@
 // Address normalization at the transport edge (docs/internals.md): IPv4-mapped IPv6 addresses become
 // IPv4, IPv6 is kept bare and in RFC 5952 canonical form, so every layer above compares strings.
-import { isIP, isIPv4, SocketAddress } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
+import { canonicalIPv6 } from '../sip/host.js';
 import type { AddressFamily } from './types.js';
 
 const MAPPED_PREFIX = '::ffff:';
@@ -18,10 +19,6 @@ export function normalizeAddress(address: string): string {
     return canonical.slice(MAPPED_PREFIX.length);
   }
   return zoneAt === -1 ? canonical : canonical + a.slice(zoneAt);
-}
-
-function canonicalIPv6(a: string): string {
-  return new SocketAddress({ address: a, family: 'ipv6' }).address;
 }
 
 /**
