@@ -67,16 +67,28 @@ const BINDING_ERROR = 0x0111;
 const ERROR_CODE = 0x0009;
 const UNKNOWN_ATTRIBUTES = 0x000a;
 
+/** RFC 5389 15: an attribute's value is padded to a multiple of 4 bytes. */
+function padded(length: number): number {
+  return length + ((4 - (length % 4)) % 4);
+}
+
+/**
+ * The attributes of a STUN message, in order: type, where the value starts and its length. Stops at
+ * the first one that would run past the end.
+ */
+function* attributes(message: Uint8Array): Generator<{ type: number; value: number; length: number }> {
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  for (let at = HEADER_LENGTH; at + 4 <= message.length; at += 4 + padded(view.getUint16(at + 2))) {
+    const length = view.getUint16(at + 2);
+    if (at + 4 + length > message.length) return;
+    yield { type: view.getUint16(at), value: at + 4, length };
+  }
+}
+
 /** RFC 5389 15: types 0x0000-0x7FFF are comprehension-required; the ones of `request` we do not know. */
 function unknownRequiredAttributes(request: Uint8Array): number[] {
-  const view = new DataView(request.buffer, request.byteOffset, request.byteLength);
   const unknown: number[] = [];
-  for (let at = HEADER_LENGTH; at + 4 <= request.length;) {
-    const type = view.getUint16(at);
-    const length = view.getUint16(at + 2);
-    if (type < 0x8000 && !KNOWN_ATTRIBUTES.has(type)) unknown.push(type);
-    at += 4 + length + ((4 - (length % 4)) % 4);
-  }
+  for (const { type } of attributes(request)) if (type < 0x8000 && !KNOWN_ATTRIBUTES.has(type)) unknown.push(type);
   return unknown;
 }
 
@@ -84,9 +96,9 @@ function unknownRequiredAttributes(request: Uint8Array): number[] {
 function stunUnknownAttributes(transactionId: Uint8Array, types: number[]): Buffer {
   const reason = Buffer.from('Unknown Attribute');
   const errorLength = 4 + reason.length;
-  const errorPadded = errorLength + ((4 - (errorLength % 4)) % 4);
+  const errorPadded = padded(errorLength);
   const listLength = 2 * types.length;
-  const listPadded = listLength + ((4 - (listLength % 4)) % 4);
+  const listPadded = padded(listLength);
   const out = Buffer.alloc(HEADER_LENGTH + 4 + errorPadded + 4 + listPadded);
   out.writeUInt16BE(BINDING_ERROR, 0);
   out.writeUInt16BE(out.length - HEADER_LENGTH, 2);
@@ -125,21 +137,15 @@ function formatIPv6(bytes: Uint8Array): string {
 /** RFC 5389 15.2: the XOR-MAPPED-ADDRESS of a Binding success response (a client's view of its NAT). */
 export function decodeXorMappedAddress(response: Uint8Array): { address: string; port: number } | undefined {
   if (!isStunMessage(response) || ((response[0] << 8) | response[1]) !== BINDING_SUCCESS) return undefined;
-  const view = new DataView(response.buffer, response.byteOffset, response.byteLength);
-  for (let at = HEADER_LENGTH; at + 4 <= response.length; ) {
-    const type = view.getUint16(at);
-    const length = view.getUint16(at + 2);
-    if (at + 4 + length > response.length) return undefined;
-    if (type === XOR_MAPPED_ADDRESS && length >= 8) {
-      const family = response[at + 5];
-      const port = view.getUint16(at + 6) ^ (STUN_MAGIC_COOKIE >>> 16);
-      const size = family === FAMILY_IPV4 ? 4 : family === FAMILY_IPV6 ? 16 : 0;
-      if (size === 0 || length < 4 + size) return undefined;
-      const bytes = new Uint8Array(size);
-      for (let i = 0; i < size; i++) bytes[i] = response[at + 8 + i] ^ response[4 + i];
-      return { address: size === 4 ? bytes.join('.') : formatIPv6(bytes), port };
-    }
-    at += 4 + length + ((4 - (length % 4)) % 4); // RFC 5389 15: attributes are padded to 4 bytes
+  for (const { type, value, length } of attributes(response)) {
+    if (type !== XOR_MAPPED_ADDRESS || length < 8) continue;
+    const family = response[value + 1];
+    const port = ((response[value + 2] << 8) | response[value + 3]) ^ (STUN_MAGIC_COOKIE >>> 16);
+    const size = family === FAMILY_IPV4 ? 4 : family === FAMILY_IPV6 ? 16 : 0;
+    if (size === 0 || length < 4 + size) return undefined;
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = response[value + 4 + i] ^ response[4 + i];
+    return { address: size === 4 ? bytes.join('.') : formatIPv6(bytes), port };
   }
   return undefined;
 }
