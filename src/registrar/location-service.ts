@@ -169,8 +169,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
       if (op.kind === 'put') {
         if (op.previous !== undefined) this.delete(op.previous);
         this.insert(op.binding);
-        if (op.previous !== undefined && op.previous.id !== op.binding.id) writes.push(this.repository.remove(op.previous.id));
-        writes.push(this.repository.put(op.binding));
+        writes.push(this.putWrite(op.binding, op.previous));
         changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
       } else if (op.kind === 'refresh') {
         writes.push(this.refreshAndWrite(op.binding, op.update));
@@ -199,10 +198,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     if (op.kind === 'put') {
       if (op.previous !== undefined) this.delete(op.previous);
       this.insert(op.binding);
-      // A binding that replaces one under another id (a new key): the old row goes in the same commit.
-      durable = op.previous !== undefined && op.previous.id !== op.binding.id
-        ? Promise.all([this.repository.remove(op.previous.id), this.repository.put(op.binding)]).then(() => undefined)
-        : this.repository.put(op.binding);
+      durable = this.putWrite(op.binding, op.previous);
       change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
     } else if (op.kind === 'refresh') {
       durable = this.refreshAndWrite(op.binding, op.update);
@@ -218,6 +214,15 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
       this.emit('change', change);
       throw err;
     });
+  }
+
+  /**
+   * The store write of a put: the row itself, and when it replaces a binding under another id (a new
+   * key), the removal of that binding's row in the same commit.
+   */
+  private putWrite(binding: BindingRecord, previous: BindingRecord | undefined): Promise<void> {
+    if (previous === undefined || previous.id === binding.id) return this.repository.put(binding);
+    return Promise.all([this.repository.remove(previous.id), this.repository.put(binding)]).then(() => undefined);
   }
 
   /** Stops the expiry timers (server stop); the bindings stay in the store for the next start. */

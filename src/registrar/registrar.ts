@@ -33,6 +33,11 @@ export const DEFAULT_REGISTRAR_SETTINGS: Readonly<RegistrarSettings> = {
 
 type Plan = { ops: BindingOp[]; outbound: boolean } | RegisterAnswer;
 
+/** More bindings than `--max-contacts` allows: 403, since trying again later cannot help. */
+function tooManyContacts(maxContacts: number): RegisterAnswer {
+  return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
+}
+
 function outOfOrder(cseq: number, stored: number): RegisterAnswer {
   return refused(400, 'Bad Request', `CSeq ${cseq} is not higher than ${stored}, already seen with this Call-ID`);
 }
@@ -95,7 +100,7 @@ export class Registrar {
     // More contacts than could fit even if every stored binding went: refused before matching them,
     // which costs one comparison per contact and binding (a 64 KB REGISTER holds thousands).
     if (contacts.length > maxContacts + stored.length) {
-      return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
+      return tooManyContacts(maxContacts);
     }
     /** The AOR's bindings as they will be once this request is applied. */
     const current: BindingRecord[] = [...stored];
@@ -151,7 +156,7 @@ export class Registrar {
     }
 
     if (current.length > maxContacts && current.length > stored.length) {
-      return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
+      return tooManyContacts(maxContacts);
     }
     return { ops: dropped ? ops.filter((op): op is BindingOp => op !== undefined) : ops as BindingOp[], outbound };
   }
