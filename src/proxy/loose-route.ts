@@ -8,11 +8,10 @@ import { formatUri, isSipUri, type SipUri, type Uri } from '../sip/uri.js';
 export type OwnUriTest = (uri: Uri) => boolean;
 
 export interface Preprocessed {
-  /** At least one Route entry of ours was removed (a dialog we record-routed, or a route a client preloaded). */
-  viaOurRoute: boolean;
   /**
-   * One of them is a Record-Route we wrote for this very dialog (its signed token, checked by
-   * `isOurDialog`): the request follows a route set we recorded, which a To tag alone cannot show.
+   * A Route entry of ours that was removed is a Record-Route we wrote for this very dialog (its
+   * signed token, checked by `isOurDialog`): the request follows a route set we recorded, which a To
+   * tag alone, or a Route to us that a client preloaded, cannot show.
    */
   viaOurRecordRoute: boolean;
 }
@@ -27,7 +26,6 @@ export type DialogRouteTest = (uri: SipUri, request: SipMessage) => boolean;
  * clients also preload `Route: <sip:server;lr>`).
  */
 export function preprocessRoute(request: SipMessage, isOwn: OwnUriTest, isOurDialog: DialogRouteTest = () => false): Preprocessed {
-  let viaOurRoute = false;
   let viaOurRecordRoute = false;
   const uri = request.uri();
   if (isSipUri(uri) && uri.user === undefined && uri.params.has('lr') && isOwn(uri) && request.hasHeader('route')) {
@@ -35,7 +33,6 @@ export function preprocessRoute(request: SipMessage, isOwn: OwnUriTest, isOurDia
     const last = routes[routes.length - 1];
     request.requestUri = formatUri(last.uri);
     setRoutes(request, routes.slice(0, -1));
-    viaOurRoute = true;
     viaOurRecordRoute = isOurDialog(uri, request);
   }
   if (request.hasHeader('route')) {
@@ -45,12 +42,9 @@ export function preprocessRoute(request: SipMessage, isOwn: OwnUriTest, isOurDia
       const own = routes[drop].uri;
       if (isSipUri(own) && isOurDialog(own, request)) viaOurRecordRoute = true;
     }
-    if (drop > 0) {
-      setRoutes(request, routes.slice(drop));
-      viaOurRoute = true;
-    }
+    if (drop > 0) setRoutes(request, routes.slice(drop));
   }
-  return { viaOurRoute, viaOurRecordRoute };
+  return { viaOurRecordRoute };
 }
 
 function setRoutes(request: SipMessage, routes: NameAddr[]): void {
