@@ -96,5 +96,3 @@ async function readText(res: IncomingMessage): Promise<string> {
   for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
-
-

@@ -113,20 +113,20 @@ export class StreamFramer {
   /** Frames one message at pos; returns the index after it, -1 when incomplete, -2 after an error. */
   private message(buf: Buffer, pos: number, events: FrameEvent[]): number {
     const { maxMessageSize, maxHeaders, maxLineLength } = this.limits;
-    const end0 = headerEnd(buf, pos);
-    if (end0 === undefined) {
+    const section = headerEnd(buf, pos);
+    if (section === undefined) {
       const avail = buf.length - pos;
       if (avail > maxMessageSize) return this.fail(events, 'message too large');
       const lastLf = buf.lastIndexOf(10);
       if (buf.length - Math.max(lastLf + 1, pos) > maxLineLength + 1) return this.fail(events, 'header line too long');
       return -1;
     }
-    const bodyStart = end0.body;
+    const bodyStart = section.body;
     if (bodyStart - pos > maxMessageSize) return this.fail(events, 'message too large');
     // The header section without the line break of its last line; folded lines (RFC 3261 7.3.1,
     // starting with SP or HTAB) belong to the header above them, as the parser reads them: one
     // header, one line for the length limit, and a folded Content-Length value is still found.
-    const head = buf.toString('latin1', pos, end0.lf);
+    const head = buf.toString('latin1', pos, section.lf);
     let length = -1;
     let fields = 0;
     let fieldStart = 0;
