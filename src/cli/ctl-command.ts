@@ -6,6 +6,7 @@ import type { OfflineMessageView, PresenceView, StatsView, UserView, WatcherView
 import type { BindingView } from '../control/binding-view.js';
 import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
 import { NameError, normalizeAor, parseUserName } from '../control/names.js';
+import { CONFIG_ENV, ConfigFileError, configFileFrom, readConfigFile, settingText, type ConfigFile } from './config-file.js';
 import { BindingTextStream, bindingsFooter, formatBinding, formatStats, formatUsers } from './ctl-output.js';
 import { PasswordInputError, readPassword } from './password-input.js';
 
@@ -26,6 +27,7 @@ export const CTL_EXIT = {
 
 interface GlobalOptions {
   control?: string;
+  config?: string;
   json?: boolean;
 }
 
@@ -39,18 +41,40 @@ function exitCodeFor(err: unknown): number {
     if (err.status === 400 || err.status === 413 || err.status === 415) return CTL_EXIT.usage;
     return CTL_EXIT.failure;
   }
-  if (err instanceof ControlAddressError || err instanceof NameError || err instanceof PasswordInputError) return CTL_EXIT.usage;
+  if (err instanceof ControlAddressError || err instanceof NameError || err instanceof PasswordInputError || err instanceof ConfigFileError) return CTL_EXIT.usage;
   return CTL_EXIT.failure;
 }
 
-/** Runs an action against the server at --control / $SIMPLESIP_CONTROL / the default, mapping failures to exit codes. */
+/** The `control` setting of a server config file, if it has one. */
+function controlOf(file: ConfigFile | undefined): string | undefined {
+  const value = file?.settings.get('control');
+  return file === undefined || value === undefined ? undefined : settingText(file, 'control', value);
+}
+
+/**
+ * Where the server's control API is: the first of --control, the `control` of the --config file,
+ * $SIMPLESIP_CONTROL, the `control` of the $SIMPLESIP_CONFIG file (without --config), and the
+ * server's default. Flags before the environment; the specific before the general.
+ */
+function controlAddressText(options: GlobalOptions): string {
+  if (options.control !== undefined) return options.control;
+  if (options.config !== undefined) {
+    const fromFile = controlOf(readConfigFile(options.config));
+    if (fromFile !== undefined) return fromFile;
+  }
+  return process.env[CONTROL_ENV]
+    ?? (options.config === undefined ? controlOf(configFileFrom(undefined)) : undefined)
+    ?? DEFAULT_CONTROL;
+}
+
+/** Runs an action against the server found by controlAddressText(), mapping failures to exit codes. */
 function run(action: CtlAction): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const options = command.optsWithGlobals<GlobalOptions>();
     const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
     try {
-      const address = parseControlAddress(options.control ?? process.env[CONTROL_ENV] ?? DEFAULT_CONTROL);
+      const address = parseControlAddress(controlAddressText(options));
       await action(new ControlClient(address), options, ...positional);
     } catch (err) {
       process.stderr.write(`simplesip ctl: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -194,6 +218,7 @@ export function addCtlCommand(program: Command): void {
     .command('ctl')
     .description("operator's tool for a running server: location (ul), users, stats")
     .option('--control <host:port>', `the server's control API (default: $${CONTROL_ENV} or ${DEFAULT_CONTROL})`)
+    .option('--config <file>', `the server's config file, whose "control" setting names the control API (default: $${CONFIG_ENV})`)
     // Set before the subcommands are added so they inherit it: any usage error exits 2, which
     // scripts can tell from "not found" (1).
     .exitOverride((err) => process.exit(err.exitCode === 0 ? CTL_EXIT.ok : CTL_EXIT.usage));

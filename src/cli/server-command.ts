@@ -1,5 +1,7 @@
 // `simplesip server`: runs the SIP server until SIGINT/SIGTERM.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CONFIG_ENV, configFileFrom } from './config-file.js';
+import { applyServerConfigFile } from './server-config-file.js';
 import { pino } from 'pino';
 import type { DigestAlgorithm } from '../auth/types.js';
 import { defaultServerConfig, DEFAULT_LISTEN, type ServerConfig } from '../server/config.js';
@@ -54,7 +56,6 @@ function controlAddress(value: string): ControlAddress {
   }
 }
 
-/** One of a fixed set of words, or a CLI error listing them. */
 /**
  * --digest-algorithms: the challenges offered, in order (RFC 8760 2.3: one WWW-/Proxy-Authenticate
  * per algorithm, preferred first). `MD5` alone is for UAs that give up on the whole 401/407 when one
@@ -70,6 +71,7 @@ function digestAlgorithms(value: string): DigestAlgorithm[] {
   return names as DigestAlgorithm[];
 }
 
+/** One of a fixed set of words, or a CLI error listing them. */
 function choice<T extends string>(flag: string, values: readonly T[]): (value: string) => T {
   return (value: string) => {
     if (!(values as readonly string[]).includes(value)) {
@@ -82,6 +84,7 @@ function choice<T extends string>(flag: string, values: readonly T[]): (value: s
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface ServerOptions {
+  config?: string;
   control: ControlAddress;
   listen?: string[];
   domain?: string[];
@@ -167,6 +170,7 @@ export function addServerCommand(program: Command): void {
   program
     .command('server')
     .description('run the SIP server (registrar, proxy, presence agent)')
+    .option('--config <file>', `YAML config file: one key per flag below, named as the flag without its dashes; flags given here win (default: $${CONFIG_ENV})`)
     .option('--listen <spec>', `socket to listen on, repeatable: udp|tcp|tls|ws|wss:ADDRESS:PORT, ADDRESS = * (IPv4 and IPv6), 0.0.0.0, [::], [::1], ... (default: ${DEFAULT_LISTEN.join(' ')})`, listenSpecs)
     .option('--domain <name>', 'SIP domain served by this server, repeatable (its own addresses and localhost always are)', domainNames)
     .option('--trace', 'print every SIP message in and out')
@@ -200,6 +204,10 @@ export function addServerCommand(program: Command): void {
     .option('--offline-expiry <seconds>', 'how long a stored message waits for its recipient', integer('--offline-expiry', 1, 31536000), defaults.offlineExpirySeconds)
     .option('--offline-limit <n>', 'stored messages per recipient; beyond: 480 (mailbox full)', integer('--offline-limit', 1, 1000000), defaults.offlineMaxPerUser)
     .option('--queue-delay-warn <ms>', 'warn when datagrams wait longer than this in a UDP receive queue (the server is falling behind); 0 = never', integer('--queue-delay-warn', 0, 60000), defaults.queueDelayWarnMs)
+    .hook('preAction', (command) => {
+      const file = configFileFrom(command.opts<ServerOptions>().config);
+      if (file !== undefined) applyServerConfigFile(command, file);
+    })
     .action(async (options: ServerOptions) => {
       const config = serverConfigFromOptions(options);
       const log = pino({ level: config.logLevel }, pino.destination(2));

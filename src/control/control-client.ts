@@ -71,7 +71,7 @@ export class ControlClient {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = (code !== undefined ? REASONS[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
     return new ControlUnreachableError(
-      `cannot reach the simplesip server control API at ${formatControlAddress(this.address)}: ${reason} (is the server running? --control HOST:PORT)`);
+      `cannot reach the simplesip server control API at ${formatControlAddress(this.address)}: ${reason} (is the server running? --control HOST:PORT or --config FILE)`);
   }
 
   private open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {

@@ -15,6 +15,7 @@ export interface CtlResult {
 export function runCtl(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CtlResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   if (options.env?.SIMPLESIP_CONTROL === undefined) delete env.SIMPLESIP_CONTROL;
+  if (options.env?.SIMPLESIP_CONFIG === undefined) delete env.SIMPLESIP_CONFIG;
   const child = spawn(process.execPath, ['--import', 'tsx', cli, 'ctl', ...args], { cwd: root, env });
   let stdout = '';
   let stderr = '';

@@ -193,7 +193,7 @@ test('server not running: exit 3 with a message that says what to check', async 
   await new Promise((resolve) => probe.close(resolve));
   const r = await runCtl(['ul', 'show', '--control', `127.0.0.1:${port}`]);
   assert.equal(r.code, 3);
-  assert.equal(r.stderr, `simplesip ctl: cannot reach the simplesip server control API at 127.0.0.1:${port}: connection refused (is the server running? --control HOST:PORT)\n`);
+  assert.equal(r.stderr, `simplesip ctl: cannot reach the simplesip server control API at 127.0.0.1:${port}: connection refused (is the server running? --control HOST:PORT or --config FILE)\n`);
 });
 
 test('SIMPLESIP_CONTROL is used when --control is not given; --control wins over it', async () => {

@@ -5,9 +5,14 @@ import { join } from 'node:path';
 const tsxLoader = import.meta.resolve('tsx');
 export const CLI_MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-/** `simplesip ARGS...` with the working directory `cwd` (relative paths such as ./data resolve there). */
-export function spawnCli(args: string[], cwd: string): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', tsxLoader, CLI_MAIN, ...args], { cwd });
+/**
+ * `simplesip ARGS...` with the working directory `cwd` (relative paths such as ./data resolve there).
+ * The caller's $SIMPLESIP_CONFIG is not passed on: only `env` sets it.
+ */
+export function spawnCli(args: string[], cwd: string, env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  if (env.SIMPLESIP_CONFIG === undefined) delete childEnv.SIMPLESIP_CONFIG;
+  return spawn(process.execPath, ['--import', tsxLoader, CLI_MAIN, ...args], { cwd, env: childEnv });
 }
 
 /**
@@ -35,8 +40,8 @@ export function outputUntil(child: ChildProcessWithoutNullStreams, pattern: RegE
  * `simplesip server ARGS...`, once its control API listens; rejects with its output if it exits or
  * does not get there in time (a server still starting is killed, not left behind).
  */
-export async function startCliServer(args: string[], cwd: string, timeoutMs = 15000): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawnCli(['server', ...args], cwd);
+export async function startCliServer(args: string[], cwd: string, timeoutMs = 15000, env: Record<string, string> = {}): Promise<ChildProcessWithoutNullStreams> {
+  const child = spawnCli(['server', ...args], cwd, env);
   try {
     const out = await outputUntil(child, /control API on /, timeoutMs);
     if (!out.includes('control API on ')) throw new Error(`server did not start:\n${out}`);
