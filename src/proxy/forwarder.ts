@@ -12,6 +12,13 @@ import { createsDialog, recordRouteValues } from './record-route.js';
 import { ResponseContext, type Upstream } from './response-context.js';
 import type { BranchTarget } from './target-set.js';
 
+/** The branch's own Request-URI or first Route is SIPS (16.6 step 4, "after the post processing of bullet 6"). */
+function isSipsTarget(target: BranchTarget): boolean {
+  if (target.requestUri?.startsWith('sips:') === true) return true;
+  if (target.destination.kind === 'resolve' && target.destination.uri.scheme === 'sips') return true;
+  return /^\s*(?:"[^"]*"\s*)?<?sips:/i.test(target.routes[0] ?? '');
+}
+
 export class Forwarder {
   /** Response contexts of INVITEs still without a final answer, for CANCEL (16.10). */
   private readonly invites = new Map<ServerTransaction, Branch[]>();
@@ -33,12 +40,14 @@ export class Forwarder {
     const recordRoute = source !== undefined && createsDialog(request.method, request.to().tag !== undefined);
     const token = recordRoute ? this.env.dialogToken(request.callId()) : undefined;
     const inbound = source === undefined ? undefined : this.inboundHop(source);
+    // 16.6 step 4: a SIPS Request-URI (as received or as retargeted) or top Route makes a SIPS Record-Route.
+    const sipsRequest = recordRoute && request.uri().scheme === 'sips';
     for (const target of targets) {
       const build = (hop: HopAddress): SipMessage => {
         const copy = forwardCopy(request, {
           requestUri: target.requestUri,
           routes: target.routes,
-          recordRoute: recordRoute && inbound !== undefined ? recordRouteValues(inbound, hop, token) : [],
+          recordRoute: recordRoute && inbound !== undefined ? recordRouteValues(inbound, hop, token, sipsRequest || isSipsTarget(target)) : [],
           via: viaValue(hop, branchFor(hash)),
           ownsRealm: (realm) => this.env.ownsRealm(realm),
         });

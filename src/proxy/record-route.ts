@@ -13,11 +13,19 @@ export function createsDialog(method: string, hasToTag: boolean): boolean {
   return DIALOG_CREATING.has(method) && !hasToTag;
 }
 
-/** `token`: the dialog's signature (dialog-route-token.ts), so in-dialog requests can show they follow it. */
-export function recordRouteUri(hop: HopAddress, token?: string): string {
-  const transport = hop.protocol === 'udp' ? '' : `;transport=${hop.protocol}`;
+/**
+ * `token`: the dialog's signature (dialog-route-token.ts), so in-dialog requests can show they follow it.
+ * `sips`: the request is a SIPS one (16.6 step 4: then the Record-Route URI MUST be SIPS too). A side
+ * on TLS is then `sips:` (TLS is its default transport, RFC 5630 deprecates transport=tls) and one on
+ * WSS `sips:...;transport=ws`. A side on a transport without TLS cannot be reached by a SIPS URI, so
+ * it keeps its `sip:` entry: only a request that already broke RFC 5630's TLS-on-every-hop gets there.
+ */
+export function recordRouteUri(hop: HopAddress, token?: string, sips = false): string {
+  const secure = sips && (hop.protocol === 'tls' || hop.protocol === 'wss');
+  const scheme = secure ? 'sips' : 'sip';
+  const transport = secure ? (hop.protocol === 'wss' ? ';transport=ws' : '') : hop.protocol === 'udp' ? '' : `;transport=${hop.protocol}`;
   const signed = token === undefined ? '' : `;${DIALOG_TOKEN_PARAM}=${token}`;
-  return `<sip:${formatHostPort(hop.host, hop.port)}${transport};lr${signed}>`;
+  return `<${scheme}:${formatHostPort(hop.host, hop.port)}${transport};lr${signed}>`;
 }
 
 /**
@@ -25,8 +33,8 @@ export function recordRouteUri(hop: HopAddress, token?: string): string {
  * `outbound` where it leaves: one entry when both are alike, two (outbound side on top, RFC 5658 4)
  * when transport or host differ.
  */
-export function recordRouteValues(inbound: HopAddress, outbound: HopAddress, token?: string): string[] {
-  const inUri = recordRouteUri(inbound, token);
-  const outUri = recordRouteUri(outbound, token);
+export function recordRouteValues(inbound: HopAddress, outbound: HopAddress, token?: string, sips = false): string[] {
+  const inUri = recordRouteUri(inbound, token, sips);
+  const outUri = recordRouteUri(outbound, token, sips);
   return inUri === outUri ? [inUri] : [outUri, inUri];
 }

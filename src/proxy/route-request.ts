@@ -5,6 +5,8 @@
 import type { LocationService } from '../registrar/location-service.js';
 import { aorOf } from '../registrar/binding-key.js';
 import type { SipMessage } from '../sip/message.js';
+import { parseNameAddr } from '../sip/name-addr.js';
+import type { BindingRecord } from '../store/types.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { isSipUri, parseUri, formatHostPort, type SipUri } from '../sip/uri.js';
 import type { ContactIndex } from './contact-index.js';
@@ -43,6 +45,20 @@ export interface RouterOptions {
   flows: FlowState;
 }
 
+/**
+ * A binding we reach over TLS: requests go to the flow its REGISTER came over, or with a Path to the
+ * first Path entry (RFC 3327 5), so that flow, or that entry's scheme and transport, decide.
+ */
+function reachedOverTls(binding: BindingRecord): boolean {
+  if (binding.path.length > 0) {
+    const first = parseNameAddr(binding.path[0]).uri;
+    if (!isSipUri(first)) return false;
+    const transport = first.params.get('transport')?.toLowerCase();
+    return first.scheme === 'sips' || transport === 'tls' || transport === 'wss';
+  }
+  return binding.received.protocol === 'tls' || binding.received.protocol === 'wss';
+}
+
 export class RequestRouter {
   constructor(private readonly o: RouterOptions) {}
 
@@ -69,6 +85,7 @@ export class RequestRouter {
       case 'user': {
         const uri = request.uri() as SipUri;
         const aor = aorOf(uri);
+        if (uri.scheme === 'sips') return this.sipsTargets(uri, aor, isOpen);
         const bindings = this.o.location.lookup(aor);
         if (bindings.length > 0) return { kind: 'fork', targets: bindings.map((b) => branchTarget(b, isOpen)), aor };
         const user = normalizeEscapes(uri.user ?? '');
@@ -88,6 +105,25 @@ export class RequestRouter {
       case 'self':
         return { kind: 'reject', status: 405, reason: 'Method Not Allowed' };
     }
+  }
+
+  /**
+   * RFC 5630 3.1.3 and 5.3: a SIPS request goes over TLS to the very end, or not at all. sips:bob and
+   * sip:bob are one user: his devices registered over TLS get it. With none, 480 and Warning 380; the
+   * message is not stored either (no `offline`, no `aor` for the MESSAGE policy), since no later
+   * delivery could promise TLS.
+   */
+  private sipsTargets(uri: SipUri, aor: string, isOpen: (id: string) => boolean): RouteDecision {
+    const registered = [...this.o.location.lookup(aor), ...this.o.location.lookup(`sip:${aor.slice('sips:'.length)}`)];
+    const secure = registered.filter(reachedOverTls);
+    if (secure.length > 0) return { kind: 'fork', targets: secure.map((b) => branchTarget(b, isOpen)) };
+    if (registered.length === 0 && !this.o.hasUser(normalizeEscapes(uri.user ?? ''), uri.host.toLowerCase())) {
+      return { kind: 'reject', status: 404, reason: `Not Found (no user ${aor})` };
+    }
+    return {
+      kind: 'reject', status: 480, reason: `Temporarily Unavailable (no device of ${aor} is registered over TLS)`,
+      headers: [['Warning', `380 ${formatHostPort(uri.host, uri.port)} "SIPS Not Allowed"`]],
+    };
   }
 
   /** 16.6 steps 6-7: the top Route, else the Request-URI (strict routes are rewritten in each branch's copy). */

@@ -5,6 +5,7 @@
 // password, and keeps every message it got for the test to look at.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { answerChallenge, pickChallenge } from '../../src/auth/digest-client.js';
 import { createResponse } from '../../src/sip/builder.js';
@@ -14,7 +15,7 @@ import type { SipMessage } from '../../src/sip/message.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { formatHostPort } from '../../src/sip/uri.js';
 
-export type EndpointProtocol = 'udp' | 'tcp' | 'ws';
+export type EndpointProtocol = 'udp' | 'tcp' | 'tls' | 'ws';
 
 export interface RequestSpec {
   method: string;
@@ -86,22 +87,22 @@ export class SipEndpoint {
 
   private constructor(readonly protocol: EndpointProtocol, readonly host: string, readonly serverPort: number) {}
 
-  /** An endpoint talking to the server at host:serverPort (ws: `ws://host:port`, subprotocol sip). */
-  static async open(protocol: EndpointProtocol, host: string, serverPort: number): Promise<SipEndpoint> {
+  /** An endpoint talking to the server at host:serverPort (ws: `ws://host:port`, subprotocol sip; tls: trusting `ca`). */
+  static async open(protocol: EndpointProtocol, host: string, serverPort: number, ca?: string): Promise<SipEndpoint> {
     const p = new SipEndpoint(protocol, host, serverPort);
     if (protocol === 'udp') {
       p.udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
       p.udp.on('message', (data) => p.deliver(data));
       p.udp.on('error', () => {});
       await new Promise<void>((resolve) => p.udp?.bind(0, host, resolve));
-    } else if (protocol === 'tcp') {
+    } else if (protocol === 'tcp' || protocol === 'tls') {
       const framer = new StreamFramer();
-      p.tcp = connect({ host, port: serverPort });
+      p.tcp = protocol === 'tcp' ? connect({ host, port: serverPort }) : tlsConnect({ host, port: serverPort, ca, servername: 'localhost' });
       p.tcp.on('data', (chunk) => {
         for (const ev of framer.push(chunk)) if (ev.type === 'message') p.deliver(ev.data);
       });
       p.tcp.on('error', () => {});
-      await new Promise<void>((resolve) => p.tcp?.once('connect', () => resolve()));
+      await new Promise<void>((resolve) => p.tcp?.once(protocol === 'tcp' ? 'connect' : 'secureConnect', () => resolve()));
     } else {
       const ws = new WebSocket(`ws://${formatHostPort(host, serverPort)}`, 'sip');
       p.ws = ws;
