@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { parseMessage } from '../../src/sip/parser.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { isSipUri, parseUri, type SipUri, type Uri } from '../../src/sip/uri.js';
-import { DnsResolver, type DnsClient } from '../../src/proxy/dns-resolver.js';
+import { DnsResolver } from '../../src/proxy/dns-resolver.js';
+import type { DnsLookup } from '../../src/transport/locate.js';
 import { branchFor, forwardCopy, isLoop, loopHash } from '../../src/proxy/forward-request.js';
 import { DIALOG_TOKEN_PARAM, DialogRouteToken } from '../../src/proxy/dialog-route-token.js';
 import { nextHopByRoute, preprocessRoute } from '../../src/proxy/loose-route.js';
@@ -164,7 +165,7 @@ test('relay policy: strangers 403, our users authenticate, exemptions relay', ()
 });
 
 test('RFC 3263: numeric host direct; NAPTR -> SRV -> A/AAAA in order; SRV without NAPTR; A alone on 5060', async () => {
-  const dns: DnsClient = {
+  const dns: DnsLookup = {
     resolveNaptr: async (n) => n === 'naptr.example' ? [
       { flags: 's', service: 'SIP+D2T', replacement: '_sip._tcp.naptr.example', order: 20, preference: 0 },
       { flags: 's', service: 'SIP+D2U', replacement: '_sip._udp.naptr.example', order: 10, preference: 0 },
@@ -187,10 +188,32 @@ test('RFC 3263: numeric host direct; NAPTR -> SRV -> A/AAAA in order; SRV withou
   assert.deepEqual(await r.resolve(uri('sip:bob@srv.example')), [
     { protocol: 'tcp', address: '192.0.2.3', port: 5091 }, { protocol: 'tcp', address: '192.0.2.4', port: 5090 },
   ]);
+  // AAAA before A (RFC 6724's default policy prefers IPv6), as the client does.
   assert.deepEqual(await r.resolve(uri('sip:bob@plain.example')), [
-    { protocol: 'udp', address: '192.0.2.5', port: 5060 }, { protocol: 'udp', address: '2001:db8::5', port: 5060 },
+    { protocol: 'udp', address: '2001:db8::5', port: 5060 }, { protocol: 'udp', address: '192.0.2.5', port: 5060 },
   ]);
   assert.deepEqual(await r.resolve(uri('sip:bob@nothing.example')), []);
+  // maddr is the host to resolve (RFC 3261 19.1.1); sips;transport=tcp is TLS over TCP (RFC 3263 4.1).
+  assert.deepEqual(await r.resolve(uri('sip:bob@nothing.example;maddr=192.0.2.7')), [{ protocol: 'udp', address: '192.0.2.7', port: 5060 }]);
+  assert.deepEqual(await r.resolve(uri('sips:bob@192.0.2.8;transport=tcp')), [{ protocol: 'tls', address: '192.0.2.8', port: 5061 }]);
+});
+
+test('RFC 3263 in the proxy: names DNS does not know come from the hosts file; localhost never goes to DNS', async () => {
+  const asked: string[] = [];
+  const dns: DnsLookup = {
+    resolveNaptr: async (n) => { asked.push(n); return []; },
+    resolveSrv: async (n) => { asked.push(n); return []; },
+    resolve4: async (n) => { asked.push(n); throw new Error('ENOTFOUND'); },
+    resolve6: async (n) => { asked.push(n); throw new Error('ENOTFOUND'); },
+    lookup: async (n) => n === 'peer.lan' ? [{ address: '10.0.0.9', family: 4 }] : n === 'localhost' ? [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }] : [],
+  };
+  const r = new DnsResolver(dns);
+  assert.deepEqual(await r.resolve(parseUri('sip:bob@peer.lan') as SipUri), [{ protocol: 'udp', address: '10.0.0.9', port: 5060 }]);
+  asked.length = 0;
+  assert.deepEqual(await r.resolve(parseUri('sip:bob@localhost;transport=tcp') as SipUri), [
+    { protocol: 'tcp', address: '::1', port: 5060 }, { protocol: 'tcp', address: '127.0.0.1', port: 5060 },
+  ]);
+  assert.deepEqual(asked, [], 'localhost is not asked of DNS (RFC 6761 6.3)');
 });
 
 test('16.7 step 3: our Via leaves the response, also when it shares a line with the next one', () => {
