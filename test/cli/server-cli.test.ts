@@ -42,6 +42,20 @@ test('server prints what each socket really is, answers OPTIONS, stops on SIGTER
   assert.equal(await exit, 0);
 });
 
+test('SIGHUP (the terminal closed) stops the server as cleanly as SIGTERM: exit 0, the database closed', async (t) => {
+  const data = mkdtempSync(join(tmpdir(), 'simplesip-hup-'));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  const child = runCli(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--log-level', 'info']);
+  await outputUntil(child, /control API on/);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stopping = outputUntil(child, /"signal":"SIGHUP".*stopping/);
+  child.kill('SIGHUP');
+  assert.equal(await exit, 0);
+  assert.match(await stopping, /"signal":"SIGHUP"/);
+  // A clean close checkpoints and removes SQLite's write-ahead log.
+  assert.equal(existsSync(join(data, 'simplesip.db-wal')), false);
+});
+
 test('a port already in use is a start-up error naming the socket', async () => {
   const blocker = createSocket('udp4');
   await new Promise<void>((resolve) => blocker.bind(0, '127.0.0.1', resolve));
