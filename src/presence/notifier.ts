@@ -3,11 +3,14 @@
 // record-routed; otherwise to the socket the SUBSCRIBE came from (over its connection while open):
 // a subscriber behind a NAT, or one like libpurple whose Contact names an interface it does not
 // send from, is reachable only there, just as the registrar reaches a binding by its received source.
+// Once that stream connection is gone (idle timeout, a restart), the remote target (the Contact) is
+// where the dialog goes, over a new connection (RFC 3261 12.2.1.1, 18.1.1): the source port of a
+// closed connection listens for nothing.
 import { lookup } from 'node:dns/promises';
 import { createRequest, newBranch } from '../sip/builder.js';
 import type { SipMessage } from '../sip/message.js';
 import { parseNameAddr } from '../sip/name-addr.js';
-import { isSipUri, type SipUri } from '../sip/uri.js';
+import { isSipUri, parseUri, type SipUri } from '../sip/uri.js';
 import type { SubscriptionRecord } from '../store/types.js';
 import type { ClientTransaction } from '../transaction/client-transaction.js';
 import type { SendTarget, TransportProtocol } from '../transport/types.js';
@@ -27,6 +30,8 @@ export type NotifyOutcome = 'delivered' | 'failed';
 export interface NotifierOptions {
   sendRequest(request: SipMessage, target: SendTarget): ClientTransaction;
   serverName: string;
+  /** Whether the stream connection a SUBSCRIBE came on is still open (the transport's pool). */
+  connectionOpen(connectionId: string): boolean;
 }
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
@@ -70,10 +75,7 @@ export class Notifier {
     let target: SendTarget;
     try {
       const routing = requestRouting(record);
-      target = routing.next === undefined
-        ? { protocol: record.received.protocol, address: record.received.address, port: record.received.port,
-          connectionId: record.connectionId, listener: record.received.protocol === 'udp' ? record.listener : undefined }
-        : await uriTarget(routing.next);
+      target = routing.next !== undefined ? await uriTarget(routing.next) : await this.directTarget(record);
       request = this.build(record, cseq, content, routing.uri, routing.routes, target.protocol);
     } catch {
       return 'failed';
@@ -91,6 +93,18 @@ export class Notifier {
       tx.once('timeout', () => resolve('failed'));
       tx.once('transport-error', () => resolve('failed'));
     });
+  }
+
+  /** Without a route set: the SUBSCRIBE's source while it can be reached there, else the Contact. */
+  private async directTarget(record: SubscriptionRecord): Promise<SendTarget> {
+    const { protocol, address, port } = record.received;
+    if (protocol === 'udp') return { protocol, address, port, listener: record.listener };
+    if (record.connectionId !== undefined && this.options.connectionOpen(record.connectionId)) {
+      return { protocol, address, port, connectionId: record.connectionId };
+    }
+    const contact = parseUri(record.remoteTarget);
+    if (!isSipUri(contact)) throw new Error(`remote target ${record.remoteTarget} is not a SIP URI`);
+    return uriTarget(contact);
   }
 
   private build(record: SubscriptionRecord, cseq: number, content: NotifyContent, uri: string, routes: string[],

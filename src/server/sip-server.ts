@@ -399,6 +399,7 @@ export class SipServer {
       sameDomain: (a, b) => this.identity.sameDomain(a, b),
       sendRequest: (request, target) => this.transactions.sendRequest(request, target),
       serverName: this.config.serverName,
+      connectionOpen: (id) => this.transport.isConnectionOpen(id),
       logger: this.log,
       flowOpen: (id) => this.routing?.flows.isOpen(id) ?? true,
     });

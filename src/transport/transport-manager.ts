@@ -194,6 +194,11 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return this.sockets.map((l) => l.info);
   }
 
+  /** Whether the stream connection `connectionId` is still open (send() would use it). */
+  isConnectionOpen(connectionId: string): boolean {
+    return this.pool.byConnectionId(connectionId) !== undefined;
+  }
+
   /** Open stream connections. */
   get connectionCount(): number {
     return this.pool.size;

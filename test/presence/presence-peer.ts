@@ -51,14 +51,15 @@ export class PresencePeer {
     return this.sip.finalResponse();
   }
 
-  async subscribe(presentity: string, options: { expires?: number; event?: string; accept?: string; extra?: string[] } = {}): Promise<{ response: SipMessage; dialog: Dialog }> {
+  /** `contact`: the Contact header value (default: this peer's own address). */
+  async subscribe(presentity: string, options: { expires?: number; event?: string; accept?: string; extra?: string[]; contact?: string } = {}): Promise<{ response: SipMessage; dialog: Dialog }> {
     const event = options.event ?? 'presence';
     const callId = unique('sub');
     const fromTag = unique('f');
     const response = await this.request([
       `SUBSCRIBE ${presentity} SIP/2.0`, this.via(), 'Max-Forwards: 70',
       `From: <${this.aor}>;tag=${fromTag}`, `To: <${presentity}>`, `Call-ID: ${callId}`, 'CSeq: 1 SUBSCRIBE',
-      this.contact(), `Event: ${event}`, `Expires: ${options.expires ?? 600}`,
+      options.contact === undefined ? this.contact() : `Contact: ${options.contact}`, `Event: ${event}`, `Expires: ${options.expires ?? 600}`,
       ...(options.accept === undefined ? [] : [`Accept: ${options.accept}`]), ...(options.extra ?? []),
     ]);
     const contact = response.status === 200 ? response.contacts() : [];
