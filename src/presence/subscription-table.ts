@@ -50,21 +50,26 @@ export class SubscriptionTable {
     });
   }
 
-  /** Loads stored subscriptions (server start); expired ones are deleted. */
+  /**
+   * Loads stored subscriptions (server start); expired ones are deleted. The CSeq raised past the
+   * checkpoint is stored at once: otherwise each restart would start from the same stored number.
+   */
   async restore(): Promise<{ restored: Subscription[]; dropped: number }> {
     const restored: Subscription[] = [];
     const drops: Array<Promise<void>> = [];
+    const writes: Array<Promise<void>> = [];
     for (const record of await this.repository.all()) {
       if (record.expiresAt <= this.now()) {
         drops.push(this.repository.remove(record.id));
         continue;
       }
       record.localCseq += CSEQ_CHECKPOINT;
+      writes.push(this.repository.put(record));
       const sub = new Subscription(record);
       this.insert(sub);
       restored.push(sub);
     }
-    await Promise.all(drops);
+    await Promise.all([...drops, ...writes]);
     return { restored, dropped: drops.length };
   }
 
