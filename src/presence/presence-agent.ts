@@ -14,12 +14,12 @@ import type { TimerHeap } from '../transaction/timer-heap.js';
 import type { SocketIdentity, TransportLogger } from '../transport/types.js';
 import { answer, type Answer } from './answer.js';
 import { AuthorizationPolicy, type Authorization, type SameDomain } from './authorization-policy.js';
-import { composePresence, neutralPresence, type ComposedPresence } from './composition.js';
+import { composePresence, neutralPresence, type ComposedPresence, type PidfParts } from './composition.js';
 import { PRESENCE_EVENT, WATCHERINFO_CONTENT_TYPE } from './event-packages.js';
 import type { ExpiresLimits } from './expires-policy.js';
 import { Notifier, type NotifierOptions, type NotifyContent } from './notifier.js';
 import { PIDF_CONTENT_TYPE } from './pidf.js';
-import { PublicationStore } from './publication-store.js';
+import { PublicationStore, type Publication } from './publication-store.js';
 import { handlePublish, malformedHeader } from './publish-handler.js';
 import { handleSubscribe, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionTable, type Subscription } from './subscription-table.js';
@@ -118,7 +118,10 @@ export class PresenceAgent {
   /** localHandlers['PUBLISH'] */
   readonly handlePublish = (tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void => {
     this.serve(tx, request, async () => ({
-      answer: await handlePublish(request, source, { publications: this.publications, limits: this.options.limits, now: this.now }),
+      answer: await handlePublish(request, source, {
+        publications: this.publications, limits: this.options.limits, now: this.now,
+        composedBytes: (aor, parts, from, previous) => this.composedBytes(aor, parts, from, previous),
+      }),
     }));
   };
 
@@ -213,6 +216,13 @@ export class PresenceAgent {
     const seen = new Set<string>();
     const latest = this.publications.of(aor).filter((p) => !seen.has(p.record.source) && seen.add(p.record.source) !== undefined);
     return composePresence(aor, latest.map((p) => p.parts), registered);
+  }
+
+  /** The size of the document as it would be with `parts` as the latest publication of `source` (registered: the larger case). */
+  private composedBytes(aor: string, parts: PidfParts, source: string, previous: Publication | undefined): number {
+    const seen = new Set<string>([source]);
+    const others = this.publications.of(aor).filter((p) => p !== previous && !seen.has(p.record.source) && seen.add(p.record.source) !== undefined);
+    return Buffer.byteLength(composePresence(aor, [parts, ...others.map((p) => p.parts)], true).body);
   }
 
   /**

@@ -6,16 +6,18 @@ import type { SipMessage } from '../sip/message.js';
 import { isSipUri } from '../sip/uri.js';
 import type { SocketIdentity } from '../transport/types.js';
 import { answer, type Answer } from './answer.js';
-import { splitPidf, type PidfParts } from './composition.js';
+import { MAX_DOCUMENT_BYTES, splitPidf, type PidfParts } from './composition.js';
 import { PRESENCE_EVENT } from './event-packages.js';
 import { decideExpires, type ExpiresLimits } from './expires-policy.js';
 import { PidfError, PIDF_CONTENT_TYPE } from './pidf.js';
-import { newEntityTag, type PublicationStore } from './publication-store.js';
+import { newEntityTag, type Publication, type PublicationStore } from './publication-store.js';
 
 export interface PublishContext {
   publications: PublicationStore;
   limits: ExpiresLimits;
   now(): number;
+  /** Bytes of the document watchers of `aor` would get with `parts` from `source` (replacing `previous`). */
+  composedBytes(aor: string, parts: PidfParts, source: string, previous: Publication | undefined): number;
 }
 
 /** RFC 3903 6 step 4 (and RFC 3261 21.4.21): the body type we take, in Accept of a 415. */
@@ -76,6 +78,12 @@ export async function handlePublish(request: SipMessage, source: SocketIdentity,
   const parts = hasBody ? parseBody(request) : previous?.parts;
   if (parts === undefined) return answer(500, 'Server Internal Error');
   if (isAnswer(parts)) return parts;
+  const sourceKeyText = sourceKey(source.protocol, source.remote.address, source.remote.port, source.connectionId);
+  const bytes = hasBody ? ctx.composedBytes(aor, parts, sourceKeyText, previous) : 0;
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    // RFC 3261 21.4.11; the watchers keep the state they have (composition.ts, MAX_DOCUMENT_BYTES).
+    return answer(413, `Request Entity Too Large (the composed presence document would be ${bytes} bytes, over the ${MAX_DOCUMENT_BYTES} a NOTIFY over UDP can carry)`);
+  }
   const now = ctx.now();
   const etag = newEntityTag();
   await ctx.publications.put({
@@ -85,7 +93,7 @@ export async function handlePublish(request: SipMessage, source: SocketIdentity,
     expiresAt: now + expires.seconds * 1000,
     contentType: PIDF_CONTENT_TYPE,
     body: hasBody ? request.body.toString('utf8') : previous?.record.body ?? '',
-    source: sourceKey(source.protocol, source.remote.address, source.remote.port, source.connectionId),
+    source: sourceKeyText,
     lastModified: hasBody || previous === undefined ? now : previous.record.lastModified,
   }, parts, previous);
   return granted(etag, expires.seconds);
