@@ -87,7 +87,7 @@ export class PresenceAgent {
       },
       notify: (sub) => this.notify(sub),
       terminate: (sub, reason) => this.terminate(sub, reason),
-      fetch: (sub) => this.send(sub, { ...this.content(sub), state: 'terminated', reason: 'timeout', expires: undefined }),
+      fetch: (sub) => this.send(sub, () => ({ ...this.content(sub), state: 'terminated', reason: 'timeout', expires: undefined })),
       watchersChanged: (aor) => this.watchersChanged(aor),
     };
     this.publications.on('change', (aor) => this.stateChanged(aor));
@@ -340,9 +340,13 @@ export class PresenceAgent {
     }, (err: unknown) => this.log.error({ err: String(err) }, 'NOTIFY could not be built'));
   }
 
-  /** One NOTIFY outside the in-flight order (a terminated one, or a fetch); failures only count. */
-  private send(sub: Subscription, content: NotifyContent): void {
-    this.notifier.send(sub.record, this.subscriptions.nextCseq(sub), content).then((outcome) => {
+  /**
+   * One NOTIFY outside the in-flight order (a terminated one, or a fetch); failures only count. The
+   * content is made once the CSeq is taken: a winfo version follows it (RFC 3858 4.1: a fetch is 0).
+   */
+  private send(sub: Subscription, content: () => NotifyContent): void {
+    const cseq = this.subscriptions.nextCseq(sub);
+    this.notifier.send(sub.record, cseq, content()).then((outcome) => {
       this.notifiesSent++;
       if (outcome === 'failed') this.notifyFailures++;
     }, (err: unknown) => this.log.error({ err: String(err) }, 'NOTIFY could not be built'));
@@ -362,7 +366,7 @@ export class PresenceAgent {
   private terminate(sub: Subscription, reason: string): void {
     if (sub.ended) return;
     this.removeSubscription(sub);
-    this.send(sub, { state: 'terminated', reason });
+    this.send(sub, () => ({ state: 'terminated', reason }));
   }
 
   private removeSubscription(sub: Subscription): void {
