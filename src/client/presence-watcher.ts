@@ -36,6 +36,8 @@ class BuddySubscription {
   timer: NodeJS.Timeout | undefined;
   failures = 0;
   ended = false;
+  /** The notifier's Min-Expires from a 423: later SUBSCRIBEs ask for at least that. */
+  minExpires = 0;
 
   constructor(readonly buddy: string) {}
 
@@ -166,8 +168,9 @@ export class PresenceWatcher {
     sub.timer = later(delayMs, () => void this.send(sub, this.options.expires));
   }
 
-  private async send(sub: BuddySubscription, expires: number): Promise<Outcome> {
+  private async send(sub: BuddySubscription, wanted: number): Promise<Outcome> {
     clearTimeout(sub.timer);
+    const expires = wanted === 0 ? 0 : Math.max(wanted, sub.minExpires);
     const d = sub.dialog;
     const inDialog = d.toTag !== undefined;
     const request = this.builder.build({
@@ -180,6 +183,12 @@ export class PresenceWatcher {
     });
     const outcome = await this.sender.send(request, () => ++d.cseq);
     if (expires === 0 || sub.ended) return outcome;
+    // RFC 6665 4.2.1.1 / RFC 3261 10.2.8: 423 Interval Too Brief: ask again with at least Min-Expires.
+    const minExpires = outcome.status === 423 ? outcome.response?.minExpires() : undefined;
+    if (minExpires !== undefined && minExpires > expires) {
+      sub.minExpires = minExpires;
+      return this.send(sub, minExpires);
+    }
     if (isSuccess(outcome)) this.established(sub, outcome.response as SipMessage, expires);
     else this.failed(sub, outcome);
     return outcome;
