@@ -121,8 +121,12 @@ export class PresenceWatcher {
       return 200;
     }
     const d = sub.dialog;
-    // RFC 6665 4.1.2.4: a NOTIFY may arrive before the 200 of the SUBSCRIBE and establishes the dialog.
-    d.toTag ??= request.from().tag;
+    // RFC 6665 4.1.2.4: a NOTIFY may arrive before the 200 of the SUBSCRIBE and establishes the dialog,
+    // its route set taken from the NOTIFY's Record-Route in order, as a UAS does (RFC 3261 12.1.1).
+    if (d.toTag === undefined) {
+      d.toTag = request.from().tag;
+      d.routeSet = request.recordRoute().map(formatNameAddr);
+    }
     const contact = request.contacts();
     if (contact !== '*' && contact.length > 0) d.remoteTarget = formatUri(contact[0].uri);
     const type = request.contentType();
