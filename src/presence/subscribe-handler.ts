@@ -69,7 +69,7 @@ export async function handleSubscribe(request: SipMessage, source: SocketIdentit
     return { answer: answer(489, `Bad Event (${event?.package ?? 'no Event header'})`, [['Allow-Events', ALLOW_EVENTS]]) };
   }
   const toTag = request.to().tag;
-  if (toTag !== undefined) return inDialog(request, source, ctx, toTag, pkg);
+  if (toTag !== undefined) return inDialog(request, source, ctx, toTag, pkg, event?.id);
   return initial(request, source, ctx, pkg, event?.id);
 }
 
@@ -137,10 +137,14 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
 }
 
 async function inDialog(request: SipMessage, source: SocketIdentity, ctx: SubscribeContext, toTag: string,
-  pkg: string): Promise<SubscribeOutcome> {
+  pkg: string, eventId: string | undefined): Promise<SubscribeOutcome> {
   const sub = ctx.subscriptions.get(dialogId(request.callId(), toTag, request.from().tag ?? ''));
-  // RFC 6665 4.2.1.2 / RFC 3261 12.2.2: a refresh for a dialog we do not have.
+  // RFC 6665 4.2.1.2 / RFC 3261 12.2.2: a refresh for a dialog we do not have. A subscription is the
+  // dialog plus the Event package and its id (RFC 6665 4.1.2, 8.2.1): another id names none of ours.
   if (sub === undefined || sub.record.event !== pkg) return { answer: answer(481, 'Subscription Does Not Exist') };
+  if (sub.record.eventId !== eventId) {
+    return { answer: answer(481, `Subscription Does Not Exist (Event id ${eventId ?? 'absent'}, the subscription's is ${sub.record.eventId ?? 'absent'})`) };
+  }
   const cseq = request.cseq().seq;
   if (cseq <= sub.record.remoteCseq) return { answer: answer(500, 'Server Internal Error (CSeq out of order)', [['Retry-After', '1']]) };
   const expires = decideExpires(request.expires(), ctx.limits);
