@@ -112,20 +112,41 @@ function parseTuple(e: Element): PresenceTuple {
  * text is not well-formed XML or its root is not PIDF's presence element.
  */
 export function parsePidfRoot(xml: string): Element {
+  // XML 1.0 4.3.3 / RFC 3023: a UTF-8 byte order mark may precede the document.
+  const text = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
+  const stray = strayAmpersand(text);
+  if (stray !== undefined) throw new PidfError(`malformed XML: "&" not starting an entity reference at offset ${stray}`);
+  let problem: string | undefined;
   let root: Element | null;
   try {
     const doc = new DOMParser({ onError: (level, message) => {
-      if (level !== 'warning') throw new PidfError(`malformed XML: ${message}`);
-    } }).parseFromString(xml, 'text/xml');
+      // xmldom is lenient: what it reports as a warning (an unquoted attribute value, a bad end tag)
+      // is not well-formed XML either; only U+FFFD, a legal character, is no fault of the document.
+      if (level === 'warning' && message.startsWith('Unicode replacement character')) return;
+      problem ??= message;
+      throw new PidfError(message);
+    } }).parseFromString(text, 'text/xml');
     root = doc.documentElement;
   } catch (err) {
-    if (err instanceof PidfError) throw err;
-    throw new PidfError(`malformed XML: ${err instanceof Error ? err.message : String(err)}`);
+    // xmldom wraps what the handler throws ("Reporting fatalError ... caused ..."): the reason is the first problem.
+    const reason = problem ?? (err instanceof Error ? err.message : String(err));
+    throw new PidfError(`malformed XML: ${reason.split(/\r?\n/)[0].slice(0, 120)}`);
   }
   if (root === null || root.namespaceURI !== PIDF_NS || root.localName !== 'presence') {
     throw new PidfError('not a PIDF document: the root must be <presence> in urn:ietf:params:xml:ns:pidf (RFC 3863 4.1)');
   }
   return root;
+}
+
+/**
+ * XML 1.0 2.4: "&" in character data or an attribute value starts a reference (`&name;`, `&#n;`,
+ * `&#xh;`); xmldom takes a bare one silently. Comments and CDATA sections may hold any "&".
+ * Returns the offset of the first bare one.
+ */
+function strayAmpersand(xml: string): number | undefined {
+  const re = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|&(?![A-Za-z_:][\w.:-]*;|#[0-9]+;|#x[0-9A-Fa-f]+;)/g;
+  for (let m = re.exec(xml); m !== null; m = re.exec(xml)) if (m[0] === '&') return m.index;
+  return undefined;
 }
 
 /** Parses a PIDF document with any number of tuples; throws PidfError when it is not one. */
