@@ -1,6 +1,7 @@
 // The user agent: registration with RFC 5626 outbound, messaging, typing, presence, and a clean
 // exit. It wires the shared stack (transport, transactions) to the pieces in this directory.
 import { EventEmitter } from 'node:events';
+import { RPID_ACTIVITIES } from '../presence/pidf.js';
 import { createResponse } from '../sip/builder.js';
 import { SipParseError } from '../sip/errors.js';
 import { parseMediaType } from '../sip/headers/media-type.js';
@@ -166,6 +167,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** PUBLISH our status (RFC 3903); kept fresh until close(). */
   async setPresence(setting: PresenceSetting): Promise<void> {
+    if (setting.activity !== undefined && !RPID_ACTIVITIES.has(setting.activity)) {
+      throw new SipClientError('invalid-option', `activity "${setting.activity}" is not an RPID activity (RFC 4480 3.2: ${[...RPID_ACTIVITIES].join(', ')})`);
+    }
     const s = await this.start();
     const outcome = await s.publisher.publish(setting);
     if (!isSuccess(outcome)) throw outcomeError(outcome, 'PUBLISH');

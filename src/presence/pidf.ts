@@ -50,11 +50,22 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** RFC 4480 3.2: the activities of the RPID namespace (`other` carries text and is not offered). */
+export const RPID_ACTIVITIES: ReadonlySet<string> = new Set([
+  'appointment', 'away', 'breakfast', 'busy', 'dinner', 'holiday', 'in-transit', 'looking-for-work', 'meal',
+  'meeting', 'on-the-phone', 'performance', 'permanent-absence', 'playing', 'presentation', 'shopping',
+  'sleeping', 'spectator', 'steering', 'travel', 'tv', 'unknown', 'vacation', 'working', 'worship',
+]);
+
 /** RFC 3863 4.1.3 / 4.1.5: an id is an XML ID (NCName); a safe default is derived from nothing. */
 const DEFAULT_TUPLE_ID = 't1';
 
 /** A PIDF document with one tuple (this UA's status) and, when given, a person with note and activity. */
 export function composePidf(options: ComposeOptions): string {
+  // The activity becomes an element name: anything but an RPID activity would break the document.
+  if (options.activity !== undefined && !RPID_ACTIVITIES.has(options.activity)) {
+    throw new PidfError(`activity "${options.activity}" is not an RPID activity (RFC 4480 3.2)`);
+  }
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<presence xmlns="${PIDF_NS}" xmlns:dm="${DATA_MODEL_NS}" xmlns:rpid="${RPID_NS}" entity="${escapeXml(options.entity)}">`,
