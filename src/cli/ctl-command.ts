@@ -5,7 +5,7 @@ import { CONTROL_ENV, ControlAddressError, DEFAULT_CONTROL, formatControlAddress
 import type { OfflineMessageView, PresenceView, StatsView, UserView, WatcherView } from '../control/api-types.js';
 import type { BindingView } from '../control/binding-view.js';
 import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
-import { NameError, normalizeAor, parseUserName } from '../control/names.js';
+import { NameError, normalizeAor, normalizeUserAor, parseUserName } from '../control/names.js';
 import { CONFIG_ENV, ConfigFileError, configFileFrom, readConfigFile, settingText, type ConfigFile } from './config-file.js';
 import { BindingTextStream, bindingsFooter, formatBinding, formatStats, formatUsers } from './ctl-output.js';
 import { PasswordInputError, readPassword } from './password-input.js';
@@ -207,6 +207,9 @@ async function listWatchers(client: ControlClient, options: GlobalOptions, aor: 
 
 function setWatcherRule(decision: 'allow' | 'block'): CtlAction {
   return async (client, _options, aor, watcher) => {
+    // Checked here: an empty watcher would make the path /watchers/ (404, exit 1) instead of a usage error.
+    normalizeUserAor(aor);
+    normalizeUserAor(watcher);
     const path = `${presencePath(aor)}/watchers/${encodeURIComponent(watcher)}`;
     const answer = await client.json('PUT', path, { decision }) as { aor: string; watcher: string };
     write(`${decision === 'allow' ? 'allowed' : 'blocked'} ${answer.watcher} watching ${answer.aor}\n`);

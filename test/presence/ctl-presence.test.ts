@@ -78,3 +78,14 @@ test('show, watchers, allow, block, stats and metrics', async () => {
     assert.match(refused.stderr, /not a USER@DOMAIN address of record/);
   }
 });
+
+test('allow/block with an empty watcher is a usage error (exit 2), checked before the request', async () => {
+  const states = () => srv.server.controlContext().presence?.watchers(BOB).map((w) => [w.watcher, w.state]);
+  const before = states();
+  for (const decision of ['allow', 'block']) {
+    const r = await runCtl(['--control', address, 'presence', decision, BOB, '']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /not a SIP address of record: ""/);
+  }
+  assert.deepEqual(states(), before, 'no rule changed');
+});
