@@ -54,6 +54,11 @@ function contactOf(request: SipMessage): string | undefined {
   return formatUri(contacts[0].uri);
 }
 
+/** RFC 3261 8.1.1.8 / 12.1.1: the Contact of a dialog-creating request is the remote target, a SIP or SIPS URI. */
+function notSipContact(target: string): Answer {
+  return answer(400, `Bad Request (the Contact must be a sip: or sips: URI, not ${target.slice(0, 40)})`);
+}
+
 function okHeaders(request: SipMessage, sub: Subscription, seconds: number): Array<[string, string]> {
   // RFC 3261 12.1.1: a dialog-creating 2xx copies Record-Route and carries our Contact.
   const headers: Array<[string, string]> = request.headerValues('record-route').map((r): [string, string] => ['Record-Route', r]);
@@ -88,6 +93,7 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
   }
   const remoteTarget = contactOf(request);
   if (remoteTarget === undefined) return { answer: answer(400, 'Bad Request (a SUBSCRIBE needs exactly one Contact, RFC 6665 8.1.1)') };
+  if (!/^sips?:/i.test(remoteTarget)) return { answer: notSipContact(remoteTarget) };
   const expires = decideExpires(request.expires(), ctx.limits);
   if (expires.kind === 'too-brief') return { answer: answer(423, 'Interval Too Brief', [['Min-Expires', String(expires.min)]]) };
   const now = ctx.now();
@@ -156,6 +162,7 @@ async function inDialog(request: SipMessage, source: SocketIdentity, ctx: Subscr
   }
   // A refresh may come from a new address (NAT rebinding) or connection: NOTIFYs follow it.
   const target = contactOf(request);
+  if (target !== undefined && !/^sips?:/i.test(target)) return { answer: notSipContact(target) };
   if (target !== undefined) sub.record.remoteTarget = ownCopy(target);
   sub.record.received = receivedOf(source);
   if (source.connectionId === undefined) delete sub.record.connectionId;
