@@ -11,6 +11,7 @@ import { parseMessage } from '../sip/parser.js';
 import { bindingSuccessResponse } from '../sip/stun.js';
 import { formatHostPort } from '../sip/uri.js';
 import { addressFamily, normalizeAddress } from './address.js';
+import { SETUP_TIMEOUT_MAX_MS, type Admission } from './admission.js';
 import type { CloseReason, Connection, ConnectionEvents } from './connection.js';
 import { ConnectionPool } from './connection-pool.js';
 import { openStream } from './connector.js';
@@ -44,11 +45,17 @@ export interface TransportManagerOptions {
   tls?: TlsCredentials;
   /** How connections we open as a TLS client verify the server. */
   tlsClient?: TlsClientOptions;
-  /** A stream connection with no traffic in either direction for this long is closed (default 300 000 ms). */
+  /**
+   * A stream connection with nothing from the peer for this long is closed (default 300 000 ms); an
+   * accepted one must also finish its TLS handshake within it (at most 120 000 ms).
+   */
   idleTimeoutMs?: number;
   /** Giving up on a TCP/TLS connect (default 10 000 ms, well inside Timer B/F's 32 s). */
   connectTimeoutMs?: number;
-  /** Open stream connections, both directions together (default 10 000); more are refused with a warning. */
+  /**
+   * Open stream connections, both directions together, accepted ones still in their TLS handshake
+   * included (default 10 000); more are refused with a warning.
+   */
   maxConnections?: number;
   /** Parser and framer limits; maxMessageSize also bounds WebSocket messages. */
   limits?: Partial<ParseLimits>;
@@ -111,6 +118,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
   private readonly broadcasts = localBroadcastAddresses();
   private readonly inbound: InboundHandler;
   private readonly connectionEvents: ConnectionEvents;
+  private readonly admission: Admission;
   private closed = false;
   /** The last address send() checked: requests mostly go to the peers just sent to, so it is reused. */
   private lastTarget: CheckedAddress = checkedAddress('');
@@ -128,6 +136,10 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     this.connectionEvents = {
       closed: (connection, reason) => this.onConnectionClosed(connection, reason),
       framingError: (connection, reason, pending) => this.onFramingError(connection, reason, pending),
+    };
+    this.admission = {
+      admit: (remoteAddress, listener) => this.admit(remoteAddress, listener),
+      setupTimeoutMs: Math.min(this.idleTimeoutMs, SETUP_TIMEOUT_MAX_MS),
     };
   }
 
@@ -147,7 +159,8 @@ export class TransportManager extends EventEmitter<TransportEvents> {
       }
       case 'tcp':
       case 'tls':
-        listener = await StreamListener.open(parsed, credentials, (socket, info) => this.acceptStream(socket, info), this.log);
+        listener = await StreamListener.open(parsed, credentials, this.admission,
+          (socket, info) => this.acceptStream(socket, info), this.log);
         break;
       case 'ws':
       case 'wss':
@@ -199,9 +212,16 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return this.pool.byConnectionId(connectionId) !== undefined;
   }
 
-  /** Open stream connections. */
+  /** Open stream connections (those still in a TLS handshake are not yet among them). */
   get connectionCount(): number {
     return this.pool.size;
+  }
+
+  /** maxConnections counts pooled connections and accepted ones not yet carrying SIP (TLS handshake). */
+  private get full(): boolean {
+    let inUse = this.pool.size;
+    for (const l of this.sockets) if (l instanceof StreamListener) inUse += l.pendingConnections;
+    return inUse >= this.pool.maxConnections;
   }
 
   /**
@@ -450,7 +470,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
   private async connect(protocol: 'tcp' | 'tls', address: string, port: number, family: AddressFamily,
     serverName: string | undefined): Promise<Connection> {
     if (this.closed) throw new TransportError('closed', 'the transport manager is closed');
-    if (this.pool.full) {
+    if (this.full) {
       const message = `connection to ${formatHostPort(address, port)} not opened: ${this.pool.maxConnections} connections already open (maxConnections)`;
       this.warn({ code: 'connection-limit', message });
       throw new TransportError('connection-limit', message);
@@ -482,7 +502,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
   /** Refuses (with a warning naming the limit) what would exceed maxConnections. */
   private admit(remoteAddress: string | undefined, listener: ListenerInfo): boolean {
     if (this.closed) return false;
-    if (!this.pool.full) return true;
+    if (!this.full) return true;
     this.warn({
       code: 'connection-limit',
       message: `connection from ${remoteAddress ?? 'unknown'} on ${listener.name} refused: ${this.pool.maxConnections} connections already open (maxConnections)`,
@@ -490,8 +510,9 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return false;
   }
 
+  /** A connected (for tls: handshaken) socket, admitted when it was accepted. */
   private acceptStream(socket: Socket, listener: ListenerInfo): void {
-    if (!this.admit(socket.remoteAddress, listener)) {
+    if (this.closed) {
       socket.destroy();
       return;
     }
