@@ -37,7 +37,8 @@ export async function openFlow(transport: TransportManager, target: ServerTarget
     };
   }
   const identity = target.protocol === 'ws' || target.protocol === 'wss'
-    ? await transport.connectWebSocket(`${target.protocol}://${formatHost(target.address)}:${target.port}${options.wsPath ?? '/'}`)
+    // The address the resolver chose, verified against the name it was found under (RFC 5922 7), as for TLS.
+    ? await transport.connectWebSocket(`${target.protocol}://${formatHost(target.address)}:${target.port}${options.wsPath ?? '/'}`, target.host)
     : await transport.send({ protocol: target.protocol, address: target.address, port: target.port, serverName: target.host }, CRLF_PING);
   return {
     target,

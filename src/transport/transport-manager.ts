@@ -319,9 +319,11 @@ export class TransportManager extends EventEmitter<TransportEvents> {
   /**
    * Opens a SIP WebSocket connection to `url` (`ws://...` or `wss://...`) as a client (RFC 7118) and
    * adds it to the pool: send() to its peer (or its connectionId) uses it. Resolves with its identity,
-   * whose local endpoint is what a client writes into Via and Contact.
+   * whose local endpoint is what a client writes into Via and Contact. When the URL holds the
+   * server's resolved address, `serverName` is the name it was found under: the certificate is
+   * checked against it, and it is the SNI and the HTTP Host (RFC 5922 7).
    */
-  async connectWebSocket(url: string): Promise<SocketIdentity> {
+  async connectWebSocket(url: string, serverName?: string): Promise<SocketIdentity> {
     if (this.closed) throw new TransportError('closed', 'the transport manager is closed');
     const protocol = url.startsWith('wss:') ? 'wss' : url.startsWith('ws:') ? 'ws' : undefined;
     if (protocol === undefined) throw new TransportError('bad-address', `not a WebSocket URL: ${url}`);
@@ -329,6 +331,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
       timeoutMs: this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
       tls: this.options.tlsClient ?? {},
       maxPayload: this.limits.maxMessageSize,
+      serverName,
     });
     if (this.closed) {
       ws.terminate();

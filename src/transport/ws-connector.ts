@@ -1,8 +1,9 @@
 // Opening a SIP WebSocket connection as a client (RFC 7118 5: the `sip` subprotocol). Only the
 // WebSocket client opens connections, so this is the client's side; servers only accept them.
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
+import { formatHostPort } from '../sip/uri.js';
 import { TransportError, fromSystemError } from './errors.js';
 import type { TlsClientOptions } from './types.js';
 
@@ -10,6 +11,21 @@ export interface WsConnectOptions {
   timeoutMs: number;
   tls: TlsClientOptions;
   maxPayload: number;
+  /**
+   * The name the server was found under when the URL holds its resolved address: the certificate is
+   * checked against it and it goes in SNI and the HTTP Host (RFC 5922 7, RFC 6455 4.1). An IP
+   * address here changes nothing: the URL already says it.
+   */
+  serverName?: string;
+}
+
+/** TLS servername and Host header for a URL that names the server by address. */
+function nameOptions(url: string, serverName: string | undefined): { servername?: string; headers?: Record<string, string> } {
+  if (serverName === undefined || serverName === '' || isIP(serverName) !== 0) return {};
+  const parsed = new URL(url);
+  const port = parsed.port === '' ? (parsed.protocol === 'wss:' ? 443 : 80) : Number(parsed.port);
+  const host = formatHostPort(serverName, port);
+  return parsed.protocol === 'wss:' ? { servername: serverName, headers: { Host: host } } : { headers: { Host: host } };
 }
 
 /** Resolves with the open WebSocket and the TCP/TLS socket under it; rejects with a TransportError. */
@@ -20,6 +36,7 @@ export function openWebSocket(url: string, options: WsConnectOptions): Promise<{
       maxPayload: options.maxPayload,
       rejectUnauthorized: options.tls.rejectUnauthorized ?? true,
       ca: options.tls.ca,
+      ...nameOptions(url, options.serverName),
     });
     let socket: Socket | undefined;
     ws.once('upgrade', (response: IncomingMessage) => {

@@ -14,14 +14,15 @@ export interface TestCertificate {
   remove(): void;
 }
 
-export function makeTestCertificate(): TestCertificate {
+/** `subjectAltName` replaces the default `DNS:localhost,IP:127.0.0.1,IP:::1` (e.g. `DNS:localhost` alone). */
+export function makeTestCertificate(options: { subjectAltName?: string } = {}): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'simplesip-cert-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   try {
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+      '-addext', `subjectAltName=${options.subjectAltName ?? 'DNS:localhost,IP:127.0.0.1,IP:::1'}`,
       '-keyout', keyFile, '-out', certFile,
     ], { stdio: 'pipe' });
   } catch (err) {
