@@ -1,8 +1,10 @@
-// RFC 5626 4.4: keeping a flow alive and noticing when it dies. Streams get a CRLFCRLF ping that the
-// server answers with a CRLF pong (4.4.1); UDP gets a STUN Binding request that the server answers
-// on its SIP port (4.4.2, RFC 5389). No answer within the timeout means the flow failed (4.4.1,
-// 4.4.2), and the UA registers again (4.5). WebSocket servers do not pong a CRLFCRLF (RFC 7118 keeps
-// the WebSocket's own liveness), so there the ping only keeps NATs open and a close is the signal.
+// RFC 5626 4.4: keeping a flow alive and noticing when it dies. TCP and TLS get a CRLFCRLF ping that
+// the server answers with a CRLF pong (4.4.1); UDP gets a STUN Binding request that the server
+// answers on its SIP port (4.4.2, RFC 5389). WebSocket servers do not pong a CRLFCRLF (RFC 7118 keeps
+// the WebSocket's own liveness), so ws and wss get a WebSocket Ping, which every WebSocket endpoint
+// must answer with a Pong (RFC 6455 5.5.2). No answer within the timeout means the flow failed
+// (4.4.1, 4.4.2), and the UA registers again (4.5). The answer is also traffic from the server: a
+// flow quiet between registrations is not closed by our own idle timeout.
 // A STUN answer also says where the server saw us (XOR-MAPPED-ADDRESS): when that moves, the NAT
 // gave the flow a new binding and the registered Contact no longer reaches us (4.4.2).
 import { randomBytes } from 'node:crypto';
@@ -91,18 +93,19 @@ export class OutboundKeepalive {
   }
 
   private ping(): void {
-    const udp = this.flow.target.protocol === 'udp';
-    const expectsAnswer = udp || this.flow.target.protocol === 'tcp' || this.flow.target.protocol === 'tls';
-    let data: Buffer = CRLF_PING;
-    if (udp) {
-      data = stunBindingRequest();
-      this.pendingStun = data.subarray(8, 20);
+    const protocol = this.flow.target.protocol;
+    let sent: Promise<unknown>;
+    if (protocol === 'ws' || protocol === 'wss') {
+      sent = this.transport.pingWebSocket(this.flow.connectionId as string);
+    } else {
+      let data: Buffer = CRLF_PING;
+      if (protocol === 'udp') {
+        data = stunBindingRequest();
+        this.pendingStun = data.subarray(8, 20);
+      }
+      sent = this.transport.send(this.flow.sendTarget, data);
     }
-    this.transport.send(this.flow.sendTarget, data).catch((err: Error) => this.dead(`keepalive not sent: ${err.message}`));
-    if (!expectsAnswer) {
-      this.schedule();
-      return;
-    }
+    sent.catch((err: Error) => this.dead(`keepalive not sent: ${err.message}`));
     this.deadline = setTimeout(() => this.dead(`no keepalive answer within ${this.timing.timeoutMs} ms`), this.timing.timeoutMs);
     this.deadline.unref();
   }

@@ -343,6 +343,19 @@ export class TransportManager extends EventEmitter<TransportEvents> {
   }
 
   /**
+   * RFC 6455 5.5.2: a WebSocket Ping on the open ws/wss connection `connectionId` (the keepalive of a
+   * WebSocket flow); the peer's Pong is a 'keepalive' event of kind 'pong'. Rejects with a
+   * TransportError when there is no such connection.
+   */
+  pingWebSocket(connectionId: string): Promise<void> {
+    const connection = this.pool.byConnectionId(connectionId);
+    if (!(connection instanceof WsConnection)) {
+      return Promise.reject(new TransportError('no-connection', `no open WebSocket connection ${connectionId}`));
+    }
+    return connection.ping();
+  }
+
+  /**
    * How long datagrams now wait in the fullest UDP receive queue, in ms (0 without UDP sockets or
    * measureQueueDelay); each call sends the next probes, so call it at a steady interval.
    */

@@ -36,6 +36,10 @@ export class WsConnection implements Connection {
     idleTimer.unref();
     socket.on('data', () => idleTimer.refresh());
     ws.on('message', (data) => this.onMessage(toBuffer(data)));
+    // RFC 6455 5.5.2-5.5.3: ws answers a Ping with a Pong itself. Both are keepalives: a Ping proves
+    // the peer alive (as a CRLFCRLF does on TCP), a Pong answers our ping().
+    ws.on('ping', () => this.handler.keepalive(this.identity, 'ping'));
+    ws.on('pong', () => this.handler.keepalive(this.identity, 'pong'));
     ws.on('error', (err) => {
       this.closeReason = 'error';
       this.log.debug({ connection: this.identity.connectionId, err: err.message }, 'WebSocket error');
@@ -72,6 +76,19 @@ export class WsConnection implements Connection {
     const binary = !isUtf8(data);
     return new Promise((resolve, reject) => {
       this.ws.send(data, { binary }, (err) => {
+        if (err) reject(fromSystemError(err, `${this.identity.protocol} ${this.identity.connectionId}`));
+        else resolve();
+      });
+    });
+  }
+
+  /** RFC 6455 5.5.2: a Ping; the peer's Pong comes back as a 'pong' keepalive. */
+  ping(): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new TransportError('connection-closed', `${this.identity.connectionId} is closed`));
+    }
+    return new Promise((resolve, reject) => {
+      this.ws.ping(undefined, undefined, (err) => {
         if (err) reject(fromSystemError(err, `${this.identity.protocol} ${this.identity.connectionId}`));
         else resolve();
       });
