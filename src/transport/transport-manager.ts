@@ -47,14 +47,14 @@ export interface TransportManagerOptions {
   tlsClient?: TlsClientOptions;
   /**
    * A stream connection with nothing from the peer for this long is closed (default 300 000 ms); an
-   * accepted one must also finish its TLS handshake within it (at most 120 000 ms).
+   * accepted one must also finish its TLS handshake and WebSocket upgrade within it (at most 120 000 ms).
    */
   idleTimeoutMs?: number;
   /** Giving up on a TCP/TLS connect (default 10 000 ms, well inside Timer B/F's 32 s). */
   connectTimeoutMs?: number;
   /**
-   * Open stream connections, both directions together, accepted ones still in their TLS handshake
-   * included (default 10 000); more are refused with a warning.
+   * Open stream connections, both directions together, accepted ones still in their TLS handshake or
+   * before their WebSocket upgrade included (default 10 000); more are refused with a warning.
    */
   maxConnections?: number;
   /** Parser and framer limits; maxMessageSize also bounds WebSocket messages. */
@@ -164,7 +164,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
         break;
       case 'ws':
       case 'wss':
-        listener = await WsListener.open(parsed, credentials, this.limits.maxMessageSize,
+        listener = await WsListener.open(parsed, credentials, this.limits.maxMessageSize, this.admission,
           (ws, socket, info) => this.acceptWebSocket(ws, socket, info), this.log);
         break;
     }
@@ -212,15 +212,15 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return this.pool.byConnectionId(connectionId) !== undefined;
   }
 
-  /** Open stream connections (those still in a TLS handshake are not yet among them). */
+  /** Open stream connections (those still in a TLS handshake or before their WebSocket upgrade are not yet among them). */
   get connectionCount(): number {
     return this.pool.size;
   }
 
-  /** maxConnections counts pooled connections and accepted ones not yet carrying SIP (TLS handshake). */
+  /** maxConnections counts pooled connections and accepted ones not yet carrying SIP (TLS handshake, WebSocket upgrade). */
   private get full(): boolean {
     let inUse = this.pool.size;
-    for (const l of this.sockets) if (l instanceof StreamListener) inUse += l.pendingConnections;
+    for (const l of this.sockets) if (!(l instanceof UdpListener)) inUse += l.pendingConnections;
     return inUse >= this.pool.maxConnections;
   }
 

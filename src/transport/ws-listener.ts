@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { PendingSockets, type Admission } from './admission.js';
 import { bindServer, closeServer } from './server-bind.js';
 import type { ListenSpec } from './listen-spec.js';
 import type { ListenerInfo, TransportLogger } from './types.js';
@@ -15,11 +16,16 @@ export class WsListener {
   info!: ListenerInfo;
   private readonly server: Server;
   private readonly wss: WebSocketServer;
+  /** Accepted TCP sockets not upgraded yet: they count against --max-connections. */
+  private readonly pending = new PendingSockets();
+  /** The deadline of each socket still before its upgrade (for wss: after its TLS handshake). */
+  private readonly upgradeTimers = new Map<Socket, NodeJS.Timeout>();
 
   private constructor(
     spec: ListenSpec,
     credentials: { cert: string; key: string } | undefined,
     maxMessageSize: number,
+    admission: Admission,
     accept: (ws: WebSocket, socket: Socket, listener: ListenerInfo) => void,
     log: TransportLogger,
   ) {
@@ -28,9 +34,22 @@ export class WsListener {
       res.writeHead(426, { Connection: 'close', Upgrade: 'websocket', 'Sec-WebSocket-Protocol': SIP_SUBPROTOCOL });
       res.end();
     };
-    this.server = spec.protocol === 'wss' && credentials
-      ? createHttpsServer({ cert: credentials.cert, key: credentials.key }, onRequest)
+    const secure = spec.protocol === 'wss' && credentials !== undefined;
+    this.server = secure
+      ? createHttpsServer({ cert: credentials.cert, key: credentials.key, handshakeTimeout: admission.setupTimeoutMs }, onRequest)
       : createHttpServer(onRequest);
+    // Before its upgrade a connection is still a socket we hold: it takes a --max-connections slot
+    // when accepted, and must finish its TLS handshake, then its upgrade, each within the setup
+    // timeout (Node's HTTP timeouts, 60 s for headers checked every 30 s, ignored --idle-timeout).
+    this.server.on('connection', (socket: Socket) => {
+      if (!admission.admit(socket.remoteAddress, this.info)) {
+        socket.destroy();
+        return;
+      }
+      this.pending.track(socket);
+      if (!secure) this.armUpgradeTimer(socket, admission.setupTimeoutMs);
+    });
+    if (secure) this.server.on('secureConnection', (socket: Socket) => this.armUpgradeTimer(socket, admission.setupTimeoutMs));
     this.wss = new WebSocketServer({
       server: this.server,
       maxPayload: maxMessageSize,
@@ -45,7 +64,12 @@ export class WsListener {
         }
       },
     });
-    this.wss.on('connection', (ws, req) => accept(ws, req.socket, this.info));
+    this.wss.on('connection', (ws, req) => {
+      clearTimeout(this.upgradeTimers.get(req.socket));
+      this.upgradeTimers.delete(req.socket);
+      this.pending.started(req.socket);
+      accept(ws, req.socket, this.info);
+    });
     this.wss.on('error', (err) => log.error({ listener: this.info?.name, err: err.message }, 'WebSocket listener error'));
   }
 
@@ -53,12 +77,28 @@ export class WsListener {
     spec: ListenSpec,
     credentials: { cert: string; key: string } | undefined,
     maxMessageSize: number,
+    admission: Admission,
     accept: (ws: WebSocket, socket: Socket, listener: ListenerInfo) => void,
     log: TransportLogger,
   ): Promise<WsListener> {
-    const listener = new WsListener(spec, credentials, maxMessageSize, accept, log);
+    const listener = new WsListener(spec, credentials, maxMessageSize, admission, accept, log);
     listener.info = await bindServer(listener.server, spec, log);
     return listener;
+  }
+
+  /** Accepted sockets not yet upgraded (TLS handshake, HTTP request, WebSocket handshake). */
+  get pendingConnections(): number {
+    return this.pending.count;
+  }
+
+  private armUpgradeTimer(socket: Socket, timeoutMs: number): void {
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    timer.unref();
+    this.upgradeTimers.set(socket, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.upgradeTimers.delete(socket);
+    });
   }
 
   async close(): Promise<void> {
@@ -66,6 +106,7 @@ export class WsListener {
     const closed = closeServer(this.server);
     // Upgraded sockets are the pool's; this ends idle keep-alive and half-open handshakes.
     this.server.closeAllConnections();
+    this.pending.destroyAll();
     await closed;
   }
 }
