@@ -32,7 +32,7 @@ import type {
 import { udpReceiveDrops } from './udp-drops.js';
 import { UdpListener } from './udp-listener.js';
 import { stampReceived } from './via-received.js';
-import { WsConnection } from './ws-connection.js';
+import { WsConnection, wsMaxPayload } from './ws-connection.js';
 import { WsListener } from './ws-listener.js';
 import { openWebSocket } from './ws-connector.js';
 
@@ -57,7 +57,7 @@ export interface TransportManagerOptions {
    * before their WebSocket upgrade included (default 10 000); more are refused with a warning.
    */
   maxConnections?: number;
-  /** Parser and framer limits; maxMessageSize also bounds WebSocket messages. */
+  /** Parser and framer limits; a WebSocket message over twice maxMessageSize closes its connection (1009). */
   limits?: Partial<ParseLimits>;
   /** SO_RCVBUF / SO_SNDBUF for UDP sockets (default 4 MiB; the kernel may cap it). */
   udpBufferSize?: number;
@@ -330,7 +330,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     const { ws, socket } = await openWebSocket(url, {
       timeoutMs: this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
       tls: this.options.tlsClient ?? {},
-      maxPayload: this.limits.maxMessageSize,
+      maxPayload: wsMaxPayload(this.limits.maxMessageSize),
       serverName,
     });
     if (this.closed) {

@@ -13,6 +13,16 @@ function toBuffer(data: RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
+/**
+ * The largest WebSocket message taken in: twice the SIP limit. A message over maxMessageSize but
+ * within this is handed on whole, so the request gets its 513 Message Too Large (RFC 3261 21.5.14)
+ * as over UDP and TCP, and the connection stays open; only a larger one closes it with 1009
+ * (RFC 6455 7.4.1), so a peer cannot make us buffer without bound.
+ */
+export function wsMaxPayload(maxMessageSize: number): number {
+  return 2 * maxMessageSize;
+}
+
 export class WsConnection implements Connection {
   readonly identity: SocketIdentity;
   private closeReason: CloseReason = 'peer';

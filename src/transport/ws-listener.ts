@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PendingSockets, type Admission } from './admission.js';
 import { bindServer, closeServer } from './server-bind.js';
+import { wsMaxPayload } from './ws-connection.js';
 import type { ListenSpec } from './listen-spec.js';
 import type { ListenerInfo, TransportLogger } from './types.js';
 
@@ -52,7 +53,7 @@ export class WsListener {
     if (secure) this.server.on('secureConnection', (socket: Socket) => this.armUpgradeTimer(socket, admission.setupTimeoutMs));
     this.wss = new WebSocketServer({
       server: this.server,
-      maxPayload: maxMessageSize,
+      maxPayload: wsMaxPayload(maxMessageSize),
       // RFC 7118 4.1: the client offers `sip`; a handshake without it is refused.
       handleProtocols: (offered) => (offered.has(SIP_SUBPROTOCOL) ? SIP_SUBPROTOCOL : false),
       verifyClient: (info, done) => {
