@@ -536,8 +536,13 @@ export class TransportManager extends EventEmitter<TransportEvents> {
       this.connectionEvents, { limits: this.limits, idleTimeoutMs: this.idleTimeoutMs }, this.log));
   }
 
+  /**
+   * An upgraded WebSocket. It was admitted when its TCP connection was accepted (ws-listener.ts), so
+   * it is never refused here: over the limit the handshake does not start, rather than getting its
+   * 101 and then being dropped.
+   */
   private acceptWebSocket(ws: WebSocket, socket: Socket, listener: ListenerInfo): void {
-    if (!this.admit(socket.remoteAddress, listener)) {
+    if (this.closed) {
       ws.terminate();
       return;
     }
