@@ -17,6 +17,8 @@ export interface AckForwarderOptions {
   resolver: DnsResolver;
   own: OwnAddresses;
   log: TransportLogger;
+  /** Realms we authenticate for: the ACK's Proxy-Authorization for them is consumed like the INVITE's. */
+  ownsRealm(realm: string): boolean;
 }
 
 export class AckForwarder {
@@ -45,7 +47,9 @@ export class AckForwarder {
     const target = targets[0];
     if (target === undefined) return;
     const own = this.o.own.toward(target.protocol, target.address);
-    const copy = forwardCopy(ack, { recordRoute: [], routes: [], via: viaValue(own, branchFor(loopHash(ack))) });
+    const copy = forwardCopy(ack, {
+      recordRoute: [], routes: [], via: viaValue(own, branchFor(loopHash(ack))), ownsRealm: (realm) => this.o.ownsRealm(realm),
+    });
     nextHopByRoute(copy);
     await this.o.send(own.listener === undefined ? target : { ...target, listener: own.listener }, copy.toBuffer());
   }

@@ -14,8 +14,12 @@ export interface ForwardSpec {
   routes: readonly string[];
   /** Step 8: our Via. */
   via: string;
-  /** Realms this proxy authenticates for: their Proxy-Authorization values were for us (RFC 3261 22.3). */
-  ownsRealm?: (realm: string) => boolean;
+  /**
+   * Realms this proxy authenticates for: their Proxy-Authorization values were for us (RFC 3261 22.3)
+   * and are consumed. Required: every forwarded request, the ACK of a 2xx included (it carries the
+   * INVITE's credentials, 13.2.2.4), must lose them.
+   */
+  ownsRealm: (realm: string) => boolean;
 }
 
 /**
@@ -51,7 +55,7 @@ export function forwardCopy(request: SipMessage, spec: ForwardSpec): SipMessage 
   for (let i = spec.routes.length - 1; i >= 0; i--) copy.addHeader('Route', spec.routes[i], 'first');
   for (let i = spec.recordRoute.length - 1; i >= 0; i--) copy.addHeader('Record-Route', spec.recordRoute[i], 'first');
   copy.addHeader('Via', spec.via, 'first');
-  if (spec.ownsRealm !== undefined) consumeCredentials(copy, spec.ownsRealm);
+  consumeCredentials(copy, spec.ownsRealm);
   return copy;
 }
 

@@ -78,7 +78,7 @@ export class Routing {
       contacts,
       flows,
     });
-    this.acks = new AckForwarder({ send: (t, b) => transport.send(t, b), contacts, resolver, own, log });
+    this.acks = new AckForwarder({ send: (t, b) => transport.send(t, b), contacts, resolver, own, log, ownsRealm: (realm) => identity.isLocalDomain(realm) });
     this.messages = new MessagePolicy({
       maxBodyBytes: config.maxMessageBody,
       limiter: new RateLimiter({ perSecond: config.messageRate, burst: config.messageBurst }),

@@ -95,7 +95,7 @@ test('16.6 step 2 / RFC 4475 regescrt: escaped headers and method are stripped f
 
 test('16.6: the copy has Max-Forwards - 1, our Via on top, Route then Record-Route; the original is untouched', () => {
   const r = request('sip:bob@example.com', [], 'INVITE');
-  const copy = forwardCopy(r, { requestUri: 'sip:bob@192.0.2.9', routes: ['<sip:edge;lr>'], recordRoute: ['<sip:p;lr>'], via: 'SIP/2.0/UDP p:5060;branch=z9hG4bKx' });
+  const copy = forwardCopy(r, { requestUri: 'sip:bob@192.0.2.9', routes: ['<sip:edge;lr>'], recordRoute: ['<sip:p;lr>'], via: 'SIP/2.0/UDP p:5060;branch=z9hG4bKx', ownsRealm: () => false });
   assert.equal(copy.maxForwards(), 69);
   assert.equal(copy.requestUri, 'sip:bob@192.0.2.9');
   assert.equal(copy.via()[0].host, 'p');
@@ -109,7 +109,7 @@ test('16.6: the copy has Max-Forwards - 1, our Via on top, Route then Record-Rou
 test('16.3 step 4: the same request back with our Via and hash is a loop; a changed one is a spiral', () => {
   const r = request('sip:bob@example.com');
   const hash = loopHash(r);
-  const back = forwardCopy(r, { recordRoute: [], routes: [], via: `SIP/2.0/UDP proxy.example.com;branch=${branchFor(hash)}` });
+  const back = forwardCopy(r, { recordRoute: [], routes: [], via: `SIP/2.0/UDP proxy.example.com;branch=${branchFor(hash)}`, ownsRealm: () => false });
   const ours = (host: string): boolean => host === 'proxy.example.com';
   assert.equal(isLoop(back, () => loopHash(back), ours), true);
   back.requestUri = 'sip:bob@192.0.2.9';

@@ -78,10 +78,15 @@ describe('INVITE dialogs through the proxy (auth on)', () => {
     // go to its first entry (us), with the Contact of bob as Request-URI.
     const routes = uacRouteSet(ok);
     const dialog = { uri: contactUri(ok), from: spec.from, to: spec.to, fromTag: spec.fromTag, toTag: bobTag, callId: spec.callId, routes };
-    alice.sendRequest({ ...dialog, method: 'ACK', cseq: spec.cseq });
+    // 13.2.2.4: the ACK carries the INVITE's credentials; like the INVITE's, they are ours to consume (22.3).
+    const credentials = (spec.headers ?? []).filter((h) => /^Proxy-Authorization:/i.test(h));
+    assert.equal(credentials.length, 1);
+    alice.sendRequest({ ...dialog, method: 'ACK', cseq: spec.cseq, headers: credentials });
     const ack = await bob.nextRequest('ACK');
     assert.equal(ack.via().length, 2, 'the ACK came through us (our Via on top)');
     assert.equal(ack.hasHeader('route'), false, 'our Route entries were consumed');
+    assert.equal(ack.hasHeader('proxy-authorization'), false, "bob never sees alice's digest answer");
+    assert.equal(inv.hasHeader('proxy-authorization'), false);
     assert.equal(ack.requestUri, contactUri(ok));
 
     alice.sendRequest({ ...dialog, method: 'BYE', cseq: spec.cseq + 1 });
