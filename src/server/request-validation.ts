@@ -75,11 +75,16 @@ export function checkSyntax(request: SipMessage): Rejection | undefined {
 }
 
 /**
- * Method inspection (RFC 3261 8.2.1), then the CSeq method (RFC 3261 8.1.1.5). An unknown method is
- * reported as such before its CSeq mismatch (RFC 4475 3.1.2.18).
+ * RFC 3261 8.2.1, as the UAS only: a method we do not know is 501. A proxy forwards unknown methods
+ * like any non-INVITE request (16.2), so this applies to requests the server itself would answer;
+ * there it comes before a CSeq mismatch (RFC 4475 3.1.2.18).
  */
-export function checkMethod(request: SipMessage): Rejection | undefined {
-  if (!KNOWN_METHODS.has(request.method)) return reject(501, 'Not Implemented');
+export function checkKnownMethod(request: SipMessage): Rejection | undefined {
+  return KNOWN_METHODS.has(request.method) ? undefined : reject(501, 'Not Implemented');
+}
+
+/** RFC 3261 8.1.1.5: the CSeq method is the request's method. */
+export function checkCSeqMethod(request: SipMessage): Rejection | undefined {
   const cseqMethod = request.cseq().method;
   if (cseqMethod !== request.method) {
     return reject(400, `Bad Request (CSeq method ${cseqMethod} does not match ${request.method})`);

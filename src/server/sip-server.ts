@@ -20,9 +20,9 @@ import type { ListenerInfo, SocketIdentity, TransportWarning } from '../transpor
 import type { ServerConfig } from './config.js';
 import { LocalIdentity } from './local-identity.js';
 import { QueueDelayMonitor } from './queue-delay-monitor.js';
-import { ALLOWED_METHODS, ACCEPTED_BODY_TYPES, SUPPORTED_EXTENSIONS } from './methods.js';
+import { ALLOWED_METHODS, ACCEPTED_BODY_TYPES, KNOWN_METHODS, SUPPORTED_EXTENSIONS } from './methods.js';
 import {
-  checkBodyType, checkExtensions, checkMethod, checkRegisterAor, checkSyntax, checkUriScheme, type Rejection,
+  checkBodyType, checkCSeqMethod, checkExtensions, checkKnownMethod, checkRegisterAor, checkSyntax, checkUriScheme, type Rejection,
 } from './request-validation.js';
 import { RequestAuthorizer } from './request-auth.js';
 import { openServices, type Services } from './services.js';
@@ -256,7 +256,9 @@ export class SipServer {
     // unsupported Require tags get 420; as a proxy Proxy-Require does, and Require goes on untouched
     // for the callee to judge.
     const servedHere = kind === 'self' || (kind === 'user' && this.localHandlers.has(request.method));
-    const unsupported = checkExtensions(request, servedHere ? 'uas' : 'proxy');
+    // RFC 3261 8.2.1 as the UAS; 16.2: a proxy forwards a method it does not know (if its CSeq agrees, 8.1.1.5).
+    const unknownMethod = KNOWN_METHODS.has(request.method) ? undefined : servedHere ? checkKnownMethod(request) : checkCSeqMethod(request);
+    const unsupported = unknownMethod ?? checkExtensions(request, servedHere ? 'uas' : 'proxy');
     if (unsupported) {
       this.replyInTransaction(tx, request, unsupported.status, unsupported.reason, unsupported.headers);
       return;
@@ -347,7 +349,8 @@ export class SipServer {
    * refusal comes after authentication, in onRequest).
    */
   private inspect(request: SipMessage): Rejection | undefined {
-    const early = checkMethod(request) ?? checkUriScheme(request);
+    // An unknown method is judged once its fate is known (onRequest): 501 as the UAS, forwarded as a proxy.
+    const early = (KNOWN_METHODS.has(request.method) ? checkCSeqMethod(request) : undefined) ?? checkUriScheme(request);
     if (early) return early;
     const uri = request.uri();
     if (!isSipUri(uri)) return undefined;
