@@ -65,12 +65,14 @@ const OUR_BRANCH = `${MAGIC_COOKIE}-ss-`;
 /**
  * RFC 3261 16.6 step 8 and 16.3 step 4: the part of our branch that is the same every time this very
  * request passes through us: a hash of the Request-URI (as we route it), From and To tags, Call-ID,
- * CSeq number, Proxy-Require and Proxy-Authorization. Max-Forwards and Via are left out, since a loop
- * changes them.
+ * CSeq number, and the Route (after 16.4 took our own entries off), Proxy-Require and
+ * Proxy-Authorization values. Max-Forwards and Via are left out, since a loop changes them. A request
+ * that comes back with a shorter route set (preloaded through another element and back to us) is a
+ * spiral, not a loop (RFC 3261 6).
  */
 export function loopHash(request: SipMessage): string {
   let text = `${request.requestUri}\u0000${request.from().tag ?? ''}\u0000${request.to().tag ?? ''}\u0000${request.callId()}\u0000${request.cseq().seq}`;
-  for (const name of ['proxy-require', 'proxy-authorization']) {
+  for (const name of ['route', 'proxy-require', 'proxy-authorization']) {
     for (const v of request.rawValues(name)) text += `\u0000${v}`;
   }
   // One-shot hash: a Hash object and its update calls cost more than the digest of these few bytes.
