@@ -4,10 +4,12 @@
 // source anyway; the Contact must be right, since in-dialog SUBSCRIBEs are sent to it.
 import { networkInterfaces } from 'node:os';
 import { formatHostPort } from '../sip/uri.js';
+import { withoutZone } from '../transport/address.js';
 import type { Endpoint } from '../transport/types.js';
 
 export function reachableAddress(local: Endpoint, peer: string): string {
-  if (local.address !== '::' && local.address !== '0.0.0.0') return local.address;
+  // A link-local socket address carries Node's `%zone`: not part of a SIP host (RFC 3261 25.1).
+  if (local.address !== '::' && local.address !== '0.0.0.0') return withoutZone(local.address);
   const v6 = peer.includes(':');
   if (peer === '::1' || peer.startsWith('127.')) return v6 ? '::1' : '127.0.0.1';
   for (const list of Object.values(networkInterfaces())) {

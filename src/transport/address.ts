@@ -31,6 +31,16 @@ export function normalizeSocketAddress(address: string): string {
     : address;
 }
 
+/**
+ * The address as SIP writes it: `fe80::1%eth0` -> `fe80::1`. Node reports a link-local peer with
+ * its zone (scope id); sockets need it to send back, but RFC 3261 25.1 (`IPv6address`) has no zone,
+ * so it never goes into received, a Via sent-by or a Contact.
+ */
+export function withoutZone(address: string): string {
+  const zoneAt = address.indexOf('%');
+  return zoneAt === -1 ? address : address.slice(0, zoneAt);
+}
+
 /** 4 or 6 for an IP address (brackets allowed), undefined for anything else (a domain name). */
 export function addressFamily(address: string): AddressFamily | undefined {
   const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;

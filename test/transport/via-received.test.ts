@@ -54,3 +54,14 @@ test('a request without Via is reported, not stamped', () => {
   const request = SipMessage.request({ method: 'OPTIONS', requestUri: 'sip:example.com', headers: [['To', '<sip:x@y>']] });
   assert.equal(stampReceived(request, from('192.0.2.9', 5999)), false);
 });
+
+test('RFC 3261 25.1: a link-local source is stamped without its %zone, and the Via still parses', () => {
+  // Node reports link-local peers as fe80::...%iface; `received=fe80::1%adv0` made every request a 400.
+  const request = SipMessage.request({ method: 'REGISTER', requestUri: 'sip:192.0.2.1',
+    headers: [['Via', 'SIP/2.0/UDP [fe80::f423:c0ff:fe41:d5e]:26123;branch=z9hG4bK1;rport']] });
+  stampReceived(request, from('fe80::f423:c0ff:fe41:d5e%adv0', 26123));
+  assert.equal(request.rawValues('via')[0], 'SIP/2.0/UDP [fe80::f423:c0ff:fe41:d5e]:26123;branch=z9hG4bK1;rport=26123;received=fe80::f423:c0ff:fe41:d5e');
+  assert.equal(request.topVia()?.received, 'fe80::f423:c0ff:fe41:d5e');
+  // Without rport and the same address as sent-by: no received at all (RFC 3261 18.2.1).
+  assert.equal(stamped('SIP/2.0/UDP [fe80::1]:5060;branch=z9hG4bK1', from('fe80::1%adv0', 5060)), 'SIP/2.0/UDP [fe80::1]:5060;branch=z9hG4bK1');
+});
