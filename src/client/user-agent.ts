@@ -9,6 +9,7 @@ import type { SipMessage } from '../sip/message.js';
 import { formatHostPort, parseUri, type SipUri } from '../sip/uri.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import { TransportManager } from '../transport/transport-manager.js';
+import { normalizeAddress } from '../transport/address.js';
 import type { ListenerInfo, SocketIdentity } from '../transport/types.js';
 import { AuthenticatingSender } from './auth-retry.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
@@ -101,7 +102,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.options = options;
     this.aorUri = sipUri(options.aor, 'the address of record');
     if (this.aorUri.user === undefined) throw new SipClientError('invalid-option', `the address of record "${options.aor}" has no user part`);
-    this.aor = `${this.aorUri.scheme}:${this.aorUri.user}@${this.aorUri.hostKind === 'ipv6' ? `[${this.aorUri.host}]` : this.aorUri.host}${this.aorUri.port === undefined ? '' : `:${this.aorUri.port}`}`;
+    this.aor = `${this.aorUri.scheme}:${this.aorUri.user}@${uriHost(this.aorUri)}${this.aorUri.port === undefined ? '' : `:${this.aorUri.port}`}`;
     if (options.expires !== undefined && !(Number.isSafeInteger(options.expires) && options.expires > 0)) {
       throw new SipClientError('invalid-option', `expires ${options.expires}: a registration needs a whole number of seconds above 0 (0 would remove it)`);
     }
@@ -539,4 +540,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
 function createCancelAnswer(request: SipMessage): SipMessage {
   return createResponse(request, 481);
+}
+
+/**
+ * The host of a URI as we write it: an IPv4-mapped IPv6 host (`[::ffff:127.0.0.1]`) is the IPv4
+ * address it carries (README: no `::ffff:` in SIP), so the REGISTER Request-URI (RFC 3261 10.2: the
+ * AOR's domain), From and To name `127.0.0.1`, the realm the registrar challenges with.
+ */
+function uriHost(uri: SipUri): string {
+  if (uri.hostKind !== 'ipv6') return uri.host;
+  const address = normalizeAddress(uri.host);
+  return address.includes(':') ? `[${address}]` : address;
 }

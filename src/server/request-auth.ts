@@ -2,6 +2,8 @@
 // the address-of-record the request names.
 import type { DigestServer } from '../auth/digest-server.js';
 import type { SipMessage } from '../sip/message.js';
+import { isIPv4 } from '../sip/host.js';
+import { normalizeAddress } from '../transport/address.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { formatUri, isSipUri, type SipUri } from '../sip/uri.js';
 import type { LocalIdentity } from './local-identity.js';
@@ -38,6 +40,20 @@ function target(request: SipMessage, identity: LocalIdentity, relay: boolean, pr
   return isSipUri(from) && identity.isLocalDomain(from.host) ? { role: 'proxy', aor: from } : undefined;
 }
 
+/**
+ * The realm of an AOR: its host, lower-case (RFC 3261 22.1: the protection domain; 19.1.4 hosts are
+ * case-insensitive). An IPv4-mapped host (`sip:dave@[::ffff:127.0.0.1]`) is the IPv4 address it
+ * carries, as the AOR itself is (aorOf): the user is dave@127.0.0.1, and no `::ffff:` is written
+ * into a challenge.
+ */
+function realmOf(aor: SipUri): string {
+  if (aor.hostKind === 'ipv6') {
+    const address = normalizeAddress(aor.host);
+    if (isIPv4(address)) return address;
+  }
+  return aor.host.toLowerCase();
+}
+
 export class RequestAuthorizer {
   /** `digest` undefined: `--auth off`, every request passes. */
   constructor(
@@ -59,7 +75,7 @@ export class RequestAuthorizer {
     if (this.digest === undefined) return undefined;
     const t = target(request, this.identity, options.relay ?? false, (options.provenDialog ?? false) && request.to().tag !== undefined);
     if (t === undefined) return undefined;
-    const realm = t.aor.host.toLowerCase();
+    const realm = realmOf(t.aor);
     const outcome = this.digest.authenticate(request, realm, t.role);
     if (!outcome.ok) {
       // The first request of every client carries no credentials: that is a challenge, not a failure.

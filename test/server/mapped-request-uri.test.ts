@@ -40,3 +40,27 @@ describe('IPv4-mapped hosts in what we are asked to route (auth off, udp:*)', ()
     });
   }
 });
+
+describe('an IPv4-mapped AOR host with digest authentication on', () => {
+  let srv: RunningServer;
+  let dave: SipEndpoint;
+
+  before(async () => {
+    srv = await startServer({ listen: ['udp:*:0'], probeIntervalSeconds: 0, t1Ms: 40 });
+    await srv.server.users.add('dave', '127.0.0.1', 'dave-secret');
+    dave = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+  });
+  after(async () => {
+    dave.close();
+    await srv.stop();
+  });
+
+  test('REGISTER for sip:dave@[::ffff:127.0.0.1] is challenged in realm "127.0.0.1" and succeeds', async () => {
+    // RFC 3261 22.1: the realm is the AOR's domain, here the IPv4 address the mapped host carries.
+    const challenge = await dave.register('dave', undefined, { domain: '[::ffff:127.0.0.1]' });
+    assert.equal(challenge.status, 401);
+    assert.match(challenge.header('www-authenticate') ?? '', /realm="127\.0\.0\.1"/);
+    const ok = await dave.register('dave', 'dave-secret', { domain: '[::ffff:127.0.0.1]' });
+    assert.equal(ok.status, 200);
+  });
+});
