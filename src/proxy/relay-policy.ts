@@ -6,6 +6,7 @@
 // preload a Route to us and write any To tag), and requests for a registered contact of our users.
 import type { SipMessage } from '../sip/message.js';
 import { isSipUri } from '../sip/uri.js';
+import { displayHost } from '../transport/address.js';
 import type { RequestKind } from './route-request.js';
 
 export type RelayDecision =
@@ -26,6 +27,7 @@ export function relayDecision(
   const from = request.from().uri;
   if (isSipUri(from) && isLocalDomain(from.host)) return { kind: 'authenticate' };
   const target = request.uri();
-  const host = isSipUri(target) ? target.host : target.scheme;
+  // `::ffff:192.0.2.1` is shown as the IPv4 address it carries, IPv6 bracketed (README: no ::ffff:).
+  const host = isSipUri(target) ? displayHost(target.host) : target.scheme;
   return { kind: 'refuse', reason: `Forbidden (relaying to ${host} is not allowed)` };
 }

@@ -9,6 +9,7 @@ import { parseNameAddr } from '../sip/name-addr.js';
 import type { BindingRecord } from '../store/types.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { isSipUri, parseUri, formatHostPort, type SipUri } from '../sip/uri.js';
+import { displayHost } from '../transport/address.js';
 import type { ContactIndex } from './contact-index.js';
 import type { FlowState } from './flow-state.js';
 import { isLoop, loopHash } from './forward-request.js';
@@ -122,7 +123,8 @@ export class RequestRouter {
     }
     return {
       kind: 'reject', status: 480, reason: `Temporarily Unavailable (no device of ${aor} is registered over TLS)`,
-      headers: [['Warning', `380 ${formatHostPort(uri.host, uri.port)} "SIPS Not Allowed"`]],
+      // RFC 3261 20.43 warn-agent is a hostport: a mapped host as its IPv4 address, never `::ffff:`.
+      headers: [['Warning', `380 ${displayHost(uri.host)}${uri.port === undefined ? '' : `:${uri.port}`} "SIPS Not Allowed"`]],
     };
   }
 

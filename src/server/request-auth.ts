@@ -5,7 +5,8 @@ import type { SipMessage } from '../sip/message.js';
 import { isIPv4 } from '../sip/host.js';
 import { normalizeAddress } from '../transport/address.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
-import { formatUri, isSipUri, type SipUri } from '../sip/uri.js';
+import { isSipUri, type SipUri } from '../sip/uri.js';
+import { aorOf } from '../registrar/binding-key.js';
 import type { LocalIdentity } from './local-identity.js';
 import type { Rejection } from './request-validation.js';
 import type { ServerStats } from './stats.js';
@@ -84,7 +85,7 @@ export class RequestAuthorizer {
     }
     const user = t.aor.user === undefined ? undefined : normalizeEscapes(t.aor.user);
     if (user !== outcome.username) {
-      const aor = formatUri({ ...t.aor, port: undefined, params: new Map(), headers: [] });
+      const aor = aorOf(t.aor);
       return { status: 403, reason: `Forbidden (${outcome.username} may not act for ${aor})`, headers: [] };
     }
     return undefined;

@@ -6,8 +6,9 @@ import type { Logger } from 'pino';
 import { createResponse } from '../sip/builder.js';
 import type { SipParseError } from '../sip/errors.js';
 import type { SipMessage } from '../sip/message.js';
-import { formatHostPort, formatUri, isSipUri, type SipUri, type Uri } from '../sip/uri.js';
+import { formatHostPort, isSipUri, type SipUri, type Uri } from '../sip/uri.js';
 import type { ControlContext } from '../control/context.js';
+import { aorOf } from '../registrar/binding-key.js';
 import { ContactProber } from '../registrar/contact-prober.js';
 import { dropRestoredStreamBindings, removeOnConnectionClose, trackKeepalives } from '../registrar/keepalive-tracker.js';
 import type { RegisterAnswer } from '../registrar/register-response.js';
@@ -323,7 +324,8 @@ export class SipServer {
     try {
       const to = request.to().uri as SipUri;
       if (!this.identity.isLocalDomain(to.host)) {
-        const aor = formatUri({ ...to, port: undefined, params: new Map(), headers: [] });
+        // The AOR as the registrar keys it: a mapped host as its IPv4 address, IPv6 bracketed.
+        const aor = aorOf(to);
         answer({ status: 404, reason: `Not Found (${aor} is not served here)`, headers: [] });
         return;
       }

@@ -41,6 +41,15 @@ export function withoutZone(address: string): string {
   return zoneAt === -1 ? address : address.slice(0, zoneAt);
 }
 
+/**
+ * A host as our reason phrases and Warning values show it: an IPv4-mapped address as the IPv4 address
+ * it carries, IPv6 canonical and bracketed (as in a SIP hostport, RFC 3261 25.1), names unchanged.
+ */
+export function displayHost(host: string): string {
+  const a = addressFamily(host) === undefined ? host : withoutZone(normalizeAddress(host));
+  return a.includes(':') ? `[${a}]` : a;
+}
+
 /** 4 or 6 for an IP address (brackets allowed), undefined for anything else (a domain name). */
 export function addressFamily(address: string): AddressFamily | undefined {
   const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;

@@ -164,6 +164,18 @@ test('relay policy: strangers 403, our users authenticate, exemptions relay', ()
   assert.equal(relayDecision(foreign, 'user', false, local).kind, 'relay');
 });
 
+test('relay policy: the 403 names a mapped host as its IPv4 address and IPv6 in brackets', () => {
+  const local = (h: string): boolean => h === 'example.com';
+  const to = (uri: string): SipMessage => msg([`MESSAGE ${uri} SIP/2.0`, 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'From: <sip:eve@other.example>;tag=1', `To: <${uri}>`, 'Call-ID: c', 'CSeq: 1 MESSAGE']);
+  const reason = (uri: string): string | undefined => {
+    const d = relayDecision(to(uri), 'foreign', false, local);
+    return d.kind === 'refuse' ? d.reason : undefined;
+  };
+  assert.equal(reason('sip:x@[::ffff:192.0.2.1]'), 'Forbidden (relaying to 192.0.2.1 is not allowed)');
+  assert.equal(reason('sip:x@[2001:db8::5]'), 'Forbidden (relaying to [2001:db8::5] is not allowed)');
+  assert.equal(reason('sip:x@elsewhere.net'), 'Forbidden (relaying to elsewhere.net is not allowed)');
+});
+
 test('RFC 3263: numeric host direct; NAPTR -> SRV -> A/AAAA in order; SRV without NAPTR; A alone on 5060', async () => {
   const dns: DnsLookup = {
     resolveNaptr: async (n) => n === 'naptr.example' ? [

@@ -39,6 +39,27 @@ describe('IPv4-mapped hosts in what we are asked to route (auth off, udp:*)', ()
       assert.equal((await alice.finalResponse()).status, 200);
     });
   }
+
+  test('reason phrases and Warning show a mapped host as its IPv4 address, IPv6 in brackets', async () => {
+    // REGISTER for a domain we do not serve: 404 naming the AOR (RFC 3261 10.3 step 1).
+    for (const [host, shown] of [['[::ffff:192.0.2.1]', '192.0.2.1'], ['[2001:DB8::5]', '[2001:db8::5]']]) {
+      alice.send(alice.requestText({
+        method: 'REGISTER', uri: 'sip:127.0.0.1', from: `sip:x@${host}`, to: `sip:x@${host}`, fromTag: newTag(), callId: newCallId(), cseq: 1,
+        headers: [`Contact: <sip:x@127.0.0.1:${alice.port}>`],
+      }));
+      const r = await alice.finalResponse();
+      assert.equal(r.status, 404);
+      assert.equal(r.reason, `Not Found (sip:x@${shown} is not served here)`);
+    }
+    // RFC 5630 3.1.3: a SIPS request for bob, registered over UDP only, gets 480 and Warning 380 <hostport>.
+    alice.sendRequest({
+      method: 'MESSAGE', uri: 'sips:bob@[::ffff:127.0.0.1]', from: 'sip:alice@127.0.0.1', to: 'sips:bob@[::ffff:127.0.0.1]',
+      fromTag: newTag(), callId: newCallId(), cseq: 1, body: 'x', contentType: 'text/plain',
+    });
+    const r = await alice.finalResponse();
+    assert.equal(r.status, 480);
+    assert.equal(r.header('warning'), '380 127.0.0.1 "SIPS Not Allowed"');
+  });
 });
 
 describe('an IPv4-mapped AOR host with digest authentication on', () => {
