@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidUserError } from '../auth/user-directory.js';
+import { normalizeSocketAddress } from '../transport/address.js';
 import { formatControlAddress, isLoopback, type ControlAddress } from './address.js';
 import type { ControlContext } from './context.js';
 import { HttpError, sendError } from './http-json.js';
@@ -44,7 +45,9 @@ export class ControlServer {
       this.http.listen(address.port, address.host, () => {
         this.http.off('error', onError);
         const a = this.http.address() as AddressInfo;
-        this.bound = { host: a.address, port: a.port };
+        // `--control [::ffff:127.0.0.1]:PORT` binds an IPv6 socket Node reports as ::ffff:127.0.0.1:
+        // shown (and reached) as 127.0.0.1 (README: no ::ffff: in output).
+        this.bound = { host: normalizeSocketAddress(a.address), port: a.port };
         resolve(this.bound);
       });
     });

@@ -50,6 +50,14 @@ export function displayHost(host: string): string {
   return a.includes(':') ? `[${a}]` : a;
 }
 
+/**
+ * A socket's peer address for logs and warnings: Node reports an IPv4 peer of a dual-stack socket
+ * as `::ffff:a.b.c.d`, which simplesip never writes (README: Transports and addresses).
+ */
+export function peerAddress(socket: { remoteAddress?: string }): string | undefined {
+  return socket.remoteAddress === undefined ? undefined : normalizeSocketAddress(socket.remoteAddress);
+}
+
 /** 4 or 6 for an IP address (brackets allowed), undefined for anything else (a domain name). */
 export function addressFamily(address: string): AddressFamily | undefined {
   const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;

@@ -2,6 +2,7 @@
 // which wraps them in StreamConnections.
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { peerAddress } from './address.js';
 import { PendingSockets, type Admission } from './admission.js';
 import { bindServer, closeServer } from './server-bind.js';
 import type { ListenSpec } from './listen-spec.js';
@@ -31,7 +32,7 @@ export class StreamListener {
       // after handshakeTimeout but, with a tlsClientError listener, leaves the socket to us.
       this.server = createTlsServer({ cert: credentials.cert, key: credentials.key, handshakeTimeout: admission.setupTimeoutMs }, start);
       this.server.on('tlsClientError', (err, socket) => {
-        log.debug({ from: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
+        log.debug({ from: peerAddress(socket), err: err.message }, 'TLS handshake failed');
         socket.destroy();
       });
     } else {
@@ -39,7 +40,7 @@ export class StreamListener {
     }
     // Admission at TCP accept: a socket still in its TLS handshake counts against --max-connections.
     this.server.on('connection', (socket: Socket) => {
-      if (!admission.admit(socket.remoteAddress, this.info)) {
+      if (!admission.admit(peerAddress(socket), this.info)) {
         socket.destroy();
         return;
       }

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { peerAddress } from './address.js';
 import { PendingSockets, type Admission } from './admission.js';
 import { bindServer, closeServer } from './server-bind.js';
 import { wsMaxPayload } from './ws-connection.js';
@@ -43,7 +44,7 @@ export class WsListener {
     // when accepted, and must finish its TLS handshake, then its upgrade, each within the setup
     // timeout (Node's HTTP timeouts, 60 s for headers checked every 30 s, ignored --idle-timeout).
     this.server.on('connection', (socket: Socket) => {
-      if (!admission.admit(socket.remoteAddress, this.info)) {
+      if (!admission.admit(peerAddress(socket), this.info)) {
         socket.destroy();
         return;
       }
@@ -60,7 +61,7 @@ export class WsListener {
         const offered = String(info.req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
         if (offered.includes(SIP_SUBPROTOCOL)) done(true);
         else {
-          log.debug({ from: info.req.socket.remoteAddress }, 'WebSocket handshake without the sip subprotocol refused');
+          log.debug({ from: peerAddress(info.req.socket) }, 'WebSocket handshake without the sip subprotocol refused');
           done(false, 400, 'Sec-WebSocket-Protocol must offer sip');
         }
       },

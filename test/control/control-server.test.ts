@@ -178,3 +178,14 @@ test('listens on ::1 too', async () => {
     await v6.close();
   }
 });
+
+test('listening on ::ffff:127.0.0.1 reports 127.0.0.1, never ::ffff: (what `control API on` prints)', async () => {
+  const mapped = new ControlServer(fakeContext());
+  const address = await mapped.listen({ host: '::ffff:127.0.0.1', port: 0 });
+  try {
+    assert.equal(address.host, '127.0.0.1');
+    assert.equal((await call(address.port, 'GET', '/stats')).status, 200, 'reachable at 127.0.0.1');
+  } finally {
+    await mapped.close();
+  }
+});
