@@ -13,6 +13,7 @@ import { parseNameAddr } from '../sip/name-addr.js';
 import { isSipUri, parseUri, type SipUri } from '../sip/uri.js';
 import type { SubscriptionRecord } from '../store/types.js';
 import type { ClientTransaction } from '../transaction/client-transaction.js';
+import { normalizeAddress } from '../transport/address.js';
 import type { SendTarget, TransportProtocol } from '../transport/types.js';
 
 /** What one NOTIFY says (RFC 6665 8.2.3 Subscription-State, and the body of the package). */
@@ -44,7 +45,9 @@ function isIpLiteral(host: string): boolean {
 async function uriTarget(uri: SipUri): Promise<SendTarget> {
   const param = uri.params.get('transport')?.toLowerCase();
   const protocol: TransportProtocol = uri.scheme === 'sips' ? 'tls' : param !== undefined && TRANSPORTS.has(param) ? param as TransportProtocol : 'udp';
-  const address = isIpLiteral(uri.host) ? uri.host : (await lookup(uri.host)).address;
+  // An IPv4-mapped host (`[::ffff:192.0.2.1]`) is the IPv4 address it carries: sent over IPv4, since
+  // with bindv6only=1 no IPv6 socket reaches it (README: Transports and addresses).
+  const address = normalizeAddress(isIpLiteral(uri.host) ? uri.host : (await lookup(uri.host)).address);
   return { protocol, address, port: uri.port ?? (protocol === 'tls' ? 5061 : 5060) };
 }
 

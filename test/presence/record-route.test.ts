@@ -31,3 +31,25 @@ test('NOTIFYs follow the Record-Route of the SUBSCRIBE', async (t) => {
   assert.deepEqual(notify.headerValues('route'), [route]);
   assert.match(notify.requestUri, new RegExp(`^sip:alice@127\\.0\\.0\\.1:${watcher.sip.port}`), 'the Request-URI is the subscriber\'s Contact');
 });
+
+test('a Record-Route naming [::ffff:127.0.0.1] is followed over IPv4 (an IPv4-only server socket reaches it)', async (t) => {
+  // The server listens on udp:127.0.0.1 only, as under bindv6only=1 no IPv6 socket reaches a mapped
+  // address: the next hop must be sent to as the IPv4 address it carries (RFC 3261 12.2.1.1 route set).
+  const srv = await startServer({ auth: false, probeIntervalSeconds: 0 });
+  const watcher = await PresencePeer.open('udp', '127.0.0.1', srv.port('udp'), 'alice');
+  const proxy = await RawUdpPeer.open();
+  t.after(async () => {
+    watcher.close();
+    proxy.close();
+    await srv.stop();
+  });
+  const route = `<sip:[::ffff:127.0.0.1]:${proxy.port};lr>`;
+  const { response } = await watcher.subscribe('sip:bob@127.0.0.1', { extra: [`Record-Route: ${route}`] });
+  assert.equal(response.status, 200);
+  const data = await proxy.receive(3000);
+  assert.ok(data, 'no NOTIFY reached the mapped next hop');
+  const notify = parseMessage(data);
+  if (notify instanceof SipParseError) throw notify;
+  assert.equal(notify.method, 'NOTIFY');
+  assert.match(notify.topVia()?.host ?? '', /^127\.0\.0\.1$/);
+});
