@@ -274,7 +274,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       this.connectionClosed(source);
     });
     // RFC 3261 8.1.2 / 16.12: the outbound proxy as a loose-routing pre-loaded Route.
-    const outboundRoute = o.outboundProxy === undefined ? undefined : `<${o.outboundProxy}${next.params.has('lr') ? '' : ';lr'}>`;
+    // A mapped host (`sip:[::ffff:127.0.0.1]:5060`) is written as the IPv4 address it carries.
+    const outboundRoute = o.outboundProxy === undefined ? undefined : `<${routeText(o.outboundProxy, next)}${next.params.has('lr') ? '' : ';lr'}>`;
     const identity = { aor: this.aor, user: this.aorUri.user as string, displayName: o.displayName, userAgent: o.userAgent ?? DEFAULT_USER_AGENT };
     const builder = new RequestBuilder(identity, () => this.flow(), outboundRoute);
     this.builder = builder;
@@ -551,4 +552,11 @@ function uriHost(uri: SipUri): string {
   if (uri.hostKind !== 'ipv6') return uri.host;
   const address = normalizeAddress(uri.host);
   return address.includes(':') ? `[${address}]` : address;
+}
+
+/** The outbound proxy URI as given, unless its host is IPv4-mapped: then with the IPv4 host (README: no `::ffff:` in SIP). */
+function routeText(text: string, uri: SipUri): string {
+  const host = uriHost(uri);
+  // The only brackets a SIP URI can hold are those of its IPv6 host (RFC 3261 25.1).
+  return uri.hostKind !== 'ipv6' || host.startsWith('[') ? text : text.replace(/\[[^\]]*\]/, host);
 }

@@ -24,3 +24,21 @@ describe('IPv4-mapped hosts in the client options', () => {
     assert.doesNotMatch(reg.toBuffer().toString(), /::ffff:/i);
   });
 });
+
+describe('an IPv4-mapped outbound proxy', () => {
+  let proxy: ScriptedPeer;
+  before(async () => {
+    proxy = await ScriptedPeer.start('127.0.0.1', ['udp']);
+  });
+  after(() => proxy.stop());
+
+  test('--outbound-proxy sip:[::ffff:127.0.0.1]:PORT: Route <sip:127.0.0.1:PORT;lr> (RFC 3261 8.1.2)', async (t) => {
+    const port = proxy.ports.get('udp') as number;
+    const ua = newUa('sip:example.com', { outboundProxy: `sip:[::ffff:127.0.0.1]:${port}` });
+    t.after(() => ua.close());
+    await ua.register();
+    const reg = proxy.of('REGISTER')[0];
+    assert.deepEqual(reg.headerValues('route'), [`<sip:127.0.0.1:${port};lr>`]);
+    assert.doesNotMatch(reg.toBuffer().toString(), /::ffff:/i);
+  });
+});
