@@ -109,7 +109,7 @@ export function formatStats(s: StatsView): string {
     ['requests received', String(s.requestsReceived)],
     ['responses sent', String(s.responsesSent)],
     ['transactions', `${s.transactions.server} server, ${s.transactions.client} client`],
-    ['messages', `${s.messagesRelayed} relayed, ${s.messagesStored} stored, ${s.messagesDelivered} delivered, ${s.messagesRateLimited} rate-limited`],
+    ['messages', `${s.messagesRelayed} relayed, ${s.messagesStored} stored, ${s.messagesDelivered} delivered, ${s.messagesRefused} refused, ${s.messagesRateLimited} rate-limited`],
     ['offline messages', String(s.offlineMessages)],
     ['UDP queue delay', `${s.udpQueueDelay.lastMs} ms now, ${s.udpQueueDelay.maxLastMinuteMs} ms worst in the last minute`],
     ['UDP receive drops', s.udpReceiveDrops === null ? 'unknown (no /proc/net/udp)' : `${s.udpReceiveDrops} (datagrams lost to a full receive queue)`],

@@ -25,6 +25,8 @@ export interface StatsView {
   messagesRelayed: number;
   messagesStored: number;
   messagesDelivered: number;
+  /** Stored messages dropped because the recipient's device refused them (e.g. 415, 603). */
+  messagesRefused: number;
   messagesRateLimited: number;
   /**
    * How long datagrams waited in the fullest UDP receive queue before the server read them, in ms:

@@ -37,6 +37,7 @@ export function createMetricsRegistry(context: ControlContext): Registry {
   total('simplesip_messages_relayed_total', 'MESSAGE requests forwarded to contacts or next hops', () => stats.messagesRelayed);
   total('simplesip_messages_stored_total', 'MESSAGE requests put in the offline store (answered 202)', () => stats.messagesStored);
   total('simplesip_messages_delivered_total', 'Stored messages delivered (2xx) and removed', () => stats.messagesDelivered);
+  total('simplesip_messages_refused_total', 'Stored messages refused by the recipient (a final answer that is not "try later") and dropped', () => stats.messagesRefused);
   total('simplesip_messages_rate_limited_total', 'MESSAGE requests refused by the per-sender rate limit (503)', () => stats.messagesRateLimited);
   const queueDelay = new Histogram({
     name: 'simplesip_udp_queue_delay_seconds',

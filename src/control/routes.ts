@@ -171,6 +171,7 @@ function showStats({ env, res }: RouteCall): void {
     messagesRelayed: stats.messagesRelayed,
     messagesStored: stats.messagesStored,
     messagesDelivered: stats.messagesDelivered,
+    messagesRefused: stats.messagesRefused,
     messagesRateLimited: stats.messagesRateLimited,
     udpQueueDelay: {
       lastMs: roundTenth(env.context.queueDelay?.lastMs ?? 0),

@@ -22,7 +22,7 @@ export interface Refusal {
  * Branch results that mean "not reachable now" rather than "refused": the message waits for the user.
  * 430 (RFC 5626 5.3): the user's outbound flow is gone until the UA registers it again.
  */
-const STORE_ON: ReadonlySet<number> = new Set([408, 430, 480, 503]);
+export const STORE_ON: ReadonlySet<number> = new Set([408, 430, 480, 503]);
 
 export interface MessagePolicyOptions {
   /** Largest body accepted, bytes (beyond: 413, RFC 3261 21.4.11). */

@@ -1,8 +1,12 @@
 // Delivery of stored messages when their recipient comes back: on every new or updated binding (the
 // location service's 'added' and 'updated' changes), the AOR's messages go out one at a time, oldest first, each as a MESSAGE
 // from the original sender with a Date header of its arrival (RFC 3261 20.17; RFC 3428 leaves it to
-// the proxy to say when it was sent). A message is removed after a 2xx; on any other answer it stays
-// and the next attempt is on the next registration or after the retry interval.
+// the proxy to say when it was sent). A message is removed after a 2xx. An answer that means "not
+// reachable now" (408, 430, 480, 503, and a transport failure, which the proxy turns into 503: the
+// same STORE_ON list that stored it) keeps it, and the next attempt is on the next registration or
+// after the retry interval. Any other final answer is a refusal of this message (RFC 3261 8.1.3.5,
+// 21.4: the request must not be repeated unchanged): it is dropped, logged and counted, and the
+// next message goes, so one message the device will not take never blocks the ones behind it.
 import type { EventEmitter } from 'node:events';
 import type { LocationEvents } from '../registrar/location-service.js';
 import { createRequest } from '../sip/builder.js';
@@ -10,6 +14,7 @@ import type { SipMessage } from '../sip/message.js';
 import type { OfflineMessage } from '../store/types.js';
 import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
+import { STORE_ON } from './message-policy.js';
 import type { OfflineStore } from './offline-store.js';
 
 export interface OfflineDeliveryOptions {
@@ -23,6 +28,8 @@ export interface OfflineDeliveryOptions {
   log: TransportLogger;
   /** Counted once per message delivered. */
   onDelivered?: (message: OfflineMessage) => void;
+  /** Counted once per message dropped because its recipient refused it (the final status). */
+  onRefused?: (message: OfflineMessage, status: number) => void;
 }
 
 /** The MESSAGE that delivers a stored one: new Call-ID and tags, the original From, body and type, and the original time. */
@@ -91,13 +98,19 @@ export class OfflineDelivery {
       if (m === undefined) return;
       if (this.o.location.bindingsOf(aor).length === 0) return;
       const status = await this.o.send(deliveryRequest(m), aor);
-      if (status < 200 || status >= 300) {
+      if (STORE_ON.has(status) || status < 200) {
         this.scheduleRetry(aor);
         return;
       }
-      // Removed (durably) before the next one goes: a device never gets a message twice after its 2xx.
+      // Removed (durably) before the next one goes: a device never gets a message twice after its 2xx,
+      // nor the same refused request again.
       await this.o.store.remove(m.id);
-      this.o.onDelivered?.(m);
+      if (status < 300) {
+        this.o.onDelivered?.(m);
+        continue;
+      }
+      this.o.log.warn({ aor, id: m.id, from: m.from, status }, 'stored message refused by its recipient: dropped');
+      this.o.onRefused?.(m, status);
     }
   }
 

@@ -95,6 +95,7 @@ export class Routing {
       retrySeconds: config.offlineRetrySeconds,
       log,
       onDelivered: () => { stats.messagesDelivered++; },
+      onRefused: () => { stats.messagesRefused++; },
     });
   }
 
