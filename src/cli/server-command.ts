@@ -215,16 +215,22 @@ export function addServerCommand(program: Command): void {
         process.stderr.write('WARNING: authentication is OFF (--auth off): anyone can register as any user of the served domains. Never run it like this outside a test or a lab.\n');
       }
       const server = new SipServer(config, log);
-      const listeners = await server.start();
-      process.stdout.write('simplesip server listening on:\n');
-      for (const l of listeners) process.stdout.write(`  ${l.description}\n`);
+      // Everything that can fail to open opens before the server does anything on its own: a start
+      // that fails on the control address has delivered no stored message (which the next start
+      // would have delivered again).
+      const listeners = await server.open();
       const control = new ControlServer(server.controlContext());
+      let controlAt;
       try {
-        process.stdout.write(`control API on ${formatControlAddress(await control.listen(options.control))}\n`);
+        controlAt = await control.listen(options.control);
       } catch (err) {
         await server.stop();
         throw err;
       }
+      server.run();
+      process.stdout.write('simplesip server listening on:\n');
+      for (const l of listeners) process.stdout.write(`  ${l.description}\n`);
+      process.stdout.write(`control API on ${formatControlAddress(controlAt)}\n`);
       const stop = (signal: string): void => {
         log.info({ signal }, 'stopping');
         control.close().then(() => server.stop()).finally(() => process.exit(0));

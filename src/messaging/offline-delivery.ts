@@ -46,18 +46,21 @@ export class OfflineDelivery {
   /** AORs being delivered now, and whether another pass was asked for meanwhile. */
   private readonly running = new Map<string, boolean>();
   private readonly retries = new Map<string, TimerHandle>();
+  /** Nothing goes out before start(): a server whose start fails later must not have delivered anything. */
+  private started = false;
 
   constructor(private readonly o: OfflineDeliveryOptions) {
     // Any binding that is added or updated shows the device there now: a new registration, but also
     // a refresh or an RFC 5626 flow registered again on a new connection (replacing its binding after
     // a server restart or a network change), where nothing is 'added'.
     o.location.on('change', ({ type, binding }) => {
-      if (type !== 'removed') this.flush(binding.aor);
+      if (this.started && type !== 'removed') this.flush(binding.aor);
     });
   }
 
   /** Delivers what is waiting for users who are registered now (after a restart). */
   start(): void {
+    this.started = true;
     for (const aor of [...this.o.store.aors()]) if (this.o.location.bindingsOf(aor).length > 0) this.flush(aor);
   }
 
@@ -67,10 +70,11 @@ export class OfflineDelivery {
    * stay registered: it is tried again after the retry interval, like a failed delivery.
    */
   stored(aor: string): void {
-    if (this.o.location.bindingsOf(aor).length > 0 && !this.running.has(aor) && !this.retries.has(aor)) this.scheduleRetry(aor);
+    if (this.started && this.o.location.bindingsOf(aor).length > 0 && !this.running.has(aor) && !this.retries.has(aor)) this.scheduleRetry(aor);
   }
 
   close(): void {
+    this.started = false;
     for (const t of this.retries.values()) t.cancel();
     this.retries.clear();
   }

@@ -103,11 +103,22 @@ export class SipServer {
       this.log.info({ source: describeSource(source), status: res.status }, 'dropped a response that matches no transaction of ours'));
   }
 
+  /** open() then run(): everything opened, then the background work started. */
+  async start(): Promise<ListenerInfo[]> {
+    const listeners = await this.open();
+    this.run();
+    return listeners;
+  }
+
   /**
    * Opens the store, loads users and bindings, then every configured socket; a failure closes what
-   * was opened and rejects with its reason.
+   * was opened and rejects with its reason. Requests are served from here on, but nothing runs on
+   * its own yet (no offline delivery, no OPTIONS probes, no queue-delay samples, no presence work):
+   * run() starts it once the caller has opened what else it needs (the control API), so a start that
+   * fails after open() has sent nothing (a stored message delivered by a start that then failed was
+   * delivered again by the next one); stop() closes it all.
    */
-  async start(): Promise<ListenerInfo[]> {
+  async open(): Promise<ListenerInfo[]> {
     const services = await openServices(this.config, this.log);
     this.services = services;
     this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats);
@@ -148,6 +159,12 @@ export class SipServer {
       await services.store.close();
       throw err;
     }
+    return this.listeners;
+  }
+
+  /** Starts the background work of an opened server: offline delivery, OPTIONS probes, queue-delay samples, presence. */
+  run(): void {
+    const services = this.ready();
     this.prober = new ContactProber({
       location: services.location, transactions: this.transactions, timers: sharedTimerHeap(),
       intervalSeconds: this.config.probeIntervalSeconds, serverName: this.config.serverName, logger: this.log,
@@ -156,7 +173,6 @@ export class SipServer {
     this.queueDelay.start();
     this.routing?.start();
     this.presence?.start();
-    return this.listeners;
   }
 
   async stop(): Promise<void> {

@@ -32,6 +32,7 @@ async function setUp(): Promise<{
     store: offline, location, timers, retrySeconds: 60, log: { warn: () => undefined } as never,
     send: async (request: SipMessage) => { sent.push(request.body.toString()); return 200; },
   });
+  delivery.start();
   const change = (c: Omit<BindingChange, 'binding'>): void => {
     location.emit('change', { ...c, binding: { aor: BOB } as BindingRecord });
   };

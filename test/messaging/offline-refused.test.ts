@@ -30,7 +30,7 @@ async function setUp(answer: (body: string) => number): Promise<{
   const location = Object.assign(new EventEmitter<LocationEvents>(), { bindingsOf: () => [{}] });
   const sent: string[] = [];
   const refused: Array<[number, number]> = [];
-  new OfflineDelivery({
+  const delivery = new OfflineDelivery({
     store: offline, location, timers, retrySeconds: 60, log: { warn: () => undefined } as never,
     send: async (request: SipMessage) => {
       const body = request.body.toString();
@@ -39,6 +39,7 @@ async function setUp(answer: (body: string) => number): Promise<{
     },
     onRefused: (m, status) => refused.push([m.id, status]),
   });
+  delivery.start();
   const register = (): void => {
     location.emit('change', { type: 'updated', reason: 'refreshed', binding: { aor: BOB } as BindingRecord });
   };
