@@ -58,6 +58,13 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
    */
   private readonly bySource = new Map<string, BindingRecord | Set<BindingRecord>>();
   private readonly expiry: ExpiryWheel<BindingRecord>;
+  /**
+   * When each AOR's list was made (a count of lists made): entries() skips the AORs made after it
+   * began, which a Map iterator would otherwise visit (an AOR emptied and registered again goes to
+   * the end of the Map, so a dump already past it listed its bindings twice).
+   */
+  private readonly listMade = new WeakMap<BindingRecord[], number>();
+  private listsMade = 0;
   private readonly repository: BindingRepository;
   private readonly log: TransportLogger;
   private total = 0;
@@ -106,8 +113,20 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     return entry instanceof Set ? [...entry] : [entry];
   }
 
+  /**
+   * Every binding, AOR by AOR, read lazily (the dump streams a million of them between event-loop
+   * turns, while REGISTERs change the table): each binding at most once, and every binding that is
+   * there for the whole walk exactly once. An AOR made after the walk began is skipped (its bindings
+   * are newer than the walk); an AOR's list is copied when the walk reaches it, so a binding removed
+   * meanwhile cannot shift another past the cursor, and a replaced binding keeps its place (replace()).
+   */
   *entries(): IterableIterator<BindingRecord> {
-    for (const list of this.byAor.values()) yield* list;
+    const began = this.listsMade;
+    for (const list of this.byAor.values()) {
+      if ((this.listMade.get(list) ?? 0) > began) continue;
+      if (list.length === 1) yield list[0];
+      else yield* list.slice();
+    }
   }
 
   counts(): { aors: number; bindings: number } {
@@ -167,8 +186,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     const changes: BindingChange[] = [];
     for (const op of ops) {
       if (op.kind === 'put') {
-        if (op.previous !== undefined) this.delete(op.previous);
-        this.insert(op.binding);
+        this.replace(op.previous, op.binding);
         writes.push(this.putWrite(op.binding, op.previous));
         changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
       } else if (op.kind === 'refresh') {
@@ -196,8 +214,7 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     let durable: Promise<void>;
     let change: BindingChange;
     if (op.kind === 'put') {
-      if (op.previous !== undefined) this.delete(op.previous);
-      this.insert(op.binding);
+      this.replace(op.previous, op.binding);
       durable = this.putWrite(op.binding, op.previous);
       change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
     } else if (op.kind === 'refresh') {
@@ -267,10 +284,34 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     this.expiry.moved(b, was);
   }
 
+  /**
+   * A put: `b` takes the place of `previous` in its AOR's list (the AOR is not emptied and made
+   * again, which would move it behind a dump in progress), or is added when there is none.
+   */
+  private replace(previous: BindingRecord | undefined, b: BindingRecord): void {
+    const list = previous === undefined || previous.aor !== b.aor ? undefined : this.byAor.get(b.aor);
+    const i = list === undefined || previous === undefined ? -1 : list.indexOf(previous);
+    if (list === undefined || previous === undefined || i < 0) {
+      if (previous !== undefined) this.delete(previous);
+      this.insert(b);
+      return;
+    }
+    list[i] = b;
+    this.removeFromSource(keyOfBinding(previous), previous);
+    this.expiry.disarm(previous);
+    this.addToSource(keyOfBinding(b), b);
+    this.expiry.arm(b);
+  }
+
   private insert(b: BindingRecord): void {
     const list = this.byAor.get(b.aor);
-    if (list === undefined) this.byAor.set(b.aor, [b]);
-    else list.push(b);
+    if (list === undefined) {
+      const made = [b];
+      this.listMade.set(made, ++this.listsMade);
+      this.byAor.set(b.aor, made);
+    } else {
+      list.push(b);
+    }
     this.addToSource(keyOfBinding(b), b);
     this.expiry.arm(b);
     this.total++;
