@@ -135,8 +135,10 @@ async function addUser(client: ControlClient, _options: GlobalOptions, user: str
 }
 
 async function removeUser(client: ControlClient, _options: GlobalOptions, user: string): Promise<void> {
-  const answer = await client.json('DELETE', userPath(user)) as { user: string };
-  write(`removed ${answer.user}\n`);
+  const answer = await client.json('DELETE', userPath(user)) as { user: string; bindings?: number; messages?: number };
+  const bindings = answer.bindings ?? 0;
+  const messages = answer.messages ?? 0;
+  write(`removed ${answer.user} with ${bindings} binding${bindings === 1 ? '' : 's'} and ${messages} stored message${messages === 1 ? '' : 's'}\n`);
 }
 
 async function changePassword(client: ControlClient, _options: GlobalOptions, user: string, password?: string): Promise<void> {

@@ -24,6 +24,8 @@ export interface OfflineMessageAdmin {
   list(aor?: string): OfflineMessage[];
   /** Resolves false when no message has this id. */
   remove(id: number): Promise<boolean>;
+  /** Drops every message waiting for one AOR (its user was removed); resolves with how many. */
+  removeAll(aor: string): Promise<number>;
   readonly count: number;
 }
 

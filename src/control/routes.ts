@@ -131,10 +131,39 @@ async function addUser({ env, req, res }: RouteCall): Promise<void> {
   sendJson(res, 201, warning === undefined ? { user: `${username}@${domain}` } : { user: `${username}@${domain}`, warning });
 }
 
+/**
+ * The AORs a user's registrations and messages are kept under: `sip:` and `sips:` (the location
+ * service keys them apart, RFC 3261 19.1.4), with the user part as the registrar writes it.
+ */
+function aorsOfUser(username: string, domain: string): string[] {
+  const host = domain.includes(':') ? `[${domain}]` : domain;
+  const aors: string[] = [];
+  for (const scheme of ['sip', 'sips']) {
+    try {
+      aors.push(normalizeAor(`${scheme}:${username}@${host}`));
+    } catch {
+      aors.push(`${scheme}:${username}@${host}`);
+    }
+  }
+  return aors;
+}
+
+/**
+ * The user goes, and with him what only he could use: his bindings (removed as `ctl ul rm` does,
+ * reason `admin`: requests are no longer forwarded to his devices, which could neither refresh nor
+ * unregister them without credentials) and his stored messages (a user made later under the same
+ * name must not receive them). The user is removed first, so no REGISTER of his gets in between.
+ */
 async function removeUser({ env, res, params }: RouteCall): Promise<void> {
   const { username, domain } = userParam(params[0]);
   if (!(await env.context.users.remove(username, domain))) throw new HttpError(404, `no such user: ${username}@${domain}`);
-  sendJson(res, 200, { user: `${username}@${domain}` });
+  let bindings = 0;
+  let messages = 0;
+  for (const aor of aorsOfUser(username, domain)) {
+    bindings += await env.context.location.remove(aor, undefined, 'admin');
+    messages += (await env.context.messages?.removeAll(aor)) ?? 0;
+  }
+  sendJson(res, 200, { user: `${username}@${domain}`, bindings, messages });
 }
 
 async function setPassword({ env, req, res, params }: RouteCall): Promise<void> {

@@ -89,6 +89,14 @@ export class OfflineStore {
     return false;
   }
 
+  /** Removes every message waiting for `aor` (its user was removed); resolves with how many, once durable. */
+  async removeAll(aor: string): Promise<number> {
+    const list = [...this.pending(aor)];
+    for (const m of list) this.unindex(m);
+    await Promise.all(list.map((m) => this.o.repository.remove(m.id)));
+    return list.length;
+  }
+
   close(): void {
     this.sweeper?.cancel();
   }

@@ -161,7 +161,7 @@ test('user list (all, one domain, --json) and user rm (unknown: exit 1)', async 
   assert.deepEqual((JSON.parse(org.stdout) as Array<{ user: string }>).map((u) => u.user), ['frank@example.org']);
   const rm = await ctl(['user', 'rm', 'erin@example.com']);
   assert.equal(rm.code, 0);
-  assert.equal(rm.stdout, 'removed erin@example.com\n');
+  assert.equal(rm.stdout, 'removed erin@example.com with 0 bindings and 0 stored messages\n');
   const again = await ctl(['user', 'rm', 'erin@example.com']);
   assert.equal(again.code, 1);
   assert.equal(again.stderr, 'simplesip ctl: no such user: erin@example.com\n');
