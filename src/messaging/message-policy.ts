@@ -2,6 +2,7 @@
 // binding (RFC 3428 7: any 200 answers it); when the user has no binding, or every branch failed with
 // 408, 430, 480 or 503, the message goes to the offline store and the sender gets 202 Accepted (RFC 3428 7:
 // accepted, not yet delivered). Typing indications (RFC 3994) are relayed, never stored.
+import { displayName } from '../sip/header-names.js';
 import { formatNameAddr } from '../sip/name-addr.js';
 import type { SipMessage } from '../sip/message.js';
 import { isSipUri } from '../sip/uri.js';
@@ -44,6 +45,25 @@ function isComposing(request: SipMessage): boolean {
   return t !== undefined && `${t.type}/${t.subtype}`.toLowerCase() === IS_COMPOSING_CONTENT_TYPE;
 }
 
+/** Headers stored and delivered with the body besides Content-Type (and Content-Length, which the new request gets anew). */
+const KEPT_WITH_BODY: ReadonlySet<string> = new Set(['mime-version', 'subject']);
+
+/**
+ * The headers that describe the body (RFC 3261 20.11 Content-Disposition, 20.12 Content-Encoding,
+ * 20.13 Content-Language, any other Content-*, MIME-Version 20.24) and its Subject (20.36), in the
+ * order received: a stored message is delivered with them, as the relayed one would have been
+ * (README: "bodies pass through untouched"); without Content-Encoding a gzip body is garbage.
+ */
+export function bodyHeaders(request: SipMessage): Array<[string, string]> {
+  const kept: Array<[string, string]> = [];
+  for (const f of request.headerFields()) {
+    if (f.name === 'content-type' || f.name === 'content-length') continue;
+    if (!f.name.startsWith('content-') && !KEPT_WITH_BODY.has(f.name)) continue;
+    kept.push([displayName(f.name) ?? f.rawName, f.value]);
+  }
+  return kept;
+}
+
 /** The sender as stored: From without its tag (the delivered MESSAGE gets a tag of its own). */
 function senderOf(request: SipMessage): string {
   const from = request.from();
@@ -81,7 +101,7 @@ export class MessagePolicy {
 
   private async storeMessage(request: SipMessage, aor: string): Promise<{ refusal: Refusal; id?: number }> {
     const type = request.header('content-type');
-    const outcome = await this.o.offline.store(aor, senderOf(request), type, request.body);
+    const outcome = await this.o.offline.store(aor, senderOf(request), type, request.body, bodyHeaders(request));
     if (!outcome.stored) {
       return { refusal: { status: 480, reason: `Temporarily Unavailable (mailbox of ${aor} is full; message not stored)`, headers: [] } };
     }

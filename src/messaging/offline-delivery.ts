@@ -32,11 +32,15 @@ export interface OfflineDeliveryOptions {
   onRefused?: (message: OfflineMessage, status: number) => void;
 }
 
-/** The MESSAGE that delivers a stored one: new Call-ID and tags, the original From, body and type, and the original time. */
+/**
+ * The MESSAGE that delivers a stored one: new Call-ID and tags, the original From, body, type and
+ * the other headers describing the body (Content-Encoding, Content-Language, Content-Disposition,
+ * Subject, ...), and the original time.
+ */
 export function deliveryRequest(m: OfflineMessage): SipMessage {
   return createRequest({
     method: 'MESSAGE', uri: m.aor, from: m.from, to: `<${m.aor}>`,
-    headers: [['Date', new Date(m.receivedAt).toUTCString()]],
+    headers: [['Date', new Date(m.receivedAt).toUTCString()], ...(m.headers ?? [])],
     body: m.body,
     ...(m.contentType === undefined ? {} : { contentType: m.contentType }),
   });

@@ -43,11 +43,13 @@ export class OfflineStore {
   }
 
   /** Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting. */
-  async store(aor: string, from: string, contentType: string | undefined, body: Buffer): Promise<StoreOutcome> {
+  /** `headers`: the Content-* headers (but Content-Type and Content-Length) and Subject, delivered with the body. */
+  async store(aor: string, from: string, contentType: string | undefined, body: Buffer, headers: Array<[string, string]> = []): Promise<StoreOutcome> {
     if ((this.byAor.get(aor)?.length ?? 0) >= this.o.maxPerUser) return { stored: false, reason: 'full' };
     const now = this.now();
     const message: OfflineMessage = { id: this.nextId++, aor, from, receivedAt: now, expiresAt: now + this.o.expirySeconds * 1000, body };
     if (contentType !== undefined) message.contentType = contentType;
+    if (headers.length > 0) message.headers = headers.map(([n, v]) => [n, v]);
     this.index(message);
     try {
       await this.o.repository.put(message);

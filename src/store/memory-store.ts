@@ -84,7 +84,11 @@ class MemoryStore implements StoreHandle {
       iterate: () => this.iterate(),
     };
     const messages = this.messageMap;
-    const copyMessage = (m: OfflineMessage): OfflineMessage => ({ ...m, body: Buffer.from(m.body) });
+    const copyMessage = (m: OfflineMessage): OfflineMessage => {
+      const c: OfflineMessage = { ...m, body: Buffer.from(m.body) };
+      if (m.headers !== undefined) c.headers = m.headers.map(([n, v]) => [n, v]);
+      return c;
+    };
     this.offlineMessages = {
       all: () => this.op(() => [...messages.values()].sort((a, b) => a.id - b.id).map(copyMessage)),
       put: (m) =>

@@ -129,6 +129,16 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX IF EXISTS bindings_expires_at;
     `,
   },
+  {
+    version: 5,
+    description: 'offline messages keep their Content-* headers',
+    // The headers that describe a stored body besides its type (Content-Encoding, Content-Language,
+    // Content-Disposition, ..., Subject), as JSON [[name, value], ...]; NULL for rows stored before
+    // (they had none kept) and for messages without any.
+    sql: `
+      ALTER TABLE offline_messages ADD COLUMN headers TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,7 +1,8 @@
-// OfflineMessage <-> offline_messages row (migration 2).
+// OfflineMessage <-> offline_messages row (migrations 2 and 5).
 import type { OfflineMessage } from './types.js';
 
-export const OFFLINE_COLUMNS = 'id, aor, from_header, received_at, expires_at, content_type, body';
+export const OFFLINE_COLUMNS = 'id, aor, from_header, received_at, expires_at, content_type, body, headers';
+export const OFFLINE_PLACEHOLDERS = '?, ?, ?, ?, ?, ?, ?, ?';
 
 export interface OfflineRow {
   id: number;
@@ -11,10 +12,27 @@ export interface OfflineRow {
   expires_at: number;
   content_type: string | null;
   body: Buffer;
+  /** JSON [[name, value], ...] or NULL (migration 5). */
+  headers: string | null;
 }
 
-export function offlineParams(m: OfflineMessage): [number, string, string, number, number, string | null, Buffer] {
-  return [m.id, m.aor, m.from, m.receivedAt, m.expiresAt, m.contentType ?? null, Buffer.from(m.body)];
+export function offlineParams(m: OfflineMessage): [number, string, string, number, number, string | null, Buffer, string | null] {
+  const headers = m.headers === undefined || m.headers.length === 0 ? null : JSON.stringify(m.headers);
+  return [m.id, m.aor, m.from, m.receivedAt, m.expiresAt, m.contentType ?? null, Buffer.from(m.body), headers];
+}
+
+/** The stored header list; anything but a list of [name, value] string pairs counts as none. */
+function headersFromColumn(text: string | null): Array<[string, string]> | undefined {
+  if (text === null) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) return undefined;
+  const pairs = parsed.filter((p): p is [string, string] => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string');
+  return pairs.length === 0 ? undefined : pairs.map(([n, v]) => [n, v]);
 }
 
 export function offlineFromRow(row: OfflineRow): OfflineMessage {
@@ -22,5 +40,7 @@ export function offlineFromRow(row: OfflineRow): OfflineMessage {
     id: row.id, aor: row.aor, from: row.from_header, receivedAt: row.received_at, expiresAt: row.expires_at, body: row.body,
   };
   if (row.content_type !== null) m.contentType = row.content_type;
+  const headers = headersFromColumn(row.headers);
+  if (headers !== undefined) m.headers = headers;
   return m;
 }

@@ -24,7 +24,7 @@ import { GroupCommitter } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { makeDirectory } from './make-directory.js';
 import { migrate } from './migrations.js';
-import { OFFLINE_COLUMNS, offlineFromRow, offlineParams, type OfflineRow } from './offline-row.js';
+import { OFFLINE_COLUMNS, OFFLINE_PLACEHOLDERS, offlineFromRow, offlineParams, type OfflineRow } from './offline-row.js';
 import {
   PUBLICATION_COLUMNS, publicationFromRow, publicationParams, ruleFromRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_PLACEHOLDERS,
   subscriptionFromRow, subscriptionParams, type PublicationRow, type SubscriptionRow,
@@ -143,7 +143,7 @@ class SqliteStore implements StoreHandle {
       bindingExpire: db.prepare('DELETE FROM bindings WHERE expires_at <= ?'),
       bindingCount: db.prepare('SELECT count(*) FROM bindings').pluck(),
       messageAll: db.prepare(`SELECT ${OFFLINE_COLUMNS} FROM offline_messages ORDER BY id`),
-      messagePut: db.prepare(`INSERT OR REPLACE INTO offline_messages (${OFFLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      messagePut: db.prepare(`INSERT OR REPLACE INTO offline_messages (${OFFLINE_COLUMNS}) VALUES (${OFFLINE_PLACEHOLDERS})`),
       messageRemove: db.prepare('DELETE FROM offline_messages WHERE id = ?'),
       publicationAll: db.prepare(`SELECT ${PUBLICATION_COLUMNS} FROM publications`).raw(),
       publicationPut: db.prepare(`INSERT OR REPLACE INTO publications (${PUBLICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),

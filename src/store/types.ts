@@ -97,6 +97,12 @@ export interface OfflineMessage {
   expiresAt: number;
   /** Content-Type header value as received (absent: no body type given). */
   contentType?: string;
+  /**
+   * The other headers that describe the body or the message, as received and in order:
+   * Content-Encoding, Content-Language, Content-Disposition, other Content-*, MIME-Version, Subject
+   * (RFC 3261 20.11, 20.12, 20.13, 20.36). Absent: none.
+   */
+  headers?: Array<[string, string]>;
   /** The body, byte for byte. */
   body: Buffer;
 }

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, SCHEMA_VERSION, StoreError, openStore } from '../../src/store/index.js';
-import { migrate } from '../../src/store/migrations.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import type { StoreErrorCode } from '../../src/store/index.js';
 import { byId, byUser, fullBinding, minimalBinding, tempDir, user } from './helpers.js';
 
@@ -209,9 +209,13 @@ test('a version 3 database (bindings with the expires_at index) opens, keeps its
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const file = join(dir, DATABASE_FILE);
+  // Version 3 as released: its migrations only (migrations after it alter its tables).
   const raw = new Database(file);
-  migrate(raw, file);
-  raw.exec('DELETE FROM schema_version WHERE version = 4; CREATE INDEX bindings_expires_at ON bindings (expires_at)');
+  raw.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+    raw.exec(m.sql);
+    raw.prepare('INSERT INTO schema_version VALUES (?, ?, 0)').run(m.version, m.description);
+  }
   raw.close();
   const s = await openStore({ kind: 'sqlite', dataDir: dir });
   await s.bindings.put(minimalBinding(1, { expiresAt: 100 }));
@@ -221,7 +225,7 @@ test('a version 3 database (bindings with the expires_at index) opens, keeps its
   await s.close();
   const check = new Database(file, { readonly: true });
   t.after(() => check.close());
-  assert.equal(check.prepare('SELECT max(version) FROM schema_version').pluck().get(), 4);
+  assert.equal(check.prepare('SELECT max(version) FROM schema_version').pluck().get(), SCHEMA_VERSION);
   assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bindings' AND sql IS NOT NULL").pluck().all(), []);
 });
 
