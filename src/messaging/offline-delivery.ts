@@ -102,6 +102,8 @@ export class OfflineDelivery {
 
   private async deliverAll(aor: string): Promise<void> {
     for (;;) {
+      // Expired messages go unsent (the sweep runs at most hourly; README: kept for --offline-expiry).
+      await this.o.store.dropExpired(aor);
       const m = this.o.store.pending(aor)[0];
       if (m === undefined) return;
       if (this.o.location.bindingsOf(aor).length === 0) return;

@@ -45,6 +45,9 @@ export class OfflineStore {
   /** Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting. */
   /** `headers`: the Content-* headers (but Content-Type and Content-Length) and Subject, delivered with the body. */
   async store(aor: string, from: string, contentType: string | undefined, body: Buffer, headers: Array<[string, string]> = []): Promise<StoreOutcome> {
+    // Expired messages hold no place in the mailbox, swept or not (gone from memory at once; a failed
+    // delete leaves the row, which the next start drops as expired).
+    this.dropExpired(aor).catch(() => undefined);
     if ((this.byAor.get(aor)?.length ?? 0) >= this.o.maxPerUser) return { stored: false, reason: 'full' };
     const now = this.now();
     const message: OfflineMessage = { id: this.nextId++, aor, from, receivedAt: now, expiresAt: now + this.o.expirySeconds * 1000, body };
@@ -65,10 +68,24 @@ export class OfflineStore {
     return this.byAor.get(aor) ?? [];
   }
 
-  /** Every waiting message (of one AOR, or all), oldest first. */
+  /** Every waiting message (of one AOR, or all), oldest first; expired ones are not waiting any more. */
   list(aor?: string): OfflineMessage[] {
-    if (aor !== undefined) return [...this.pending(aor)];
-    return [...this.byAor.values()].flat().sort((a, b) => a.id - b.id);
+    const now = this.now();
+    if (aor !== undefined) return this.pending(aor).filter((m) => m.expiresAt > now);
+    return [...this.byAor.values()].flat().filter((m) => m.expiresAt > now).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Drops the expired messages of one AOR now, without waiting for the sweep (which runs at most
+   * hourly): delivery calls it before each message, so an expired one is never delivered. Memory at
+   * once; resolves when the store has deleted them.
+   */
+  async dropExpired(aor: string): Promise<number> {
+    const now = this.now();
+    const expired = this.pending(aor).filter((m) => m.expiresAt <= now);
+    for (const m of expired) this.unindex(m);
+    await Promise.all(expired.map((m) => this.o.repository.remove(m.id)));
+    return expired.length;
   }
 
   aors(): IterableIterator<string> {
@@ -105,7 +122,7 @@ export class OfflineStore {
 
   private async sweep(): Promise<void> {
     const now = this.now();
-    const expired = this.list().filter((m) => m.expiresAt <= now);
+    const expired = [...this.byAor.values()].flat().filter((m) => m.expiresAt <= now);
     for (const m of expired) this.unindex(m);
     await Promise.all(expired.map((m) => this.o.repository.remove(m.id)));
     this.sweeper = this.o.timers.schedule(Math.min(SWEEP_MS, this.o.expirySeconds * 1000), () => {
