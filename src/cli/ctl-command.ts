@@ -122,8 +122,9 @@ async function removeBindings(client: ControlClient, _options: GlobalOptions, ao
   write(`removed ${answer.removed} binding${answer.removed === 1 ? '' : 's'} of ${answer.aor}\n`);
 }
 
+/** The user as typed (the server normalises escapes, and can still find one stored before it did). */
 function userPath(user: string): string {
-  const { username, domain } = parseUserName(user);
+  const { username, domain } = parseUserName(user, true);
   return `/users/${encodeURIComponent(`${username}@${domain}`)}`;
 }
 

@@ -3,6 +3,7 @@
 import { SipParseError } from '../sip/errors.js';
 import { isIP } from 'node:net';
 import { aorOf } from '../registrar/binding-key.js';
+import { normalizeEscapes } from '../sip/uri-equals.js';
 import { isSipUri, parseUri } from '../sip/uri.js';
 
 export class NameError extends Error {}
@@ -54,11 +55,16 @@ export interface UserName {
 /**
  * `alice@example.com`: the domain is what follows the last `@`. An IPv6 domain (one of the server's
  * own addresses) is written `alice@[::1]` or `alice@::1` and kept bare, as the realm of a To URI
- * `sip:alice@[::1]` is.
+ * `sip:alice@[::1]` is. The user is keyed as the registrar keys the AOR (RFC 3261 19.1.4): an escaped
+ * unreserved character is the character (`%64ave` is `dave`, who may exist already) and other
+ * escapes are upper-case hex, so one user cannot be added twice under two spellings, one of which
+ * no UA could ever log in as. `verbatim` keeps the user part as typed (to remove a user stored so
+ * before this rule).
  */
-export function parseUserName(text: string): UserName {
+export function parseUserName(text: string, verbatim = false): UserName {
   const at = text.lastIndexOf('@');
-  const username = text.slice(0, at);
+  const written = text.slice(0, at);
+  const username = verbatim ? written : normalizeEscapes(written);
   let domain = text.slice(at + 1).toLowerCase();
   if (domain.startsWith('[') && domain.endsWith(']') && isIP(domain.slice(1, -1)) === 6) domain = domain.slice(1, -1);
   const ipv6 = isIP(domain) === 6;

@@ -156,7 +156,16 @@ function aorsOfUser(username: string, domain: string): string[] {
  */
 async function removeUser({ env, res, params }: RouteCall): Promise<void> {
   const { username, domain } = userParam(params[0]);
-  if (!(await env.context.users.remove(username, domain))) throw new HttpError(404, `no such user: ${username}@${domain}`);
+  if (!(await env.context.users.remove(username, domain))) {
+    // A user added with escapes before they were normalised (`%64ave`) can still be removed as written.
+    const written = nameParam((text) => parseUserName(text, true), params[0]);
+    if (written.username === username || !(await env.context.users.remove(written.username, written.domain))) {
+      throw new HttpError(404, `no such user: ${username}@${domain}`);
+    }
+    // Its AOR is the normalised one's (sip:dave@...): his bindings and messages are not this user's.
+    sendJson(res, 200, { user: `${written.username}@${written.domain}`, bindings: 0, messages: 0 });
+    return;
+  }
   let bindings = 0;
   let messages = 0;
   for (const aor of aorsOfUser(username, domain)) {
