@@ -148,6 +148,21 @@ export function currentVersion(db: Database): number {
   return row.v ?? 0;
 }
 
+/**
+ * Refuses a database that is not ours: one with tables but no schema_version (another program's
+ * file that happens to be called simplesip.db). Called before anything is written, WAL mode
+ * included, so such a file is left exactly as it was. An empty file is a new database.
+ */
+export function checkOwnDatabase(db: Database, file: string): void {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+  if (tables.length === 0 || tables.includes('schema_version')) return;
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '');
+  throw new StoreError(
+    'INCOMPATIBLE',
+    `${file} is not a simplesip database (it has tables ${shown} but no schema_version); it was left untouched: move it away or choose another --data directory`,
+  );
+}
+
 /** Brings the database to SCHEMA_VERSION; returns the version it found. */
 export function migrate(db: Database, file: string, now: () => number = Date.now): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_version (

@@ -23,7 +23,7 @@ import { StoreError, closedError, errorMessage, sqliteCode } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { makeDirectory } from './make-directory.js';
-import { migrate } from './migrations.js';
+import { checkOwnDatabase, migrate } from './migrations.js';
 import { OFFLINE_COLUMNS, OFFLINE_PLACEHOLDERS, offlineFromRow, offlineParams, type OfflineRow } from './offline-row.js';
 import {
   PUBLICATION_COLUMNS, publicationFromRow, publicationParams, ruleFromRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_PLACEHOLDERS,
@@ -94,6 +94,7 @@ function openDatabase(file: string, options: StoreOptions): Db {
     // EXCLUSIVE must be set before WAL is entered, so the WAL index lives in heap memory and the lock
     // is never released between transactions.
     db.pragma('locking_mode = EXCLUSIVE');
+    checkOwnDatabase(db, file);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new StoreError('IO', `${file}: SQLite refused WAL mode (journal_mode is ${String(mode)})`);
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
