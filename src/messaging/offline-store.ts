@@ -38,6 +38,8 @@ export class OfflineStore {
       store.nextId = Math.max(store.nextId, m.id + 1);
       store.index(m);
     }
+    // Above every id ever used, delivered and removed ones included: an id never names two messages.
+    store.nextId = Math.max(store.nextId, ((await o.repository.lastId?.()) ?? 0) + 1);
     await store.sweep();
     return store;
   }

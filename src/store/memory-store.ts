@@ -33,6 +33,7 @@ class MemoryStore implements StoreHandle {
   private readonly userMap = new Map<string, UserRecord>();
   private readonly bindingMap = new Map<string, BindingRecord>();
   private readonly messageMap = new Map<number, OfflineMessage>();
+  private lastMessageId = 0;
 
   constructor() {
     const users = this.userMap;
@@ -94,11 +95,13 @@ class MemoryStore implements StoreHandle {
       put: (m) =>
         this.write(() => {
           messages.set(m.id, copyMessage(m));
+          this.lastMessageId = Math.max(this.lastMessageId, m.id);
         }),
       remove: (id) =>
         this.write(() => {
           messages.delete(id);
         }),
+      lastId: () => this.op(() => this.lastMessageId),
     };
     this.publications = this.keyed((p) => p.etag, (p) => ({ ...p }));
     this.subscriptions = this.keyed((x) => x.id, (x): SubscriptionRecord => ({ ...x, routeSet: [...x.routeSet], received: { ...x.received } }));

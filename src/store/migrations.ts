@@ -139,6 +139,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE offline_messages ADD COLUMN headers TEXT;
     `,
   },
+  {
+    version: 6,
+    description: 'offline message ids are never used twice',
+    // AUTOINCREMENT makes SQLite remember the highest id ever inserted (sqlite_sequence), delivered
+    // and deleted ones included, so ids handed out after a restart never repeat one an operator or a
+    // log has seen. The table is rebuilt (AUTOINCREMENT cannot be added in place); the copy seeds the
+    // sequence with the highest id still there.
+    sql: `
+      ALTER TABLE offline_messages RENAME TO offline_messages_v5;
+      CREATE TABLE offline_messages (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+        aor          TEXT NOT NULL,
+        from_header  TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        content_type TEXT,
+        body         BLOB NOT NULL,
+        headers      TEXT
+      );
+      INSERT INTO offline_messages (id, aor, from_header, received_at, expires_at, content_type, body, headers)
+        SELECT id, aor, from_header, received_at, expires_at, content_type, body, headers FROM offline_messages_v5 ORDER BY id;
+      DROP TABLE offline_messages_v5;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -146,6 +146,7 @@ class SqliteStore implements StoreHandle {
       messageAll: db.prepare(`SELECT ${OFFLINE_COLUMNS} FROM offline_messages ORDER BY id`),
       messagePut: db.prepare(`INSERT OR REPLACE INTO offline_messages (${OFFLINE_COLUMNS}) VALUES (${OFFLINE_PLACEHOLDERS})`),
       messageRemove: db.prepare('DELETE FROM offline_messages WHERE id = ?'),
+      messageLastId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'offline_messages'").pluck(),
       publicationAll: db.prepare(`SELECT ${PUBLICATION_COLUMNS} FROM publications`).raw(),
       publicationPut: db.prepare(`INSERT OR REPLACE INTO publications (${PUBLICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       publicationRemove: db.prepare('DELETE FROM publications WHERE etag = ?'),
@@ -199,6 +200,7 @@ class SqliteStore implements StoreHandle {
         this.write(() => [id], (p) => {
           s.messageRemove.run(p);
         }),
+      lastId: () => this.read(() => (s.messageLastId.get() as number | undefined) ?? 0),
     };
     this.publications = {
       all: () => this.read(() => (s.publicationAll.all() as PublicationRow[]).map(publicationFromRow)),

@@ -113,6 +113,11 @@ export interface OfflineMessageRepository {
   /** Insert (key: id); resolves once durable (group commit, like bindings). */
   put(message: OfflineMessage): Promise<void>;
   remove(id: number): Promise<void>;
+  /**
+   * The highest id ever put, removed messages included (0: none): new ids start above it, so an id
+   * is never used twice. Optional: without it ids start above the highest id of all().
+   */
+  lastId?(): Promise<number>;
 }
 
 /** One PUBLISH-ed presence document (RFC 3903): a device's state, kept until it expires or is removed. */
