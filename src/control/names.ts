@@ -46,6 +46,15 @@ export function checkContactUri(text: string): string {
   return text;
 }
 
+/**
+ * A domain as users are keyed by it: lower-case, and an IPv6 address bare (`[::1]` is `::1`, as
+ * parseUserName keeps it), so `ctl user list [::1]` finds the users `user list ::1` does.
+ */
+export function normalizeDomain(text: string): string {
+  const domain = text.toLowerCase();
+  return domain.startsWith('[') && domain.endsWith(']') && isIP(domain.slice(1, -1)) === 6 ? domain.slice(1, -1) : domain;
+}
+
 export interface UserName {
   username: string;
   /** Lower-case: it is also the digest realm. */
@@ -65,8 +74,7 @@ export function parseUserName(text: string, verbatim = false): UserName {
   const at = text.lastIndexOf('@');
   const written = text.slice(0, at);
   const username = verbatim ? written : normalizeEscapes(written);
-  let domain = text.slice(at + 1).toLowerCase();
-  if (domain.startsWith('[') && domain.endsWith(']') && isIP(domain.slice(1, -1)) === 6) domain = domain.slice(1, -1);
+  const domain = normalizeDomain(text.slice(at + 1));
   const ipv6 = isIP(domain) === 6;
   if (at <= 0 || domain === '' || /[\s@;/[\]]/.test(domain) || (!ipv6 && domain.includes(':')) || /[\s:;]/.test(username)) {
     throw new NameError(`a user is USER@DOMAIN, e.g. alice@example.com or alice@[2001:db8::1], not "${text}"`);

@@ -5,7 +5,7 @@ import type { OfflineMessageView, StatsView, UserView } from './api-types.js';
 import { toBindingView } from './binding-view.js';
 import type { ControlContext } from './context.js';
 import { HttpError, readJsonObject, sendJson, stringField } from './http-json.js';
-import { checkContactUri, NameError, normalizeAor, normalizeUserAor, parseUserName, type UserName } from './names.js';
+import { checkContactUri, NameError, normalizeAor, normalizeDomain, normalizeUserAor, parseUserName, type UserName } from './names.js';
 import { writeBindingDump } from './ul-dump.js';
 
 export interface RouteEnv {
@@ -108,7 +108,8 @@ async function removeBindings({ env, res, params, query }: RouteCall): Promise<v
 }
 
 function listUsers({ env, res, query }: RouteCall): void {
-  const domain = query.get('domain')?.toLowerCase() ?? undefined;
+  const raw = query.get('domain');
+  const domain = raw === null ? undefined : normalizeDomain(raw);
   const users = env.context.users.list(domain).map((u): UserView => ({
     user: `${u.username}@${u.domain}`,
     username: u.username,
