@@ -46,12 +46,12 @@ export async function writeBindingDump(
   }
 }
 
-function nextTurn(): Promise<void> {
+export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Resolves on 'drain', or on 'close' when the reader hangs up (no drain will ever come then). */
-function drained(out: Writable): Promise<void> {
+export function drained(out: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       out.off('drain', done);
