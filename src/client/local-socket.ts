@@ -1,8 +1,7 @@
 // The client's local socket (RFC 3261 18.1.1): which address to write into Via and Contact, and a
 // UDP port from a range, bound in the family of the server.
-import { createSocket } from 'node:dgram';
 import { TransportError } from '../transport/errors.js';
-import { normalizeAddress } from '../transport/address.js';
+import { routedSourceAddress } from '../transport/source-address.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 import type { ListenerInfo } from '../transport/types.js';
 import { formatHost } from '../sip/uri.js';
@@ -18,20 +17,12 @@ export const DEFAULT_PORT_RANGE: PortRange = { min: 5060, max: 5160 };
  * read its name. That is the address the server sees and can reach, unlike "the first interface".
  * The socket is of the remote's family, so an IPv4 server never yields an IPv4-mapped address.
  */
-export function routedLocalAddress(remote: string, family: 4 | 6, port = 9): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
-    const fail = (err: Error): void => {
-      socket.close();
-      reject(new SipClientError('unreachable', `no route to ${formatHost(remote)}: ${err.message}`, undefined, { cause: err }));
-    };
-    socket.once('error', fail);
-    socket.connect(port, remote, () => {
-      const local = normalizeAddress(socket.address().address.replace(/%.*$/, ''));
-      socket.close();
-      resolve(local);
-    });
-  });
+export async function routedLocalAddress(remote: string, family: 4 | 6, port = 9): Promise<string> {
+  try {
+    return await routedSourceAddress(remote, family, port);
+  } catch (err) {
+    throw new SipClientError('unreachable', `no route to ${formatHost(remote)}: ${(err as Error).message}`, undefined, { cause: err });
+  }
 }
 
 /** Binds a UDP listener on `address` at the first free port of `range`. */

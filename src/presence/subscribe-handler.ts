@@ -12,7 +12,7 @@ import type { SocketIdentity } from '../transport/types.js';
 import { answer, type Answer } from './answer.js';
 import { ALLOW_EVENTS, BODY_TYPE, WINFO_EVENT } from './event-packages.js';
 import { decideExpires, type ExpiresLimits } from './expires-policy.js';
-import { reachableHostPort } from './local-address.js';
+import { learnReachableAddress, reachableHostPort } from './local-address.js';
 import { dialogId, Subscription, type SubscriptionTable } from './subscription-table.js';
 
 export interface SubscribeContext {
@@ -96,6 +96,8 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
   if (!/^sips?:/i.test(remoteTarget)) return { answer: notSipContact(remoteTarget) };
   const expires = decideExpires(request.expires(), ctx.limits);
   if (expires.kind === 'too-brief') return { answer: answer(423, 'Interval Too Brief', [['Min-Expires', String(expires.min)]]) };
+  // Our Contact names the address the watcher reaches us at: on a wildcard socket, the route's source.
+  await learnReachableAddress(source.local, source.remote.address);
   const now = ctx.now();
   const seconds = expires.kind === 'grant' ? expires.seconds : 0;
   const localTag = newTag();

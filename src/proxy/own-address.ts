@@ -1,9 +1,9 @@
 // The address of ours a next hop reaches, for the Via sent-by (RFC 3261 16.6 step 8) and the
 // Record-Route URI (16.6 step 4) of a request we forward, and the test of whether a Via or Route
 // names us.
-import { networkInterfaces } from 'node:os';
 import { formatHostPort } from '../sip/uri.js';
 import { addressFamily } from '../transport/address.js';
+import { sharedSourceAddresses, type SourceAddresses } from '../transport/source-address.js';
 import type { ListenerInfo, TransportProtocol } from '../transport/types.js';
 
 export interface HopAddress {
@@ -15,31 +15,26 @@ export interface HopAddress {
   listener?: string;
 }
 
-function interfaceAddress(v6: boolean, peer: string): string {
-  if (peer === '::1' || peer.startsWith('127.')) return v6 ? '::1' : '127.0.0.1';
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) if (!info.internal && (info.family === 'IPv6') === v6) return info.address;
-  }
-  return v6 ? '::1' : '127.0.0.1';
-}
-
 export class OwnAddresses {
-  constructor(private readonly listeners: () => readonly ListenerInfo[]) {}
+  constructor(
+    private readonly listeners: () => readonly ListenerInfo[],
+    private readonly sources: SourceAddresses = sharedSourceAddresses(),
+  ) {}
 
   /**
    * Our address and port as the peer at `peer` sees them over `protocol`: the listener of that
    * transport and family (any listener when we have none of that transport: a connection we open
-   * ourselves still needs a sent-by), with a wildcard replaced by an address of ours in the peer's reach.
+   * ourselves still needs a sent-by), with a wildcard replaced by the address of ours the kernel
+   * routes toward the peer from (transport/source-address.ts).
    */
   toward(protocol: TransportProtocol, peer: string): HopAddress {
     const family = addressFamily(peer) ?? 4;
     const all = this.listeners();
     const listener = all.find((l) => l.protocol === protocol && l.families.includes(family))
       ?? all.find((l) => l.families.includes(family)) ?? all[0];
-    const wildcard = listener.address === '::' || listener.address === '0.0.0.0';
     return {
       protocol,
-      host: wildcard ? interfaceAddress(family === 6, peer) : listener.address,
+      host: this.sources.toward(listener.address, peer),
       port: listener.port,
       listener: listener.protocol === 'udp' && protocol === 'udp' ? listener.name : undefined,
     };

@@ -8,8 +8,8 @@
 // sends nothing of its own for a long while (libpurple refreshes its binding every 850 s) keeps its
 // connection and binding as long as it answers. RFC 5626 flows are kept alive by their UA's own
 // keepalives (4.4) and are not probed; neither are WebSocket connections.
-import { networkInterfaces } from 'node:os';
 import { createRequest, newBranch } from '../sip/builder.js';
+import { sharedSourceAddresses } from '../transport/source-address.js';
 import { formatHostPort } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
 import type { ClientTransaction } from '../transaction/client-transaction.js';
@@ -41,18 +41,12 @@ function parseSocket(socket: string): { listener: string; address: string; port:
 }
 
 /**
- * The Via sent-by of a probe: the listener's address, or for a wildcard listener an address of ours
- * the peer can reach (loopback for a loopback peer). The peer answers to our real source anyway
- * (RFC 3261 18.2.2 received, RFC 3581 rport).
+ * The Via sent-by of a probe: the listener's address, or for a wildcard listener the address of ours
+ * the kernel routes toward the peer from (transport/source-address.ts). The peer answers to our real
+ * source anyway (RFC 3261 18.2.2 received, RFC 3581 rport).
  */
 function sentByAddress(bound: string, peer: string): string {
-  if (bound !== '::' && bound !== '0.0.0.0') return bound;
-  const v6 = peer.includes(':');
-  if (peer === '::1' || peer.startsWith('127.')) return v6 ? '::1' : '127.0.0.1';
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) if (!info.internal && (info.family === 'IPv6') === v6) return info.address;
-  }
-  return v6 ? '::1' : '127.0.0.1';
+  return sharedSourceAddresses().toward(bound, peer);
 }
 
 /** UDP bindings, and plain (not RFC 5626 outbound) bindings on a TCP or TLS connection. */

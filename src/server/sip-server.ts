@@ -9,6 +9,7 @@ import type { SipMessage } from '../sip/message.js';
 import { formatHostPort, isSipUri, type SipUri, type Uri } from '../sip/uri.js';
 import type { ControlContext } from '../control/context.js';
 import { aorOf } from '../registrar/binding-key.js';
+import { sharedSourceAddresses } from '../transport/source-address.js';
 import { ContactProber } from '../registrar/contact-prober.js';
 import { dropRestoredStreamBindings, removeOnConnectionClose, trackKeepalives } from '../registrar/keepalive-tracker.js';
 import type { RegisterAnswer } from '../registrar/register-response.js';
@@ -253,6 +254,10 @@ export class SipServer {
   }
 
   private onRequest(tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void {
+    // On a wildcard socket, what we will write as our address toward this peer is the route's source:
+    // learned now (once per peer), so that it is known when we send the peer requests of our own.
+    const bound = source.local.address;
+    if (bound === '::' || bound === '0.0.0.0') void sharedSourceAddresses().learn(source.remote.address);
     const rejection = this.inspect(request);
     if (rejection) {
       if (request.method === 'REGISTER') this.stats.registrationsRejected++;
