@@ -2,6 +2,9 @@
 // control server under test runs here).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { ControlServer } from '../../src/control/control-server.js';
+import { fakeContext, type FakeContext } from '../control/fake-context.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'src', 'cli', 'main.ts');
@@ -23,4 +26,30 @@ export function runCtl(args: string[], options: { stdin?: string; env?: Record<s
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   child.stdin.end(options.stdin ?? '');
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/**
+ * A control server over a fake context for one test file (started in `before`, closed in `after`):
+ * `context` is what the server changed, `address` where ctl finds it, `ctl(...)` runs ctl against it.
+ */
+export function fakeControlServer(): { readonly context: FakeContext; readonly address: string; ctl(...args: string[]): Promise<CtlResult> } {
+  let context: FakeContext | undefined;
+  let server: ControlServer | undefined;
+  let address = '';
+  before(async () => {
+    context = fakeContext();
+    server = new ControlServer(context);
+    address = `127.0.0.1:${(await server.listen({ host: '127.0.0.1', port: 0 })).port}`;
+  });
+  after(() => server?.close());
+  return {
+    get context(): FakeContext {
+      if (context === undefined) throw new Error('the fake control server starts in before()');
+      return context;
+    },
+    get address(): string {
+      return address;
+    },
+    ctl: (...args: string[]) => runCtl([...args, '--control', address]),
+  };
 }

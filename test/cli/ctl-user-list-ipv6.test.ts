@@ -1,26 +1,14 @@
 // `ctl user list DOMAIN` takes an IPv6 domain in brackets as well as bare, as `user add` does
 // (README "simplesip ctl": `alice@[::1]` or `alice@::1`, kept as the bare address, RFC 3261 25.1
 // IPv6reference): `user list '[::1]'` printed nothing while `user list ::1` listed the users.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ControlServer } from '../../src/control/control-server.js';
-import { fakeContext, type FakeContext } from '../control/fake-context.js';
-import { runCtl } from './ctl-run.js';
+import { fakeControlServer } from './ctl-run.js';
 
-let context: FakeContext;
-let server: ControlServer;
-let control: string;
-
-before(async () => {
-  context = fakeContext();
-  server = new ControlServer(context);
-  control = `127.0.0.1:${(await server.listen({ host: '127.0.0.1', port: 0 })).port}`;
-});
-
-after(() => server.close());
+const fake = fakeControlServer();
 
 test('user list [::1] lists the users of ::1, as user list ::1 does', async () => {
-  const ctl = (...args: string[]): ReturnType<typeof runCtl> => runCtl([...args, '--control', control]);
+  const { ctl } = fake;
   assert.equal((await ctl('user', 'add', 'alice@[::1]', 'pw')).code, 0);
   assert.equal((await ctl('user', 'add', 'bob@example.com', 'pw')).code, 0);
   for (const domain of ['::1', '[::1]']) {

@@ -5,24 +5,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ControlServer } from '../../src/control/control-server.js';
 import { PasswordInputError, readFirstLine, TypedLines } from '../../src/cli/password-input.js';
-import { fakeContext, type FakeContext } from '../control/fake-context.js';
+import { fakeControlServer } from './ctl-run.js';
 
 const root = join(import.meta.dirname, '..', '..');
-let context: FakeContext;
-let server: ControlServer;
-let control: string;
-
-before(async () => {
-  context = fakeContext();
-  server = new ControlServer(context);
-  control = `127.0.0.1:${(await server.listen({ host: '127.0.0.1', port: 0 })).port}`;
-});
-
-after(() => server.close());
+const fake = fakeControlServer();
 
 test('a paste of both entries in one read answers Password and Retype password', () => {
   const lines = new TypedLines();
@@ -49,7 +38,7 @@ test('the first line of a stream is taken as soon as it is complete', async () =
 });
 
 test('ctl user add with a pipe that stays open after the password line finishes at once', { timeout: 20_000 }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'ctl', '--control', control, 'user', 'add', 'pia@example.com'],
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'ctl', '--control', fake.address, 'user', 'add', 'pia@example.com'],
     { cwd: root, env: { ...process.env, SIMPLESIP_CONTROL: '', SIMPLESIP_CONFIG: '' } });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
@@ -61,5 +50,5 @@ test('ctl user add with a pipe that stays open after the password line finishes 
   child.stdin.destroy();
   assert.equal(code, 0, 'finished without waiting for the end of input');
   assert.equal(stdout, 'added pia@example.com\n');
-  assert.equal(context.users.users.get('pia@example.com')?.password, 'pia-secret');
+  assert.equal(fake.context.users.users.get('pia@example.com')?.password, 'pia-secret');
 });
