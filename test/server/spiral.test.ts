@@ -2,27 +2,13 @@
 // alice preloads a route through another element X and back to us; X takes its entry off and sends
 // the request back with a shorter route set, and it must reach bob (it used to be 482 Loop Detected).
 // A request that comes back unchanged still is a loop (test/server/proxy-errors-e2e.test.ts).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../helpers/server.js';
-import { newBranch, newCallId, newTag, SipEndpoint } from '../helpers/sip-endpoint.js';
+import { serverWithPeers } from '../helpers/server-with-peers.js';
+import { newBranch, newCallId, newTag, type SipEndpoint } from '../helpers/sip-endpoint.js';
 
-let srv: RunningServer;
-const peers: SipEndpoint[] = [];
-
-before(async () => {
-  srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, auth: false, t1Ms: 40 });
-});
-after(async () => {
-  for (const p of peers) p.close();
-  await srv.stop();
-});
-
-async function open(): Promise<SipEndpoint> {
-  const p = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
-  peers.push(p);
-  return p;
-}
+const lab = serverWithPeers({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, auth: false, t1Ms: 40 });
+const open = (): Promise<SipEndpoint> => lab.open();
 
 test('an INVITE preloaded through another proxy and back to us reaches the callee', async () => {
   const bob = await open();
@@ -30,7 +16,7 @@ test('an INVITE preloaded through another proxy and back to us reaches the calle
   assert.equal((await bob.register(user)).status, 200);
   const x = await open(); // a stateless loose router
   const alice = await open();
-  const us = `<sip:127.0.0.1:${srv.port('udp')};lr>`;
+  const us = `<sip:127.0.0.1:${lab.srv.port('udp')};lr>`;
   alice.sendRequest({
     method: 'INVITE', uri: `sip:${user}@example.com`, from: 'sip:alice@example.com', to: `sip:${user}@example.com`,
     fromTag: newTag(), callId: newCallId(), cseq: 1, contact: true, routes: [`<sip:127.0.0.1:${x.port};lr>`, us],

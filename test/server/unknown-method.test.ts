@@ -1,26 +1,12 @@
 // RFC 3261 16.2: a proxy forwards a request with a method it does not know like any non-INVITE
 // request; only a request the server itself answers gets 501 Not Implemented (8.2.1).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../helpers/server.js';
-import { newCallId, newTag, SipEndpoint } from '../helpers/sip-endpoint.js';
+import { serverWithPeers } from '../helpers/server-with-peers.js';
+import { newCallId, newTag, type SipEndpoint } from '../helpers/sip-endpoint.js';
 
-let srv: RunningServer;
-const peers: SipEndpoint[] = [];
-
-before(async () => {
-  srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, auth: false, t1Ms: 40 });
-});
-after(async () => {
-  for (const p of peers) p.close();
-  await srv.stop();
-});
-
-async function open(): Promise<SipEndpoint> {
-  const p = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
-  peers.push(p);
-  return p;
-}
+const lab = serverWithPeers({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, auth: false, t1Ms: 40 });
+const open = (): Promise<SipEndpoint> => lab.open();
 
 const foo = (uri: string, extra: string[] = []): Parameters<SipEndpoint['request']>[0] => ({
   method: 'FOO', uri, from: 'sip:alice@example.com', to: uri, fromTag: newTag(), callId: newCallId(), cseq: 1, headers: extra,
