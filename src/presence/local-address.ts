@@ -13,7 +13,7 @@ export function reachableAddress(local: Endpoint, peer: string): string {
 
 /** Resolves once the route toward `peer` is known (at once for a bound socket, a loopback or a known peer). */
 export function learnReachableAddress(local: Endpoint, peer: string): Promise<void> {
-  return local.address === '::' || local.address === '0.0.0.0' ? sharedSourceAddresses().learn(peer) : Promise.resolve();
+  return sharedSourceAddresses().pending(local.address, peer) ?? Promise.resolve();
 }
 
 /** `host:port` of our socket as the peer should write it. */

@@ -100,6 +100,7 @@ export class Branch {
   }
 
   private next(): void {
+    if (this.done) return; // finished, or the server stopped while a DNS answer or a route was awaited
     if (this.cancelled) {
       // RFC 3261 16.10: no new branch once the request is cancelled. An INVITE still waiting for its
       // DNS answer never leaves: it ends as its CANCEL would have ended it, instead of ringing first.
@@ -108,6 +109,14 @@ export class Branch {
     }
     const target = this.targets.shift();
     if (target === undefined) return;
+    // Our Via and Record-Route name the address this target reaches us at (RFC 3261 18.2.1, RFC 5658):
+    // on a wildcard socket, a peer never seen before waits for the route to it to be learned.
+    const learning = this.env.own.pending(target.protocol, target.address);
+    if (learning !== undefined) {
+      this.targets.unshift(target);
+      void learning.then(() => this.next());
+      return;
+    }
     let request = this.build(this.env.own.toward(target.protocol, target.address));
     let sendTo = target;
     this.upgraded = false;

@@ -28,16 +28,26 @@ export class OwnAddresses {
    * routes toward the peer from (transport/source-address.ts).
    */
   toward(protocol: TransportProtocol, peer: string): HopAddress {
-    const family = addressFamily(peer) ?? 4;
-    const all = this.listeners();
-    const listener = all.find((l) => l.protocol === protocol && l.families.includes(family))
-      ?? all.find((l) => l.families.includes(family)) ?? all[0];
+    const listener = this.listenerToward(protocol, peer);
     return {
       protocol,
       host: this.sources.toward(listener.address, peer),
       port: listener.port,
       listener: listener.protocol === 'udp' && protocol === 'udp' ? listener.name : undefined,
     };
+  }
+
+  /** A promise while our address toward `peer` is still being learned (toward() would guess); else undefined. */
+  pending(protocol: TransportProtocol, peer: string): Promise<void> | undefined {
+    return this.sources.pending(this.listenerToward(protocol, peer).address, peer);
+  }
+
+  /** The listener of that transport and family, else any of that family, else the first. */
+  private listenerToward(protocol: TransportProtocol, peer: string): ListenerInfo {
+    const family = addressFamily(peer) ?? 4;
+    const all = this.listeners();
+    return all.find((l) => l.protocol === protocol && l.families.includes(family))
+      ?? all.find((l) => l.families.includes(family)) ?? all[0];
   }
 }
 

@@ -117,12 +117,13 @@ async function fromSrv(dns: DnsLookup, protocol: TransportProtocol, name: string
 /**
  * The ordered targets for `uri`, empty when it does not resolve. `preferred` is the transport to use
  * when the URI names none. The host is `maddr` when present (RFC 3261 19.1.1). A SIPS URI means TLS
- * (`transport=tcp` included: TLS over TCP, RFC 3263 4.1) and only SIPS NAPTR services.
+ * (`transport=tcp` is TLS over TCP, RFC 3263 4.1; `transport=ws` is WSS) and only SIPS NAPTR services.
  */
 export async function locate(uri: SipUri, dns: DnsLookup, preferred?: TransportProtocol): Promise<LocatedTarget[]> {
   const secure = uri.scheme === 'sips';
   const named = parseTransport(uri.params.get('transport')) ?? preferred;
-  const explicit = secure && named === 'tcp' ? 'tls' : named;
+  // TLS is what SIPS means on every hop (RFC 5630 3.1.1): over TCP that is tls, over WebSocket wss (RFC 7118 5.2).
+  const explicit = secure && named === 'tcp' ? 'tls' : secure && named === 'ws' ? 'wss' : named;
   const host = uri.params.get('maddr') ?? uri.host;
   // RFC 3263 4.1: a numeric host or an explicit port means no NAPTR and no SRV; nor does localhost.
   if (literal(host) !== undefined || isLocalhost(host) || uri.port !== undefined) {

@@ -208,6 +208,8 @@ test('RFC 3263: numeric host direct; NAPTR -> SRV -> A/AAAA in order; SRV withou
   // maddr is the host to resolve (RFC 3261 19.1.1); sips;transport=tcp is TLS over TCP (RFC 3263 4.1).
   assert.deepEqual(await r.resolve(uri('sip:bob@nothing.example;maddr=192.0.2.7')), [{ protocol: 'udp', address: '192.0.2.7', port: 5060 }]);
   assert.deepEqual(await r.resolve(uri('sips:bob@192.0.2.8;transport=tcp')), [{ protocol: 'tls', address: '192.0.2.8', port: 5061 }]);
+  // A SIPS Record-Route toward a WSS side is written sips:...;transport=ws: it is followed over WSS.
+  assert.deepEqual(await r.resolve(uri('sips:192.0.2.8:8443;transport=ws;lr')), [{ protocol: 'wss', address: '192.0.2.8', port: 8443 }]);
 });
 
 test('RFC 3263 in the proxy: names DNS does not know come from the hosts file; localhost never goes to DNS', async () => {

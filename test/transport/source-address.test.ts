@@ -12,7 +12,9 @@ test('a bound socket names itself; a loopback peer gets the loopback; no probe f
   assert.equal(sources.toward('0.0.0.0', '127.0.0.5'), '127.0.0.1');
   assert.equal(sources.toward('::', '::1'), '::1');
   assert.equal(sources.toward('::', '::ffff:127.0.0.1'), '127.0.0.1');
-  await sources.learn('127.0.0.1');
+  assert.equal(sources.pending('0.0.0.0', '127.0.0.1'), undefined);
+  assert.equal(sources.pending('198.51.100.7', '203.0.113.9'), undefined, 'a bound socket needs no route');
+  sources.warm('127.0.0.1');
   assert.equal(probes, 0);
 });
 
@@ -28,15 +30,43 @@ test('a wildcard socket names the learned route source toward each peer; one pro
   assert.deepEqual(asked.sort(), ['192.0.2.2', '198.51.100.2', '2001:db8:1::2']);
 });
 
-test('before the route is known, and when it cannot be, an address of the peer family stands in', async () => {
-  const sources = new SourceAddresses(async () => { throw new Error('ENETUNREACH'); });
+test('before the route is known, and when it cannot be, an address of the peer family stands in; a failure is not probed again at once', async () => {
+  let probes = 0;
+  const sources = new SourceAddresses(async () => { probes++; throw new Error('ENETUNREACH'); });
   const first = sources.toward('::', '2001:db8::9');
   assert.equal(first.includes(':'), true, `an IPv6 address for an IPv6 peer, got ${first}`);
-  await sources.learn('2001:db8::9');
+  await sources.pending('::', '2001:db8::9');
+  assert.equal(sources.pending('::', '2001:db8::9'), undefined, 'the failure is known: nothing to wait for');
   assert.equal(sources.toward('::', '2001:db8::9'), first, 'a failed probe leaves the stand-in, no crash');
+  assert.equal(probes, 1);
 });
 
-test('the kernel answers the route source without sending anything', async () => {
+test('warm() costs one lookup for a known peer; entries go stale after 5 minutes and are learned again; the oldest is forgotten first', async () => {
+  let now = 0;
+  const asked: string[] = [];
+  const sources = new SourceAddresses(async (peer) => { asked.push(peer); return `192.0.2.${asked.length}`; }, 2, () => now);
+  sources.warm('198.51.100.1');
+  sources.warm('198.51.100.1');
+  await sources.pending('0.0.0.0', '198.51.100.1');
+  sources.warm('198.51.100.1');
+  assert.deepEqual(asked, ['198.51.100.1']);
+  assert.equal(sources.toward('0.0.0.0', '198.51.100.1'), '192.0.2.1');
+  now += 5 * 60_000 + 1;
+  assert.equal(sources.toward('0.0.0.0', '198.51.100.1'), '192.0.2.1', 'the stale address until the new one is known');
+  await sources.pending('0.0.0.0', '198.51.100.1');
+  assert.equal(sources.toward('0.0.0.0', '198.51.100.1'), '192.0.2.2');
+  await sources.learn('198.51.100.2');
+  await sources.learn('198.51.100.3'); // the limit is 2: 198.51.100.1, the oldest, goes
+  assert.notEqual(sources.pending('0.0.0.0', '198.51.100.1'), undefined);
+  assert.equal(sources.pending('0.0.0.0', '198.51.100.3'), undefined);
+});
+
+test('the kernel answers the route source without sending anything; no route is a failure, never a wildcard', async () => {
   assert.equal(await routedSourceAddress('127.0.0.1', 4), '127.0.0.1');
   assert.equal(await routedSourceAddress('::1', 6), '::1');
+  // A link-local address without its zone has no route: connect fails (it used to read back "::").
+  await assert.rejects(routedSourceAddress('fe80::1', 6));
+  const sources = new SourceAddresses();
+  await sources.pending('::', 'fe80::1');
+  assert.notEqual(sources.toward('::', 'fe80::1'), '::');
 });
