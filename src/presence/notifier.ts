@@ -10,10 +10,12 @@ import { lookup } from 'node:dns/promises';
 import { createRequest, newBranch } from '../sip/builder.js';
 import type { SipMessage } from '../sip/message.js';
 import { parseNameAddr } from '../sip/name-addr.js';
-import { isSipUri, parseUri, type SipUri } from '../sip/uri.js';
+import { formatHostPort, isSipUri, parseUri, type SipUri } from '../sip/uri.js';
 import type { SubscriptionRecord } from '../store/types.js';
 import type { ClientTransaction } from '../transaction/client-transaction.js';
-import { normalizeAddress } from '../transport/address.js';
+import { normalizeAddress, sameAddress } from '../transport/address.js';
+import { listenerEndpoint } from '../transport/listener-address.js';
+import { sharedSourceAddresses } from '../transport/source-address.js';
 import type { SendTarget, TransportProtocol } from '../transport/types.js';
 
 /** What one NOTIFY says (RFC 6665 8.2.3 Subscription-State, and the body of the package). */
@@ -69,6 +71,20 @@ function subscriptionState(c: NotifyContent): string {
   return `${c.state};expires=${c.expires ?? 0}`;
 }
 
+/**
+ * Our URI for the Via and Contact of a NOTIFY to `target`: the one the SUBSCRIBE was answered with when
+ * the NOTIFY goes to where the SUBSCRIBE came from; otherwise (the Contact over a new connection, a
+ * route's next hop elsewhere) the listener's address as that target reaches it (RFC 3261 18.2.1,
+ * 12.1.1: the watcher sends its refreshes to our Contact).
+ */
+async function localContactToward(record: SubscriptionRecord, target: SendTarget): Promise<string> {
+  const bound = listenerEndpoint(record.listener);
+  if (bound === undefined || sameAddress(target.address, record.received.address)) return record.localContact;
+  await sharedSourceAddresses().pending(bound.address, target.address);
+  const transport = /;transport=\w+/.exec(record.localContact)?.[0] ?? '';
+  return `sip:${formatHostPort(sharedSourceAddresses().toward(bound.address, target.address), bound.port)}${transport}`;
+}
+
 export class Notifier {
   constructor(private readonly options: NotifierOptions) {}
 
@@ -79,7 +95,7 @@ export class Notifier {
     try {
       const routing = requestRouting(record);
       target = routing.next !== undefined ? await uriTarget(routing.next) : await this.directTarget(record);
-      request = this.build(record, cseq, content, routing.uri, routing.routes, target.protocol);
+      request = this.build(record, cseq, content, routing.uri, routing.routes, target.protocol, await localContactToward(record, target));
     } catch {
       return 'failed';
     }
@@ -111,8 +127,8 @@ export class Notifier {
   }
 
   private build(record: SubscriptionRecord, cseq: number, content: NotifyContent, uri: string, routes: string[],
-    protocol: TransportProtocol): SipMessage {
-    const sentBy = record.localContact.replace(/^sips?:/, '').replace(/;.*$/, '');
+    protocol: TransportProtocol, localContact: string): SipMessage {
+    const sentBy = localContact.replace(/^sips?:/, '').replace(/;.*$/, '');
     const event = record.eventId === undefined ? record.event : `${record.event};id=${record.eventId}`;
     const headers: Array<[string, string]> = routes.map((r): [string, string] => ['Route', r]);
     headers.push(['Event', event], ['Subscription-State', subscriptionState(content)], ['User-Agent', this.options.serverName]);
@@ -124,7 +140,7 @@ export class Notifier {
       to: `${record.remoteParty};tag=${record.remoteTag}`,
       callId: record.callId,
       cseq,
-      contact: `<${record.localContact}>`,
+      contact: `<${localContact}>`,
       headers,
       body: content.body?.text,
       contentType: content.body?.contentType,

@@ -9,6 +9,7 @@
 // connection and binding as long as it answers. RFC 5626 flows are kept alive by their UA's own
 // keepalives (4.4) and are not probed; neither are WebSocket connections.
 import { createRequest, newBranch } from '../sip/builder.js';
+import { listenerEndpoint } from '../transport/listener-address.js';
 import { sharedSourceAddresses } from '../transport/source-address.js';
 import { formatHostPort } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
@@ -36,8 +37,8 @@ export interface ContactProberOptions {
 /** `udp:[::]:5060` (BindingRecord.socket) -> the listener's name `udp [::]:5060` and its address and port. */
 function parseSocket(socket: string): { listener: string; address: string; port: number } {
   const listener = socket.replace(':', ' ');
-  const m = /^\w+ \[?([^\]]*)\]?:(\d+)$/.exec(listener);
-  return { listener, address: m?.[1] ?? '0.0.0.0', port: Number(m?.[2] ?? 5060) };
+  const bound = listenerEndpoint(listener);
+  return { listener, address: bound?.address ?? '0.0.0.0', port: bound?.port ?? 5060 };
 }
 
 /**

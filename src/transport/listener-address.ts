@@ -57,6 +57,12 @@ export function listenerName(protocol: TransportProtocol, address: string, port:
   return `${protocol} ${formatHostPort(address, port)}`;
 }
 
+/** The bound address (IPv6 bare) and port of a listener's name (`tcp [::]:5060`), or undefined. */
+export function listenerEndpoint(name: string): { address: string; port: number } | undefined {
+  const m = /^\w+ \[?([^\]\s]*)\]?:(\d+)$/.exec(name);
+  return m === null ? undefined : { address: m[1], port: Number(m[2]) };
+}
+
 /** `udp [::]:5060 (IPv4 and IPv6)`, `udp 0.0.0.0:5060 (IPv4 only)`, `tcp [::1]:5070 (IPv6 only)`. */
 export function listenerDescription(name: string, families: readonly AddressFamily[]): string {
   const which = families.length === 2 ? 'IPv4 and IPv6' : families[0] === 4 ? 'IPv4 only' : 'IPv6 only';

@@ -25,9 +25,9 @@ class ContactListener {
   private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: Server) {}
 
-  static async open(): Promise<ContactListener> {
+  static async open(host = HOST): Promise<ContactListener> {
     const l = new ContactListener(createServer((socket) => l.accept(socket)));
-    await new Promise<void>((resolve) => l.server.listen(0, HOST, resolve));
+    await new Promise<void>((resolve) => l.server.listen(0, host, resolve));
     return l;
   }
 
@@ -90,6 +90,30 @@ test('a TCP watcher whose connection closed gets the next NOTIFY at its Contact 
     const n = await contact.notify();
     assert.deepEqual(firstTuple(n), { basic: 'open', note: 'after the close' });
     assert.deepEqual(srv.server.controlContext().presence?.watchers(bob.aor).map((w) => w.watcher), [alice.aor]);
+  } finally {
+    contact.close();
+    bob.close();
+    await srv.stop();
+  }
+});
+
+test('a NOTIFY to the Contact over a new connection names our address as that Contact reaches it (IPv6 after an IPv4 SUBSCRIBE)', async () => {
+  const srv = await startServer({ listen: ['tcp:*:0', 'udp:127.0.0.1:0'], auth: false, probeIntervalSeconds: 0 });
+  const contact = await ContactListener.open('::1');
+  const alice = await PresencePeer.open('tcp', HOST, srv.port('tcp'), 'alice');
+  const bob = await PresencePeer.open('udp', HOST, srv.port('udp'), 'bob');
+  try {
+    assert.equal((await bob.register()).status, 200);
+    assert.equal((await alice.subscribe(bob.aor, { contact: `<sip:alice@[::1]:${contact.port};transport=tcp>` })).response.status, 200);
+    await alice.notify();
+    alice.close();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await bob.publish({ body: pidf(bob.aor, 'open', { note: 'over IPv6' }) })).status, 200);
+    const n = await contact.notify();
+    // RFC 3261 18.2.1 / 12.1.1: the Via and the Contact (where refreshes go) name our IPv6 address, not
+    // the IPv4 one the SUBSCRIBE's connection had.
+    assert.equal(n.topVia()?.host, '::1');
+    assert.equal(n.header('contact'), `<sip:[::1]:${srv.port('tcp')};transport=tcp>`);
   } finally {
     contact.close();
     bob.close();
