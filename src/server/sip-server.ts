@@ -34,8 +34,10 @@ import { PresenceAgent } from '../presence/presence-agent.js';
 import { ALLOW_EVENTS } from '../presence/event-packages.js';
 import { DIALOG_TOKEN_PARAM } from '../proxy/dialog-route-token.js';
 import { preprocessRoute } from '../proxy/loose-route.js';
+import { createsDialog } from '../proxy/record-route.js';
+import type { RequestKind } from '../proxy/route-request.js';
 import { relayDecision } from '../proxy/relay-policy.js';
-import { Routing } from './routing.js';
+import { Routing, type Reply } from './routing.js';
 
 /** In-dialog requests whose dialog the server itself holds and checks (481 when unknown): SUBSCRIBE refreshes to the presence agent. */
 const DIALOGS_HELD_HERE: ReadonlySet<string> = new Set(['SUBSCRIBE']);
@@ -305,7 +307,7 @@ export class SipServer {
     const reply = (status: number, reason: string, headers: Array<[string, string]> = []): void =>
       this.replyInTransaction(tx, request, status, reason, headers);
     if (kind !== 'self' && kind !== 'user') {
-      routing.route(tx, request, source, kind, reply);
+      this.forwardWhenRouteKnown(routing, tx, request, source, kind, reply);
       return;
     }
     if (kind === 'self' && request.method === 'OPTIONS') {
@@ -318,11 +320,26 @@ export class SipServer {
       return;
     }
     if (kind === 'user') {
-      routing.route(tx, request, source, kind, reply);
+      this.forwardWhenRouteKnown(routing, tx, request, source, kind, reply);
       return;
     }
     this.log.debug({ source: describeSource(source), method: request.method }, 'request not served yet');
     this.replyInTransaction(tx, request, 405, 'Method Not Allowed', [['Allow', this.allowedMethods()]]);
+  }
+
+  /**
+   * Forwards a request. One that creates a dialog gets a Record-Route naming us as its sender reaches
+   * us (RFC 3261 16.6 step 4, RFC 5658): on a wildcard socket, a sender never seen before waits for
+   * the route to it to be learned (transport/source-address.ts), well under a millisecond.
+   */
+  private forwardWhenRouteKnown(routing: Routing, tx: ServerTransaction, request: SipMessage, source: SocketIdentity,
+    kind: RequestKind, reply: Reply): void {
+    const forward = (): void => routing.route(tx, request, source, kind, reply);
+    const learning = createsDialog(request.method, request.to().tag !== undefined)
+      ? sharedSourceAddresses().pending(source.local.address, source.remote.address)
+      : undefined;
+    if (learning === undefined) forward();
+    else void learning.then(forward);
   }
 
   /**

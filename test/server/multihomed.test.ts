@@ -36,6 +36,7 @@ before(async () => {
   await ip('-n', S, 'addr', 'add', '10.201.0.1/24', 'dev', 'eth1');
   await ip('-n', A, 'addr', 'add', '10.200.0.2/24', 'dev', 'eth0');
   await ip('-n', B, 'addr', 'add', '10.201.0.2/24', 'dev', 'eth0');
+  await ip('-n', B, 'addr', 'add', '10.201.0.3/24', 'dev', 'eth0'); // a second peer on B's network, for a first request
   for (const [ns, dev] of [[S, 'eth0'], [S, 'eth1'], [A, 'eth0'], [B, 'eth0']]) await ip('-n', ns, 'link', 'set', dev, 'up');
   server = spawn('ip', ['netns', 'exec', S, process.execPath, '--import', import.meta.resolve('tsx'), CLI_MAIN, 'server',
     '--listen', 'udp:*:5060', '--auth', 'off', '--store', 'memory', '--control', '127.0.0.1:0', '--probe-interval', '1', '--log-level', 'warn']);
@@ -81,3 +82,40 @@ test('toward a peer on the second network, the Via of a probe and the Contact of
   assert.match(seen.contact ?? '', /^<sip:10\.201\.0\.1:5060>/, 'not the first interface (10.200.0.1)');
   assert.match(seen.probeVia ?? '', /^SIP\/2\.0\/UDP 10\.201\.0\.1:5060;/);
 });
+
+// Runs in B: bob registers from 10.201.0.2:5071; then 10.201.0.3, which has sent nothing before,
+// INVITEs bob; bob reports the Record-Route of the INVITE he gets and answers 486.
+const FIRST_REQUEST_SCRIPT = `
+const dgram = require('node:dgram');
+const bob = dgram.createSocket('udp4');
+const carol = dgram.createSocket('udp4');
+const id = () => Math.random().toString(36).slice(2);
+const to = (sock, t) => sock.send(Buffer.from(t), 5060, '10.201.0.1');
+const header = (t, name) => (new RegExp('^' + name + ':\\s*(.*)$', 'mi').exec(t) || [])[1];
+bob.on('message', (m) => {
+  const t = m.toString();
+  if (t.startsWith('SIP/2.0 200') && / REGISTER/.test(header(t, 'CSeq'))) {
+    to(carol, ['INVITE sip:bob@10.201.0.1 SIP/2.0', 'Via: SIP/2.0/UDP 10.201.0.3:5072;branch=z9hG4bK' + id() + ';rport', 'Max-Forwards: 70',
+      'From: <sip:carol@10.201.0.1>;tag=' + id(), 'To: <sip:bob@10.201.0.1>', 'Call-ID: ' + id(), 'CSeq: 1 INVITE',
+      'Contact: <sip:carol@10.201.0.3:5072>', 'Content-Length: 0', '', ''].join('\\r\\n'));
+  } else if (t.startsWith('INVITE ')) {
+    console.log(JSON.stringify({ recordRoute: t.split('\\r\\n').filter((l) => /^Record-Route:/i.test(l)) }));
+    process.exit(0);
+  }
+});
+carol.bind(5072, '10.201.0.3');
+bob.bind(5071, '10.201.0.2', () => to(bob, ['REGISTER sip:10.201.0.1 SIP/2.0', 'Via: SIP/2.0/UDP 10.201.0.2:5071;branch=z9hG4bK' + id() + ';rport',
+  'Max-Forwards: 70', 'From: <sip:bob@10.201.0.1>;tag=' + id(), 'To: <sip:bob@10.201.0.1>', 'Call-ID: ' + id(), 'CSeq: 1 REGISTER',
+  'Contact: <sip:bob@10.201.0.2:5071>', 'Expires: 60', 'Content-Length: 0', '', ''].join('\\r\\n')));
+setTimeout(() => { console.log('{}'); process.exit(1); }, 8000);
+`;
+
+test('the first INVITE from a peer never seen before gets one Record-Route, naming our address on its network', async () => {
+  const r = await runPeer('ip', ['netns', 'exec', B, process.execPath, '-e', FIRST_REQUEST_SCRIPT], { timeoutMs: 15000 });
+  assert.equal(r.status, 0, `peer saw ${r.stdout} ${r.stderr}`);
+  const { recordRoute } = JSON.parse(r.stdout.trim()) as { recordRoute: string[] };
+  // Both sides of the call are on 10.201.0.0/24: one entry (RFC 5658 needs two only when they differ).
+  assert.equal(recordRoute.length, 1, recordRoute.join(' | '));
+  assert.match(recordRoute[0], /^Record-Route: <sip:10\.201\.0\.1:5060;lr;ss-dlg=/);
+});
+
