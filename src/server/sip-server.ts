@@ -339,7 +339,8 @@ export class SipServer {
       ? sharedSourceAddresses().pending(source.local.address, source.remote.address)
       : undefined;
     if (learning === undefined) forward();
-    else void learning.then(forward);
+    // A CANCEL answered meanwhile (the INVITE got its 487 here): nothing is forwarded.
+    else void learning.then(() => { if (tx.state === 'trying' || tx.state === 'proceeding') forward(); });
   }
 
   /**
