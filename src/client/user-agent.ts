@@ -9,7 +9,7 @@ import type { SipMessage } from '../sip/message.js';
 import { formatHostPort, parseUri, type SipUri } from '../sip/uri.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import { TransportManager } from '../transport/transport-manager.js';
-import { normalizeAddress } from '../transport/address.js';
+import { displayHost } from '../transport/address.js';
 import type { ListenerInfo, SocketIdentity } from '../transport/types.js';
 import { AuthenticatingSender } from './auth-retry.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
@@ -549,9 +549,7 @@ function createCancelAnswer(request: SipMessage): SipMessage {
  * AOR's domain), From and To name `127.0.0.1`, the realm the registrar challenges with.
  */
 function uriHost(uri: SipUri): string {
-  if (uri.hostKind !== 'ipv6') return uri.host;
-  const address = normalizeAddress(uri.host);
-  return address.includes(':') ? `[${address}]` : address;
+  return uri.hostKind === 'ipv6' ? displayHost(uri.host) : uri.host;
 }
 
 /** The outbound proxy URI as given, unless its host is IPv4-mapped: then with the IPv4 host (README: no `::ffff:` in SIP). */

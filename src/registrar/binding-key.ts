@@ -3,7 +3,7 @@
 // and the key of the transport source a binding was registered from (connection or UDP address).
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { formatHost, type SipUri } from '../sip/uri.js';
-import { normalizeAddress } from '../transport/address.js';
+import { displayHost } from '../transport/address.js';
 import type { BindingSource } from '../store/types.js';
 import type { SocketIdentity, TransportProtocol } from '../transport/types.js';
 
@@ -13,15 +13,11 @@ import type { SocketIdentity, TransportProtocol } from '../transport/types.js';
  * user part stays case-sensitive and the host is lower-cased (RFC 3261 19.1.4).
  */
 export function aorOf(uri: SipUri): string {
-  const host = uri.hostKind === 'ipv6' ? ipv6Host(uri.host) : formatHost(uri.host.toLowerCase(), uri.hostKind);
+  // An IPv6 host canonical, an IPv4-mapped one as the IPv4 address it carries.
+  const host = uri.hostKind === 'ipv6' ? displayHost(uri.host) : formatHost(uri.host.toLowerCase(), uri.hostKind);
   return uri.user === undefined ? `${uri.scheme}:${host}` : `${uri.scheme}:${normalizeEscapes(uri.user)}@${host}`;
 }
 
-/** An IPv6 host in canonical form, and an IPv4-mapped one as the IPv4 address it carries. */
-function ipv6Host(host: string): string {
-  const address = normalizeAddress(host).toLowerCase();
-  return address.includes(':') ? `[${address}]` : address;
-}
 
 /**
  * A binding's stable id. With +sip.instance the key is AOR + instance + reg-id (RFC 5626 6; RFC 5627

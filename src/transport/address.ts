@@ -42,8 +42,9 @@ export function withoutZone(address: string): string {
 }
 
 /**
- * A host as our reason phrases and Warning values show it: an IPv4-mapped address as the IPv4 address
- * it carries, IPv6 canonical and bracketed (as in a SIP hostport, RFC 3261 25.1), names unchanged.
+ * A host as simplesip writes it into SIP text (AOR keys, the client's URIs, reason phrases, Warning
+ * values): an IPv4-mapped address as the IPv4 address it carries, IPv6 canonical and bracketed (as in
+ * a SIP hostport, RFC 3261 25.1), names unchanged.
  */
 export function displayHost(host: string): string {
   const a = addressFamily(host) === undefined ? host : withoutZone(normalizeAddress(host));
