@@ -84,10 +84,7 @@ export class OfflineStore {
    */
   async dropExpired(aor: string): Promise<number> {
     const now = this.now();
-    const expired = this.pending(aor).filter((m) => m.expiresAt <= now);
-    for (const m of expired) this.unindex(m);
-    await Promise.all(expired.map((m) => this.o.repository.remove(m.id)));
-    return expired.length;
+    return this.removeMessages(this.pending(aor).filter((m) => m.expiresAt <= now));
   }
 
   aors(): IterableIterator<string> {
@@ -112,21 +109,23 @@ export class OfflineStore {
 
   /** Removes every message waiting for `aor` (its user was removed); resolves with how many, once durable. */
   async removeAll(aor: string): Promise<number> {
-    const list = [...this.pending(aor)];
-    for (const m of list) this.unindex(m);
-    await Promise.all(list.map((m) => this.o.repository.remove(m.id)));
-    return list.length;
+    return this.removeMessages([...this.pending(aor)]);
   }
 
   close(): void {
     this.sweeper?.cancel();
   }
 
+  /** Takes `messages` out of memory at once; resolves with how many once the store has deleted them. */
+  private async removeMessages(messages: readonly OfflineMessage[]): Promise<number> {
+    for (const m of messages) this.unindex(m);
+    await Promise.all(messages.map((m) => this.o.repository.remove(m.id)));
+    return messages.length;
+  }
+
   private async sweep(): Promise<void> {
     const now = this.now();
-    const expired = [...this.byAor.values()].flat().filter((m) => m.expiresAt <= now);
-    for (const m of expired) this.unindex(m);
-    await Promise.all(expired.map((m) => this.o.repository.remove(m.id)));
+    await this.removeMessages([...this.byAor.values()].flat().filter((m) => m.expiresAt <= now));
     this.sweeper = this.o.timers.schedule(Math.min(SWEEP_MS, this.o.expirySeconds * 1000), () => {
       // A failed delete leaves the row in the store: the next start drops it as expired.
       this.sweep().catch(() => undefined);
