@@ -258,8 +258,7 @@ export class SipServer {
   private onRequest(tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void {
     // On a wildcard socket, what we will write as our address toward this peer is the route's source:
     // learned now (once per peer), so that it is known when we send the peer requests of our own.
-    const bound = source.local.address;
-    if (bound === '::' || bound === '0.0.0.0') sharedSourceAddresses().warm(source.remote.address);
+    sharedSourceAddresses().warm(source.local.address, source.remote.address);
     const rejection = this.inspect(request);
     if (rejection) {
       if (request.method === 'REGISTER') this.stats.registrationsRejected++;

@@ -94,9 +94,12 @@ export class SourceAddresses {
     return entry !== undefined && this.now() - entry.at <= FRESH_MS ? undefined : this.learn(remote);
   }
 
-  /** Starts learning the route toward `peer` unless something is known of it: one Map lookup when it is. */
-  warm(peer: string): void {
-    if (!this.known.has(peer) && !this.learning.has(peer) && !isLoopback(peer)) void this.learn(peer);
+  /**
+   * For a socket bound to `bound`: starts learning the route toward `peer` (an address as the
+   * transport reports it) unless something is known of it; one Map lookup when it is.
+   */
+  warm(bound: string, peer: string): void {
+    if (isWildcard(bound) && !this.known.has(peer) && !this.learning.has(peer) && !isLoopback(peer)) void this.learn(peer);
   }
 
   /** Learns the route toward `peer` (one probe at a time per peer); resolves once known or failed. */

@@ -14,7 +14,8 @@ test('a bound socket names itself; a loopback peer gets the loopback; no probe f
   assert.equal(sources.toward('::', '::ffff:127.0.0.1'), '127.0.0.1');
   assert.equal(sources.pending('0.0.0.0', '127.0.0.1'), undefined);
   assert.equal(sources.pending('198.51.100.7', '203.0.113.9'), undefined, 'a bound socket needs no route');
-  sources.warm('127.0.0.1');
+  sources.warm('0.0.0.0', '127.0.0.1');
+  sources.warm('198.51.100.7', '203.0.113.9');
   assert.equal(probes, 0);
 });
 
@@ -45,10 +46,10 @@ test('warm() costs one lookup for a known peer; entries go stale after 5 minutes
   let now = 0;
   const asked: string[] = [];
   const sources = new SourceAddresses(async (peer) => { asked.push(peer); return `192.0.2.${asked.length}`; }, 2, () => now);
-  sources.warm('198.51.100.1');
-  sources.warm('198.51.100.1');
+  sources.warm('0.0.0.0', '198.51.100.1');
+  sources.warm('::', '198.51.100.1');
   await sources.pending('0.0.0.0', '198.51.100.1');
-  sources.warm('198.51.100.1');
+  sources.warm('0.0.0.0', '198.51.100.1');
   assert.deepEqual(asked, ['198.51.100.1']);
   assert.equal(sources.toward('0.0.0.0', '198.51.100.1'), '192.0.2.1');
   now += 5 * 60_000 + 1;
