@@ -4,9 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import type { ReadStream } from 'node:tty';
 import type { TransportProtocol, UserAgentOptions } from '../index.js';
+import { loadTrustedCa } from '../transport/tls-credentials.js';
 
 export class UsageError extends Error {}
 
@@ -116,15 +116,12 @@ function promptHidden(stdin: ReadStream, text: string): Promise<string> {
   });
 }
 
-/**
- * PEM certificates trusted for tls/wss servers (a private CA, a self-signed server), besides Node's
- * root store: a `ca` given to TLS replaces that store, so the roots are passed along with it.
- */
+/** PEM certificates trusted for tls/wss servers besides Node's root store (`--tls-ca`). */
 function trustedCa(file: string): string {
   try {
-    return [...rootCertificates, readFileSync(file, 'utf8')].join('\n');
+    return loadTrustedCa(file);
   } catch (err) {
-    throw new UsageError(`cannot read the CA file ${file}: ${(err as Error).message}`);
+    throw new UsageError((err as Error).message);
   }
 }
 

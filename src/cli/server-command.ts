@@ -10,7 +10,7 @@ import { ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseServer
 import { ControlServer } from '../control/control-server.js';
 import { classifyHost } from '../sip/host.js';
 import { parseListenSpec } from '../transport/listen-spec.js';
-import { loadCredentials } from '../transport/tls-credentials.js';
+import { loadCredentials, loadTrustedCa } from '../transport/tls-credentials.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -91,6 +91,7 @@ interface ServerOptions {
   trace?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  tlsCa?: string;
   strictResponseRouting?: boolean;
   logLevel: string;
   maxMessageSize: number;
@@ -123,6 +124,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.trace = options.trace === true;
   config.tlsCert = options.tlsCert;
   config.tlsKey = options.tlsKey;
+  config.tlsCa = options.tlsCa;
   config.symmetricResponses = options.strictResponseRouting !== true;
   config.logLevel = options.logLevel;
   config.maxMessageSize = options.maxMessageSize;
@@ -155,6 +157,13 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
       throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
     }
   }
+  if (config.tlsCa !== undefined) {
+    try {
+      loadTrustedCa(config.tlsCa);
+    } catch (err) {
+      throw new InvalidArgumentError(`--tls-ca: ${(err as Error).message}`);
+    }
+  }
   // RFC 3261 10.3: the registrar grants between min and max; a default outside them makes no sense.
   if (config.minExpires > config.maxExpires) {
     throw new InvalidArgumentError(`--min-expires (${config.minExpires}) must not be above --max-expires (${config.maxExpires})`);
@@ -176,6 +185,7 @@ export function addServerCommand(program: Command): void {
     .option('--trace', 'print every SIP message in and out')
     .option('--tls-cert <file>', 'PEM certificate for tls and wss listeners')
     .option('--tls-key <file>', 'PEM private key for tls and wss listeners')
+    .option('--tls-ca <file>', 'PEM certificates to trust, besides the system\'s, when relaying over TLS to another domain')
     .option('--strict-response-routing', 'route responses by Via as RFC 3261 18.2.2 says, instead of to the source address and port')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', choice('--log-level', LOG_LEVELS), 'info')
     .option('--max-message-size <bytes>', 'largest SIP message accepted (larger: 513)', integer('--max-message-size', 1024, 1048576), defaults.maxMessageSize)

@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command, type Option } from 'commander';
 import { ConfigFileError, settingText, type ConfigFile } from './config-file.js';
 
 /** Flags naming a file or directory: relative paths in the file are taken from the file's directory. */
-const PATH_SETTINGS = new Set(['data', 'tls-cert', 'tls-key']);
+const PATH_SETTINGS = new Set(['data', 'tls-cert', 'tls-key', 'tls-ca']);
 /** Repeatable flags: a list in the file, or one value. */
 const LIST_SETTINGS = new Set(['listen', 'domain']);
 /** Flags taking a comma-separated list, which the file may also write as a YAML list. */

@@ -10,8 +10,11 @@ import type { SendTarget } from '../transport/types.js';
 export class DnsResolver {
   constructor(private readonly dns: DnsLookup = dnsPromises) {}
 
-  /** Targets to try in order; empty when the name does not resolve (the caller answers 503/404). */
+  /**
+   * Targets to try in order; empty when the name does not resolve (the caller answers 503/404). A
+   * TLS peer's certificate must name the URI's domain (RFC 5922 4.1), not the SRV target.
+   */
   async resolve(uri: SipUri): Promise<SendTarget[]> {
-    return (await locate(uri, this.dns)).map(({ protocol, address, port }) => ({ protocol, address, port }));
+    return (await locate(uri, this.dns)).map(({ protocol, address, port, host }) => ({ protocol, address, port, serverName: host }));
   }
 }

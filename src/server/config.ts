@@ -1,6 +1,7 @@
 // Settings of `simplesip server`, with defaults that work on a fresh machine without a config file.
 import type { DigestAlgorithm } from '../auth/types.js';
 import type { StoreKind } from '../store/types.js';
+import type { DnsLookup } from '../transport/locate.js';
 
 export interface ServerConfig {
   /** Listen specs, e.g. `udp:*:5060`, `tcp:[::1]:5070`, `tls:*:5061`. */
@@ -13,6 +14,13 @@ export interface ServerConfig {
   symmetricResponses: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  /**
+   * A PEM file of certificates to trust, besides Node's root store, when we open TLS connections
+   * (relaying to another domain's server): a private CA or a self-signed peer.
+   */
+  tlsCa?: string;
+  /** Name resolution for the proxy's next hops (RFC 3263); node:dns when absent. For tests and embedding. */
+  dns?: DnsLookup;
   /** pino log level: fatal, error, warn, info, debug, trace, silent. */
   logLevel: string;
   /** Value of the Server header. */

@@ -64,7 +64,7 @@ export class Routing {
   private constructor(private readonly d: RoutingDeps, readonly offline: OfflineStore) {
     const { services, identity, transport, transactions, stats, config, log } = d;
     const own = new OwnAddresses(d.listeners);
-    const resolver = new DnsResolver();
+    const resolver = new DnsResolver(config.dns);
     const contacts = new ContactIndex(services.location);
     const flows = new FlowState(transport, services.location);
     this.flows = flows;

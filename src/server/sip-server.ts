@@ -18,6 +18,7 @@ import { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index.js';
 import { NonInviteServerTransaction } from '../transaction/non-invite-server-transaction.js';
 import { TransportManager } from '../transport/transport-manager.js';
+import { loadTrustedCa } from '../transport/tls-credentials.js';
 import type { ListenerInfo, SocketIdentity, TransportWarning } from '../transport/types.js';
 import type { ServerConfig } from './config.js';
 import { LocalIdentity } from './local-identity.js';
@@ -78,6 +79,7 @@ export class SipServer {
       logger: log,
       symmetricResponses: config.symmetricResponses,
       tls: config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined,
+      tlsClient: config.tlsCa === undefined ? undefined : { ca: loadTrustedCa(config.tlsCa) },
       limits: { maxMessageSize: config.maxMessageSize },
       maxConnections: config.maxConnections,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,

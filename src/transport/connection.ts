@@ -12,6 +12,11 @@ export interface Connection {
   readonly closed: boolean;
   write(data: Buffer): Promise<void>;
   close(reason: CloseReason): void;
+  /**
+   * Whether the peer proved to be `name`'s server: a TLS connection we opened whose certificate was
+   * verified and names it (RFC 5922 4.1). Absent or false for every other connection.
+   */
+  authenticates?(name: string): boolean;
 }
 
 export interface ConnectionEvents {

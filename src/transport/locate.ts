@@ -28,7 +28,11 @@ export interface LocatedTarget {
   address: string;
   port: number;
   family: 4 | 6;
-  /** The name the target was found under: TLS SNI (RFC 5922 7) and the WebSocket Host. */
+  /**
+   * The SIP domain the target serves: the URI's host (or maddr), never an SRV target name, since
+   * DNS answers are not authenticated (RFC 5922 4.1, 7.2). A TLS certificate is checked against it,
+   * and it is the SNI and the WebSocket Host.
+   */
   host: string;
 }
 
@@ -104,13 +108,14 @@ async function addresses(dns: DnsLookup, host: string): Promise<Array<{ address:
   return found.length > 0 ? found : systemAddresses(dns, host);
 }
 
-async function expand(dns: DnsLookup, protocol: TransportProtocol, host: string, port: number): Promise<LocatedTarget[]> {
-  return (await addresses(dns, host)).map((a) => ({ protocol, address: a.address, port, family: a.family, host }));
+/** The addresses of `name` as targets of the SIP domain `domain`. */
+async function expand(dns: DnsLookup, protocol: TransportProtocol, name: string, port: number, domain = name): Promise<LocatedTarget[]> {
+  return (await addresses(dns, name)).map((a) => ({ protocol, address: a.address, port, family: a.family, host: domain }));
 }
 
-async function fromSrv(dns: DnsLookup, protocol: TransportProtocol, name: string): Promise<LocatedTarget[]> {
+async function fromSrv(dns: DnsLookup, protocol: TransportProtocol, name: string, domain: string): Promise<LocatedTarget[]> {
   const out: LocatedTarget[] = [];
-  for (const srv of sortSrv(await orEmpty(dns.resolveSrv(name)))) out.push(...await expand(dns, protocol, srv.name, srv.port));
+  for (const srv of sortSrv(await orEmpty(dns.resolveSrv(name)))) out.push(...await expand(dns, protocol, srv.name, srv.port, domain));
   return out;
 }
 
@@ -132,14 +137,14 @@ export async function locate(uri: SipUri, dns: DnsLookup, preferred?: TransportP
   }
   if (explicit !== undefined) {
     // RFC 3263 4.2: transport known, SRV for it, else A/AAAA on the default port.
-    const targets = await fromSrv(dns, explicit, srvName(explicit, host));
+    const targets = await fromSrv(dns, explicit, srvName(explicit, host), host);
     return targets.length > 0 ? targets : expand(dns, explicit, host, defaultPort(explicit));
   }
   const targets = await viaNaptr(dns, host, secure);
   if (targets.length === 0) {
     // RFC 3263 4.1: no NAPTR: SRV for each transport we support; then A/AAAA with UDP (TLS for sips).
     const order: TransportProtocol[] = secure ? ['tls'] : ['udp', 'tcp', 'tls'];
-    for (const p of order) targets.push(...await fromSrv(dns, p, srvName(p, host)));
+    for (const p of order) targets.push(...await fromSrv(dns, p, srvName(p, host), host));
   }
   if (targets.length > 0) return targets;
   const protocol = secure ? 'tls' : 'udp';
@@ -153,6 +158,6 @@ async function viaNaptr(dns: DnsLookup, host: string, secure: boolean): Promise<
     .filter((r) => !secure || r.service.toUpperCase().startsWith('SIPS+'))
     .sort((a, b) => a.order - b.order || a.preference - b.preference);
   const out: LocatedTarget[] = [];
-  for (const r of records) out.push(...await fromSrv(dns, NAPTR_SERVICES[r.service.toUpperCase()], r.replacement));
+  for (const r of records) out.push(...await fromSrv(dns, NAPTR_SERVICES[r.service.toUpperCase()], r.replacement, host));
   return out;
 }

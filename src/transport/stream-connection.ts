@@ -1,5 +1,6 @@
 // A TCP or TLS connection carrying SIP (RFC 3261 18.3 framing, RFC 5626 3.5.1 CRLF keepalives).
 import type { Socket } from 'node:net';
+import { checkServerIdentity, TLSSocket } from 'node:tls';
 import { StreamFramer } from '../sip/framing.js';
 import type { ParseLimits } from '../sip/limits.js';
 import { connectionIdentity, type CloseReason, type Connection, type ConnectionEvents } from './connection.js';
@@ -37,6 +38,13 @@ export class StreamConnection implements Connection {
   private detector: OneMessagePerReadDetector | undefined = new OneMessagePerReadDetector();
   /** Set once the peer is such a client: our messages to it are paced. */
   private paced: PacedWriter | undefined;
+
+  /** See Connection.authenticates: only a client-side TLS socket that verified its peer. */
+  authenticates(name: string): boolean {
+    const s = this.socket;
+    if (!(s instanceof TLSSocket) || s.authorized !== true) return false;
+    return checkServerIdentity(name, s.getPeerCertificate()) === undefined;
+  }
 
   constructor(
     private readonly socket: Socket,

@@ -1,7 +1,7 @@
 // The transport layer's face to the rest of the stack (docs/internals.md, transport/): listeners of
 // every kind, the connection pool, received/rport stamping, response routing and sending.
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { SipParseError, badRequest } from '../sip/errors.js';
 import { withDefaults, type ParseLimits } from '../sip/limits.js';
@@ -466,16 +466,23 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return connection.identity;
   }
 
-  /** An open connection to the peer, or a new TCP/TLS one (one connect at a time per peer). */
+  /**
+   * An open connection to the peer, or a new TCP/TLS one (one connect at a time per peer). A TLS
+   * target named by a domain reuses only a connection that proved to serve that domain (RFC 5922
+   * 4.1): the one opened for far.example does not carry a request for near.example because both
+   * resolve to the same address.
+   */
   private connectionTo(protocol: TransportProtocol, address: string, port: number, family: AddressFamily,
     serverName: string | undefined): Promise<Connection> {
+    const named = protocol === 'tls' && serverName !== undefined && isIP(serverName) === 0
+      && this.options.tlsClient?.rejectUnauthorized !== false ? serverName.toLowerCase() : undefined;
     const open = this.pool.toPeer(protocol, address, port);
-    if (open) return Promise.resolve(open);
+    if (open && (named === undefined || open.authenticates?.(named) === true)) return Promise.resolve(open);
     if (protocol !== 'tcp' && protocol !== 'tls') {
       // RFC 7118: only the WebSocket client opens connections; a server can only answer on one.
       return Promise.reject(new TransportError('no-connection', `no open ${protocol} connection to ${formatHostPort(address, port)}`));
     }
-    const key = `${protocol} ${address} ${port}`;
+    const key = `${protocol} ${address} ${port}${named === undefined ? '' : ` ${named}`}`;
     const pending = this.connecting.get(key);
     if (pending) return pending;
     const attempt = this.connect(protocol, address, port, family, serverName).finally(() => this.connecting.delete(key));

@@ -157,6 +157,27 @@ test('a tls listener without a usable certificate and key stops the command befo
 
 // baresip 1.0.0 (libre) gives up on a 401 as soon as one of its challenges is not MD5 ("Register:
 // Function not implemented"), so an operator with baresip users needs to offer MD5 alone
+
+test('a --tls-ca file that cannot be read or holds no certificate stops the command before anything starts', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplesip-badca-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = join(dir, 'data');
+  const garbage = join(dir, 'garbage.pem');
+  writeFileSync(garbage, 'not a PEM file\n');
+  const broken = join(dir, 'broken.pem');
+  writeFileSync(broken, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  const cases: Array<[string, RegExp]> = [
+    [join(dir, 'missing.pem'), /--tls-ca: cannot read the CA file .*missing\.pem: ENOENT/],
+    [garbage, /--tls-ca: the CA file .*garbage\.pem holds no PEM certificate/],
+    [broken, /--tls-ca: the CA file .*broken\.pem: certificate 1 cannot be read/],
+  ];
+  for (const [file, reason] of cases) {
+    const { code, out } = runToExit(['server', '--data', data, '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--tls-ca', file]);
+    assert.equal(code, 1, out);
+    assert.match(out, reason);
+    assert.equal(existsSync(data), false, 'no data directory made');
+  }
+});
 // (README, Interoperability: baresip).
 test('--digest-algorithms MD5 offers one MD5 challenge; the default offers MD5 then SHA-256; a bad list is refused', async () => {
   const challenges = async (extra: string[]): Promise<string[]> => {

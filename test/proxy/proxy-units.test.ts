@@ -192,24 +192,28 @@ test('RFC 3263: numeric host direct; NAPTR -> SRV -> A/AAAA in order; SRV withou
   };
   const r = new DnsResolver(dns);
   const uri = (s: string): SipUri => parseUri(s) as SipUri;
-  assert.deepEqual(await r.resolve(uri('sip:bob@[::1]:5099')), [{ protocol: 'udp', address: '::1', port: 5099 }]);
-  assert.deepEqual(await r.resolve(uri('sip:bob@127.0.0.2;transport=tcp')), [{ protocol: 'tcp', address: '127.0.0.2', port: 5060 }]);
+  assert.deepEqual(await r.resolve(uri('sip:bob@[::1]:5099')), [{ protocol: 'udp', address: '::1', port: 5099, serverName: '::1' }]);
+  assert.deepEqual(await r.resolve(uri('sip:bob@127.0.0.2;transport=tcp')), [{ protocol: 'tcp', address: '127.0.0.2', port: 5060, serverName: '127.0.0.2' }]);
+  // A TLS peer must prove to be the URI's domain, not the SRV target (RFC 5922 4.1): that is the name kept.
   assert.deepEqual(await r.resolve(uri('sip:bob@naptr.example')), [
-    { protocol: 'udp', address: '192.0.2.1', port: 5070 }, { protocol: 'tcp', address: '192.0.2.2', port: 5080 },
+    { protocol: 'udp', address: '192.0.2.1', port: 5070, serverName: 'naptr.example' },
+    { protocol: 'tcp', address: '192.0.2.2', port: 5080, serverName: 'naptr.example' },
   ]);
   assert.deepEqual(await r.resolve(uri('sip:bob@srv.example')), [
-    { protocol: 'tcp', address: '192.0.2.3', port: 5091 }, { protocol: 'tcp', address: '192.0.2.4', port: 5090 },
+    { protocol: 'tcp', address: '192.0.2.3', port: 5091, serverName: 'srv.example' },
+    { protocol: 'tcp', address: '192.0.2.4', port: 5090, serverName: 'srv.example' },
   ]);
   // AAAA before A (RFC 6724's default policy prefers IPv6), as the client does.
   assert.deepEqual(await r.resolve(uri('sip:bob@plain.example')), [
-    { protocol: 'udp', address: '2001:db8::5', port: 5060 }, { protocol: 'udp', address: '192.0.2.5', port: 5060 },
+    { protocol: 'udp', address: '2001:db8::5', port: 5060, serverName: 'plain.example' },
+    { protocol: 'udp', address: '192.0.2.5', port: 5060, serverName: 'plain.example' },
   ]);
   assert.deepEqual(await r.resolve(uri('sip:bob@nothing.example')), []);
   // maddr is the host to resolve (RFC 3261 19.1.1); sips;transport=tcp is TLS over TCP (RFC 3263 4.1).
-  assert.deepEqual(await r.resolve(uri('sip:bob@nothing.example;maddr=192.0.2.7')), [{ protocol: 'udp', address: '192.0.2.7', port: 5060 }]);
-  assert.deepEqual(await r.resolve(uri('sips:bob@192.0.2.8;transport=tcp')), [{ protocol: 'tls', address: '192.0.2.8', port: 5061 }]);
+  assert.deepEqual(await r.resolve(uri('sip:bob@nothing.example;maddr=192.0.2.7')), [{ protocol: 'udp', address: '192.0.2.7', port: 5060, serverName: '192.0.2.7' }]);
+  assert.deepEqual(await r.resolve(uri('sips:bob@192.0.2.8;transport=tcp')), [{ protocol: 'tls', address: '192.0.2.8', port: 5061, serverName: '192.0.2.8' }]);
   // A SIPS Record-Route toward a WSS side is written sips:...;transport=ws: it is followed over WSS.
-  assert.deepEqual(await r.resolve(uri('sips:192.0.2.8:8443;transport=ws;lr')), [{ protocol: 'wss', address: '192.0.2.8', port: 8443 }]);
+  assert.deepEqual(await r.resolve(uri('sips:192.0.2.8:8443;transport=ws;lr')), [{ protocol: 'wss', address: '192.0.2.8', port: 8443, serverName: '192.0.2.8' }]);
 });
 
 test('RFC 3263 in the proxy: names DNS does not know come from the hosts file; localhost never goes to DNS', async () => {
@@ -222,10 +226,11 @@ test('RFC 3263 in the proxy: names DNS does not know come from the hosts file; l
     lookup: async (n) => n === 'peer.lan' ? [{ address: '10.0.0.9', family: 4 }] : n === 'localhost' ? [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }] : [],
   };
   const r = new DnsResolver(dns);
-  assert.deepEqual(await r.resolve(parseUri('sip:bob@peer.lan') as SipUri), [{ protocol: 'udp', address: '10.0.0.9', port: 5060 }]);
+  assert.deepEqual(await r.resolve(parseUri('sip:bob@peer.lan') as SipUri), [{ protocol: 'udp', address: '10.0.0.9', port: 5060, serverName: 'peer.lan' }]);
   asked.length = 0;
   assert.deepEqual(await r.resolve(parseUri('sip:bob@localhost;transport=tcp') as SipUri), [
-    { protocol: 'tcp', address: '::1', port: 5060 }, { protocol: 'tcp', address: '127.0.0.1', port: 5060 },
+    { protocol: 'tcp', address: '::1', port: 5060, serverName: 'localhost' },
+    { protocol: 'tcp', address: '127.0.0.1', port: 5060, serverName: 'localhost' },
   ]);
   assert.deepEqual(asked, [], 'localhost is not asked of DNS (RFC 6761 6.3)');
 });
