@@ -22,8 +22,8 @@ const SWEEP_MS = 60 * 60 * 1000;
 
 export class OfflineStore {
   private readonly byAor = new Map<string, OfflineMessage[]>();
+  private readonly byId = new Map<number, OfflineMessage>();
   private nextId = 1;
-  private total = 0;
   private sweeper: TimerHandle | undefined;
   private readonly now: () => number;
 
@@ -91,20 +91,24 @@ export class OfflineStore {
     return this.byAor.keys();
   }
 
+  /**
+   * Messages waiting, expired ones not counted although the sweep has not deleted them yet (ctl
+   * stats, /metrics): the same messages `list()` shows. One pass over them all.
+   */
   get count(): number {
-    return this.total;
+    const now = this.now();
+    let waiting = 0;
+    for (const m of this.byId.values()) if (m.expiresAt > now) waiting++;
+    return waiting;
   }
 
   /** Removes one message (delivered, or by the operator); resolves false when there was none. */
   async remove(id: number): Promise<boolean> {
-    for (const list of this.byAor.values()) {
-      const m = list.find((x) => x.id === id);
-      if (m === undefined) continue;
-      this.unindex(m);
-      await this.o.repository.remove(id);
-      return true;
-    }
-    return false;
+    const m = this.byId.get(id);
+    if (m === undefined) return false;
+    this.unindex(m);
+    await this.o.repository.remove(id);
+    return true;
   }
 
   /** Removes every message waiting for `aor` (its user was removed); resolves with how many, once durable. */
@@ -136,7 +140,7 @@ export class OfflineStore {
     const list = this.byAor.get(m.aor);
     if (list === undefined) this.byAor.set(m.aor, [m]);
     else list.push(m);
-    this.total++;
+    this.byId.set(m.id, m);
   }
 
   private unindex(m: OfflineMessage): void {
@@ -145,6 +149,6 @@ export class OfflineStore {
     if (list === undefined || i < 0) return;
     list.splice(i, 1);
     if (list.length === 0) this.byAor.delete(m.aor);
-    this.total--;
+    this.byId.delete(m.id);
   }
 }

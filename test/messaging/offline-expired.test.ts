@@ -1,6 +1,6 @@
 // An offline message past its --offline-expiry is gone at once for every reader: not listed (ctl
-// msg list, GET /msg), never delivered, and holds no place in the mailbox, although the sweep that
-// deletes expired rows runs only every min(1 h, expiry). README "MESSAGE and the offline store";
+// msg list, GET /msg), not counted (ctl stats, /metrics), never delivered, and holds no place in the
+// mailbox, although the sweep that deletes expired rows runs only every min(1 h, expiry). README "MESSAGE and the offline store";
 // RFC 3428 7 leaves the lifetime of a stored message to the proxy, which promised --offline-expiry.
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
@@ -29,6 +29,7 @@ test('an expired message is neither listed nor delivered before the hourly sweep
 
   assert.deepEqual(offline.list(BOB).map((m) => m.body.toString()), ['still fresh']);
   assert.deepEqual(offline.list().map((m) => m.body.toString()), ['still fresh']);
+  assert.equal(offline.count, 1, 'ctl stats and /metrics count what is waiting, as the list shows it');
   // The mailbox holds 2: the expired one does not count.
   assert.equal((await offline.store(BOB, '<sip:alice@example.com>', 'text/plain', Buffer.from('newest'))).stored, true);
 
