@@ -33,6 +33,15 @@ export function describePresence(p: PresenceEvent): string {
 /** Runs the prompt until /quit or the end of input; resolves then (the caller closes the UA). */
 export function runChat(ua: UserAgent): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
+  // A terminal that hung up fails reads and readline's reset of raw mode with EIO, which readline
+  // passes on as its own 'error': that is the end of input, like Ctrl-D, not an internal error.
+  let closing = false;
+  rl.once('close', () => { closing = true; });
+  rl.on('error', () => {
+    if (closing) return; // the error came from within close() itself
+    closing = true;
+    rl.close();
+  });
   const print = (text: string): void => {
     process.stdout.write(`${text}\n`);
     if (process.stdin.isTTY) rl.prompt(true);

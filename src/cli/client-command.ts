@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { SipClientError, UserAgent, type SipClientErrorCode } from '../index.js';
 import { loadAccount, UsageError, type AccountFlags } from './client-account.js';
 import { runChat } from './client-chat.js';
+import { exitProcess } from './hung-up-terminal.js';
 
 /** Exit codes scripts can rely on (README "Client"). */
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, auth: 4 } as const;
@@ -72,10 +73,13 @@ function exitCleanly(ua: UserAgent, done: Promise<void>, ending: Ending): void {
       if (closed.error === undefined) return;
       process.stderr.write(`simplesip client: ${closed.error.message}\n`);
       if (ending.code === EXIT.ok) ending.code = CODE_FOR[closed.error.code];
-    }, () => undefined).finally(() => process.exit(ending.code));
+    }, () => undefined).finally(() => exitProcess(ending.code));
   };
   for (const s of SIGNALS) process.on(s, leave);
   process.stdout.on('error', leave);
+  // A terminal that hung up fails our writes with EIO: what we had to say is lost, and leave() runs
+  // on the SIGHUP or the end of input that comes with it.
+  process.stderr.on('error', () => undefined);
   const crashed = (err: unknown): void => {
     process.stderr.write(`simplesip client: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     ending.code = EXIT.refused;

@@ -11,6 +11,8 @@ import { ControlServer } from '../control/control-server.js';
 import { classifyHost } from '../sip/host.js';
 import { parseListenSpec } from '../transport/listen-spec.js';
 import { loadCredentials, loadTrustedCa } from '../transport/tls-credentials.js';
+import { exitProcess } from './hung-up-terminal.js';
+import { stderrLogDestination } from './log-destination.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -220,7 +222,7 @@ export function addServerCommand(program: Command): void {
     })
     .action(async (options: ServerOptions) => {
       const config = serverConfigFromOptions(options);
-      const log = pino({ level: config.logLevel }, pino.destination(2));
+      const log = pino({ level: config.logLevel }, stderrLogDestination());
       if (!config.auth) {
         process.stderr.write('WARNING: authentication is OFF (--auth off): anyone can register as any user of the served domains. Never run it like this outside a test or a lab.\n');
       }
@@ -241,13 +243,18 @@ export function addServerCommand(program: Command): void {
       process.stdout.write('simplesip server listening on:\n');
       for (const l of listeners) process.stdout.write(`  ${l.description}\n`);
       process.stdout.write(`control API on ${formatControlAddress(controlAt)}\n`);
+      let stopping = false;
       const stop = (signal: string): void => {
+        // A hung-up terminal sends SIGHUP twice (to the session leader, then to its foreground
+        // group): a second signal must not kill a stop that is under way.
+        if (stopping) return;
+        stopping = true;
         log.info({ signal }, 'stopping');
-        control.close().then(() => server.stop()).finally(() => process.exit(0));
+        control.close().then(() => server.stop()).finally(() => exitProcess(0));
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
       // The terminal it ran in went away: stop as cleanly as on SIGTERM (stores closed, timers gone).
-      process.once('SIGHUP', () => stop('SIGHUP'));
+      process.on('SIGHUP', () => stop('SIGHUP'));
     });
 }
