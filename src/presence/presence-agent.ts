@@ -4,6 +4,7 @@
 // watchers the policy (authorization-policy.ts) lets see it, one NOTIFY in flight per subscription.
 import { keyOfBinding, type LocationService } from '../registrar/location-service.js';
 import type { BindingChange } from '../registrar/types.js';
+import { reachedOverItsConnection } from '../registrar/binding-record.js';
 import { createResponse } from '../sip/builder.js';
 import type { SipMessage } from '../sip/message.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
@@ -212,7 +213,7 @@ export class PresenceAgent {
   private compose(aor: string): ComposedPresence {
     const flowOpen = this.options.flowOpen;
     const registered = this.options.location.bindingsOf(aor).some((b) =>
-      flowOpen === undefined || b.connectionId === undefined || !b.flags.includes('outbound') || flowOpen(b.connectionId));
+      flowOpen === undefined || !reachedOverItsConnection(b) || !b.flags.includes('outbound') || flowOpen(b.connectionId as string));
     const seen = new Set<string>();
     const latest = this.publications.of(aor).filter((p) => !seen.has(p.record.source) && seen.add(p.record.source) !== undefined);
     return composePresence(aor, latest.map((p) => p.parts), registered);

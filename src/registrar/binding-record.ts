@@ -44,6 +44,16 @@ export function looksNatted(uri: Uri, source: SocketIdentity): boolean {
   return port !== source.remote.port;
 }
 
+/**
+ * Whether the device is reached over the connection its REGISTER came on, so that the binding lives
+ * and dies with that connection (and the OPTIONS prober watches it). Not when the REGISTER came
+ * through a proxy that added Path (RFC 3327 5): the connection, and the source, are that proxy's;
+ * requests go by the Path, and the edge keeps the flow to the device (RFC 5626 5.3, 6).
+ */
+export function reachedOverItsConnection(b: Pick<BindingRecord, 'connectionId' | 'path'>): boolean {
+  return b.connectionId !== undefined && b.path.length === 0;
+}
+
 /** The flag lists, shared and frozen like NONE: a binding's flags are replaced, never changed. */
 const NAT = Object.freeze(['nat']) as string[];
 const OUTBOUND = Object.freeze(['outbound']) as string[];

@@ -19,6 +19,7 @@ import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { TransportLogger } from '../transport/types.js';
 import type { LocationService } from './location-service.js';
 import { keyOfBinding } from './location-service.js';
+import { reachedOverItsConnection } from './binding-record.js';
 
 export interface ContactProberOptions {
   location: LocationService;
@@ -50,11 +51,16 @@ function sentByAddress(bound: string, peer: string): string {
   return sharedSourceAddresses().toward(bound, peer);
 }
 
-/** UDP bindings, and plain (not RFC 5626 outbound) bindings on a TCP or TLS connection. */
+/**
+ * UDP bindings, and plain (not RFC 5626 outbound) bindings on a TCP or TLS connection. Not bindings
+ * registered through an edge proxy (Path): their source is the proxy, which keeps the flow to the
+ * device; a silent proxy must not take every user behind it down.
+ */
 function isProbed(b: BindingRecord): boolean {
+  if (b.path.length > 0) return false;
   const protocol = b.received.protocol;
   if (protocol === 'udp') return true;
-  return (protocol === 'tcp' || protocol === 'tls') && b.connectionId !== undefined && !b.flags.includes('outbound');
+  return (protocol === 'tcp' || protocol === 'tls') && reachedOverItsConnection(b) && !b.flags.includes('outbound');
 }
 
 export class ContactProber {

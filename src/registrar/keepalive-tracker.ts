@@ -3,7 +3,9 @@ import type { EventEmitter } from 'node:events';
 import type { TransportEvents } from '../transport/transport-manager.js';
 import type { SocketIdentity, TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
+import { reachedOverItsConnection } from './binding-record.js';
 import type { LocationService } from './location-service.js';
+import type { BindingRecord } from '../store/types.js';
 
 function keyOf(source: SocketIdentity): string {
   return sourceKey(source.protocol, source.remote.address, source.remote.port, source.connectionId);
@@ -19,9 +21,15 @@ export function trackKeepalives(transport: EventEmitter<TransportEvents>, locati
   });
 }
 
+/** A binding that goes when its connection closes: reached over it, and no RFC 5626 flow. */
+function diesWithItsConnection(b: BindingRecord): boolean {
+  return reachedOverItsConnection(b) && !b.flags.includes('outbound');
+}
+
 /**
  * A binding registered over a stream is reachable only through that connection (the UA is usually
- * behind a NAT or firewall): when it closes, its bindings go. Exception, RFC 5626 5.3 and 6: a binding
+ * behind a NAT or firewall): when it closes, its bindings go. Not a binding registered through an
+ * edge proxy (Path, RFC 3327): the connection was the proxy's. Exception, RFC 5626 5.3 and 6: a binding
  * registered as an outbound flow (flag `outbound`) stays until it expires or the UA registers the flow
  * again over a new connection (same +sip.instance and reg-id: it replaces the binding); meanwhile a
  * request for it finds no connection (the proxy answers 430 Flow Failed, RFC 5626 5.3).
@@ -29,7 +37,7 @@ export function trackKeepalives(transport: EventEmitter<TransportEvents>, locati
 export function removeOnConnectionClose(transport: EventEmitter<TransportEvents>, location: LocationService, log: TransportLogger): void {
   transport.on('connection-closed', (source) => {
     if (source.connectionId === undefined) return;
-    location.removeFrom(source.connectionId, 'connection-closed', (b) => !b.flags.includes('outbound'))
+    location.removeFrom(source.connectionId, 'connection-closed', diesWithItsConnection)
       .catch((err: unknown) => log.warn({ connection: source.connectionId, err: String(err) },
         'could not delete the bindings of a closed connection from the store'));
   });
@@ -43,8 +51,8 @@ export function removeOnConnectionClose(transport: EventEmitter<TransportEvents>
  */
 export async function dropRestoredStreamBindings(location: LocationService): Promise<number> {
   const connections = new Set<string>();
-  for (const b of location.entries()) if (b.connectionId !== undefined && !b.flags.includes('outbound')) connections.add(b.connectionId);
+  for (const b of location.entries()) if (diesWithItsConnection(b)) connections.add(b.connectionId as string);
   let removed = 0;
-  for (const id of connections) removed += await location.removeFrom(id, 'connection-closed', (b) => !b.flags.includes('outbound'));
+  for (const id of connections) removed += await location.removeFrom(id, 'connection-closed', diesWithItsConnection);
   return removed;
 }

@@ -2,6 +2,7 @@
 // Require, authentication and authorization: src/server): validate the contacts, compute every change
 // first, and only when the whole request is acceptable apply it, so a refused REGISTER changes nothing.
 import type { Contact } from '../sip/headers/contact.js';
+import { parseNameAddr } from '../sip/name-addr.js';
 import type { SipMessage } from '../sip/message.js';
 import { formatUri, isSipUri, parseUri } from '../sip/uri.js';
 import { uriEquals } from '../sip/uri-equals.js';
@@ -36,6 +37,17 @@ type Plan = { ops: BindingOp[]; outbound: boolean } | RegisterAnswer;
 /** More bindings than `--max-contacts` allows: 403, since trying again later cannot help. */
 function tooManyContacts(maxContacts: number): RegisterAnswer {
   return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
+}
+
+/**
+ * RFC 5626 6: a UA asks for an outbound flow (reg-id, `Supported: outbound`) through an edge proxy
+ * whose Path entry has no `ob`: that proxy cannot keep the flow, so the registration is refused
+ * (439) rather than granted as a flow nobody maintains (the UA would send keepalives nobody answers).
+ */
+function firstHopLacksOutbound(path: readonly string[]): boolean {
+  if (path.length === 0) return false;
+  const first = parseNameAddr(path[0]).uri;
+  return !isSipUri(first) || !first.params.has('ob');
 }
 
 function outOfOrder(cseq: number, stored: number): RegisterAnswer {
@@ -96,6 +108,9 @@ export class Registrar {
     const headerExpires = request.expires();
     const userAgent = request.header('user-agent');
     const outboundSupported = contacts.some((c) => c.regId !== undefined) && request.supported().includes('outbound');
+    if (outboundSupported && contacts.some((c) => c.instance !== undefined && c.regId !== undefined) && firstHopLacksOutbound(path)) {
+      return refused(439, 'First Hop Lacks Outbound Support', 'the proxy that added the first Path entry does not support outbound (no ;ob)');
+    }
     const stored = this.location.bindingsOf(aor);
     // More contacts than could fit even if every stored binding went: refused before matching them,
     // which costs one comparison per contact and binding (a 64 KB REGISTER holds thousands).

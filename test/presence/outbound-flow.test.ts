@@ -10,11 +10,12 @@ import { firstTuple, pidf, PresencePeer } from './presence-peer.js';
 
 const INSTANCE = '"<urn:uuid:00000000-0000-4000-8000-0000000000b0>"';
 
-async function registerFlow(bob: PresencePeer): Promise<number> {
+async function registerFlow(bob: PresencePeer, path?: string): Promise<number> {
   const r = await bob.request([
     'REGISTER sip:127.0.0.1 SIP/2.0', `Via: SIP/2.0/TCP ${bob.sip.sentBy};branch=z9hG4bK${Math.random().toString(36).slice(2)};rport`,
     'Max-Forwards: 70', `From: <${bob.aor}>;tag=ob1`, `To: <${bob.aor}>`, `Call-ID: ob-${Math.random()}`, 'CSeq: 1 REGISTER',
     `Contact: <sip:bob@${bob.sip.sentBy};transport=tcp;ob>;+sip.instance=${INSTANCE};reg-id=1`, 'Supported: outbound', 'Expires: 300',
+    ...(path === undefined ? [] : [`Path: ${path}`]),
   ]);
   return r.status;
 }
@@ -44,6 +45,25 @@ test('an outbound flow whose connection closed shows its presentity closed while
   } finally {
     alice.close();
     bob.close();
+    await srv.stop();
+  }
+});
+
+test('a flow kept by an edge proxy (Path with ;ob) does not close with the edge\'s connection to us (RFC 3327, RFC 5626 5.3)', async () => {
+  const srv = await startServer({ listen: ['tcp:127.0.0.1:0', 'udp:127.0.0.1:0'], auth: false, probeIntervalSeconds: 0 });
+  // `edge` stands for the proxy: it adds Path and carries bob's REGISTER and PUBLISH over its connection.
+  const edge = await PresencePeer.open('tcp', '127.0.0.1', srv.port('tcp'), 'bob');
+  try {
+    assert.equal(await registerFlow(edge, '<sip:127.0.0.1:5999;transport=tcp;lr;ob>'), 200);
+    assert.equal((await edge.publish({ body: pidf(edge.aor, 'open', { note: 'behind the edge' }), expires: 600 })).status, 200);
+    const presence = srv.server.controlContext().presence;
+    assert.equal(presence?.show(edge.aor).basic, 'open');
+    edge.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(srv.server.location.lookup(edge.aor).length, 1);
+    assert.equal(presence?.show(edge.aor).basic, 'open', 'bob is still reachable through the edge');
+  } finally {
+    edge.close();
     await srv.stop();
   }
 });

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openStore } from '../../src/store/index.js';
 import { SLOT_MS } from '../../src/registrar/expiry.js';
-import { removeOnConnectionClose, trackKeepalives } from '../../src/registrar/keepalive-tracker.js';
+import { dropRestoredStreamBindings, removeOnConnectionClose, trackKeepalives } from '../../src/registrar/keepalive-tracker.js';
 import type { TransportEvents } from '../../src/transport/transport-manager.js';
 import { register, rig, tcpSource, udpSource } from './helpers.js';
 
@@ -100,6 +100,31 @@ describe('LocationService: sources, removal', () => {
     assert.equal(r.changes.find((c) => c.type === 'removed')?.reason, 'connection-closed');
     assert.equal(r.location.lookup('sip:bob@example.com').length, 1, 'the outbound flow waits for its UA to reconnect');
     assert.equal(r.location.lookup('sip:carol@example.com').length, 1);
+  });
+
+  test('a binding registered through an edge proxy (Path) does not go with the proxy\'s connection, nor with a restart', async () => {
+    const store = await openStore({ kind: 'memory' });
+    const r = await rig({}, store.bindings);
+    const transport = new EventEmitter<TransportEvents>();
+    removeOnConnectionClose(transport, r.location, { debug() {}, info() {}, warn() {}, error() {} });
+    const edge = 'Path: <sip:127.0.0.2:5060;transport=tcp;lr>';
+    await r.registrar.register(register({ contacts: ['<sip:carol@192.0.2.20:5060>'], expires: 600, headers: [edge] }), tcpSource('tcp-edge'));
+    await r.registrar.register(register({
+      aor: 'sip:bob@example.com', contacts: ['<sip:bob@192.0.2.21:5060>;+sip.instance="<urn:uuid:b>";reg-id=1'],
+      expires: 600, headers: ['Supported: outbound', 'Path: <sip:127.0.0.2:5060;transport=tcp;lr;ob>'],
+    }), tcpSource('tcp-edge'));
+    await r.registrar.register(register({ aor: 'sip:dave@example.com', contacts: ['<sip:dave@127.0.0.1:40003;transport=tcp>'], expires: 600 }), tcpSource('tcp-edge'));
+    transport.emit('connection-closed', tcpSource('tcp-edge'), 'peer');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(r.location.lookup(ALICE).length, 1, 'the edge keeps the flow to carol: her binding stays (RFC 3327)');
+    assert.equal(r.location.lookup('sip:bob@example.com').length, 1);
+    assert.equal(r.location.lookup('sip:dave@example.com').length, 0, 'a device on that connection itself goes');
+    r.location.close();
+
+    const second = await rig({}, store.bindings);
+    await second.location.restore();
+    assert.equal(await dropRestoredStreamBindings(second.location), 0);
+    assert.equal(second.location.lookup(ALICE).length, 1, 'kept across a restart');
   });
 
   test('remove(aor, contact) matches by URI equality and says how many', async () => {

@@ -290,6 +290,22 @@ describe('Registrar: limits, Path, sources', () => {
     assert.deepEqual(r.location.lookup(ALICE)[0].flags, ['outbound']);
   });
 
+  test('an outbound flow through an edge proxy whose Path has no ;ob: 439, nothing bound (RFC 5626 6); with ;ob: granted', async () => {
+    const r = await rig();
+    const flow = { contacts: ['<sip:alice@192.0.2.10:5060>;+sip.instance="<urn:uuid:1>";reg-id=1'], expires: 600 };
+    const refusedAnswer = await r.registrar.register(register({ ...flow, headers: ['Supported: outbound, path', 'Path: <sip:edge.example.net;lr>'] }), udpSource('127.0.0.2', 5060));
+    assert.equal(refusedAnswer.status, 439);
+    assert.match(refusedAnswer.reason, /^First Hop Lacks Outbound Support \(/);
+    assert.equal(r.location.lookup(ALICE).length, 0);
+    const granted = await r.registrar.register(register({ ...flow, cseq: 2, headers: ['Supported: outbound, path', 'Path: <sip:edge.example.net;lr;ob>'] }), udpSource('127.0.0.2', 5060));
+    assert.equal(granted.status, 200);
+    assert.deepEqual(headerValues(granted, 'Require'), ['outbound']);
+    // A UA that does not ask for outbound is registered through such an edge as any other.
+    const plain = await r.registrar.register(register({ ...flow, cseq: 3, headers: ['Path: <sip:edge.example.net;lr>'] }), udpSource('127.0.0.2', 5060));
+    assert.equal(plain.status, 200);
+    assert.deepEqual(headerValues(plain, 'Require'), []);
+  });
+
   test('the 200 is sent only once the store has the binding', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => { release = resolve; });

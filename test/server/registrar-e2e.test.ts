@@ -296,14 +296,19 @@ describe('registrar end to end, bindings that go away', () => {
     }
   });
 
-  test('OPTIONS probes remove a dead UDP contact; any answer keeps a live one', async () => {
+  test('OPTIONS probes remove a dead UDP contact; any answer keeps a live one; a binding behind an edge proxy is not probed', async () => {
     const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0.2, t1Ms: 10 });
     const dead = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     const alive = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+    const edge = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
     const answering = { on: true };
     try {
       assert.equal((await dead.register('dead', undefined, { expires: 600 })).status, 200);
       assert.equal((await alive.register('alive', undefined, { expires: 600 })).status, 200);
+      // carol registered through an edge proxy (Path): her source is the proxy, which keeps her flow.
+      // It never answers OPTIONS, and must not be probed on her behalf (RFC 3327).
+      const edgePath = `Path: <sip:127.0.0.1:${edge.port};lr>`;
+      assert.equal((await edge.register('carol', undefined, { expires: 600, contacts: ['<sip:carol@192.0.2.30:5060>'], headers: [edgePath] })).status, 200);
       dead.close();
       // The live client answers every probe with 405, which still proves it is there.
       answerProbes(alive, '405 Method Not Allowed', answering);
@@ -315,11 +320,14 @@ describe('registrar end to end, bindings that go away', () => {
       assert.equal(toBindingView(shown, Date.now()).state, 'dead');
       await until(() => srv.server.location.lookup('sip:dead@example.com').length === 0, 8000);
       assert.ok(changes.includes('removed dead sip:dead@example.com'), changes.join(', '));
+      assert.equal(srv.server.location.lookup('sip:carol@example.com').length, 1, 'the edge was not probed for carol');
+      assert.equal(await edge.gets((m) => m.method === 'OPTIONS', 0), false);
       const [live] = srv.server.location.lookup('sip:alive@example.com');
       assert.equal(toBindingView(live, Date.now()).state, 'active');
     } finally {
       answering.on = false;
       alive.close();
+      edge.close();
       await srv.stop();
     }
   });
