@@ -32,6 +32,8 @@ export interface MessagePolicyOptions {
   offline: OfflineStore;
   /** Counters. */
   onStored?: (aor: string) => void;
+  /** A message stored held (see storingUpstream) may be delivered now. */
+  onReleased?: (aor: string) => void;
   timers: TimerHeap;
   /**
    * A forwarded MESSAGE without a final answer after this long is stored and answered 202 (see
@@ -99,9 +101,9 @@ export class MessagePolicy {
     return (await this.storeMessage(request, aor)).refusal;
   }
 
-  private async storeMessage(request: SipMessage, aor: string): Promise<{ refusal: Refusal; id?: number }> {
+  private async storeMessage(request: SipMessage, aor: string, held = false): Promise<{ refusal: Refusal; id?: number }> {
     const type = request.header('content-type');
-    const outcome = await this.o.offline.store(aor, senderOf(request), type, request.body, bodyHeaders(request));
+    const outcome = await this.o.offline.store(aor, senderOf(request), type, request.body, bodyHeaders(request), { held });
     if (!outcome.stored) {
       return { refusal: { status: 480, reason: `Temporarily Unavailable (mailbox of ${aor} is full; message not stored)`, headers: [] } };
     }
@@ -115,8 +117,10 @@ export class MessagePolicy {
    * A branch that never answers would end in our own 408 at Timer F (64*T1), but the sender started
    * its Timer F first: it gives up before our answer arrives and is told the message failed although
    * we keep it (RFC 4320 2, 4.2: a proxy's 408 to a non-INVITE request is always too late). So with no
-   * final answer after storeAfterMs the message is stored and answered 202 at once; should a branch
-   * still answer 2xx later, the stored copy is dropped again, so it is not delivered twice.
+   * final answer after storeAfterMs the message is stored and answered 202 at once. The branch goes
+   * on retransmitting until Timer F, so the stored copy is held until it ends: should a branch still
+   * answer 2xx, the copy is dropped; otherwise it is released for delivery. Either way the device
+   * gets one copy, even when it registers again (or another device does) in between.
    */
   storingUpstream(request: SipMessage, aor: string, upstream: Upstream, reply: (r: Refusal) => void): Upstream {
     if (!this.storable(request)) return upstream;
@@ -125,7 +129,7 @@ export class MessagePolicy {
     const deadline = this.o.timers.schedule(this.o.storeAfterMs, () => {
       if (answered) return;
       answered = true;
-      const stored = this.storeMessage(request, aor);
+      const stored = this.storeMessage(request, aor, true);
       storedId = stored.then((r) => r.id, () => undefined);
       stored.then((r) => reply(r.refusal), () => reply({ status: 500, reason: 'Server Internal Error (the message could not be stored)', headers: [] }));
     });
@@ -134,8 +138,14 @@ export class MessagePolicy {
       final: (answer: Answer) => {
         deadline.cancel();
         if (answered) {
-          // Delivered after all, after we had stored it: drop the copy unless it is already on its way.
-          if (answer.status >= 200 && answer.status < 300) void storedId?.then((id) => id === undefined ? false : this.o.offline.remove(id));
+          // Delivered after all, after we had stored it: drop the held copy; else it may go now.
+          const delivered = answer.status >= 200 && answer.status < 300;
+          void storedId?.then((id) => {
+            if (id === undefined) return;
+            if (delivered) return void this.o.offline.remove(id);
+            const released = this.o.offline.release(id);
+            if (released !== undefined) this.o.onReleased?.(released);
+          });
           return;
         }
         answered = true;

@@ -106,6 +106,8 @@ export class OfflineDelivery {
       await this.o.store.dropExpired(aor);
       const m = this.o.store.pending(aor)[0];
       if (m === undefined) return;
+      // Its original request may still reach the device; release() brings us back (oldest first stays true).
+      if (this.o.store.isHeld(m.id)) return;
       if (this.o.location.bindingsOf(aor).length === 0) return;
       const status = await this.o.send(deliveryRequest(m), aor);
       if (STORE_ON.has(status) || status < 200) {

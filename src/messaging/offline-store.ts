@@ -23,6 +23,8 @@ const SWEEP_MS = 60 * 60 * 1000;
 export class OfflineStore {
   private readonly byAor = new Map<string, OfflineMessage[]>();
   private readonly byId = new Map<number, OfflineMessage>();
+  /** Stored while their original request may still reach the device (see hold()): not delivered yet. */
+  private readonly held = new Set<number>();
   private nextId = 1;
   private sweeper: TimerHandle | undefined;
   private readonly now: () => number;
@@ -45,8 +47,13 @@ export class OfflineStore {
   }
 
   /** Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting. */
-  /** `headers`: the Content-* headers (but Content-Type and Content-Length) and Subject, delivered with the body. */
-  async store(aor: string, from: string, contentType: string | undefined, body: Buffer, headers: Array<[string, string]> = []): Promise<StoreOutcome> {
+  /**
+   * `headers`: the Content-* headers (but Content-Type and Content-Length) and Subject, delivered with
+   * the body. `held`: stored while the original request is still being retransmitted to the device;
+   * not delivered until release() (a second copy would reach it otherwise).
+   */
+  async store(aor: string, from: string, contentType: string | undefined, body: Buffer, headers: Array<[string, string]> = [],
+    options: { held?: boolean } = {}): Promise<StoreOutcome> {
     // Expired messages hold no place in the mailbox, swept or not (gone from memory at once; a failed
     // delete leaves the row, which the next start drops as expired).
     this.dropExpired(aor).catch(() => undefined);
@@ -55,6 +62,7 @@ export class OfflineStore {
     const message: OfflineMessage = { id: this.nextId++, aor, from, receivedAt: now, expiresAt: now + this.o.expirySeconds * 1000, body };
     if (contentType !== undefined) message.contentType = contentType;
     if (headers.length > 0) message.headers = headers.map(([n, v]) => [n, v]);
+    if (options.held === true) this.held.add(message.id);
     this.index(message);
     try {
       await this.o.repository.put(message);
@@ -63,6 +71,17 @@ export class OfflineStore {
       throw err;
     }
     return { stored: true, message };
+  }
+
+  /** Whether the message was stored held and not released yet. */
+  isHeld(id: number): boolean {
+    return this.held.has(id);
+  }
+
+  /** The original request of a held message has ended without a 2xx: it may be delivered now. Resolves with its AOR. */
+  release(id: number): string | undefined {
+    if (!this.held.delete(id)) return undefined;
+    return this.byId.get(id)?.aor;
   }
 
   /** Messages waiting for one AOR, oldest first (the live list: do not keep it). */
@@ -150,5 +169,6 @@ export class OfflineStore {
     list.splice(i, 1);
     if (list.length === 0) this.byAor.delete(m.aor);
     this.byId.delete(m.id);
+    this.held.delete(m.id);
   }
 }

@@ -84,6 +84,7 @@ export class Routing {
       limiter: new RateLimiter({ perSecond: config.messageRate, burst: config.messageBurst }),
       offline,
       onStored: (aor) => { stats.messagesStored++; this.delivery.stored(aor); },
+      onReleased: (aor) => this.delivery.flush(aor),
       timers: sharedTimerHeap(),
       storeAfterMs: 32 * (config.t1Ms ?? 500),
     });
