@@ -23,7 +23,7 @@ const SWEEP_MS = 60 * 60 * 1000;
 export class OfflineStore {
   private readonly byAor = new Map<string, OfflineMessage[]>();
   private readonly byId = new Map<number, OfflineMessage>();
-  /** Stored while their original request may still reach the device (see hold()): not delivered yet. */
+  /** Stored while their original request may still reach the device (store() with `held`): not delivered until release(). */
   private readonly held = new Set<number>();
   private nextId = 1;
   private sweeper: TimerHandle | undefined;
@@ -46,8 +46,8 @@ export class OfflineStore {
     return store;
   }
 
-  /** Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting. */
   /**
+   * Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting.
    * `headers`: the Content-* headers (but Content-Type and Content-Length) and Subject, delivered with
    * the body. `held`: stored while the original request is still being retransmitted to the device;
    * not delivered until release() (a second copy would reach it otherwise).
@@ -78,7 +78,7 @@ export class OfflineStore {
     return this.held.has(id);
   }
 
-  /** The original request of a held message has ended without a 2xx: it may be delivered now. Resolves with its AOR. */
+  /** The original request of a held message has ended without a 2xx: it may be delivered now. Returns its AOR. */
   release(id: number): string | undefined {
     if (!this.held.delete(id)) return undefined;
     return this.byId.get(id)?.aor;
