@@ -235,11 +235,12 @@ export class Branch {
     if (tx === undefined || this.cancelSent) return;
     this.cancelSent = true;
     // RFC 3261 9.1: without a final answer to the INVITE 64*T1 after the CANCEL, the request is
-    // considered cancelled: the branch ends as a 408 instead of holding the fork open for ever.
-    if (!this.done) {
-      this.cancelWait = this.env.timers.schedule(transactionTimeout(this.env.transactions.settings), () =>
-        this.finish({ status: 408, reason: 'Request Timeout (no final answer after our CANCEL)' }));
-    }
+    // considered cancelled: the branch ends as a 408 instead of holding the fork open for ever, and
+    // its transaction is destroyed (a branch already answered, by Timer C, still has one to end).
+    this.cancelWait = this.env.timers.schedule(transactionTimeout(this.env.transactions.settings), () => {
+      this.finish({ status: 408, reason: 'Request Timeout (no final answer after our CANCEL)' });
+      tx.abandon();
+    });
     const req = tx.request;
     if (req === undefined) return; // a non-INVITE transaction that completed: nothing left to cancel
     const cancel = req.clone();

@@ -143,6 +143,15 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
     this.emit('terminated');
   }
 
+  /**
+   * RFC 3261 9.1: no final response came within 64*T1 of our CANCEL, so the request is considered
+   * cancelled and its transaction destroyed. An INVITE in Proceeding has no timer of its own that
+   * would ever end it (17.1.1.2): without this a callee that rang and fell silent kept it for ever.
+   */
+  abandon(): void {
+    if (this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding') this.terminate();
+  }
+
   /** Timer B / F (RFC 3261 17.1.1.2, 17.1.2.2). */
   protected timeout(): void {
     this.emit('timeout');

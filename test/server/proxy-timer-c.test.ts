@@ -104,3 +104,29 @@ describe('Timer C on proxied INVITEs (auth off, Timer C 600 ms, T1 40 ms)', () =
     alice.ackNon2xx(spec, final);
   });
 });
+
+test('a callee that rings and then ignores our CANCEL leaves no transaction behind (9.1: destroyed after 64*T1)', async () => {
+  // Its INVITE client transaction is in Proceeding, which has no timer of its own: it stayed for
+  // ever, so each such call leaked one (found by flooding INVITE + CANCEL). Own server: nothing else counts.
+  const srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, t1Ms: T1, timerCMs: TIMER_C, auth: false });
+  const alice = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+  const erin = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
+  try {
+    assert.equal((await erin.register('erin', undefined)).status, 200);
+    const spec = invite('erin');
+    alice.sendRequest(spec);
+    const inv = await erin.nextRequest('INVITE');
+    erin.respond(inv, 180, { toTag: newTag() });
+    await erin.nextRequest('CANCEL', 3000);
+    const final = await alice.nextResponse('INVITE', 200, 699, 64 * T1 + 2000);
+    assert.equal(final.status, 408);
+    alice.ackNon2xx(spec, final);
+    const deadline = Date.now() + 64 * T1 + 2000;
+    while (srv.server.transactions.counts().client > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(srv.server.transactions.counts().client, 0, 'neither the INVITE nor the CANCEL transaction is left');
+  } finally {
+    alice.close();
+    erin.close();
+    await srv.stop();
+  }
+});
