@@ -74,17 +74,28 @@ function senderOf(request: SipMessage): string {
   return formatNameAddr({ displayName: from.displayName, uri: from.uri, params });
 }
 
+/**
+ * Who a MESSAGE's rate is counted for: the From AOR when it was proved (a user of ours, who had to
+ * authenticate), else the source address: a From nobody checked is whatever the sender wrote, and a
+ * new one for every request would get a fresh allowance each time.
+ */
+export function senderKey(request: SipMessage, fromIsProved: boolean, sourceAddress: string): string {
+  const from = request.from().uri;
+  return fromIsProved && isSipUri(from) ? aorOf(from) : `address ${sourceAddress}`;
+}
+
 export class MessagePolicy {
   constructor(private readonly o: MessagePolicyOptions) {}
 
-  /** Size and rate, for every MESSAGE we forward (to our users or, from them, elsewhere). */
-  admit(request: SipMessage): Refusal | undefined {
+  /**
+   * Size and rate, for every MESSAGE we forward (to our users or, from them, elsewhere). `sender` is
+   * who the rate is counted for: see senderKey().
+   */
+  admit(request: SipMessage, sender: string): Refusal | undefined {
     if (request.body.length > this.o.maxBodyBytes) {
       return { status: 413, reason: `Request Entity Too Large (body over ${this.o.maxBodyBytes} bytes)`, headers: [] };
     }
-    const from = request.from().uri;
-    const key = isSipUri(from) ? aorOf(from) : request.callId();
-    const wait = this.o.limiter.take(key);
+    const wait = this.o.limiter.take(sender);
     if (wait > 0) {
       return { status: 503, reason: 'Service Unavailable (too many messages from this sender, slow down)', headers: [['Retry-After', String(wait)]] };
     }

@@ -56,6 +56,9 @@ function realmOf(aor: SipUri): string {
 }
 
 export class RequestAuthorizer {
+  /** Requests whose sender proved to be the user of their AOR (a valid digest answer). */
+  private readonly proved = new WeakSet<SipMessage>();
+
   /** `digest` undefined: `--auth off`, every request passes. */
   constructor(
     private readonly digest: DigestServer | undefined,
@@ -88,6 +91,12 @@ export class RequestAuthorizer {
       const aor = aorOf(t.aor);
       return { status: 403, reason: `Forbidden (${outcome.username} may not act for ${aor})`, headers: [] };
     }
+    this.proved.add(request);
     return undefined;
+  }
+
+  /** Whether check() saw this request's sender prove who it is (not: exempt from the challenge). */
+  authenticated(request: SipMessage): boolean {
+    return this.proved.has(request);
   }
 }

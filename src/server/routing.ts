@@ -12,7 +12,7 @@ import type { Answer } from '../proxy/response-context.js';
 import { RequestRouter, type RequestKind } from '../proxy/route-request.js';
 import { branchTarget } from '../proxy/target-set.js';
 import { TransactionUpstream } from '../proxy/transaction-upstream.js';
-import { MessagePolicy } from '../messaging/message-policy.js';
+import { MessagePolicy, senderKey } from '../messaging/message-policy.js';
 import { OfflineDelivery } from '../messaging/offline-delivery.js';
 import { OfflineStore } from '../messaging/offline-store.js';
 import { RateLimiter } from '../messaging/rate-limit.js';
@@ -42,6 +42,8 @@ export interface RoutingDeps {
   listeners: () => readonly ListenerInfo[];
   stats: ServerStats;
   log: Logger;
+  /** Whether the request's From was proved by a digest answer (always, with --auth off). */
+  senderProved: (request: SipMessage) => boolean;
 }
 
 /**
@@ -128,7 +130,7 @@ export class Routing {
   route(tx: ServerTransaction, request: SipMessage, source: SocketIdentity, kind: RequestKind, reply: Reply): void {
     const isMessage = request.method === 'MESSAGE';
     if (isMessage) {
-      const refusal = this.messages.admit(request);
+      const refusal = this.messages.admit(request, senderKey(request, this.d.senderProved(request), source.remote.address));
       if (refusal) {
         if (refusal.status === 503) this.d.stats.messagesRateLimited++;
         reply(refusal.status, refusal.reason, refusal.headers);

@@ -140,6 +140,7 @@ export class SipServer {
       this.routing = await Routing.open({
         config: this.config, services, identity: this.identity, transport: this.transport, transactions: this.transactions,
         listeners: () => this.listeners, stats: this.stats, log: this.log,
+        senderProved: (request) => !this.config.auth || this.authorizer?.authenticated(request) === true,
       });
     } catch (err) {
       services.location.close();

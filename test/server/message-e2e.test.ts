@@ -144,4 +144,24 @@ describe('MESSAGE through the proxy (auth on)', () => {
     assert.ok(statuses.includes(503), statuses.join(','));
     assert.match(retryAfter ?? '', /^\d+$/);
   });
+
+  test('rate limit for senders nobody authenticated: counted by source address, not by a From they can change at will', async () => {
+    // From another domain, so no challenge: each MESSAGE claims a new sender. Keyed on From, every
+    // one got a fresh allowance and a script could fill any mailbox at full speed (found by an audit).
+    const stranger = await open('udp', '127.0.0.1');
+    await srv.server.users.add('grace', 'example.com', 'grace-secret'); // never registered: stored at once
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { response } = await stranger.request({
+        method: 'MESSAGE', uri: 'sip:grace@example.com', from: `sip:spam${i}@elsewhere.example`, to: 'sip:grace@example.com',
+        fromTag: `t${i}`, callId: `spam-${i}-${Date.now()}`, cseq: 1, body: `spam ${i}`, contentType: 'text/plain',
+      });
+      statuses.push(response.status ?? 0);
+    }
+    // One bucket for 127.0.0.1 (burst 5), which earlier strangers in this suite may have drawn on too.
+    const stored = statuses.filter((s) => s === 202).length;
+    assert.ok(stored <= 5, statuses.join(','));
+    assert.deepEqual(statuses.slice(5), [503, 503, 503], statuses.join(','));
+    assert.equal(srv.server.offlineMessages.list('sip:grace@example.com').length, stored);
+  });
 });
