@@ -19,7 +19,7 @@ import type { InviteServerTransaction, ServerTransaction } from '../transaction/
 import { NonInviteServerTransaction } from '../transaction/non-invite-server-transaction.js';
 import { TransportManager } from '../transport/transport-manager.js';
 import { loadTrustedCa } from '../transport/tls-credentials.js';
-import type { ListenerInfo, SocketIdentity, TransportWarning } from '../transport/types.js';
+import type { ListenerInfo, SocketIdentity } from '../transport/types.js';
 import type { ServerConfig } from './config.js';
 import { LocalIdentity } from './local-identity.js';
 import { QueueDelayMonitor } from './queue-delay-monitor.js';
@@ -103,7 +103,6 @@ export class SipServer {
     this.transactions.on('ack', (ack: SipMessage) => this.onAck(ack));
     this.transactions.on('malformed', (msg: SipMessage, source: SocketIdentity, err: SipParseError) =>
       this.log.info({ source: describeSource(source), reason: err.reason }, 'dropped a message that matches no transaction'));
-    this.transport.on('warning', (w: TransportWarning) => this.log.warn({ code: w.code }, w.message));
     this.transactions.on('stray-response', (res: SipMessage, source: SocketIdentity) =>
       this.log.info({ source: describeSource(source), status: res.status }, 'dropped a response that matches no transaction of ours'));
   }
