@@ -481,7 +481,7 @@ export class SipServer {
   private replyInTransaction(tx: ServerTransaction, request: SipMessage, status: number, reason: string,
     headers: Array<[string, string]> = []): void {
     this.stats.responsesSent++;
-    const response = this.buildResponse(request, status, reason, headers);
+    const response = this.buildResponse(request, status, reason, registrarError(request, status, reason, headers));
     // Our own challenges (the only 401/407 this server writes; forwarded ones go through the proxy)
     // are sent once, statelessly (RFC 3261 26.3.2.4): the answer to one may come back under the same
     // branch (libpurple), and must then be a new request, not a retransmission.
@@ -508,4 +508,17 @@ export class SipServer {
 
 export function describeSource(source: SocketIdentity): string {
   return `${source.protocol} ${formatHostPort(source.remote.address, source.remote.port)}`;
+}
+
+/**
+ * Every refusal of a REGISTER names its reason in P-Registrar-Error too (as Kamailio's registrar
+ * does; README Registrar), whichever layer refused it: the registrar, validation, authorization or
+ * the relay policy. The detail is the reason phrase's parenthesis, else the phrase. Not on the 401
+ * challenge, which is no refusal.
+ */
+function registrarError(request: SipMessage, status: number, reason: string, headers: Array<[string, string]>): Array<[string, string]> {
+  if (request.method !== 'REGISTER' || status < 300 || status === 401 || status === 407) return headers;
+  if (headers.some(([name]) => name.toLowerCase() === 'p-registrar-error')) return headers;
+  const detail = /\((.+)\)$/.exec(reason)?.[1] ?? reason;
+  return [...headers, ['P-Registrar-Error', detail]];
 }

@@ -154,6 +154,8 @@ describe('registrar end to end, auth on', () => {
     const r = await c.finalResponse();
     assert.equal(r.status, 404);
     assert.match(r.reason ?? '', /elsewhere\.example\.net is not served here/);
+    // README: every REGISTER refusal names its reason in P-Registrar-Error, whoever refused it.
+    assert.match(r.header('p-registrar-error') ?? '', /elsewhere\.example\.net is not served here/);
   });
 
   test("someone else's AOR: 403", async () => {
@@ -161,6 +163,7 @@ describe('registrar end to end, auth on', () => {
     const r = await c.register('alice', 'bob-secret', { expires: 300, authUser: 'bob' });
     assert.equal(r.status, 403);
     assert.match(r.reason ?? '', /bob may not act for sip:alice@example.com/);
+    assert.equal(r.header('p-registrar-error'), 'bob may not act for sip:alice@example.com');
   });
 
   test('unknown users and wrong passwords get the same challenge', async () => {
