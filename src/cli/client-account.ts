@@ -3,10 +3,11 @@
 // file (--password-file), $SIMPLESIP_PASSWORD, or a prompt without echo on a terminal.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ReadStream } from 'node:tty';
 import type { TransportProtocol, UserAgentOptions } from '../index.js';
 import { loadTrustedCa } from '../transport/tls-credentials.js';
+import { didYouMean } from './config-file.js';
 
 export class UsageError extends Error {}
 
@@ -52,15 +53,52 @@ function defaultConfigPath(): string {
   return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'simplesip', 'client.json');
 }
 
+/** What each key of the client's config file takes; `path`s are relative to the file's own directory. */
+const CONFIG_KEYS: Record<keyof ConfigFile, 'text' | 'path' | 'number' | 'ports' | 'list'> = {
+  user: 'text', server: 'text', outboundProxy: 'text', transport: 'text', passwordFile: 'path', displayName: 'text',
+  localPorts: 'ports', stateDir: 'path', expires: 'number', buddies: 'list', tlsCa: 'path',
+};
+
 function readConfig(path: string | undefined): ConfigFile {
   const file = path ?? process.env.SIMPLESIP_CLIENT_CONFIG ?? defaultConfigPath();
   if (path === undefined && process.env.SIMPLESIP_CLIENT_CONFIG === undefined && !existsSync(file)) return {};
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as ConfigFile;
   } catch (err) {
     throw new UsageError(`cannot read the config file ${file}: ${(err as Error).message}`);
+  }
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const kind = CONFIG_KEYS[key as keyof ConfigFile] as (typeof CONFIG_KEYS)[keyof ConfigFile] | undefined;
+    if (kind === undefined) throw new UsageError(`${file}: unknown setting "${key}"${didYouMean(key, Object.keys(CONFIG_KEYS))}`);
+    config[key] = configValue(file, key, kind, value);
+  }
+  return config as ConfigFile;
+}
+
+/** One setting, checked as its flag would be; a path from the file's directory, as the server's config file does. */
+function configValue(file: string, key: string, kind: (typeof CONFIG_KEYS)[keyof ConfigFile], value: unknown): unknown {
+  const wrong = (what: string): UsageError => new UsageError(`${file}: "${key}" takes ${what}, not ${JSON.stringify(value)}`);
+  switch (kind) {
+    case 'text':
+      if (typeof value !== 'string') throw wrong('a string');
+      return value;
+    case 'path':
+      if (typeof value !== 'string' || value === '') throw wrong('a file or directory name');
+      return resolve(dirname(resolve(file)), value);
+    case 'number':
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw wrong('a whole number');
+      return value;
+    case 'ports':
+      // "5060-5160", 5060, or the library's { "min": 5060, "max": 5160 }.
+      if (typeof value === 'string' || typeof value === 'number') return String(value);
+      if (typeof value === 'object' && value !== null && 'min' in value && 'max' in value) return `${String(value.min)}-${String(value.max)}`;
+      throw wrong('"MIN-MAX", a port, or {"min": MIN, "max": MAX}');
+    case 'list':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw wrong('a list of strings');
+      return value;
   }
 }
 

@@ -60,3 +60,30 @@ export function settingText(file: ConfigFile, key: string, value: unknown): stri
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   throw new ConfigFileError(`${file.path}: "${key}" takes a single value, not ${Array.isArray(value) ? 'a list' : 'a mapping'}`);
 }
+
+/** ` (did you mean "max-contacts"?)` when one of `names` is within two edits of `key`, else nothing. */
+export function didYouMean(key: string, names: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const d = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    previous = row;
+  }
+  return previous[b.length];
+}

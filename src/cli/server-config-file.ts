@@ -2,7 +2,7 @@
 // of its name, so a value the command line would refuse is refused here too, saying which key is wrong.
 // A flag given on the command line wins over the file.
 import { InvalidArgumentError, type Command, type Option } from 'commander';
-import { ConfigFileError, settingText, type ConfigFile } from './config-file.js';
+import { ConfigFileError, didYouMean, settingText, type ConfigFile } from './config-file.js';
 
 /** Flags naming a file or directory: relative paths in the file are taken from the file's directory. */
 const PATH_SETTINGS = new Set(['data', 'tls-cert', 'tls-key', 'tls-ca']);
@@ -20,7 +20,7 @@ export function applyServerConfigFile(command: Command, file: ConfigFile): void 
   for (const [key, value] of file.settings) {
     // The flag's name without dashes, or its camelCase form (as JSON writers tend to spell keys).
     const option = settable.find((o) => o.long === `--${key}` || o.attributeName() === key);
-    if (option === undefined) throw new ConfigFileError(`${file.path}: unknown setting "${key}"${suggestion(key, settable)}`);
+    if (option === undefined) throw new ConfigFileError(`${file.path}: unknown setting "${key}"${didYouMean(key, settable.map((o) => o.long!.slice(2)))}`);
     const name = option.attributeName();
     const earlier = seen.get(name);
     if (earlier !== undefined) throw new ConfigFileError(`${file.path}: "${key}" and "${earlier}" are the same setting; keep one`);
@@ -55,32 +55,4 @@ function settingValue(file: ConfigFile, key: string, option: Option, value: unkn
     const message = err.message.startsWith(`${option.long} `) ? err.message.slice(option.long!.length + 1) : err.message;
     throw new ConfigFileError(`${file.path}: ${key}: ${message}`);
   }
-}
-
-/** ` (did you mean "max-contacts"?)` when one setting is within two edits of `key`, else nothing. */
-function suggestion(key: string, options: readonly Option[]): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const o of options) {
-    const name = o.long!.slice(2);
-    const d = editDistance(key.toLowerCase(), name);
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    }
-    previous = row;
-  }
-  return previous[b.length];
 }
