@@ -108,6 +108,8 @@ interface ServerOptions {
   maxExpires: number;
   defaultExpires: number;
   maxContacts: number;
+  maxWatchers: number;
+  maxPendingWatchers: number;
   probeInterval: number;
   t1: number;
   maxMessageBody: number;
@@ -141,6 +143,8 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.maxExpires = options.maxExpires;
   config.defaultExpires = options.defaultExpires;
   config.maxContacts = options.maxContacts;
+  config.maxWatchers = options.maxWatchers;
+  config.maxPendingWatchers = options.maxPendingWatchers;
   config.probeIntervalSeconds = options.probeInterval;
   config.t1Ms = options.t1;
   config.digestAlgorithms = options.digestAlgorithms;
@@ -207,6 +211,8 @@ export function addServerCommand(program: Command): void {
     .option('--max-expires <seconds>', 'longest registration granted; longer is shortened', integer('--max-expires', 1, 604800), defaults.maxExpires)
     .option('--default-expires <seconds>', 'registration interval when the REGISTER gives none', integer('--default-expires', 1, 604800), defaults.defaultExpires)
     .option('--max-contacts <n>', 'bindings per address-of-record; more gets 403', integer('--max-contacts', 1, 1000), defaults.maxContacts)
+    .option('--max-watchers <n>', 'presence: subscriptions per presentity; more gets 403', integer('--max-watchers', 1, 1000000), defaults.maxWatchers)
+    .option('--max-pending-watchers <n>', 'presence: subscriptions per presentity from watchers it has not allowed; more gets 403', integer('--max-pending-watchers', 0, 1000000), defaults.maxPendingWatchers)
     .option('--probe-interval <seconds>', 'OPTIONS probe of quiet UDP contacts and plain TCP/TLS bindings every so often; 0 = off', integer('--probe-interval', 0, 86400), defaults.probeIntervalSeconds)
     // RFC 3261 17.1.1.1: smaller than 500 ms only "within closed, private networks" (labs, tests).
     .option('--t1 <ms>', 'RFC 3261 T1 (retransmission base; Timer F and probe timeouts are 64*T1); below 500 only in closed private networks', integer('--t1', 1, 4000), 500)

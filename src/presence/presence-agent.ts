@@ -25,12 +25,15 @@ import { handlePublish, malformedHeader } from './publish-handler.js';
 import { handleSubscribe, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionTable, type Subscription } from './subscription-table.js';
 import type { PresenceCounts, PresenceView, WatcherView } from './views.js';
+import { watcherLimitRefusal, type WatcherLimits } from './watcher-limits.js';
 import { composeWatcherinfo, type WatcherEntry } from './winfo.js';
 
 export interface PresenceAgentOptions extends NotifierOptions {
   repositories: { publications: PublicationRepository; subscriptions: SubscriptionRepository; presenceRules: PresenceRuleRepository };
   location: LocationService;
   limits: ExpiresLimits;
+  /** Subscriptions per presentity, and of those from watchers it has not allowed (beyond: 403). */
+  watcherLimits: WatcherLimits;
   /** True when USER@DOMAIN is a user of ours (a SUBSCRIBE to anyone else is 404). */
   knownUser(username: string, domain: string): boolean;
   /** Whether two AOR domains are one for the default policy (default: the same text). */
@@ -86,6 +89,8 @@ export class PresenceAgent {
         const uri = parseUri(aor);
         return isSipUri(uri) && uri.user !== undefined && options.knownUser(normalizeEscapes(uri.user), uri.host);
       },
+      overLimit: (presentity, watcher) => watcherLimitRefusal(this.policy.decide(presentity, watcher),
+        this.subscriptions.of(presentity).map((s) => this.policy.decide(presentity, s.record.watcher)), options.watcherLimits),
       notify: (sub) => this.notify(sub),
       terminate: (sub, reason) => this.terminate(sub, reason),
       fetch: (sub) => this.send(sub, () => ({ ...this.content(sub), state: 'terminated', reason: 'timeout', expires: undefined })),

@@ -21,6 +21,8 @@ export interface SubscribeContext {
   now(): number;
   /** The Request-URI names a user of ours (RFC 3856 6.6: otherwise 404). */
   knownPresentity(aor: string): boolean;
+  /** The refusal of one more subscription to `presentity` from `watcher` (watcher-limits.ts), or undefined. */
+  overLimit(presentity: string, watcher: string): Answer | undefined;
   /** Send the current state to this subscription (after the 200). */
   notify(sub: Subscription): void;
   /** End it: a last NOTIFY (terminated) and removal (RFC 6665 4.2.1.4 for an unsubscribe). */
@@ -134,6 +136,9 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
     // RFC 6665 4.4.3: Expires 0 on a new subscription is a fetch: one NOTIFY with the state, terminated.
     return { answer: ok, after: () => ctx.fetch(sub) };
   }
+  // Checked after the last await before add(): concurrent SUBSCRIBEs cannot all pass at the limit.
+  const refusal = ctx.overLimit(presentity, watcher);
+  if (refusal !== undefined) return { answer: refusal };
   await ctx.subscriptions.add(sub);
   return {
     answer: ok,

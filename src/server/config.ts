@@ -57,6 +57,10 @@ export interface ServerConfig {
   defaultExpires: number;
   /** Registrar: bindings per address-of-record (beyond: 403). */
   maxContacts: number;
+  /** Presence: subscriptions per presentity, presence and presence.winfo together (beyond: 403). */
+  maxWatchers: number;
+  /** Presence: of those, subscriptions from watchers the presentity has not allowed (beyond: 403). */
+  maxPendingWatchers: number;
   /** Seconds between OPTIONS probes of quiet UDP contacts and plain TCP/TLS bindings; 0 = never probe. */
   probeIntervalSeconds: number;
   /** RFC 3261 T1 in ms (500); tests shorten it so that probe timeouts (64*T1) come quickly. */
@@ -107,6 +111,9 @@ export function defaultServerConfig(): ServerConfig {
     maxExpires: 3600,
     defaultExpires: 3600,
     maxContacts: 10,
+    // A person's buddy list is tens to hundreds; a stranger costs 2-3 KB of heap and a stored row each.
+    maxWatchers: 1000,
+    maxPendingWatchers: 100,
     probeIntervalSeconds: 60,
     maxMessageBody: 32768,
     messageRate: 20,
