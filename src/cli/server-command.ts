@@ -108,6 +108,7 @@ interface ServerOptions {
   maxExpires: number;
   defaultExpires: number;
   maxContacts: number;
+  maxPublications: number;
   maxWatchers: number;
   maxPendingWatchers: number;
   probeInterval: number;
@@ -143,6 +144,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.maxExpires = options.maxExpires;
   config.defaultExpires = options.defaultExpires;
   config.maxContacts = options.maxContacts;
+  config.maxPublications = options.maxPublications;
   config.maxWatchers = options.maxWatchers;
   config.maxPendingWatchers = options.maxPendingWatchers;
   config.probeIntervalSeconds = options.probeInterval;
@@ -211,6 +213,7 @@ export function addServerCommand(program: Command): void {
     .option('--max-expires <seconds>', 'longest registration granted; longer is shortened', integer('--max-expires', 1, 604800), defaults.maxExpires)
     .option('--default-expires <seconds>', 'registration interval when the REGISTER gives none', integer('--default-expires', 1, 604800), defaults.defaultExpires)
     .option('--max-contacts <n>', 'bindings per address-of-record; more gets 403', integer('--max-contacts', 1, 1000), defaults.maxContacts)
+    .option('--max-publications <n>', 'presence: live publications per address-of-record; more gets 403', integer('--max-publications', 1, 1000000), defaults.maxPublications)
     .option('--max-watchers <n>', 'presence: subscriptions per presentity; more gets 403', integer('--max-watchers', 1, 1000000), defaults.maxWatchers)
     .option('--max-pending-watchers <n>', 'presence: subscriptions per presentity from watchers it has not allowed; more gets 403', integer('--max-pending-watchers', 0, 1000000), defaults.maxPendingWatchers)
     .option('--probe-interval <seconds>', 'OPTIONS probe of quiet UDP contacts and plain TCP/TLS bindings every so often; 0 = off', integer('--probe-interval', 0, 86400), defaults.probeIntervalSeconds)

@@ -32,6 +32,8 @@ export interface PresenceAgentOptions extends NotifierOptions {
   repositories: { publications: PublicationRepository; subscriptions: SubscriptionRepository; presenceRules: PresenceRuleRepository };
   location: LocationService;
   limits: ExpiresLimits;
+  /** Live publications per address-of-record (beyond: 403). */
+  maxPublications: number;
   /** Subscriptions per presentity, and of those from watchers it has not allowed (beyond: 403). */
   watcherLimits: WatcherLimits;
   /** True when USER@DOMAIN is a user of ours (a SUBSCRIBE to anyone else is 404). */
@@ -125,7 +127,7 @@ export class PresenceAgent {
   readonly handlePublish = (tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void => {
     this.serve(tx, request, async () => ({
       answer: await handlePublish(request, source, {
-        publications: this.publications, limits: this.options.limits, now: this.now,
+        publications: this.publications, limits: this.options.limits, maxPublications: this.options.maxPublications, now: this.now,
         composedBytes: (aor, parts, from, previous) => this.composedBytes(aor, parts, from, previous),
       }),
     }));

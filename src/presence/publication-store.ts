@@ -26,6 +26,11 @@ export function newEntityTag(): string {
   return randomBytes(12).toString('base64url');
 }
 
+/** Publications of one address-of-record and event from one transport source: only the latest counts. */
+function sourceSlot(r: PublicationRecord): string {
+  return `${r.aor}\u0000${r.event}\u0000${r.source}`;
+}
+
 export class PublicationStore extends EventEmitter<PublicationEvents> {
   private readonly byTag = new Map<string, Publication>();
   private readonly byAor = new Map<string, Set<Publication>>();
@@ -45,14 +50,24 @@ export class PublicationStore extends EventEmitter<PublicationEvents> {
     });
   }
 
-  /** Loads stored publications (server start): expired or unparseable ones are deleted. */
+  /**
+   * Loads stored publications (server start): expired or unparseable ones are deleted, and so is each
+   * one that an initial PUBLISH from the same source replaced (a database written before sources
+   * replaced their publications): only the latest of a source counts, and it alone is kept.
+   */
   async restore(): Promise<{ restored: number; dropped: number }> {
     const drops: Array<Promise<void>> = [];
     let restored = 0;
-    for (const record of await this.repository.all()) {
+    const records = await this.repository.all();
+    const latest = new Map<string, PublicationRecord>();
+    for (const r of records) {
+      const seen = latest.get(sourceSlot(r));
+      if (seen === undefined || r.lastModified >= seen.lastModified) latest.set(sourceSlot(r), r);
+    }
+    for (const record of records) {
       let parts: PidfParts | undefined;
       try {
-        parts = record.expiresAt > this.now() ? splitPidf(record.body) : undefined;
+        parts = record.expiresAt > this.now() && latest.get(sourceSlot(record)) === record ? splitPidf(record.body) : undefined;
       } catch {
         parts = undefined;
       }
@@ -71,7 +86,11 @@ export class PublicationStore extends EventEmitter<PublicationEvents> {
     return this.byTag.get(etag);
   }
 
-  /** Live publications of one presentity, most recently modified first. */
+  /**
+   * Live publications of one presentity, most recently modified first. Sorted on each call: an
+   * address-of-record has at most --max-publications of them, one per source unless a publication
+   * was refreshed from another source than its own.
+   */
   of(aor: string): Publication[] {
     const set = this.byAor.get(aor);
     if (set === undefined) return [];
@@ -83,12 +102,25 @@ export class PublicationStore extends EventEmitter<PublicationEvents> {
     return this.byTag.size;
   }
 
-  /** Adds or replaces (`previous`: the publication this one refreshes or modifies, under its old tag). */
-  async put(record: PublicationRecord, parts: PidfParts, previous?: Publication): Promise<void> {
-    if (previous !== undefined) this.delete(previous);
+  /** How many live publications `aor` has. */
+  countOf(aor: string): number {
+    return this.byAor.get(aor)?.size ?? 0;
+  }
+
+  /** The live publications of `aor` for `event` sent from `source` (an initial PUBLISH from there replaces them). */
+  fromSource(aor: string, event: string, source: string): Publication[] {
+    return [...this.byAor.get(aor) ?? []].filter((p) => p.record.source === source && p.record.event === event);
+  }
+
+  /**
+   * Adds `record`, in place of `replaced`: the publication a refresh or modify names under its old
+   * tag, or those an initial PUBLISH from the same source supersedes. Resolves once all is durable.
+   */
+  async put(record: PublicationRecord, parts: PidfParts, replaced: readonly Publication[] = []): Promise<void> {
+    for (const p of replaced) this.delete(p);
     this.insert({ record, parts });
     const writes = [this.repository.put(record)];
-    if (previous !== undefined && previous.record.etag !== record.etag) writes.push(this.repository.remove(previous.record.etag));
+    for (const p of replaced) if (p.record.etag !== record.etag) writes.push(this.repository.remove(p.record.etag));
     try {
       await Promise.all(writes);
     } finally {

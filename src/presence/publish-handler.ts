@@ -15,6 +15,8 @@ import { newEntityTag, type Publication, type PublicationStore } from './publica
 export interface PublishContext {
   publications: PublicationStore;
   limits: ExpiresLimits;
+  /** Live publications per address-of-record (--max-publications). */
+  maxPublications: number;
   now(): number;
   /** Bytes of the document watchers of `aor` would get with `parts` from `source` (replacing `previous`). */
   composedBytes(aor: string, parts: PidfParts, source: string, previous: Publication | undefined): number;
@@ -39,6 +41,14 @@ function parseBody(request: SipMessage): PidfParts | Answer {
 
 function isAnswer(x: PidfParts | Answer): x is Answer {
   return 'status' in x;
+}
+
+/**
+ * RFC 3261 21.4.3: more publications than the AOR may have. 403, as for --max-contacts: a quota of
+ * the AOR, not the server overloaded (21.5.4: 503 would send the client to another server).
+ */
+function tooManyPublications(max: number): Answer {
+  return answer(403, `Forbidden (too many publications: at most ${max} per address-of-record; change one with SIP-If-Match)`);
 }
 
 function granted(etag: string, seconds: number): Answer {
@@ -84,6 +94,13 @@ export async function handlePublish(request: SipMessage, source: SocketIdentity,
     // RFC 3261 21.4.11; the watchers keep the state they have (composition.ts, MAX_DOCUMENT_BYTES).
     return answer(413, `Request Entity Too Large (the composed presence document would be ${bytes} bytes, over the ${MAX_DOCUMENT_BYTES} a NOTIFY over UDP can carry)`);
   }
+  // An initial PUBLISH from a source replaces that source's earlier publications: composition counts
+  // only a source's latest (presence-agent.ts), so they are dead weight, and would show stale state
+  // again once the latest expires or is removed. How publications combine is the ESC's own policy
+  // (RFC 3903 4); each replaced one is gone as if expired (RFC 3903 6 step 4: its tag then gets 412).
+  const replaced = previous !== undefined ? [previous] : ctx.publications.fromSource(aor, PRESENCE_EVENT, sourceKeyText);
+  // Checked after the last await before put(): concurrent PUBLISHes cannot all pass at the cap.
+  if (ctx.publications.countOf(aor) - replaced.length >= ctx.maxPublications) return tooManyPublications(ctx.maxPublications);
   const now = ctx.now();
   const etag = newEntityTag();
   await ctx.publications.put({
@@ -95,7 +112,7 @@ export async function handlePublish(request: SipMessage, source: SocketIdentity,
     body: hasBody ? request.body.toString('utf8') : previous?.record.body ?? '',
     source: sourceKeyText,
     lastModified: hasBody || previous === undefined ? now : previous.record.lastModified,
-  }, parts, previous);
+  }, parts, replaced);
   return granted(etag, expires.seconds);
 }
 

@@ -57,6 +57,8 @@ export interface ServerConfig {
   defaultExpires: number;
   /** Registrar: bindings per address-of-record (beyond: 403). */
   maxContacts: number;
+  /** Presence: live publications per address-of-record (beyond: 403). */
+  maxPublications: number;
   /** Presence: subscriptions per presentity, presence and presence.winfo together (beyond: 403). */
   maxWatchers: number;
   /** Presence: of those, subscriptions from watchers the presentity has not allowed (beyond: 403). */
@@ -112,6 +114,8 @@ export function defaultServerConfig(): ServerConfig {
     defaultExpires: 3600,
     maxContacts: 10,
     // A person's buddy list is tens to hundreds; a stranger costs 2-3 KB of heap and a stored row each.
+    // One per device (an initial PUBLISH replaces its source's earlier ones); 100 devices is plenty.
+    maxPublications: 100,
     maxWatchers: 1000,
     maxPendingWatchers: 100,
     probeIntervalSeconds: 60,

@@ -440,6 +440,7 @@ export class SipServer {
       repositories: services.store,
       location: services.location,
       limits: { min: this.config.minExpires, max: this.config.maxExpires, fallback: 3600 },
+      maxPublications: this.config.maxPublications,
       watcherLimits: { maxWatchers: this.config.maxWatchers, maxPendingWatchers: this.config.maxPendingWatchers },
       knownUser: (username, domain) => !this.config.auth || services.users.has(username, domain),
       sameDomain: (a, b) => this.identity.sameDomain(a, b),
