@@ -53,8 +53,13 @@ describe('two clients through simplesip server', () => {
     // On the wire: each sender's first MESSAGE was challenged (407) and sent again with
     // Proxy-Authorization; alice's second carried the cached answer (nc=2) and was not challenged.
     const messages = wire.messages();
-    const received = (from: string): string[] => messages.filter((m) => /^\S+ IN /.test(m) && /^MESSAGE sip:\w+@example\.com SIP\/2\.0/m.test(m) && new RegExp(`^From: <sip:${from}@`, 'mi').test(m));
-    const challenges = messages.filter((m) => /^\S+ OUT /.test(m) && /^SIP\/2\.0 407 /m.test(m));
+    // Each request once: a retransmission (same Via branch, RFC 3261 17.1.2.2) under a loaded machine is not another request.
+    const branchOf = (m: string): string | undefined => /^Via: [^\n]*branch=([^;\s,]+)/mi.exec(m)?.[1];
+    const once = (m: string, i: number, all: string[]): boolean => all.findIndex((x) => branchOf(x) === branchOf(m)) === i;
+    const received = (from: string): string[] => messages
+      .filter((m) => /^\S+ IN /.test(m) && /^MESSAGE sip:\w+@example\.com SIP\/2\.0/m.test(m) && new RegExp(`^From: <sip:${from}@`, 'mi').test(m))
+      .filter(once);
+    const challenges = messages.filter((m) => /^\S+ OUT /.test(m) && /^SIP\/2\.0 407 /m.test(m)).filter(once);
     assert.equal(challenges.length, 2, 'one 407 per sender');
     const nc = (m: string): string | undefined => /^Proxy-Authorization: Digest .*nc=(\d+)/mi.exec(m)?.[1];
     const a = received('alice');
