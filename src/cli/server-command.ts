@@ -249,9 +249,7 @@ export function addServerCommand(program: Command): void {
         throw err;
       }
       server.run();
-      process.stdout.write('simplesip server listening on:\n');
-      for (const l of listeners) process.stdout.write(`  ${l.description}\n`);
-      process.stdout.write(`control API on ${formatControlAddress(controlAt)}\n`);
+      // The handlers come before the start-up lines: whoever waits for those may signal at once.
       let stopping = false;
       const stop = (signal: string): void => {
         // A hung-up terminal sends SIGHUP twice (to the session leader, then to its foreground
@@ -265,5 +263,8 @@ export function addServerCommand(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       // The terminal it ran in went away: stop as cleanly as on SIGTERM (stores closed, timers gone).
       process.on('SIGHUP', () => stop('SIGHUP'));
+      process.stdout.write('simplesip server listening on:\n');
+      for (const l of listeners) process.stdout.write(`  ${l.description}\n`);
+      process.stdout.write(`control API on ${formatControlAddress(controlAt)}\n`);
     });
 }
