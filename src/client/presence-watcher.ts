@@ -38,6 +38,8 @@ class BuddySubscription {
   ended = false;
   /** The notifier's Min-Expires from a 423: later SUBSCRIBEs ask for at least that. */
   minExpires = 0;
+  /** The answer to the SUBSCRIBE that creates the dialog, while it is in flight. */
+  creating: Promise<Outcome> | undefined;
 
   constructor(readonly buddy: string) {}
 
@@ -80,15 +82,29 @@ export class PresenceWatcher {
     void this.send(sub, this.options.expires);
   }
 
-  /** RFC 6665 4.1.2.3: SUBSCRIBE with Expires: 0 inside the dialog. */
+  /**
+   * RFC 6665 4.1.2.3: SUBSCRIBE with Expires: 0 inside the dialog. While the SUBSCRIBE that creates
+   * the dialog is in flight, its answer is waited for: a 2xx gives the dialog (RFC 3261 12.1.2) and
+   * the subscription it made is ended; a failure made none (RFC 6665 4.1.2.1), so nothing is sent,
+   * unless a NOTIFY came meanwhile and so established the dialog (4.1.2.4).
+   */
   async unsubscribe(buddy: string): Promise<Outcome | undefined> {
     const sub = this.subs.get(buddy);
     if (sub === undefined) return undefined;
     this.subs.delete(buddy);
     sub.ended = true;
     clearTimeout(sub.timer);
-    if (sub.dialog.toTag === undefined || sub.status === 'terminated') return undefined;
+    // Kept findable meanwhile: a NOTIFY that comes before the 200 gets its 200, not a 481.
     this.leaving.add(sub);
+    if (sub.dialog.toTag === undefined && sub.creating !== undefined) {
+      const outcome = await sub.creating;
+      if (isSuccess(outcome)) this.takeDialog(sub, outcome.response as SipMessage);
+    }
+    // Not leaving any more: stop() came first, or a NOTIFY said terminated while we waited.
+    if (!this.leaving.has(sub) || sub.dialog.toTag === undefined || sub.status === 'terminated') {
+      this.leaving.delete(sub);
+      return undefined;
+    }
     sub.timer = later(FINAL_NOTIFY_WAIT_MS, () => this.leaving.delete(sub));
     return this.send(sub, 0);
   }
@@ -112,23 +128,25 @@ export class PresenceWatcher {
     if (sub === undefined) return 481;
     const state = request.subscriptionState();
     if (request.event()?.package.toLowerCase() !== 'presence' || state === undefined) return 489;
-    if (sub.ended) {
-      // One we ended: its final NOTIFY closes it; nothing in it is news to anybody.
-      if (state.state.toLowerCase() === 'terminated') {
-        this.leaving.delete(sub);
-        clearTimeout(sub.timer);
-      }
-      return 200;
-    }
     const d = sub.dialog;
     // RFC 6665 4.1.2.4: a NOTIFY may arrive before the 200 of the SUBSCRIBE and establishes the dialog,
     // its route set taken from the NOTIFY's Record-Route in order, as a UAS does (RFC 3261 12.1.1).
+    // So too for one we are ending while its SUBSCRIBE is in flight: the un-SUBSCRIBE goes in that dialog.
     if (d.toTag === undefined) {
       d.toTag = request.from().tag;
       d.routeSet = request.recordRoute().map(formatNameAddr);
     }
     const contact = request.contacts();
     if (contact !== '*' && contact.length > 0) d.remoteTarget = formatUri(contact[0].uri);
+    if (sub.ended) {
+      // One we ended: its final NOTIFY closes it; nothing in it is news to anybody.
+      if (state.state.toLowerCase() === 'terminated') {
+        sub.status = 'terminated';
+        this.leaving.delete(sub);
+        clearTimeout(sub.timer);
+      }
+      return 200;
+    }
     const type = request.contentType();
     if (request.body.length > 0 && type !== undefined && `${type.type}/${type.subtype}`.toLowerCase() === PIDF_CONTENT_TYPE) {
       try {
@@ -185,7 +203,10 @@ export class PresenceWatcher {
       routes: inDialog ? d.routeSet : undefined,
       headers: [['Event', 'presence'], ['Accept', PIDF_CONTENT_TYPE], ['Expires', String(expires)]],
     });
-    const outcome = await this.sender.send(request, () => ++d.cseq);
+    const answer = this.sender.send(request, () => ++d.cseq);
+    if (!inDialog) sub.creating = answer;
+    const outcome = await answer;
+    if (sub.creating === answer) sub.creating = undefined;
     if (expires === 0 || sub.ended) return outcome;
     // RFC 6665 4.2.1.1 / RFC 3261 10.2.8: 423 Interval Too Brief: ask again with at least Min-Expires.
     const minExpires = outcome.status === 423 ? outcome.response?.minExpires() : undefined;
@@ -198,19 +219,23 @@ export class PresenceWatcher {
     return outcome;
   }
 
-  /** RFC 3261 12.1.2: the dialog's remote tag, target and route set (Record-Route reversed) from the 2xx. */
   private established(sub: BuddySubscription, response: SipMessage, asked: number): void {
-    const d = sub.dialog;
     sub.failures = 0;
+    this.takeDialog(sub, response);
+    const granted = response.expires() ?? asked;
+    clearTimeout(sub.timer);
+    sub.timer = later(refreshDelayMs(granted), () => void this.send(sub, this.options.expires));
+  }
+
+  /** RFC 3261 12.1.2: the dialog's remote tag, target and route set (Record-Route reversed) from the 2xx. */
+  private takeDialog(sub: BuddySubscription, response: SipMessage): void {
+    const d = sub.dialog;
     if (d.toTag === undefined) {
       d.toTag = response.to().tag;
       d.routeSet = response.recordRoute().reverse().map(formatNameAddr);
     }
     const contact = response.contacts();
     if (contact !== '*' && contact.length > 0) d.remoteTarget = formatUri(contact[0].uri);
-    const granted = response.expires() ?? asked;
-    clearTimeout(sub.timer);
-    sub.timer = later(refreshDelayMs(granted), () => void this.send(sub, this.options.expires));
   }
 
   private failed(sub: BuddySubscription, outcome: Outcome): void {
