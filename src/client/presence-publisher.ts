@@ -17,6 +17,8 @@ export class PresencePublisher {
   private etag: string | undefined;
   private document: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** publish() calls and refreshes in flight: what they get decides what unpublish() removes. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly builder: RequestBuilder,
@@ -30,7 +32,11 @@ export class PresencePublisher {
   }
 
   /** Publishes `setting` (initial, or a modify of the live publication). */
-  async publish(setting: PresenceSetting): Promise<Outcome> {
+  publish(setting: PresenceSetting): Promise<Outcome> {
+    return this.tracked(this.publishNow(setting));
+  }
+
+  private async publishNow(setting: PresenceSetting): Promise<Outcome> {
     this.document = composePidf({
       entity: this.builder.identity.aor, basic: setting.basic, note: setting.note, activity: setting.activity,
       contact: this.builder.contactUri(), timestamp: new Date(),
@@ -44,8 +50,13 @@ export class PresencePublisher {
     return outcome;
   }
 
-  /** RFC 3903 4.6: removes the publication; nothing to do when there is none. */
+  /**
+   * RFC 3903 4.5: removes the publication; nothing to do when there is none. A PUBLISH in flight is
+   * waited for first: its answer may bring the entity-tag (the first one) or a new one (a modify).
+   */
   async unpublish(): Promise<Outcome | undefined> {
+    clearTimeout(this.timer);
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     clearTimeout(this.timer);
     if (this.etag === undefined) return undefined;
     const outcome = await this.send(0, undefined);
@@ -58,7 +69,18 @@ export class PresencePublisher {
     clearTimeout(this.timer);
   }
 
-  private async refresh(): Promise<void> {
+  /** `operation`, kept in inFlight until it settles. */
+  private tracked<T>(operation: Promise<T>): Promise<T> {
+    const settled: Promise<void> = operation.then(() => undefined, () => undefined).then(() => { this.inFlight.delete(settled); });
+    this.inFlight.add(settled);
+    return operation;
+  }
+
+  private refresh(): Promise<void> {
+    return this.tracked(this.refreshNow());
+  }
+
+  private async refreshNow(): Promise<void> {
     let outcome = await this.send(this.expires, undefined);
     if (outcome.status === 412 && this.document !== undefined) {
       this.etag = undefined;

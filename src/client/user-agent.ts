@@ -210,8 +210,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    * Leaves cleanly: un-SUBSCRIBE every buddy, remove our publication (Expires: 0 with SIP-If-Match),
    * un-REGISTER our Contact, answering challenges on the way; gives up after `timeoutMs`
    * (default closeTimeoutMs, 2 s) when the server does not answer, and closes the sockets. A
-   * REGISTER still in flight is waited for (half the time at most), then removed as well. Resolves
-   * with the un-REGISTER's failure, if it failed: the binding then stays until it expires.
+   * REGISTER still in flight is waited for (half the time at most), then removed as well; a
+   * SUBSCRIBE or PUBLISH in flight is waited for within the time, and what its 2xx made removed.
+   * Resolves with the un-REGISTER's failure, if it failed: the binding then stays until it expires.
    */
   close(timeoutMs = this.options.closeTimeoutMs ?? 2000): Promise<CloseResult> {
     this.closing ??= this.shutdown(timeoutMs);
