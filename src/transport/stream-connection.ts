@@ -21,8 +21,6 @@ const FRAMING_ERROR_GRACE_MS = 2_000;
 export class StreamConnection implements Connection {
   readonly identity: SocketIdentity;
   private readonly framer: StreamFramer;
-  /** The chunks holding the framer's unframed bytes (no copies): a framing error reports them. */
-  private unframed: Buffer[] = [];
   private closing = false;
   private closeReason: CloseReason = 'peer';
   private graceTimer: NodeJS.Timeout | undefined;
@@ -105,11 +103,11 @@ export class StreamConnection implements Connection {
           break;
         case 'error':
           this.closeAfterReply(FRAMING_ERROR_GRACE_MS);
-          this.events.framingError(this, event.reason, this.failedBytes(chunk, events));
+          this.events.framingError(this, event.reason, event.data);
           return;
       }
     }
-    this.trackUnframed(chunk);
+    this.trackUnframed();
   }
 
   private detect(message: Buffer): void {
@@ -121,11 +119,9 @@ export class StreamConnection implements Connection {
     this.log.debug({ connection: this.identity.connectionId }, 'peer handles one SIP message per read: writes paced');
   }
 
-  /** Keeps just enough chunks to hold the framer's pending bytes, and the deadline of that message. */
-  private trackUnframed(chunk: Buffer): void {
-    const pending = this.framer.buffered;
-    if (pending === 0) {
-      this.unframed = [];
+  /** The deadline of a message the framer holds part of (it must arrive whole within the idle timeout). */
+  private trackUnframed(): void {
+    if (this.framer.buffered === 0) {
       clearTimeout(this.messageTimer);
       this.messageTimer = undefined;
       return;
@@ -137,24 +133,6 @@ export class StreamConnection implements Connection {
       }, this.idleTimeoutMs);
       this.messageTimer.unref();
     }
-    this.unframed.push(chunk);
-    let total = this.unframed.reduce((n, c) => n + c.length, 0);
-    while (total - this.unframed[0].length >= pending) total -= (this.unframed.shift() as Buffer).length;
-    if (total > pending) this.unframed[0] = this.unframed[0].subarray(total - pending);
-  }
-
-  /** The bytes of the message the framer failed on: what was pending plus this chunk, minus the messages it framed. */
-  private failedBytes(chunk: Buffer, events: ReadonlyArray<{ type: string; data?: Buffer }>): Buffer {
-    const all = Buffer.concat([...this.unframed, chunk]);
-    this.unframed = [];
-    let from = 0;
-    for (const event of events) {
-      if (event.data === undefined) continue;
-      const at = all.indexOf(event.data, from);
-      if (at >= 0) from = at + event.data.length;
-    }
-    while (from < all.length && (all[from] === 13 || all[from] === 10)) from++;
-    return all.subarray(from);
   }
 
   write(data: Buffer): Promise<void> {
@@ -189,3 +167,4 @@ export class StreamConnection implements Connection {
     this.socket.destroy();
   }
 }
+

@@ -119,3 +119,45 @@ test('RFC 5389 7.3.1: a Binding request with an unknown comprehension-required a
   const plain = Buffer.from('000100002112a442070707070707070707070707', 'hex');
   assert.equal(bindingSuccessResponse(plain, '127.0.0.1', 5060)?.readUInt16BE(0), 0x0101);
 });
+
+// A stream cut anywhere frames the same: the framer resumes where the last read stopped (a header
+// end looked for among the new bytes, a body waited for by its length), and the bytes of framed
+// messages stay as they were while later reads arrive.
+test('any cutting of a stream of messages frames as the whole stream does, and framed messages stay intact', () => {
+  const body = Buffer.alloc(3000, 'x');
+  const big = Buffer.concat([Buffer.from(`MESSAGE sip:a@b SIP/2.0\r\nCall-ID: big\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+  const lf = Buffer.from('OPTIONS sip:a@b SIP/2.0\nCall-ID: lf\nContent-Length: 0\n\n');
+  const stream = Buffer.concat([M1, Buffer.from('\r\n\r\n'), big, M2, lf, M1]);
+  const whole = new StreamFramer().push(stream).map((e) => (e.type === 'message' ? Buffer.from(e.data).toString('latin1') : e.type));
+  let seed = 7;
+  const random = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  for (let round = 0; round < 200; round++) {
+    const f = new StreamFramer();
+    const framed: Array<Buffer | string> = [];
+    for (let at = 0; at < stream.length;) {
+      const size = 1 + random(round % 3 === 0 ? 3 : 200);
+      for (const e of f.push(Buffer.from(stream.subarray(at, at + size)))) framed.push(e.type === 'message' ? e.data : e.type);
+      at += size;
+    }
+    // Compared only now: a message framed early must not have been overwritten by later reads.
+    // Keepalives cut into pieces are the keepalive test's business.
+    const seen = framed.filter((x) => typeof x !== 'string').map((x) => x.toString('latin1'));
+    assert.deepEqual(seen, whole.filter((x) => x !== 'ping'), `round ${round}`);
+    assert.equal(f.buffered, 0);
+  }
+});
+
+test('limits still hold when a message trickles in: too large, a line too long, with the failed bytes', () => {
+  const f = new StreamFramer({ maxMessageSize: 2000, maxLineLength: 100 });
+  const head = 'MESSAGE sip:a@b SIP/2.0\r\nSubject: ';
+  let events: FrameEvent[] = [];
+  for (const c of Buffer.from(head + 'y'.repeat(150))) events = events.concat(f.push(Buffer.from([c])));
+  assert.deepEqual(kinds(events), ['error:header line too long']);
+  const failed = events[0];
+  assert.ok(failed.type === 'error' && failed.data.toString().startsWith('MESSAGE sip:a@b'));
+  const g = new StreamFramer({ maxMessageSize: 2000, maxLineLength: 100 });
+  events = [];
+  const lines = Buffer.from(head + 'z\r\n' + 'X-Filler: 0123456789\r\n'.repeat(200));
+  for (let i = 0; i < lines.length; i += 7) events = events.concat(g.push(lines.subarray(i, i + 7)));
+  assert.deepEqual(kinds(events), ['error:message too large']);
+});
