@@ -51,10 +51,9 @@ class BuddySubscription {
 export interface WatcherOptions {
   expires: number;
   backoff: BackoffOptions;
+  /** How long an ended subscription waits for its final NOTIFY: 64*T1, the life of the un-SUBSCRIBE. */
+  finalNotifyWaitMs: number;
 }
-
-/** How long an ended subscription waits for its final NOTIFY: 64*T1, the life of the un-SUBSCRIBE. */
-const FINAL_NOTIFY_WAIT_MS = 32_000;
 
 export class PresenceWatcher {
   private readonly subs = new Map<string, BuddySubscription>();
@@ -105,8 +104,11 @@ export class PresenceWatcher {
       this.leaving.delete(sub);
       return undefined;
     }
-    sub.timer = later(FINAL_NOTIFY_WAIT_MS, () => this.leaving.delete(sub));
-    return this.send(sub, 0);
+    const sent = this.send(sub, 0);
+    // After send() began: it clears the subscription's timer first thing, and took this one with it,
+    // so a notifier that never sent the final NOTIFY kept the subscription here for good.
+    sub.timer = later(this.options.finalNotifyWaitMs, () => this.leaving.delete(sub));
+    return sent;
   }
 
   /** Ends every subscription (un-SUBSCRIBE each); resolves when all are answered. */

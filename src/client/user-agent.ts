@@ -8,6 +8,7 @@ import { parseMediaType } from '../sip/headers/media-type.js';
 import type { SipMessage } from '../sip/message.js';
 import { formatHostPort, parseUri, type SipUri } from '../sip/uri.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
+import { transactionTimeout } from '../transaction/timers.js';
 import { TransportManager } from '../transport/transport-manager.js';
 import { displayHost } from '../transport/address.js';
 import type { ListenerInfo, SocketIdentity } from '../transport/types.js';
@@ -290,7 +291,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const backoff = o.backoff ?? DEFAULT_BACKOFF;
     const expires = o.presenceExpires ?? 600;
     const publisher = new PresencePublisher(builder, sender, expires, (outcome) => this.report(outcomeError(outcome, 'PUBLISH refresh')));
-    const watcher = new PresenceWatcher(builder, sender, { expires, backoff }, (event) => this.emit('presence', event));
+    const watcher = new PresenceWatcher(builder, sender, { expires, backoff, finalNotifyWaitMs: transactionTimeout(layer.settings) },
+      (event) => this.emit('presence', event));
     const s: Started = { transport, layer, targets, builder, sender, registration, publisher, watcher };
     layer.on('request', (tx, request) => answerRequest(tx, request, {
       message: (r) => this.incomingMessage(r),
