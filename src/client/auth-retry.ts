@@ -109,6 +109,8 @@ export class AuthenticatingSender {
       tx.once('final', (response) => resolve({ status: response.status as number, reason: response.reason as string, response }));
       tx.once('timeout', () => resolve({ status: 408, reason: 'Request Timeout (no response before Timer F)', local: 'timeout' }));
       tx.once('transport-error', (err) => resolve({ status: 503, reason: `Service Unavailable (${err.message})`, local: 'transport-error' }));
+      // close() gave up waiting (its timeout): the request is abandoned, and whoever awaits it is told.
+      tx.once('disposed', () => resolve({ status: 503, reason: 'Service Unavailable (the user agent closed before an answer came)', local: 'closed' }));
     });
   }
 }

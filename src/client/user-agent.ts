@@ -60,6 +60,7 @@ export function outcomeError(outcome: Outcome, what: string): SipClientError {
   if (outcome.authFailed) {
     return new SipClientError('auth-failed', `${what}: ${outcome.status} ${outcome.reason}: wrong username or password (the server refused our answer to its challenge)`, outcome.status);
   }
+  if (outcome.local === 'closed') return new SipClientError('closed', `${what}: the user agent closed before an answer came`);
   if (isUnreachable(outcome)) return new SipClientError('unreachable', `${what}: the server cannot be reached (${outcome.status} ${outcome.reason})`, outcome.status);
   return new SipClientError('rejected', `${what}: ${outcome.status} ${outcome.reason}`, outcome.status);
 }

@@ -34,6 +34,11 @@ export interface ClientTransactionEvents {
    */
   'transport-error': [error: Error];
   terminated: [];
+  /**
+   * The layer closed while the transaction was still waiting for its final response: no answer
+   * will ever be reported. A TU still waiting on it learns so instead of waiting for ever.
+   */
+  disposed: [];
 }
 
 export abstract class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
@@ -83,10 +88,12 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
     return this.state === 'terminated';
   }
 
-  /** @internal Drops timers without events (the layer is closing). */
+  /** @internal Drops timers (the layer is closing); only 'disposed' is emitted, for a TU still waiting. */
   dispose(): void {
     this.timers.stopAll();
+    const waiting = this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding';
     this.state = 'terminated';
+    if (waiting) this.emit('disposed');
   }
 
   /**
