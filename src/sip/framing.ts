@@ -50,14 +50,29 @@ export class StreamFramer {
   private stall: { kind: 'any' } | { kind: 'header'; scanFrom: number; lastLf: number } | { kind: 'body'; needed: number } = ANY;
   private failed = false;
   /**
-   * The last bytes taken were a CRLF that ended a read, taken as a pong: when the next read starts
-   * with another CRLF, the two were a CRLFCRLF ping split across reads (RFC 3261 18.3: a stream may
-   * be cut anywhere), which still deserves its pong.
+   * The last bytes taken were a CRLF that ended a read while no pong was awaited: when the next read
+   * starts with another CRLF, the two were a CRLFCRLF ping split across reads (RFC 3261 18.3: a
+   * stream may be cut anywhere), which still deserves its pong.
    */
   private crlfAtEnd = false;
+  /**
+   * CRLFCRLF pings we sent on this stream that no CRLF answered yet (see expectPong). While one is
+   * owed, a CRLF is its pong, whatever reads it arrives in: never half of a ping to be answered.
+   */
+  private pongsAwaited = 0;
 
   constructor(limits: Partial<ParseLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /**
+   * We sent a CRLFCRLF ping on this stream: the next CRLF from the peer is its pong (RFC 5626 4.4.1).
+   * Without this, two pongs in separate reads looked like one ping split across them: the pinging
+   * side saw no pong, and answered the peer's pong with one of its own.
+   */
+  expectPong(): void {
+    this.pongsAwaited++;
+    this.crlfAtEnd = false;
   }
 
   /** Bytes received but not yet part of a complete message. */
@@ -158,6 +173,11 @@ export class StreamFramer {
   /** Handles CR/LF octets between messages; -1 when more bytes are needed to decide. */
   private keepalive(buf: Buffer, pos: number, events: FrameEvent[]): number {
     if (buf[pos] === 13 && buf[pos + 1] === 10) {
+      if (this.pongsAwaited > 0) {
+        this.pongsAwaited--;
+        events.push({ type: 'pong' });
+        return pos + 2;
+      }
       if (pos + 2 === buf.length) {
         events.push({ type: 'pong' });
         this.crlfAtEnd = true;

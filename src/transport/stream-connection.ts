@@ -15,6 +15,7 @@ export interface StreamConnectionOptions {
 }
 
 const CRLF = Buffer.from('\r\n');
+const CRLF_PING = Buffer.from('\r\n\r\n');
 /** How long a stream with a framing error waits for the 400/513 before it closes. */
 const FRAMING_ERROR_GRACE_MS = 2_000;
 
@@ -139,6 +140,8 @@ export class StreamConnection implements Connection {
     if (this.socket.destroyed || this.socket.writableEnded) {
       return Promise.reject(new TransportError('connection-closed', `${this.identity.connectionId} is closed`));
     }
+    // RFC 5626 4.4.1: our ping; the peer's next CRLF is its pong, and gets no answer.
+    if (data.equals(CRLF_PING)) this.framer.expectPong();
     return new Promise((resolve, reject) => {
       const done = (err: Error | null | undefined): void => {
         if (err instanceof TransportError) reject(err);

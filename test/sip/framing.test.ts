@@ -34,6 +34,26 @@ test('RFC 5626 keepalives: CRLFCRLF is a ping, a lone CRLF a pong', () => {
   assert.deepEqual(kinds(split.push(M1)), [`message:${M1.length}`]);
 });
 
+test('RFC 5626 4.4.1: after our ping, a CRLF is its pong in whatever reads it comes, never half of a ping', () => {
+  // Two pongs, one per keepalive interval, each in a read of its own: both are pongs.
+  const client = new StreamFramer();
+  client.expectPong();
+  assert.deepEqual(kinds(client.push(Buffer.from('\r\n'))), ['pong']);
+  client.expectPong();
+  assert.deepEqual(kinds(client.push(Buffer.from('\r\n'))), ['pong']);
+  // Other traffic between them changes nothing.
+  client.expectPong();
+  assert.deepEqual(kinds(client.push(M1)), [`message:${M1.length}`]);
+  assert.deepEqual(kinds(client.push(Buffer.from('\r\n'))), ['pong']);
+  // Two pings outstanding whose pongs arrive in one read: two pongs, not a ping to answer.
+  client.expectPong();
+  client.expectPong();
+  assert.deepEqual(kinds(client.push(Buffer.from('\r\n\r\n'))), ['pong', 'pong']);
+  // With no ping of ours outstanding, a split CRLFCRLF is the peer's ping again.
+  assert.deepEqual(kinds(client.push(Buffer.from('\r\n'))), ['pong']);
+  assert.deepEqual(kinds(client.push(Buffer.from('\r\n'))), ['ping']);
+});
+
 test('bare-LF line ends frame like CRLF (as the parser reads them): one message each, never run together', () => {
   const lf = Buffer.from('OPTIONS sip:a@b SIP/2.0\nCall-ID: lf\nContent-Length: 0\n\n');
   const f = new StreamFramer();

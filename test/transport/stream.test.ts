@@ -263,6 +263,26 @@ test('send() over TCP opens a connection, reuses it, and what comes back on it i
   assert.equal(source.connectionId, first.connectionId);
 });
 
+test('RFC 5626 4.4.1: pongs to our CRLFCRLF pings, each in its own read, are pongs and get no answer', async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const peer = await rawServer();
+  t.after(() => peer.close());
+  const kinds = record<[SocketIdentity, KeepaliveKind]>(tm, 'keepalive');
+  const target = { protocol: 'tcp', address: '127.0.0.1', port: peer.port } as const;
+  for (let round = 1; round <= 3; round++) {
+    await tm.send(target, Buffer.from('\r\n\r\n'));
+    while (peer.data().length < 4 * round) await sleep(10);
+    const pong = nextEvent<[SocketIdentity, KeepaliveKind]>(tm, 'keepalive');
+    peer.sockets[0].write('\r\n');
+    assert.equal((await pong)[1], 'pong');
+  }
+  assert.deepEqual(kinds.map(([, kind]) => kind), ['pong', 'pong', 'pong']);
+  // A pong is never answered: the peer got our three pings and nothing else.
+  await sleep(50);
+  assert.equal(peer.data(), '\r\n\r\n'.repeat(3));
+});
+
 test('send() to a closed TCP port rejects with connection-refused', async (t) => {
   const tm = manager();
   t.after(() => tm.close());
