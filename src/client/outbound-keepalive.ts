@@ -1,6 +1,7 @@
 // RFC 5626 4.4: keeping a flow alive and noticing when it dies. TCP and TLS get a CRLFCRLF ping that
 // the server answers with a CRLF pong (4.4.1); UDP gets a STUN Binding request that the server
-// answers on its SIP port (4.4.2, RFC 5389). WebSocket servers do not pong a CRLFCRLF (RFC 7118 keeps
+// answers on its SIP port (4.4.2, RFC 5389), sent again on RFC 5389 7.2.1 timing while no answer
+// came, as a lost datagram is no dead flow. WebSocket servers do not pong a CRLFCRLF (RFC 7118 keeps
 // the WebSocket's own liveness), so ws and wss get a WebSocket Ping, which every WebSocket endpoint
 // must answer with a Pong (RFC 6455 5.5.2). No answer within the timeout means the flow failed
 // (4.4.1, 4.4.2), and the UA registers again (4.5). The answer is also traffic from the server: a
@@ -13,6 +14,13 @@ import { normalizeAddress } from '../transport/address.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 import type { KeepaliveKind, SocketIdentity } from '../transport/types.js';
 import { CRLF_PING, type Flow } from './flow.js';
+
+/**
+ * RFC 5389 7.2.1: over UDP a STUN request is sent again after RTO (500 ms), then after each doubled
+ * wait, Rc = 7 transmissions in all. The answer window (timeoutMs) still ends the transaction.
+ */
+export const STUN_INITIAL_RTO_MS = 500;
+export const STUN_MAX_TRANSMISSIONS = 7;
 
 export interface KeepaliveTiming {
   /** Fixed interval; otherwise from Flow-Timer or the RFC 5626 4.4.1 defaults. */
@@ -54,6 +62,8 @@ export function keepaliveInterval(protocol: string, flowTimerSeconds: number | u
 export class OutboundKeepalive {
   private timer: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
+  /** The next retransmission of the Binding request in flight (UDP). */
+  private retransmit: NodeJS.Timeout | undefined;
   private stopped = false;
   /** The transaction id of the Binding request in flight (RFC 5389 7.3.3: a response must carry it). */
   private pendingStun: Buffer | undefined;
@@ -81,6 +91,7 @@ export class OutboundKeepalive {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.deadline);
+    clearTimeout(this.retransmit);
     this.transport.off('keepalive', this.onKeepalive);
     this.transport.off('stun-response', this.onStunResponse);
   }
@@ -94,20 +105,29 @@ export class OutboundKeepalive {
 
   private ping(): void {
     const protocol = this.flow.target.protocol;
-    let sent: Promise<unknown>;
     if (protocol === 'ws' || protocol === 'wss') {
-      sent = this.transport.pingWebSocket(this.flow.connectionId as string);
+      this.sent(this.transport.pingWebSocket(this.flow.connectionId as string));
+    } else if (protocol === 'udp') {
+      const request = stunBindingRequest();
+      this.pendingStun = request.subarray(8, 20);
+      this.sendStun(request, 1, STUN_INITIAL_RTO_MS);
     } else {
-      let data: Buffer = CRLF_PING;
-      if (protocol === 'udp') {
-        data = stunBindingRequest();
-        this.pendingStun = data.subarray(8, 20);
-      }
-      sent = this.transport.send(this.flow.sendTarget, data);
+      this.sent(this.transport.send(this.flow.sendTarget, CRLF_PING));
     }
-    sent.catch((err: Error) => this.dead(`keepalive not sent: ${err.message}`));
     this.deadline = setTimeout(() => this.dead(`no keepalive answer within ${this.timing.timeoutMs} ms`), this.timing.timeoutMs);
     this.deadline.unref();
+  }
+
+  /** RFC 5389 7.2.1: transmission `count` of the Binding request; the same request again after `rto`, up to Rc. */
+  private sendStun(request: Buffer, count: number, rto: number): void {
+    this.sent(this.transport.send(this.flow.sendTarget, request));
+    if (count >= STUN_MAX_TRANSMISSIONS) return;
+    this.retransmit = setTimeout(() => this.sendStun(request, count + 1, rto * 2), rto);
+    this.retransmit.unref();
+  }
+
+  private sent(sending: Promise<unknown>): void {
+    sending.catch((err: Error) => this.dead(`keepalive not sent: ${err.message}`));
   }
 
   private fromServer(source: SocketIdentity): boolean {
@@ -121,6 +141,7 @@ export class OutboundKeepalive {
       : kind === 'pong' && source.connectionId === this.flow.connectionId;
     if (!ours) return;
     clearTimeout(this.deadline);
+    clearTimeout(this.retransmit);
     this.deadline = undefined;
     this.schedule();
   }

@@ -19,15 +19,18 @@ export class UdpNat {
     private readonly server: { address: string; port: number },
     /** Holds each datagram for the client this long: a slow link. */
     private readonly delayToClientMs = 0,
+    /** Datagrams from the client it accepts are lost on the way to the server: a lossy link. */
+    private readonly loseToServer: (data: Buffer) => boolean = () => false,
   ) {
     inside.on('message', (data, from) => {
       this.client = { address: from.address, port: from.port };
-      this.current.send(data, server.port, server.address);
+      if (!this.loseToServer(data)) this.current.send(data, server.port, server.address);
     });
   }
 
-  static async start(server: { address: string; port: number }, options: { delayToClientMs?: number } = {}): Promise<UdpNat> {
-    const nat = new UdpNat(await bound(), server, options.delayToClientMs);
+  static async start(server: { address: string; port: number },
+    options: { delayToClientMs?: number; loseToServer?: (data: Buffer) => boolean } = {}): Promise<UdpNat> {
+    const nat = new UdpNat(await bound(), server, options.delayToClientMs, options.loseToServer);
     await nat.rebind();
     return nat;
   }
