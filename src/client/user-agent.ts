@@ -454,6 +454,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.recovering = true;
     try {
       s.sender.reset();
+      // RFC 5626 4.5: a new flow, not the failed one: a stream connection is closed, so the new flow
+      // (and its REGISTER) goes over a new connection instead of the open one to the same server.
+      const failed = this.flowNow?.connectionId;
+      if (failed !== undefined) s.transport.closeConnection(failed);
       await this.openFirstFlow(s, 0);
       // A flow that closes before the REGISTER is answered (a server restarting: the dying process
       // took the connection) will never carry the answer: give up on it at once, not after Timer F.

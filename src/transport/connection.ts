@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import { normalizeSocketAddress } from './address.js';
 import type { Endpoint, SocketIdentity } from './types.js';
 
-export type CloseReason = 'idle' | 'peer' | 'error' | 'framing-error' | 'shutdown';
+/** `abandoned`: its user gave it up (closeConnection), as a client does with a failed flow. */
+export type CloseReason = 'idle' | 'peer' | 'error' | 'framing-error' | 'shutdown' | 'abandoned';
 
 export interface Connection {
   /** Its identity; `identity.connectionId` is set. */

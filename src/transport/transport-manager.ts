@@ -212,6 +212,14 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return this.pool.byConnectionId(connectionId) !== undefined;
   }
 
+  /**
+   * Closes the stream connection `connectionId` at once, if it is open: send() to its peer opens a
+   * new one from then on, and its 'connection-closed' (reason `abandoned`) follows.
+   */
+  closeConnection(connectionId: string): void {
+    this.pool.byConnectionId(connectionId)?.close('abandoned');
+  }
+
   /** Open stream connections (those still in a TLS handshake or before their WebSocket upgrade are not yet among them). */
   get connectionCount(): number {
     return this.pool.size;
