@@ -21,6 +21,8 @@ export interface RegisterResult {
   flowTimer?: number;
   /** RFC 3581: where our request came from as the server saw it. */
   seenFrom?: { address: string; port: number };
+  /** RFC 5626 4.2.1: the 2xx has `outbound` in Require: the registrar keeps our flow. */
+  outbound?: boolean;
 }
 
 export interface RegistrationOptions {
@@ -111,7 +113,17 @@ export class Registration {
       granted: expires === 0 ? 0 : grantedExpiry(response, contact, this.options.instanceId, expires),
       flowTimer: Number.isInteger(flowTimer) && flowTimer > 0 ? flowTimer : undefined,
       seenFrom: seenFrom(response),
+      outbound: requiresOutbound(response),
     };
+  }
+}
+
+/** RFC 5626 4.2.1: `Require: outbound` in the 2xx; a malformed Require grants nothing. */
+function requiresOutbound(response: SipMessage): boolean {
+  try {
+    return response.require().some((tag) => tag.toLowerCase() === 'outbound');
+  } catch {
+    return false;
   }
 }
 

@@ -20,6 +20,7 @@ import { answerRequest, unsupportedMedia } from './incoming.js';
 import { defaultStateDir, loadInstanceId } from './instance-id.js';
 import { bindUdpInRange, DEFAULT_PORT_RANGE, routedLocalAddress } from './local-socket.js';
 import { classifyMessage, sendMessage } from './messaging.js';
+import { NatKeepalive } from './nat-keepalive.js';
 import { OutboundKeepalive, type MappedAddress } from './outbound-keepalive.js';
 import { isSuccess, isUnreachable, type Outcome } from './outcome.js';
 import { PresencePublisher } from './presence-publisher.js';
@@ -89,7 +90,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private wantRegistered = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private networkTimer: NodeJS.Timeout | undefined;
-  private keepalive: OutboundKeepalive | undefined;
+  private keepalive: OutboundKeepalive | NatKeepalive | undefined;
   private recoveryFailures = 0;
   private recovering = false;
   /** Counts abandoned registration attempts (see registerWithFailover). */
@@ -397,13 +398,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const granted = result.granted ?? this.options.expires ?? 600;
     this.stopRegistrationTimers();
     this.refreshTimer = later(refreshDelayMs(granted), () => void this.refresh(s));
-    if (this.options.outbound ?? true) {
+    if ((this.options.outbound ?? true) && result.outbound === true) {
       this.keepalive = new OutboundKeepalive(s.transport, flow, {
         intervalMs: this.options.keepaliveIntervalMs, timeoutMs: this.options.keepaliveTimeoutMs ?? 10_000,
       }, result.flowTimer, {
         dead: (why) => this.flowDied(s, why),
         moved: (before, now) => this.natRebound(s, before, now),
       }, result.seenFrom);
+    } else if (this.options.outbound ?? true) {
+      // RFC 5626 4.2.1, 4.4: no outbound flow granted: keep the NAT binding open, detect nothing.
+      this.keepalive = new NatKeepalive(s.transport, flow, this.options.keepaliveIntervalMs, result.flowTimer);
     }
     this.recoveryFailures = 0;
     this.registered = true;

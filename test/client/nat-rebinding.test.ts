@@ -12,7 +12,8 @@ describe('NAT rebinding seen by STUN keepalives', () => {
   let nat: UdpNat;
   before(async () => {
     peer = await ScriptedPeer.start('127.0.0.1', ['udp']);
-    peer.script = () => ({ status: 200 });
+    // RFC 5626 4.2.1, 4.4.2: STUN keepalives need a registrar that granted outbound.
+    peer.script = () => ({ status: 200, headers: [['Require', 'outbound']] });
     nat = await UdpNat.start({ address: '127.0.0.1', port: peer.ports.get('udp') as number });
   });
   after(async () => {

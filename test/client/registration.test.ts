@@ -12,6 +12,8 @@ import { challenge, newUa } from './helpers.js';
 import { ScriptedPeer, sleep, until } from './scripted-peer.js';
 
 const authorized = (r: { header(n: string): string | undefined }): boolean => r.header('authorization') !== undefined;
+/** RFC 5626 4.2.1: a 200 that makes the registration an outbound flow, which the UA keeps alive and watches. */
+const GRANTS_OUTBOUND = { status: 200, headers: [['Require', 'outbound']] as Array<[string, string]> };
 
 describe('registration against a scripted registrar', () => {
   let peer: ScriptedPeer;
@@ -167,7 +169,7 @@ describe('registration against a scripted registrar', () => {
 
   test('STUN keepalives on UDP (RFC 5626 4.4.2)', async () => {
     reset();
-    peer.script = () => ({ status: 200 });
+    peer.script = () => GRANTS_OUTBOUND;
     const ua = newUa(peer.uri(), { keepaliveIntervalMs: 50 });
     await ua.register();
     await until(() => peer.keepalives.filter((k) => k.kind === 'stun').length >= 2, 2000, 'two STUN keepalives');
@@ -176,7 +178,7 @@ describe('registration against a scripted registrar', () => {
 
   test('CRLFCRLF keepalives on TCP (RFC 5626 4.4.1); a closed flow leads to a new REGISTER', async () => {
     reset();
-    peer.script = () => ({ status: 200 });
+    peer.script = () => GRANTS_OUTBOUND;
     const ua = newUa(peer.uri('tcp'), { keepaliveIntervalMs: 50, backoff: { baseMs: 50, maxMs: 200 } });
     await ua.register();
     assert.match(ua.contact as string, /;transport=tcp$/);
@@ -187,7 +189,7 @@ describe('registration against a scripted registrar', () => {
     // The server comes back on the same port.
     const again = await ScriptedPeer.start('127.0.0.1', []);
     await again.transport.listen(`tcp:127.0.0.1:${peer.ports.get('tcp') as number}`);
-    again.script = () => ({ status: 200 });
+    again.script = () => GRANTS_OUTBOUND;
     await until(() => again.of('REGISTER').length >= 1 && registered.length >= 1, 5000, 'a REGISTER on a new flow');
     assert.notEqual(registered[0], undefined);
     await ua.close();

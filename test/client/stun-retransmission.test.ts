@@ -12,7 +12,8 @@ import { UdpNat } from './udp-nat.js';
 test('a lost STUN Binding request is retransmitted and its answer keeps the flow up', async (t) => {
   const peer = await ScriptedPeer.start('127.0.0.1', ['udp']);
   t.after(() => peer.stop());
-  peer.script = () => ({ status: 200 });
+  // RFC 5626 4.4.2: STUN keepalives on a flow the registrar granted (Require: outbound).
+  peer.script = () => ({ status: 200, headers: [['Require', 'outbound']] });
   // Every Binding request is lost the first time its transaction id is sent, and gets through again.
   const seen = new Set<string>();
   const transmissions: string[] = [];
