@@ -17,6 +17,8 @@ const EMPTY = Buffer.alloc(0);
 const ANY = { kind: 'any' } as const;
 /** The smallest buffer for incomplete bytes: a partial message usually grows past a few hundred bytes. */
 const MIN_BUFFER = 1024;
+/** Pings whose pongs may still come (a late pong, then the next): beyond, a peer is not ponging. */
+const MAX_PONGS_AWAITED = 2;
 
 /**
  * The end of a header section at or after `pos`: the index of the LF that ends the last header line
@@ -71,7 +73,9 @@ export class StreamFramer {
    * side saw no pong, and answered the peer's pong with one of its own.
    */
   expectPong(): void {
-    this.pongsAwaited++;
+    // At most a few owed: a peer that never pongs (a registrar without RFC 5626, pinged only to keep
+    // a NAT open) must not make every later CRLFCRLF ping of its own look like pongs.
+    this.pongsAwaited = Math.min(this.pongsAwaited + 1, MAX_PONGS_AWAITED);
     this.crlfAtEnd = false;
   }
 

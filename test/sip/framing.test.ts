@@ -181,3 +181,12 @@ test('limits still hold when a message trickles in: too large, a line too long, 
   for (let i = 0; i < lines.length; i += 7) events = events.concat(g.push(lines.subarray(i, i + 7)));
   assert.deepEqual(kinds(events), ['error:message too large']);
 });
+
+test('a peer that never pongs: after many pings of ours, its own CRLFCRLF ping is still answered as a ping', () => {
+  const f = new StreamFramer();
+  for (let i = 0; i < 50; i++) f.expectPong();
+  // A late pong or two are still taken as pongs; a ping of the peer's own comes through as one.
+  assert.deepEqual(kinds(f.push(Buffer.from('\r\n'))), ['pong']);
+  assert.deepEqual(kinds(f.push(Buffer.from('\r\n'))), ['pong']);
+  assert.deepEqual(kinds(f.push(Buffer.from('\r\n\r\n'))), ['ping']);
+});
