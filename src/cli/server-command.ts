@@ -98,6 +98,7 @@ interface ServerOptions {
   logLevel: string;
   maxMessageSize: number;
   maxConnections: number;
+  maxConnectionsPerAddress: number;
   idleTimeout: number;
   udpBufferSize: number;
   auth: 'on' | 'off';
@@ -134,6 +135,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.logLevel = options.logLevel;
   config.maxMessageSize = options.maxMessageSize;
   config.maxConnections = options.maxConnections;
+  config.maxConnectionsPerAddress = options.maxConnectionsPerAddress;
   config.idleTimeoutSeconds = options.idleTimeout;
   config.udpBufferSize = options.udpBufferSize;
   config.auth = options.auth === 'on';
@@ -198,6 +200,7 @@ export function addServerCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', choice('--log-level', LOG_LEVELS), 'info')
     .option('--max-message-size <bytes>', 'largest SIP message accepted (larger: 513)', integer('--max-message-size', 1024, 1048576), defaults.maxMessageSize)
     .option('--max-connections <n>', 'open TCP/TLS/WS connections at once', integer('--max-connections', 1, 1000000), defaults.maxConnections)
+    .option('--max-connections-per-address <n>', 'open TCP/TLS/WS connections one remote address may hold', integer('--max-connections-per-address', 1, 1000000), defaults.maxConnectionsPerAddress)
     .option('--idle-timeout <seconds>', 'close a stream connection after this long without traffic', integer('--idle-timeout', 1, 86400), defaults.idleTimeoutSeconds)
     // Defaults that are objects or lists are shown as an operator writes them, not as JSON.
     .addOption(new Option('--control <host:port>', 'control API for simplesip ctl, loopback only')

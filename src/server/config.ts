@@ -29,6 +29,8 @@ export interface ServerConfig {
   maxMessageSize: number;
   /** Open TCP/TLS/WS connections at once; more are refused with a warning. */
   maxConnections: number;
+  /** Accepted TCP/TLS/WS connections one remote address may hold at once (never above maxConnections). */
+  maxConnectionsPerAddress: number;
   /** Seconds without traffic after which a stream connection is closed. */
   idleTimeoutSeconds: number;
   /** SO_RCVBUF/SO_SNDBUF of UDP sockets in bytes (the kernel may cap it: see net.core.rmem_max). */
@@ -100,6 +102,7 @@ export function defaultServerConfig(): ServerConfig {
     serverName: 'simplesip',
     maxMessageSize: 65536,
     maxConnections: 10000,
+    maxConnectionsPerAddress: 1000,
     idleTimeoutSeconds: 300,
     udpBufferSize: 4 * 1024 * 1024,
     auth: true,

@@ -82,6 +82,7 @@ export class SipServer {
       tlsClient: config.tlsCa === undefined ? undefined : { ca: loadTrustedCa(config.tlsCa) },
       limits: { maxMessageSize: config.maxMessageSize },
       maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       udpBufferSize: config.udpBufferSize,
       measureQueueDelay: true,

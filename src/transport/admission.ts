@@ -6,7 +6,7 @@ import type { ListenerInfo } from './types.js';
 
 export interface Admission {
   /** A TCP connection was just accepted: false refuses it (the listener destroys it). */
-  admit(remoteAddress: string | undefined, listener: ListenerInfo): boolean;
+  admit(socket: Socket, listener: ListenerInfo): boolean;
   /** How long a TLS handshake or WebSocket upgrade may take: at most the idle timeout. */
   readonly setupTimeoutMs: number;
 }
@@ -42,5 +42,29 @@ export class PendingSockets {
   /** For close(): no accepted socket, however far it got, keeps the listener waiting. */
   destroyAll(): void {
     for (const socket of this.sockets) socket.destroy();
+  }
+}
+
+/**
+ * Accepted connections per remote address, from accept until they close: one host may hold at most
+ * `max` of them, so it cannot take every --max-connections slot (kept open by CRLF pings) and lock
+ * everyone else out.
+ */
+export class ConnectionsPerAddress {
+  private readonly open = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  /** Counts `socket` for `address` until it closes; false (and nothing counted) when the address is at its limit. */
+  take(address: string, socket: Socket): boolean {
+    const n = this.open.get(address) ?? 0;
+    if (n >= this.max) return false;
+    this.open.set(address, n + 1);
+    socket.once('close', () => {
+      const left = (this.open.get(address) ?? 1) - 1;
+      if (left <= 0) this.open.delete(address);
+      else this.open.set(address, left);
+    });
+    return true;
   }
 }

@@ -40,7 +40,7 @@ export class StreamListener {
     }
     // Admission at TCP accept: a socket still in its TLS handshake counts against --max-connections.
     this.server.on('connection', (socket: Socket) => {
-      if (!admission.admit(peerAddress(socket), this.info)) {
+      if (!admission.admit(socket, this.info)) {
         socket.destroy();
         return;
       }

@@ -10,8 +10,8 @@ import type { SipMessage } from '../sip/message.js';
 import { parseMessage } from '../sip/parser.js';
 import { bindingSuccessResponse } from '../sip/stun.js';
 import { formatHostPort } from '../sip/uri.js';
-import { addressFamily, normalizeAddress } from './address.js';
-import { SETUP_TIMEOUT_MAX_MS, type Admission } from './admission.js';
+import { addressFamily, normalizeAddress, peerAddress } from './address.js';
+import { ConnectionsPerAddress, SETUP_TIMEOUT_MAX_MS, type Admission } from './admission.js';
 import type { CloseReason, Connection, ConnectionEvents } from './connection.js';
 import { ConnectionPool } from './connection-pool.js';
 import { openStream } from './connector.js';
@@ -57,6 +57,8 @@ export interface TransportManagerOptions {
    * before their WebSocket upgrade included (default 10 000); more are refused with a warning.
    */
   maxConnections?: number;
+  /** Accepted connections one remote address may hold at once (default 1000, never above maxConnections). */
+  maxConnectionsPerAddress?: number;
   /** Parser and framer limits; a WebSocket message over twice maxMessageSize closes its connection (1009). */
   limits?: Partial<ParseLimits>;
   /** SO_RCVBUF / SO_SNDBUF for UDP sockets (default 4 MiB; the kernel may cap it). */
@@ -94,6 +96,7 @@ const DEFAULTS = {
   idleTimeoutMs: 300_000,
   connectTimeoutMs: 10_000,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 1_000,
   udpBufferSize: 4 * 1024 * 1024,
 };
 
@@ -112,6 +115,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
   private readonly log: TransportLogger;
   private readonly limits: ParseLimits;
   private readonly pool: ConnectionPool;
+  private readonly perAddress: ConnectionsPerAddress;
   private readonly sockets: Listener[] = [];
   private readonly udp: UdpListener[] = [];
   private readonly connecting = new Map<string, Promise<Connection>>();
@@ -128,6 +132,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     this.log = options.logger ?? SILENT;
     this.limits = withDefaults(options.limits);
     this.pool = new ConnectionPool(options.maxConnections ?? DEFAULTS.maxConnections);
+    this.perAddress = new ConnectionsPerAddress(Math.min(options.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress, this.pool.maxConnections));
     this.inbound = {
       sip: (data, source) => this.receive(data, source),
       keepalive: (source, kind) => this.safeEmit('keepalive', source, kind),
@@ -138,7 +143,7 @@ export class TransportManager extends EventEmitter<TransportEvents> {
       framingError: (connection, reason, pending) => this.onFramingError(connection, reason, pending),
     };
     this.admission = {
-      admit: (remoteAddress, listener) => this.admit(remoteAddress, listener),
+      admit: (socket, listener) => this.admit(socket, listener),
       setupTimeoutMs: Math.min(this.idleTimeoutMs, SETUP_TIMEOUT_MAX_MS),
     };
   }
@@ -530,13 +535,21 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return connection;
   }
 
-  /** Refuses (with a warning naming the limit) what would exceed maxConnections. */
-  private admit(remoteAddress: string | undefined, listener: ListenerInfo): boolean {
+  /** Refuses (with a warning naming the limit) what would exceed maxConnections or maxConnectionsPerAddress. */
+  private admit(socket: Socket, listener: ListenerInfo): boolean {
     if (this.closed) return false;
-    if (!this.full) return true;
+    const remoteAddress = peerAddress(socket) ?? 'unknown';
+    if (this.full) {
+      this.warn({
+        code: 'connection-limit',
+        message: `connection from ${remoteAddress} on ${listener.name} refused: ${this.pool.maxConnections} connections already open (maxConnections)`,
+      });
+      return false;
+    }
+    if (this.perAddress.take(remoteAddress, socket)) return true;
     this.warn({
       code: 'connection-limit',
-      message: `connection from ${remoteAddress ?? 'unknown'} on ${listener.name} refused: ${this.pool.maxConnections} connections already open (maxConnections)`,
+      message: `connection from ${remoteAddress} on ${listener.name} refused: ${this.perAddress.max} connections from that address already open (maxConnectionsPerAddress)`,
     });
     return false;
   }

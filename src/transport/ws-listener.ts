@@ -44,7 +44,7 @@ export class WsListener {
     // when accepted, and must finish its TLS handshake, then its upgrade, each within the setup
     // timeout (Node's HTTP timeouts, 60 s for headers checked every 30 s, ignored --idle-timeout).
     this.server.on('connection', (socket: Socket) => {
-      if (!admission.admit(peerAddress(socket), this.info)) {
+      if (!admission.admit(socket, this.info)) {
         socket.destroy();
         return;
       }

@@ -325,6 +325,32 @@ test('maxConnections: one more is refused with a warning that names the limit', 
   assert.equal(tm.connectionCount, 1);
 });
 
+test('maxConnectionsPerAddress: one host cannot take every slot; another host still connects; a closed one frees its place', async (t) => {
+  const tm = manager({ maxConnections: 10, maxConnectionsPerAddress: 2 });
+  t.after(() => tm.close());
+  const info = await tm.listen('tcp:127.0.0.1:0');
+  const hog = [await RawStreamClient.connect(info.port), await RawStreamClient.connect(info.port)];
+  t.after(() => { for (const c of hog) c.close(); });
+  const warned = nextEvent<[TransportWarning]>(tm, 'warning');
+  const third = await RawStreamClient.connect(info.port);
+  const [warning] = await warned;
+  assert.equal(warning.code, 'connection-limit');
+  assert.match(warning.message, /from 127\.0\.0\.1 .* 2 connections from that address already open \(maxConnectionsPerAddress\)/);
+  await third.closed;
+  // Another address (127.0.0.2 is loopback too) is let in.
+  const other = await RawStreamClient.connect(info.port, '127.0.0.1', undefined, '127.0.0.2');
+  t.after(() => other.close());
+  while (tm.connectionCount < 3) await sleep(10);
+  // One of the first host's connections goes: its place is free again.
+  hog[0].close();
+  await hog[0].closed;
+  while (tm.connectionCount > 2) await sleep(10);
+  const again = await RawStreamClient.connect(info.port);
+  t.after(() => again.close());
+  while (tm.connectionCount < 3) await sleep(10);
+  assert.equal(tm.connectionCount, 3);
+});
+
 test('tls and wss without a certificate: a clear error', async (t) => {
   const tm = manager();
   t.after(() => tm.close());
