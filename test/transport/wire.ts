@@ -49,11 +49,11 @@ export class RawStreamClient {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  /** `localAddress`: connect from this loopback address (another "host" on the same machine). */
+  /** `localAddress` (plain TCP): connect from this loopback address, another "host" on the same machine. */
   static connect(port: number, host = '127.0.0.1', tls?: { ca: string }, localAddress?: string): Promise<RawStreamClient> {
     return new Promise((resolve, reject) => {
       const socket = tls
-        ? connectTls({ host, port, ca: tls.ca, servername: 'localhost', localAddress }, () => resolve(new RawStreamClient(socket)))
+        ? connectTls({ host, port, ca: tls.ca, servername: 'localhost' }, () => resolve(new RawStreamClient(socket)))
         : connectTcp({ host, port, localAddress }, () => resolve(new RawStreamClient(socket)));
       socket.once('error', reject);
     });
