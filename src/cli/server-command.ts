@@ -102,6 +102,8 @@ interface ServerOptions {
   idleTimeout: number;
   udpBufferSize: number;
   auth: 'on' | 'off';
+  maxAuthFailures: number;
+  authBan: number;
   data: string;
   store: 'sqlite' | 'memory';
   commitWindow: number;
@@ -139,6 +141,8 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.idleTimeoutSeconds = options.idleTimeout;
   config.udpBufferSize = options.udpBufferSize;
   config.auth = options.auth === 'on';
+  config.maxAuthFailures = options.maxAuthFailures;
+  config.authBanSeconds = options.authBan;
   config.dataDir = options.data;
   config.store = options.store;
   config.commitWindowMs = options.commitWindow;
@@ -207,6 +211,8 @@ export function addServerCommand(program: Command): void {
       .argParser(controlAddress).default(parseServerControlAddress(DEFAULT_CONTROL), DEFAULT_CONTROL))
     .option('--udp-buffer-size <bytes>', 'UDP socket receive/send buffer', integer('--udp-buffer-size', 65536, 268435456), defaults.udpBufferSize)
     .option('--auth <on|off>', 'digest authentication of REGISTER and of our users\' requests (off: tests and labs only)', choice('--auth', ['on', 'off'] as const), 'on')
+    .option('--max-auth-failures <n>', 'wrong digest answers one address may give within a minute before it is refused; 0 = no limit', integer('--max-auth-failures', 0, 1000000), defaults.maxAuthFailures)
+    .option('--auth-ban <seconds>', 'how long an address past --max-auth-failures is refused (403)', integer('--auth-ban', 1, 86400), defaults.authBanSeconds)
     .addOption(new Option('--digest-algorithms <list>', 'digest challenges offered, in this order: MD5, SHA-256 or both (MD5 only for baresip 1.0.0)')
       .argParser(digestAlgorithms).default(defaults.digestAlgorithms, defaults.digestAlgorithms.join(',')))
     .option('--data <dir>', 'data directory: sqlite database and nonce secret (created if missing)', defaults.dataDir)

@@ -37,6 +37,10 @@ export interface ServerConfig {
   udpBufferSize: number;
   /** Digest authentication of REGISTER (401) and of our users' requests (407). Off only for tests and labs. */
   auth: boolean;
+  /** Wrong digest answers one address may give within a minute before it is refused; 0 = no limit. */
+  maxAuthFailures: number;
+  /** How long such an address is refused (403), in seconds. */
+  authBanSeconds: number;
   /**
    * Digest challenges offered, one header each, in this order. MD5 comes first: SIPp and libpurple
    * answer only the first challenge and fail on SHA-256; RFC 8760 clients still find SHA-256 after it.
@@ -106,6 +110,8 @@ export function defaultServerConfig(): ServerConfig {
     idleTimeoutSeconds: 300,
     udpBufferSize: 4 * 1024 * 1024,
     auth: true,
+    maxAuthFailures: 20,
+    authBanSeconds: 300,
     digestAlgorithms: ['MD5', 'SHA-256'],
     dataDir: './data',
     store: 'sqlite',

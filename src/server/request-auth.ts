@@ -1,6 +1,7 @@
 // Who must prove who they are (RFC 3261 22), in which realm, and whether the proven user may act for
 // the address-of-record the request names.
 import type { DigestServer } from '../auth/digest-server.js';
+import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import type { SipMessage } from '../sip/message.js';
 import { isIPv4 } from '../sip/host.js';
 import { normalizeAddress } from '../transport/address.js';
@@ -64,6 +65,7 @@ export class RequestAuthorizer {
     private readonly digest: DigestServer | undefined,
     private readonly identity: LocalIdentity,
     private readonly stats: ServerStats,
+    private readonly failures?: AuthFailureLimiter,
   ) {}
 
   /**
@@ -75,15 +77,23 @@ export class RequestAuthorizer {
    * the dialog ourselves and check it), so it is not challenged; a To tag alone is no such proof
    * (anyone can write one: a MESSAGE "from" one of our users with a made-up tag is challenged).
    */
-  check(request: SipMessage, options: { relay?: boolean; provenDialog?: boolean } = {}): Rejection | undefined {
+  check(request: SipMessage, options: { relay?: boolean; provenDialog?: boolean; source?: string } = {}): Rejection | undefined {
     if (this.digest === undefined) return undefined;
     const t = target(request, this.identity, options.relay ?? false, (options.provenDialog ?? false) && request.to().tag !== undefined);
     if (t === undefined) return undefined;
+    const source = options.source;
+    const banned = source === undefined ? 0 : this.failures?.bannedFor(source) ?? 0;
+    if (banned > 0) {
+      // Correct answers too: one accepted during the ban would confirm a guess (failure-limiter.ts).
+      return { status: 403, reason: `Forbidden (too many failed authentications from this address; try again in ${banned} s)`, headers: [] };
+    }
     const realm = realmOf(t.aor);
     const outcome = this.digest.authenticate(request, realm, t.role);
     if (!outcome.ok) {
       // The first request of every client carries no credentials: that is a challenge, not a failure.
       if (outcome.failure !== 'no-credentials') this.stats.authFailures++;
+      // A guess: a wrong password and an unknown user alike, so the count reveals no user.
+      if (source !== undefined && (outcome.failure === 'wrong-password' || outcome.failure === 'unknown-user')) this.failures?.failed(source);
       return { status: outcome.status, reason: outcome.reason, headers: outcome.headers };
     }
     const user = t.aor.user === undefined ? undefined : normalizeEscapes(t.aor.user);

@@ -27,6 +27,7 @@ import { ALLOWED_METHODS, ACCEPTED_BODY_TYPES, KNOWN_METHODS, SUPPORTED_EXTENSIO
 import {
   checkBodyType, checkCSeqMethod, checkExtensions, checkKnownMethod, checkRegisterAor, checkSyntax, checkUriScheme, type Rejection,
 } from './request-validation.js';
+import { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { RequestAuthorizer } from './request-auth.js';
 import { openServices, type Services } from './services.js';
 import { ServerStats } from './stats.js';
@@ -126,7 +127,8 @@ export class SipServer {
   async open(): Promise<ListenerInfo[]> {
     const services = await openServices(this.config, this.log);
     this.services = services;
-    this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats);
+    this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats,
+      new AuthFailureLimiter({ maxFailures: this.config.maxAuthFailures, banMs: this.config.authBanSeconds * 1000 }));
     if (!this.config.auth) this.log.warn('authentication is OFF (--auth off): anyone may register any user of our domains');
     const { probeIntervalSeconds: probe, idleTimeoutSeconds: idle } = this.config;
     // A quiet source is probed up to two intervals after its last sign of life; a stream that closes
@@ -301,7 +303,7 @@ export class SipServer {
     const ownDialog = (kind === 'self' || kind === 'user') && DIALOGS_HELD_HERE.has(request.method);
     const denied = request.method === 'REGISTER' && relay.kind !== 'authenticate'
       ? undefined
-      : this.authorizer?.check(request, { relay: relay.kind === 'authenticate', provenDialog: viaOurRecordRoute || ownDialog });
+      : this.authorizer?.check(request, { relay: relay.kind === 'authenticate', provenDialog: viaOurRecordRoute || ownDialog, source: source.remote.address });
     if (denied) {
       this.replyInTransaction(tx, request, denied.status, denied.reason, denied.headers);
       return;
@@ -370,7 +372,7 @@ export class SipServer {
         answer({ status: 404, reason: `Not Found (${aor} is not served here)`, headers: [] });
         return;
       }
-      const denied = this.authorizer?.check(request);
+      const denied = this.authorizer?.check(request, { source: source.remote.address });
       if (denied !== undefined) {
         answer(denied);
         return;
