@@ -127,6 +127,8 @@ export function parsePidfRoot(xml: string): Element {
   const text = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
   const stray = strayAmpersand(text);
   if (stray !== undefined) throw new PidfError(`malformed XML: "&" not starting an entity reference at offset ${stray}`);
+  const forbidden = forbiddenCharacter(text);
+  if (forbidden !== undefined) throw new PidfError(`malformed XML: ${forbidden}`);
   let problem: string | undefined;
   let root: Element | null;
   try {
@@ -147,6 +149,29 @@ export function parsePidfRoot(xml: string): Element {
     throw new PidfError('not a PIDF document: the root must be <presence> in urn:ietf:params:xml:ns:pidf (RFC 3863 4.1)');
   }
   return root;
+}
+
+/** XML 1.0 2.2: the characters a document may not hold, as such or as a character reference. */
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function isXmlChar(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff)
+    || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+/**
+ * A character XML 1.0 2.2 forbids (a control character, U+FFFE, U+FFFF, a lone surrogate), written
+ * out or as a character reference (4.1 WFC: Legal Character); xmldom takes both silently, and a
+ * stricter peer (libxml2, expat) would refuse the document we relay. Undefined when there is none.
+ */
+function forbiddenCharacter(text: string): string | undefined {
+  const raw = NOT_XML_CHAR.exec(text);
+  if (raw !== null) return `character U+${raw[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset ${raw.index} is not allowed in XML`;
+  for (const ref of text.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
+    const code = ref[1].startsWith('x') ? parseInt(ref[1].slice(1), 16) : parseInt(ref[1], 10);
+    if (!isXmlChar(code)) return `character reference ${ref[0]} at offset ${ref.index} names a character not allowed in XML`;
+  }
+  return undefined;
 }
 
 /**

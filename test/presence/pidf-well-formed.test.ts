@@ -1,5 +1,5 @@
-// A PUBLISH body must be well-formed XML (RFC 3863 4, XML 1.0 2.1): a bare "&" or an unquoted
-// attribute value is 400, where xmldom let them through (200); a UTF-8 byte order mark before the
+// A PUBLISH body must be well-formed XML (RFC 3863 4, XML 1.0 2.1): a bare "&", an unquoted
+// attribute value or a character XML forbids (2.2) is 400, where xmldom let them through (200); a UTF-8 byte order mark before the
 // declaration is legal (XML 1.0 4.3.3) and is 200, where it was 400. The 400 says the problem once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +24,11 @@ test('bodies that are not well-formed XML are 400 with one short reason', async 
     `${HEAD}<tuple id="t1"><status><basic>open</basic></status><note>Tom & Jerry</note></tuple></presence>`,
     `${HEAD}<tuple id=t1><status><basic>open</basic></status></tuple></presence>`,
     `${HEAD}<tuple id="t1">`,
+    // XML 1.0 2.2: control characters are no XML characters, written out or as references; a
+    // stricter peer (libxml2, expat) would refuse the document we relay to watchers.
+    `${HEAD}<tuple id="t1"><status><basic>open</basic></status><note>bell\u0007</note></tuple></presence>`,
+    `${HEAD}<tuple id="t1"><status><basic>open</basic></status><note>esc&#x1b;</note></tuple></presence>`,
+    `${HEAD}<tuple id="t1"><status><basic>open</basic></status><note>\uFFFE</note></tuple></presence>`,
   ]) {
     const r = await bob.publish({ body });
     assert.equal(r.status, 400, body);
