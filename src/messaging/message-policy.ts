@@ -1,6 +1,6 @@
 // MESSAGE (RFC 3428) to our users: body size and per-sender rate checked first, then forked to every
 // binding (RFC 3428 7: any 200 answers it); when the user has no binding, or every branch failed with
-// 408, 430, 480 or 503, the message goes to the offline store and the sender gets 202 Accepted (RFC 3428 7:
+// 404, 408, 430, 480 or 503, the message goes to the offline store and the sender gets 202 Accepted (RFC 3428 7:
 // accepted, not yet delivered). Typing indications (RFC 3994) are relayed, never stored.
 import { displayName } from '../sip/header-names.js';
 import { formatNameAddr } from '../sip/name-addr.js';
@@ -21,9 +21,11 @@ export interface Refusal {
 
 /**
  * Branch results that mean "not reachable now" rather than "refused": the message waits for the user.
- * 430 (RFC 5626 5.3): the user's outbound flow is gone until the UA registers it again.
+ * 430 (RFC 5626 5.3): the user's outbound flow is gone until the UA registers it again. 404 from a
+ * device (RFC 3261 8.2.2.1: not an address it takes requests for): the binding is stale, its address
+ * now another UA's (a client killed without un-REGISTER, its port taken by another user's client).
  */
-export const STORE_ON: ReadonlySet<number> = new Set([408, 430, 480, 503]);
+export const STORE_ON: ReadonlySet<number> = new Set([404, 408, 430, 480, 503]);
 
 export interface MessagePolicyOptions {
   /** Largest body accepted, bytes (beyond: 413, RFC 3261 21.4.11). */
@@ -123,7 +125,7 @@ export class MessagePolicy {
   }
 
   /**
-   * Wraps the upstream of a forked MESSAGE: a final failure of 408/430/480/503 (every branch failed so,
+   * Wraps the upstream of a forked MESSAGE: a final failure of 404/408/430/480/503 (every branch failed so,
    * 16.7 having picked the best) is turned into storage and a 202.
    * A branch that never answers would end in our own 408 at Timer F (64*T1), but the sender started
    * its Timer F first: it gives up before our answer arrives and is told the message failed although

@@ -2,7 +2,7 @@
 // location service's 'added' and 'updated' changes), the AOR's messages go out one at a time, oldest first, each as a MESSAGE
 // from the original sender with a Date header of its arrival (RFC 3261 20.17; RFC 3428 leaves it to
 // the proxy to say when it was sent). A message is removed after a 2xx. An answer that means "not
-// reachable now" (408, 430, 480, 503, and a transport failure, which the proxy turns into 503: the
+// reachable now" (404 from a stale binding's address, 408, 430, 480, 503, and a transport failure, which the proxy turns into 503: the
 // same STORE_ON list that stored it) keeps it, and the next attempt is on the next registration or
 // after the retry interval. Any other final answer is a refusal of this message (RFC 3261 8.1.3.5,
 // 21.4: the request must not be repeated unchanged): it is dropped, logged and counted, and the

@@ -13,7 +13,7 @@ export class ServerStats {
   messagesStored = 0;
   /** Stored messages delivered (2xx) and removed. */
   messagesDelivered = 0;
-  /** Stored messages their recipient refused (a final answer other than 2xx, 408, 430, 480, 503): dropped. */
+  /** Stored messages their recipient refused (a final answer other than 2xx, 404, 408, 430, 480, 503): dropped. */
   messagesRefused = 0;
   /** MESSAGEs refused by the rate limit. */
   messagesRateLimited = 0;
