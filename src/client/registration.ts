@@ -29,9 +29,9 @@ export interface RegistrationOptions {
   registrarUri: string;
   /** `urn:uuid:...` (RFC 5626 4.1); undefined when outbound is off. */
   instanceId?: string;
+  /** RFC 5626 4.2: this flow's reg-id, asked for at the first REGISTER adding a binding; default 1. */
+  regId?: () => number;
 }
-
-const REG_ID = 1;
 
 export class Registration {
   readonly callId = newCallId();
@@ -44,6 +44,7 @@ export class Registration {
   private lastPending: Promise<unknown> = Promise.resolve();
   /** The last REGISTER adding a binding got no answer at all: the registrar may hold it anyway. */
   private unanswered = false;
+  private regId: number | undefined;
 
   constructor(
     private readonly builder: RequestBuilder,
@@ -90,7 +91,11 @@ export class Registration {
 
   private async send(expires: number): Promise<RegisterResult> {
     const contact = this.builder.contactUri();
-    const outbound = this.options.instanceId === undefined ? '' : `;+sip.instance="<${this.options.instanceId}>";reg-id=${REG_ID}`;
+    let outbound = '';
+    if (this.options.instanceId !== undefined) {
+      this.regId ??= this.options.regId?.() ?? 1;
+      outbound = `;+sip.instance="<${this.options.instanceId}>";reg-id=${this.regId}`;
+    }
     const values = [`<${contact}>${outbound}`];
     // A Contact that changed since the last REGISTER (NAT rebinding, new flow) is removed in the same request.
     const stale = this.bound !== undefined && this.bound !== contact && expires > 0 ? this.bound : undefined;
@@ -110,7 +115,7 @@ export class Registration {
     const flowTimer = Number(response.header('flow-timer'));
     return {
       outcome,
-      granted: expires === 0 ? 0 : grantedExpiry(response, contact, this.options.instanceId, expires),
+      granted: expires === 0 ? 0 : grantedExpiry(response, contact, this.options.instanceId, this.regId, expires),
       flowTimer: Number.isInteger(flowTimer) && flowTimer > 0 ? flowTimer : undefined,
       seenFrom: seenFrom(response),
       outbound: requiresOutbound(response),
@@ -128,12 +133,13 @@ function requiresOutbound(response: SipMessage): boolean {
 }
 
 /** RFC 3261 10.2.4: our Contact's expires parameter in the 200, else its Expires header, else what we asked. */
-function grantedExpiry(response: SipMessage, contact: string, instanceId: string | undefined, requested: number): number {
+function grantedExpiry(response: SipMessage, contact: string, instanceId: string | undefined, regId: number | undefined, requested: number): number {
   const ours = parseUri(contact) as SipUri;
   const contacts = response.contacts();
   if (contacts !== '*') {
     for (const c of contacts) {
-      const same = (instanceId !== undefined && c.instance === `<${instanceId}>`) || uriEquals(c.uri, ours);
+      // RFC 5626 6: our binding is the instance's with our reg-id; another reg-id is another flow of ours.
+      const same = (instanceId !== undefined && c.instance === `<${instanceId}>` && c.regId === regId) || uriEquals(c.uri, ours);
       if (same && c.expires !== undefined) return c.expires;
     }
   }

@@ -23,7 +23,7 @@ export interface UserAgentOptions {
   transport?: TransportProtocol;
   /** Local UDP ports to try in order; default 5060-5160. `{ min: 0, max: 0 }` = any free port. */
   localPorts?: PortRange;
-  /** Where the +sip.instance UUID is kept (RFC 5626 4.1); `$XDG_STATE_HOME/simplesip` by default. */
+  /** Where the +sip.instance UUID and the reg-id locks are kept (RFC 5626 4.1, 4.2); `$XDG_STATE_HOME/simplesip` by default. */
   stateDir?: string;
   /** RFC 5626 outbound (+sip.instance, reg-id, keepalives); default true. */
   outbound?: boolean;

@@ -18,6 +18,7 @@ import { SipClientError } from './errors.js';
 import { openFlow, type Flow } from './flow.js';
 import { answerRequest, unsupportedMedia } from './incoming.js';
 import { defaultStateDir, loadInstanceId } from './instance-id.js';
+import { RegIdLock } from './reg-id-lock.js';
 import { bindUdpInRange, DEFAULT_PORT_RANGE, routedLocalAddress } from './local-socket.js';
 import { classifyMessage, sendMessage } from './messaging.js';
 import { NatKeepalive } from './nat-keepalive.js';
@@ -73,6 +74,7 @@ interface Started {
   builder: RequestBuilder;
   sender: AuthenticatingSender;
   registration: Registration;
+  regIdLock: RegIdLock | undefined;
   publisher: PresencePublisher;
   watcher: PresenceWatcher;
 }
@@ -256,6 +258,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     }
     s.layer.close();
     await s.transport.close();
+    // Freed only now: an un-REGISTER still being retransmitted would remove the next holder's binding.
+    s.regIdLock?.release();
     return result;
   }
 
@@ -286,16 +290,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const username = o.username ?? decodeURIComponent(this.aorUri.user as string);
     const sender = new AuthenticatingSender(layer, o.password === undefined ? undefined : { username, password: o.password }, () => this.flow().sendTarget);
     const outbound = o.outbound ?? true;
+    const stateDir = o.stateDir ?? defaultStateDir();
+    // RFC 5626 4.2: UAs of this AOR sharing the state directory are one instance: a reg-id each.
+    const regIdLock = outbound ? new RegIdLock(stateDir, this.aor) : undefined;
     const registration = new Registration(builder, sender, {
       registrarUri: `${serverUri.scheme}:${this.aor.slice(this.aor.indexOf('@') + 1)}`,
-      instanceId: outbound ? loadInstanceId(o.stateDir ?? defaultStateDir()) : undefined,
+      instanceId: outbound ? loadInstanceId(stateDir) : undefined,
+      regId: regIdLock === undefined ? undefined : () => regIdLock.take(),
     });
     const backoff = o.backoff ?? DEFAULT_BACKOFF;
     const expires = o.presenceExpires ?? 600;
     const publisher = new PresencePublisher(builder, sender, expires, (outcome) => this.report(outcomeError(outcome, 'PUBLISH refresh')));
     const watcher = new PresenceWatcher(builder, sender, { expires, backoff, finalNotifyWaitMs: transactionTimeout(layer.settings) },
       (event) => this.emit('presence', event));
-    const s: Started = { transport, layer, targets, builder, sender, registration, publisher, watcher };
+    const s: Started = { transport, layer, targets, builder, sender, registration, regIdLock, publisher, watcher };
     layer.on('request', (tx, request) => answerRequest(tx, request, {
       message: (r) => this.incomingMessage(r),
       notify: (r) => watcher.receiveNotify(r),
