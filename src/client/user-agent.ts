@@ -305,6 +305,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       (event) => this.emit('presence', event));
     const s: Started = { transport, layer, targets, builder, sender, registration, regIdLock, publisher, watcher };
     layer.on('request', (tx, request) => answerRequest(tx, request, {
+      user: identity.user,
       message: (r) => this.incomingMessage(r),
       notify: (r) => watcher.receiveNotify(r),
     }, identity.userAgent));
