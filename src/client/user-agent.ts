@@ -116,7 +116,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.typing = new TypingIndicator(
       { refreshSeconds: options.typingRefreshSeconds ?? 90, idleMs: options.typingIdleMs ?? 15_000 },
       (to, body, type) => void this.sendMessage(to, body, type).catch(() => undefined),
-      (from, state) => this.emit('typing', { from, state }),
+      (from, state) => this.deliver('typing', { from, state }),
     );
   }
 
@@ -302,7 +302,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const expires = o.presenceExpires ?? 600;
     const publisher = new PresencePublisher(builder, sender, expires, (outcome) => this.report(outcomeError(outcome, 'PUBLISH refresh')));
     const watcher = new PresenceWatcher(builder, sender, { expires, backoff, finalNotifyWaitMs: transactionTimeout(layer.settings) },
-      (event) => this.emit('presence', event));
+      (event) => this.deliver('presence', event));
     const s: Started = { transport, layer, targets, builder, sender, registration, regIdLock, publisher, watcher };
     layer.on('request', (tx, request) => answerRequest(tx, request, {
       user: identity.user,
@@ -420,7 +420,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     }
     this.recoveryFailures = 0;
     this.registered = true;
-    this.emit('registered', { aor: this.aor, contact: s.builder.contactUri(), expires: granted });
+    this.deliver('registered', { aor: this.aor, contact: s.builder.contactUri(), expires: granted });
   }
 
   private async refresh(s: Started): Promise<void> {
@@ -537,7 +537,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
         }
       case 'message':
         this.typing.messageReceived(verdict.message.from);
-        this.emit('message', verdict.message);
+        this.deliver('message', verdict.message);
         return { status: 200 };
     }
   }
@@ -551,12 +551,28 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private markUnregistered(reason: 'requested' | 'failed'): void {
     if (!this.registered) return;
     this.registered = false;
-    this.emit('unregistered', { aor: this.aor, reason });
+    this.deliver('unregistered', { aor: this.aor, reason });
   }
 
   /** 'error' events only when someone listens: a library must not crash a process over a failed refresh. */
   private report(error: SipClientError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') > 0) this.deliver('error', error);
+  }
+
+  /**
+   * Every event reaches the application through here. A listener that throws cannot leave a request
+   * unanswered (a MESSAGE would come again, an unanswered NOTIFY end the subscription) nor change
+   * what a method resolves with: its exception is thrown again on the next tick, an uncaught
+   * exception as from any EventEmitter whose listener throws, once our own work is done.
+   */
+  private deliver<K extends keyof UserAgentEvents>(event: K, ...args: UserAgentEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: UserAgentEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   }
 }
 
