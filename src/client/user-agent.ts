@@ -265,7 +265,18 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   private start(): Promise<Started> {
     if (this.closing !== undefined) return Promise.reject(new SipClientError('closed', 'the user agent is closed'));
-    this.starting ??= this.setUp();
+    if (this.starting === undefined) {
+      const starting = this.setUp();
+      this.starting = starting;
+      // A failed start (no DNS answer, no connection, no free port) is not kept: the next call
+      // starts again, since the server may be up by then. setUp() closed what it had opened.
+      starting.catch(() => {
+        if (this.starting !== starting) return;
+        this.starting = undefined;
+        this.flowNow = undefined;
+        this.udpListeners.clear();
+      });
+    }
     return this.starting;
   }
 
