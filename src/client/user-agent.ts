@@ -198,8 +198,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /**
    * `bob` -> `sip:bob@<our domain>`, `bob@example.com` -> `sip:bob@example.com`; SIP URIs stay as
-   * they are. Anything that does not make a SIP URI (`tel:+123`, `bob smith`) is an invalid-option
-   * error here, instead of a request the server must refuse or, worse, takes for another user.
+   * they are. Anything that does not make a SIP URI (`tel:+123`, `bob smith`), or a SIP URI with
+   * headers (`sip:bob@example.com?Subject=hi`), is an invalid-option error here, instead of a
+   * request the server must refuse or, worse, takes for another user.
    */
   resolveBuddy(name: string): string {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(name)?.[1];
@@ -207,7 +208,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       throw new SipClientError('invalid-option', `"${name}" is not a sip: or sips: URI (nor a user name)`);
     }
     const uri = scheme !== undefined ? name : name.includes('@') ? `sip:${name}` : `sip:${name}@${this.aor.slice(this.aor.indexOf('@') + 1)}`;
-    sipUri(uri, 'the address');
+    // RFC 3261 19.1.5: headers in a URI (`?Subject=hi`) are for building a request, never part of a
+    // Request-URI, and we do not build requests from them.
+    if (sipUri(uri, 'the address').headers.length > 0) {
+      throw new SipClientError('invalid-option', `"${name}" has headers (the part after "?"), which a Request-URI cannot carry (RFC 3261 19.1.5)`);
+    }
     return uri;
   }
 
