@@ -22,6 +22,7 @@ import { RegIdLock } from './reg-id-lock.js';
 import { bindUdpInRange, DEFAULT_PORT_RANGE, routedLocalAddress } from './local-socket.js';
 import { classifyMessage, sendMessage } from './messaging.js';
 import { NatKeepalive } from './nat-keepalive.js';
+import { checkContentType, checkOptions, checkPresenceSetting } from './option-checks.js';
 import { OutboundKeepalive, type MappedAddress } from './outbound-keepalive.js';
 import { isSuccess, isUnreachable, type Outcome } from './outcome.js';
 import { PresencePublisher } from './presence-publisher.js';
@@ -104,13 +105,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   constructor(options: UserAgentOptions) {
     super();
+    checkOptions(options);
     this.options = options;
     this.aorUri = sipUri(options.aor, 'the address of record');
     if (this.aorUri.user === undefined) throw new SipClientError('invalid-option', `the address of record "${options.aor}" has no user part`);
     this.aor = `${this.aorUri.scheme}:${this.aorUri.user}@${uriHost(this.aorUri)}${this.aorUri.port === undefined ? '' : `:${this.aorUri.port}`}`;
-    if (options.expires !== undefined && !(Number.isSafeInteger(options.expires) && options.expires > 0)) {
-      throw new SipClientError('invalid-option', `expires ${options.expires}: a registration needs a whole number of seconds above 0 (0 would remove it)`);
-    }
     if (options.server !== undefined) sipUri(options.server, 'the server');
     if (options.outboundProxy !== undefined) sipUri(options.outboundProxy, 'the outbound proxy');
     this.typing = new TypingIndicator(
@@ -151,6 +150,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   /** MESSAGE (RFC 3428) to `to` (a SIP URI, or a user of our domain); resolves with the final status. */
   async sendMessage(to: string, body: string, contentType = 'text/plain'): Promise<SendResult> {
     const target = this.resolveBuddy(to);
+    checkContentType(contentType);
     try {
       parseMediaType(contentType);
     } catch {
@@ -173,6 +173,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** PUBLISH our status (RFC 3903); kept fresh until close(). */
   async setPresence(setting: PresenceSetting): Promise<void> {
+    checkPresenceSetting(setting);
     if (setting.activity !== undefined && !RPID_ACTIVITIES.has(setting.activity)) {
       throw new SipClientError('invalid-option', `activity "${setting.activity}" is not an RPID activity (RFC 4480 3.2: ${[...RPID_ACTIVITIES].join(', ')})`);
     }

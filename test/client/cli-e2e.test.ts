@@ -139,7 +139,7 @@ describe('simplesip client against simplesip server', () => {
     }
   });
 
-  test('usage errors exit 2 before anything is sent: --expires 0, an unknown flag, a --to that is no SIP URI, a bad --content-type', async () => {
+  test('usage errors exit 2 before anything is sent: --expires 0, an unknown flag, a --to that is no SIP URI, a bad --content-type, a --display-name with CR/LF', async () => {
     const account = ['--user', AOR, '--server', server, '--local-ports', '0'];
     const cases: Array<[string[], RegExp]> = [
       [['register', ...account, '--expires', '0'], /--expires 0: expected a whole number of at least 1/],
@@ -147,6 +147,8 @@ describe('simplesip client against simplesip server', () => {
       [['send', ...account, '--to', 'tel:+123', 'hi'], /"tel:\+123" is not a sip: or sips: URI/],
       [['send', ...account, '--to', 'bob smith', 'hi'], /"sip:bob smith@example\.com" is not a SIP URI/],
       [['send', ...account, '--to', 'bob', '--content-type', 'text', 'hi'], /content type "text" is not a MIME type/],
+      [['send', ...account, '--to', 'bob', '--content-type', 'text/plain;x="a\r\nb"', 'hi'], /content type .* has a control character/],
+      [['register', ...account, '--display-name', 'Al\r\nX-Evil: 1'], /displayName .* has a control character/],
     ];
     for (const [args, message] of cases) {
       const c = startClient(args, { SIMPLESIP_PASSWORD: 'alice-secret' });

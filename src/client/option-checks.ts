@@ -1,0 +1,59 @@
+// Checks of what the application hands the user agent: a bad value is a SipClientError
+// ('invalid-option') that names it, before anything is sent; never a RangeError or TypeError from
+// deep in the stack, a malformed header, or an 'unreachable' that sends the user looking at the network.
+import type { TransportProtocol } from '../transport/types.js';
+import { SipClientError } from './errors.js';
+import type { PresenceSetting, UserAgentOptions } from './types.js';
+
+const TRANSPORTS: ReadonlySet<TransportProtocol> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+/** C0 controls but HTAB, and DEL: RFC 3261 25.1 has no way to write them in a header value (CR and LF end the header). */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+const invalid = (message: string): SipClientError => new SipClientError('invalid-option', message);
+
+function wholeSeconds(name: string, value: number | undefined, why: string): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw invalid(`${name} ${value}: ${why}`);
+}
+
+/** Text that goes into a header: a string without control characters. */
+function headerText(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string') throw invalid(`${name} must be a string, not ${typeof value}`);
+  if (CONTROL.test(value)) throw invalid(`${name} ${JSON.stringify(value)} has a control character (CR, LF, ...), which a SIP header cannot carry`);
+}
+
+/** The options given to new UserAgent(). */
+export function checkOptions(o: UserAgentOptions): void {
+  if (typeof o.aor !== 'string') throw invalid(`the address of record must be a string such as "sip:alice@example.com", not ${typeof o.aor}`);
+  wholeSeconds('expires', o.expires, 'a registration needs a whole number of seconds above 0 (0 would remove it)');
+  wholeSeconds('presenceExpires', o.presenceExpires, 'a subscription or publication needs a whole number of seconds above 0');
+  for (const [name, value] of Object.entries(o.timers ?? {})) {
+    // RFC 3261 17.1.1.1: T1 is an estimate of the round-trip time; every timer is a span of time above 0.
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+      throw invalid(`timer ${name} ${String(value)}: a number of milliseconds above 0`);
+    }
+  }
+  if (o.transport !== undefined && !TRANSPORTS.has(o.transport)) throw invalid(`transport "${String(o.transport)}": expected udp, tcp, tls, ws or wss`);
+  headerText('displayName', o.displayName);
+  headerText('userAgent', o.userAgent);
+  headerText('username', o.username);
+  // RFC 6455 3 / RFC 7230 5.3.1: the resource name is an absolute path, no spaces.
+  if (o.wsPath !== undefined && !(typeof o.wsPath === 'string' && /^\/[^\s\u0000-\u001f\u007f]*$/.test(o.wsPath))) {
+    throw invalid(`wsPath ${JSON.stringify(o.wsPath)}: expected a path that starts with "/", without spaces, such as "/sip"`);
+  }
+}
+
+/** The content type of a MESSAGE: it becomes the Content-Type header as given. */
+export function checkContentType(type: string): void {
+  if (typeof type !== 'string' || CONTROL.test(type)) {
+    throw invalid(`content type ${JSON.stringify(type)} has a control character (CR, LF, ...), which a SIP header cannot carry`);
+  }
+}
+
+/** What setPresence() publishes: basic open or closed (RFC 3863 4.1.4), a note that is text. */
+export function checkPresenceSetting(setting: PresenceSetting): void {
+  if (typeof setting !== 'object' || setting === null) throw invalid('setPresence needs { basic, note?, activity? }');
+  if (setting.basic !== 'open' && setting.basic !== 'closed') throw invalid(`basic ${JSON.stringify(setting.basic)}: expected "open" or "closed" (RFC 3863 4.1.4)`);
+  if (setting.note !== undefined && typeof setting.note !== 'string') throw invalid(`note must be a string, not ${typeof setting.note}`);
+}
