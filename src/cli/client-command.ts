@@ -153,8 +153,9 @@ async function send(text: string[], flags: AccountFlags & { to?: string; content
   try {
     const r = await ua.sendMessage(flags.to as string, body, flags.contentType);
     // RFC 3428 7: 200 delivered, 202 accepted (e.g. stored for later delivery).
-    if (r.status === 401 || r.status === 407) {
-      process.stderr.write(`simplesip client: MESSAGE: ${r.status} ${r.reason}: wrong username or password\n`);
+    if (r.error?.code === 'auth-failed') {
+      // Says whether the password was refused or none was given (README: Digest).
+      process.stderr.write(`simplesip client: ${r.error.message}\n`);
       code = EXIT.auth;
     } else if (r.status === 408 || (r.status === 503 && !r.accepted)) {
       process.stderr.write(`simplesip client: MESSAGE: ${r.status} ${r.reason}: the server cannot be reached or is unavailable\n`);

@@ -7,7 +7,8 @@ import { IS_COMPOSING_CONTENT_TYPE } from '../messaging/is-composing.js';
 import type { AuthenticatingSender } from './auth-retry.js';
 import { parseCpim } from './cpim.js';
 import type { RequestBuilder } from './request-builder.js';
-import type { IncomingMessage, SendResult } from './types.js';
+import type { Outcome } from './outcome.js';
+import type { IncomingMessage } from './types.js';
 
 export const ACCEPTED_MESSAGE_TYPES = ['text/plain', 'text/html', 'message/cpim', IS_COMPOSING_CONTENT_TYPE];
 
@@ -16,15 +17,15 @@ export type MessageVerdict =
   | { kind: 'is-composing'; from: string; body: string }
   | { kind: 'unsupported'; contentType: string };
 
-export async function sendMessage(builder: RequestBuilder, sender: AuthenticatingSender, to: string, body: string, contentType: string): Promise<SendResult> {
+/** Sends the MESSAGE, answering challenges; resolves with what became of it. */
+export async function sendMessage(builder: RequestBuilder, sender: AuthenticatingSender, to: string, body: string, contentType: string): Promise<Outcome> {
   let cseq = 1;
   const request = builder.build({
     method: 'MESSAGE', uri: to, to: `<${to}>`, fromTag: newTag(), callId: newCallId(), cseq,
     // RFC 3428 4: MESSAGE creates no dialog, so it needs no Contact.
     contact: false, body, contentType,
   });
-  const outcome = await sender.send(request, () => ++cseq);
-  return { status: outcome.status, reason: outcome.reason, accepted: outcome.status === 200 || outcome.status === 202 };
+  return sender.send(request, () => ++cseq);
 }
 
 function nameAddrUri(text: string): string {

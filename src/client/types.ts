@@ -114,6 +114,11 @@ export interface SendResult {
   reason: string;
   /** 2xx: 200 delivered, 202 accepted for later delivery (RFC 3428 7). */
   accepted: boolean;
+  /**
+   * When not accepted: what the failure means, as the other methods reject with (`auth-failed`
+   * saying whether the password was wrong or none was given, `unreachable`, `rejected`, `closed`).
+   */
+  error?: SipClientError;
 }
 
 /** What close() achieved. */

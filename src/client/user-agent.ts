@@ -158,7 +158,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     }
     const s = await this.start();
     if (contentType !== 'application/im-iscomposing+xml') this.typing.messageSent(target);
-    return sendMessage(s.builder, s.sender, target, body, contentType);
+    const outcome = await sendMessage(s.builder, s.sender, target, body, contentType);
+    // RFC 3428 7: 200 delivered, 202 accepted for later delivery.
+    const accepted = outcome.status === 200 || outcome.status === 202;
+    return { status: outcome.status, reason: outcome.reason, accepted, ...(accepted ? {} : { error: outcomeError(outcome, 'MESSAGE') }) };
   }
 
   /** The local user is typing to `to` (call on each keystroke; RFC 3994 rate limits what is sent). */

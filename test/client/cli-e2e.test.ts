@@ -64,6 +64,13 @@ describe('simplesip client against simplesip server', () => {
     assert.match(c.stderr(), /REGISTER: 401 Unauthorized: the server asks for a password and none was given/);
   });
 
+  test('send with no password at all: exit 4, saying that none was given (not that it was wrong)', async () => {
+    const c = startClient(['send', '--to', 'bob', '--user', AOR, '--server', server, '--local-ports', '0', 'hello']);
+    c.child.stdin.end();
+    assert.equal(await c.exited, 4, c.stderr());
+    assert.match(c.stderr(), /MESSAGE: 40[17] [^:]+: the server asks for a password and none was given/);
+  });
+
   test('send: a refused MESSAGE exits 1 with the status', async () => {
     const c = startClient(['send', '--to', 'sip:nobody@elsewhere.invalid', '--user', AOR, '--server', server, '--local-ports', '0', 'hello'], { SIMPLESIP_PASSWORD: 'alice-secret' });
     const code = await c.exited;

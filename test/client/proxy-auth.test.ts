@@ -33,7 +33,9 @@ describe('407 Proxy Authentication Required on MESSAGE (scripted proxy)', () => 
     peer.requests.length = 0;
     peer.script = (r) => (r.method === 'MESSAGE' ? { status: 407, headers: [proxyChallenge()] } : { status: 200 });
     const refused = await ua.sendMessage('bob', 'again');
-    assert.deepEqual(refused, { status: 407, reason: 'Proxy Authentication Required', accepted: false });
+    assert.deepEqual([refused.status, refused.reason, refused.accepted], [407, 'Proxy Authentication Required', false]);
+    assert.equal(refused.error?.code, 'auth-failed');
+    assert.match(refused.error?.message as string, /wrong username or password/);
     // The cached answer went first, the fresh challenge was answered once, and that is all.
     assert.equal(peer.of('MESSAGE').length, 2);
   });
