@@ -14,6 +14,7 @@ import type { Challenge } from '../sip/headers/auth.js';
 import type { SipMessage } from '../sip/message.js';
 import { formatUri } from '../sip/uri.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import { TransportError } from '../transport/errors.js';
 import type { SendTarget } from '../transport/types.js';
 import type { Outcome } from './outcome.js';
 
@@ -108,7 +109,7 @@ export class AuthenticatingSender {
       }
       tx.once('final', (response) => resolve({ status: response.status as number, reason: response.reason as string, response }));
       tx.once('timeout', () => resolve({ status: 408, reason: 'Request Timeout (no response before Timer F)', local: 'timeout' }));
-      tx.once('transport-error', (err) => resolve({ status: 503, reason: `Service Unavailable (${err.message})`, local: 'transport-error' }));
+      tx.once('transport-error', (err) => resolve(transportFailure(err)));
       // close() gave up waiting (its timeout): the request is abandoned, and whoever awaits it is told.
       tx.once('disposed', () => resolve({ status: 503, reason: 'Service Unavailable (the user agent closed before an answer came)', local: 'closed' }));
     });
@@ -122,4 +123,16 @@ function toKey(request: SipMessage): string {
 
 function cacheKey(header: AuthHeader, realm: string, to: string | undefined): string {
   return to === undefined ? `${header} ${realm}` : `${header} ${realm} ${to}`;
+}
+
+/**
+ * A send that failed: a 503 (RFC 3261 8.1.3.1), the server unreachable, except a request too large
+ * for one UDP datagram (EMSGSIZE), which no other target would take either: a 513 saying so.
+ * RFC 3261 18.1.1 would send such a request over TCP; this client does not switch transports.
+ */
+function transportFailure(err: Error): Outcome {
+  if (err instanceof TransportError && err.code === 'message-too-large') {
+    return { status: 513, reason: `Message Too Large (${err.message}: too large for a UDP datagram; use a stream transport such as tcp)`, local: 'too-large' };
+  }
+  return { status: 503, reason: `Service Unavailable (${err.message})`, local: 'transport-error' };
 }

@@ -5,8 +5,11 @@ export interface Outcome {
   status: number;
   reason: string;
   response?: SipMessage;
-  /** Set when no response came: Timer F fired (408), the transport failed (503), or close() abandoned it (503). */
-  local?: 'timeout' | 'transport-error' | 'closed';
+  /**
+   * Set when no response came: Timer F fired (408), the transport failed (503), the request did not
+   * fit in a UDP datagram (513), or close() abandoned it (503).
+   */
+  local?: 'timeout' | 'transport-error' | 'too-large' | 'closed';
   /** Set when our credentials were refused (RFC 3261 22.2: no second try with the same ones). */
   authFailed?: boolean;
   /** Set when a challenge came and we have no password to answer it with. */
