@@ -32,7 +32,8 @@ export async function writeJsonArray<T>(
     }
     const flowing = out.write(chunk);
     chunk = '';
-    if (flowing) await nextTurn();
-    else await drained(out);
+    if (!flowing) await drained(out);
+    // Always a turn of the event loop (see writeBindingDump): a 'drain' can come without one.
+    await nextTurn();
   }
 }

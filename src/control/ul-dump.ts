@@ -41,8 +41,10 @@ export async function writeBindingDump(
       out.end(chunk);
       return { bindings: count, complete: true };
     }
-    if (out.write(chunk)) await nextTurn();
-    else await drained(out);
+    if (!out.write(chunk)) await drained(out);
+    // Always a turn of the event loop: when the kernel takes the bytes at once, 'drain' comes on
+    // the next tick, and a dump of a million bindings then held SIP and timers for seconds.
+    await nextTurn();
   }
 }
 
