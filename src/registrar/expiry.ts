@@ -12,8 +12,13 @@ interface Slot<T> {
   timer: TimerHandle;
 }
 
+/** Bindings expired per turn of the event loop (see expireFrom). */
+const EXPIRE_BATCH = 2000;
+
 export class ExpiryWheel<T extends { expiresAt: number }> {
   private readonly slots = new Map<number, Slot<T>>();
+  /** Bumped by clear(): a slot still being expired in batches stops. */
+  private generation = 0;
 
   /**
    * `timers` runs on its own clock; `now` is the wall clock of `expiresAt` (epoch milliseconds).
@@ -62,19 +67,34 @@ export class ExpiryWheel<T extends { expiresAt: number }> {
     }
   }
 
-  /** Cancels every timer (server stop). */
+  /** Cancels every timer, and the rest of a slot being expired (server stop). */
   clear(): void {
     for (const slot of this.slots.values()) slot.timer.cancel();
     this.slots.clear();
+    this.generation++;
   }
 
   private fire(index: number, slot: Slot<T>): void {
     if (this.slots.get(index) === slot) this.slots.delete(index);
+    this.expireFrom([...slot.members], 0, this.generation);
+  }
+
+  /**
+   * Expires `items` from `start` on, EXPIRE_BATCH per turn of the event loop: a million bindings
+   * registered in one burst expire in one slot, and removing them all in one go held the server
+   * (SIP, timers, the control API) for 17 s. An item refreshed or removed meanwhile is left alone:
+   * refreshed, it is no longer due (and armed in its new slot); removed, onExpire finds nothing.
+   */
+  private expireFrom(items: readonly T[], start: number, generation: number): void {
+    if (generation !== this.generation) return;
     const now = this.now();
-    for (const item of slot.members) {
+    const end = Math.min(items.length, start + EXPIRE_BATCH);
+    for (let i = start; i < end; i++) {
+      const item = items[i];
       // The two clocks may drift apart (the heap's is monotonic): an item not due yet is re-armed.
       if (item.expiresAt <= now) this.onExpire(item);
       else this.arm(item);
     }
+    if (end < items.length) setImmediate(() => this.expireFrom(items, end, generation));
   }
 }
