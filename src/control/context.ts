@@ -38,6 +38,8 @@ export interface PresenceAdmin {
   /** Lets a watcher see the AOR, or blocks it politely (RFC 3856 6.6.2); durable once resolved. */
   setRule(aor: string, watcher: string, decision: 'allow' | 'block'): Promise<void>;
   counts(): PresenceCounts;
+  /** Ends and deletes the presence state of a removed user's AOR (subscriptions both ways, publications, rules). */
+  forgetUser(aor: string): Promise<unknown>;
 }
 
 export interface ControlContext {

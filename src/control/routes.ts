@@ -153,8 +153,9 @@ function aorsOfUser(username: string, domain: string): string[] {
 /**
  * The user goes, and with him what only he could use: his bindings (removed as `ctl ul rm` does,
  * reason `admin`: requests are no longer forwarded to his devices, which could neither refresh nor
- * unregister them without credentials) and his stored messages (a user made later under the same
- * name must not receive them). The user is removed first, so no REGISTER of his gets in between.
+ * unregister them without credentials), his stored messages and his presence state (subscriptions
+ * to and by him ended, publications and rules deleted): a user made later under the same name must
+ * not receive or inherit them. The user is removed first, so no REGISTER of his gets in between.
  */
 async function removeUser({ env, res, params }: RouteCall): Promise<void> {
   const { username, domain } = userParam(params[0]);
@@ -173,6 +174,7 @@ async function removeUser({ env, res, params }: RouteCall): Promise<void> {
   for (const aor of aorsOfUser(username, domain)) {
     bindings += await env.context.location.remove(aor, undefined, 'admin');
     messages += (await env.context.messages?.removeAll(aor)) ?? 0;
+    await env.context.presence?.forgetUser(aor);
   }
   sendJson(res, 200, { user: `${username}@${domain}`, bindings, messages });
 }

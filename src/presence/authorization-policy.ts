@@ -39,6 +39,18 @@ export class AuthorizationPolicy {
     return 'pending';
   }
 
+  /** Deletes every rule of `aor`, as presentity and as watcher (its user was removed); resolves once durable. */
+  async forget(aor: string): Promise<number> {
+    const gone: Array<[string, string]> = [];
+    for (const key of this.rules.keys()) {
+      const [presentity, watcher] = key.split('\u0000');
+      if (presentity === aor || watcher === aor) gone.push([presentity, watcher]);
+    }
+    for (const [presentity, watcher] of gone) this.rules.delete(ruleKey(presentity, watcher));
+    await Promise.all(gone.map(([presentity, watcher]) => this.repository.remove(presentity, watcher)));
+    return gone.length;
+  }
+
   /** Records the operator's decision; resolves once durable. */
   async set(presentity: string, watcher: string, decision: PresenceRuleRecord['decision']): Promise<void> {
     this.rules.set(ruleKey(presentity, watcher), decision);

@@ -179,6 +179,26 @@ export class PresenceAgent {
     this.watchersChanged(aor);
   }
 
+  /**
+   * The user of `aor` was removed (`ctl user rm`): what only he could use goes. Subscriptions to him
+   * end with reason `noresource` (RFC 6665 4.2.2: the resource no longer exists, do not subscribe
+   * again), his own subscriptions with `rejected` (he is no longer authorized), and his publications
+   * and presence rules are deleted, so a user made later under the same name starts clean.
+   */
+  async forgetUser(aor: string): Promise<{ subscriptions: number; publications: number; rules: number }> {
+    let subscriptions = 0;
+    for (const sub of [...this.subscriptions.entries()]) {
+      if (sub.record.presentity === aor) this.terminate(sub, 'noresource');
+      else if (sub.record.watcher === aor) this.terminate(sub, 'rejected');
+      else continue;
+      subscriptions++;
+    }
+    const publications = await this.publications.removeWhere(aor, 'user-removed', () => true);
+    const rules = await this.policy.forget(aor);
+    if (publications > 0) this.stateChanged(aor);
+    return { subscriptions, publications, rules };
+  }
+
   counts(): PresenceCounts {
     let winfo = 0;
     for (const s of this.subscriptions.entries()) if (s.record.event !== PRESENCE_EVENT) winfo++;

@@ -14,7 +14,7 @@ export interface Publication {
   parts: PidfParts;
 }
 
-export type PublicationRemoval = 'unpublished' | 'expired' | 'device-gone';
+export type PublicationRemoval = 'unpublished' | 'expired' | 'device-gone' | 'user-removed';
 
 export interface PublicationEvents {
   /** The live publications of `aor` changed. */

@@ -106,7 +106,7 @@ class MemoryStore implements StoreHandle {
     this.publications = this.keyed((p) => p.etag, (p) => ({ ...p }));
     this.subscriptions = this.keyed((x) => x.id, (x): SubscriptionRecord => ({ ...x, routeSet: [...x.routeSet], received: { ...x.received } }));
     const rules = this.keyed((r: PresenceRuleRecord) => userKey(r.presentity, r.watcher), (r) => ({ ...r }));
-    this.presenceRules = { all: rules.all, put: rules.put };
+    this.presenceRules = { all: rules.all, put: rules.put, remove: (presentity, watcher) => rules.remove(userKey(presentity, watcher)) };
   }
 
   /** A repository of copied records in one Map (the presence tables need nothing more). */

@@ -155,6 +155,7 @@ class SqliteStore implements StoreHandle {
       subscriptionRemove: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
       ruleAll: db.prepare('SELECT presentity, watcher, decision FROM presence_rules').raw(),
       rulePut: db.prepare('INSERT OR REPLACE INTO presence_rules (presentity, watcher, decision) VALUES (?, ?, ?)'),
+      ruleRemove: db.prepare('DELETE FROM presence_rules WHERE presentity = ? AND watcher = ?'),
     };
     this.users = {
       all: () => this.read(() => (s.userAll.all() as UserRow[]).map(userFromRow)),
@@ -215,6 +216,7 @@ class SqliteStore implements StoreHandle {
     this.presenceRules = {
       all: () => this.read(() => (s.ruleAll.all() as Array<[string, string, string]>).map(ruleFromRow)),
       put: (r) => this.write(() => [r.presentity, r.watcher, r.decision], (p) => { s.rulePut.run(p); }),
+      remove: (presentity, watcher) => this.write(() => [presentity, watcher], (p) => { s.ruleRemove.run(p); }),
     };
   }
 

@@ -207,6 +207,8 @@ export interface PresenceRuleRepository {
   all(): Promise<PresenceRuleRecord[]>;
   /** Insert or replace (key: presentity + watcher). */
   put(rule: PresenceRuleRecord): Promise<void>;
+  /** Deletes the rule of this presentity for this watcher (nothing when there is none). */
+  remove(presentity: string, watcher: string): Promise<void>;
 }
 
 export type StoreKind = 'sqlite' | 'memory';

@@ -46,6 +46,9 @@ for (const kind of ['memory', 'sqlite'] as const) {
       await Promise.all([store.subscriptions.put(subscription('s1', true)), store.subscriptions.put(subscription('s2', false))]);
       await store.presenceRules.put({ presentity: 'sip:bob@example.com', watcher: 'sip:eve@example.com', decision: 'block' });
       await store.presenceRules.put({ presentity: 'sip:bob@example.com', watcher: 'sip:eve@example.com', decision: 'allow' });
+      await store.presenceRules.put({ presentity: 'sip:bob@example.com', watcher: 'sip:mallory@example.com', decision: 'block' });
+      await store.presenceRules.remove('sip:bob@example.com', 'sip:mallory@example.com');
+      await store.presenceRules.remove('sip:bob@example.com', 'sip:nobody@example.com');
       await store.publications.remove('e1');
       await store.subscriptions.remove('s2');
       const check = async (s: typeof store): Promise<void> => {
