@@ -157,7 +157,9 @@ async function send(text: string[], flags: AccountFlags & { to?: string; content
       // Says whether the password was refused or none was given (README: Digest).
       process.stderr.write(`simplesip client: ${r.error.message}\n`);
       code = EXIT.auth;
-    } else if (r.status === 408 || (r.status === 503 && !r.accepted)) {
+    } else if (r.error?.code === 'unreachable') {
+      // No answer came (Timer F) or the transport failed; a 408 or 503 the server answered is a refusal
+      // like any other (a 503 of the rate limit says "slow down", not "unreachable").
       process.stderr.write(`simplesip client: MESSAGE: ${r.status} ${r.reason}: the server cannot be reached or is unavailable\n`);
       code = EXIT.unreachable;
     } else if (!r.accepted) {

@@ -203,3 +203,22 @@ function rawMessage(contact: string, fromPort: number): string {
     'hello',
   ].join('\r\n');
 }
+
+describe('simplesip client send: an answered 503 is a refusal, not an unreachable server', () => {
+  let srv: RunningServer;
+  before(async () => {
+    srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, auth: false, messageRate: 1, messageBurst: 1 });
+    await srv.server.users.add('bob', 'example.com', 'bob-secret');
+  });
+  after(() => srv.stop());
+
+  test('the rate limit\'s 503 exits 1 with its reason (exit 3 is for no answer at all)', async () => {
+    const send = (text: string): ReturnType<typeof startClient> =>
+      startClient(['send', '--to', 'bob', '--user', AOR, '--server', `sip:127.0.0.1:${srv.port('udp')}`, '--local-ports', '0', text]);
+    const first = send('one');
+    assert.equal(await first.exited, 0, first.stderr());
+    const second = send('two');
+    assert.equal(await second.exited, 1, second.stderr());
+    assert.match(second.stderr(), /MESSAGE: 503 Service Unavailable \(too many messages from this sender, slow down\)/);
+  });
+});
