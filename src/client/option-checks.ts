@@ -34,6 +34,20 @@ export function checkOptions(o: UserAgentOptions): void {
       throw invalid(`timer ${name} ${String(value)}: a number of milliseconds above 0`);
     }
   }
+  const ports = o.localPorts;
+  if (ports !== undefined) {
+    const port = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535;
+    if (typeof ports !== 'object' || ports === null || !port(ports.min) || !port(ports.max) || ports.min > ports.max) {
+      throw invalid(`localPorts ${JSON.stringify(ports)}: expected { min, max }, whole numbers from 0 to 65535 with min <= max (0: any free port)`);
+    }
+  }
+  for (const name of ['closeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'typingIdleMs', 'typingRefreshSeconds'] as const) {
+    const value: unknown = o[name];
+    // A span of time: a finite number, 0 allowed where it means "at once" (closeTimeoutMs) but never negative.
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw invalid(`${name} ${String(value)}: a number of ${name.endsWith('Seconds') ? 'seconds' : 'milliseconds'}, 0 or more`);
+    }
+  }
   if (o.transport !== undefined && !TRANSPORTS.has(o.transport)) throw invalid(`transport "${String(o.transport)}": expected udp, tcp, tls, ws or wss`);
   headerText('displayName', o.displayName);
   headerText('userAgent', o.userAgent);

@@ -27,6 +27,12 @@ test('new UserAgent() refuses bad options with invalid-option naming them', () =
     [{ username: 'a\nb' }, /username .* has a control character/],
     [{ transport: 'ws', wsPath: 'nopath' }, /wsPath "nopath": expected a path that starts with "\/"/],
     [{ aor: 123 as unknown as string }, /address of record must be a string/],
+    [{ localPorts: { min: 'a', max: 'b' } as unknown as UserAgentOptions['localPorts'] }, /localPorts .*whole numbers from 0 to 65535/],
+    [{ localPorts: { min: Number.NaN, max: 5 } }, /localPorts/],
+    [{ localPorts: { min: 6000, max: 5000 } }, /min <= max/],
+    [{ closeTimeoutMs: -1 }, /closeTimeoutMs -1: a number of milliseconds, 0 or more/],
+    [{ keepaliveIntervalMs: Number.NaN }, /keepaliveIntervalMs NaN/],
+    [{ typingIdleMs: -100 }, /typingIdleMs -100/],
   ];
   for (const [options, message] of cases) {
     assert.throws(() => newUa(peer.uri(), options), invalidOption(message), JSON.stringify(options));
