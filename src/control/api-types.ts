@@ -52,6 +52,8 @@ export interface OfflineMessageView {
   receivedAt: string;
   expiresAt: string;
   contentType: string | null;
+  /** The other headers kept with the body and delivered with it (Content-Encoding, Subject, ...), as [name, value]. */
+  headers: Array<[string, string]>;
   bytes: number;
   /** The body as text (UTF-8). */
   body: string;

@@ -248,6 +248,7 @@ async function listMessages({ env, res, query }: RouteCall): Promise<void> {
     receivedAt: new Date(m.receivedAt).toISOString(),
     expiresAt: new Date(m.expiresAt).toISOString(),
     contentType: m.contentType ?? null,
+    headers: m.headers ?? [],
     bytes: m.body.length,
     body: m.body.toString('utf8'),
   }), res);

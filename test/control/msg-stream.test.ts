@@ -42,3 +42,16 @@ test('GET /msg of 50 MB streams: the event loop is never held for long, and the 
   assert.ok(answer.text.length > 50_000_000);
   assert.ok(worst < 100, `a 5 ms timer was ${worst.toFixed(0)} ms late while /msg was written`);
 });
+
+test('GET /msg shows the headers stored with each body (Content-Encoding, Subject, ...), [] when none', async (t) => {
+  const messages: OfflineMessage[] = [
+    { id: 1, aor: 'sip:bob@example.com', from: '<sip:alice@example.com>', receivedAt: 1, expiresAt: 9e12, contentType: 'text/plain', body: Buffer.from('gz'),
+      headers: [['Content-Encoding', 'gzip'], ['Subject', 'lunch']] },
+    { id: 2, aor: 'sip:bob@example.com', from: '<sip:alice@example.com>', receivedAt: 2, expiresAt: 9e12, body: Buffer.from('plain') },
+  ];
+  const server = new ControlServer({ ...fakeContext(), messages: { list: () => messages, remove: async () => false, removeAll: async () => 0, count: 2 } });
+  const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => server.close());
+  const listed = JSON.parse((await call(port, 'GET', '/msg')).text) as OfflineMessageView[];
+  assert.deepEqual(listed.map((m) => m.headers), [[['Content-Encoding', 'gzip'], ['Subject', 'lunch']], []]);
+});
