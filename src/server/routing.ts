@@ -11,7 +11,7 @@ import { OwnAddresses } from '../proxy/own-address.js';
 import type { Answer } from '../proxy/response-context.js';
 import { RequestRouter, type RequestKind } from '../proxy/route-request.js';
 import { branchTarget } from '../proxy/target-set.js';
-import { TransactionUpstream } from '../proxy/transaction-upstream.js';
+import { TransactionUpstream, type Reply } from '../proxy/transaction-upstream.js';
 import { MessagePolicy, senderKey } from '../messaging/message-policy.js';
 import { OfflineDelivery } from '../messaging/offline-delivery.js';
 import { OfflineStore } from '../messaging/offline-store.js';
@@ -31,7 +31,6 @@ import type { ServerStats } from './stats.js';
 /** RFC 3261 16.8: Timer C "MUST be larger than 3 minutes". */
 const TIMER_C_MS = 181_000;
 
-export type Reply = (status: number, reason: string, headers?: Array<[string, string]>) => void;
 
 export interface RoutingDeps {
   config: ServerConfig;

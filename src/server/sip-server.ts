@@ -39,7 +39,8 @@ import { preprocessRoute } from '../proxy/loose-route.js';
 import { createsDialog } from '../proxy/record-route.js';
 import type { RequestKind } from '../proxy/route-request.js';
 import { relayDecision } from '../proxy/relay-policy.js';
-import { Routing, type Reply } from './routing.js';
+import { Routing } from './routing.js';
+import type { Reply } from '../proxy/transaction-upstream.js';
 
 /** In-dialog requests whose dialog the server itself holds and checks (481 when unknown): SUBSCRIBE refreshes to the presence agent. */
 const DIALOGS_HELD_HERE: ReadonlySet<string> = new Set(['SUBSCRIBE']);
