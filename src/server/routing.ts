@@ -31,7 +31,6 @@ import type { ServerStats } from './stats.js';
 /** RFC 3261 16.8: Timer C "MUST be larger than 3 minutes". */
 const TIMER_C_MS = 181_000;
 
-
 export interface RoutingDeps {
   config: ServerConfig;
   services: Services;
