@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { parseUri } from '../sip/uri.js';
 import { uriEquals } from '../sip/uri-equals.js';
-import type { BindingRecord, BindingRepository } from '../store/types.js';
+import type { BindingRecord, BindingRepository, BindingStore } from '../store/types.js';
 import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
@@ -81,6 +81,18 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
   /** Loads the stored bindings (server start): expired ones are deleted, the others armed again. */
   async restore(): Promise<{ restored: number; dropped: number }> {
     const now = this.now();
+    const store = this.repository as BindingRepository & Partial<Pick<BindingStore, 'iterate' | 'removeExpired'>>;
+    if (store.iterate !== undefined && store.removeExpired !== undefined) {
+      // The engines' way: expired rows go in one DELETE, never read; the rest come page by page. A
+      // million expired rows read into records and removed one by one left 1.5 GB of RSS behind.
+      const dropped = await store.removeExpired(now);
+      let restored = 0;
+      for await (const b of store.iterate()) {
+        this.insert(b);
+        restored++;
+      }
+      return { restored, dropped };
+    }
     let restored = 0;
     const drops: Array<Promise<void>> = [];
     for (const b of await this.repository.all()) {
