@@ -19,7 +19,7 @@ export interface FailureLimiterOptions {
 const WINDOW_MS = 60_000;
 const MAX_ADDRESSES = 65_536;
 
-interface Record {
+interface AddressRecord {
   /** Start of the current window. */
   since: number;
   failures: number;
@@ -28,7 +28,7 @@ interface Record {
 
 export class AuthFailureLimiter {
   /** Insertion order is last-touched order: the first entry is the longest quiet. */
-  private readonly addresses = new Map<string, Record>();
+  private readonly addresses = new Map<string, AddressRecord>();
   private readonly now: () => number;
   private readonly maxAddresses: number;
 
