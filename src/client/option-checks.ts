@@ -1,6 +1,7 @@
 // Checks of what the application hands the user agent: a bad value is a SipClientError
 // ('invalid-option') that names it, before anything is sent; never a RangeError or TypeError from
 // deep in the stack, a malformed header, or an 'unreachable' that sends the user looking at the network.
+import { codePointName, firstNonXmlCharacter } from '../presence/pidf.js';
 import type { TransportProtocol } from '../transport/types.js';
 import { SipClientError } from './errors.js';
 import type { PresenceSetting, UserAgentOptions } from './types.js';
@@ -65,20 +66,14 @@ export function checkContentType(type: string): void {
   }
 }
 
-/**
- * Characters XML 1.0 does not allow (2.2 Char: not even as character references), so no PIDF
- * document can carry them: C0 controls but tab, LF and CR; U+FFFE, U+FFFF; lone surrogates.
- */
-const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|\p{Cs}/u;
-
 /** What setPresence() publishes: basic open or closed (RFC 3863 4.1.4), a note that is XML text. */
 export function checkPresenceSetting(setting: PresenceSetting): void {
   if (typeof setting !== 'object' || setting === null) throw invalid('setPresence needs { basic, note?, activity? }');
   if (setting.basic !== 'open' && setting.basic !== 'closed') throw invalid(`basic ${JSON.stringify(setting.basic)}: expected "open" or "closed" (RFC 3863 4.1.4)`);
   if (setting.note !== undefined && typeof setting.note !== 'string') throw invalid(`note must be a string, not ${typeof setting.note}`);
-  const bad = setting.note === undefined ? null : NOT_XML_CHAR.exec(setting.note);
-  if (bad !== null) {
-    const code = (bad[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
-    throw invalid(`note has U+${code}, a character XML 1.0 does not allow, so no PIDF document can carry it`);
+  // The same test the presence agent applies to what it receives (presence/pidf.ts).
+  const bad = setting.note === undefined ? undefined : firstNonXmlCharacter(setting.note);
+  if (bad !== undefined) {
+    throw invalid(`note has ${codePointName(bad.code)}, a character XML 1.0 does not allow, so no PIDF document can carry it`);
   }
 }

@@ -151,8 +151,22 @@ export function parsePidfRoot(xml: string): Element {
   return root;
 }
 
-/** XML 1.0 2.2: the characters a document may not hold, as such or as a character reference. */
+/**
+ * XML 1.0 2.2: the characters a document may not hold, as such or as a character reference: C0
+ * controls but tab, LF and CR; U+FFFE, U+FFFF; lone surrogates.
+ */
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The first character of `text` XML 1.0 forbids (its UTF-16 code unit and offset), or undefined. */
+export function firstNonXmlCharacter(text: string): { code: number; index: number } | undefined {
+  const found = NOT_XML_CHAR.exec(text);
+  return found === null ? undefined : { code: found[0].charCodeAt(0), index: found.index };
+}
+
+/** `U+001B`. */
+export function codePointName(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
 
 function isXmlChar(code: number): boolean {
   return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff)
@@ -165,8 +179,8 @@ function isXmlChar(code: number): boolean {
  * stricter peer (libxml2, expat) would refuse the document we relay. Undefined when there is none.
  */
 function forbiddenCharacter(text: string): string | undefined {
-  const raw = NOT_XML_CHAR.exec(text);
-  if (raw !== null) return `character U+${raw[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset ${raw.index} is not allowed in XML`;
+  const raw = firstNonXmlCharacter(text);
+  if (raw !== undefined) return `character ${codePointName(raw.code)} at offset ${raw.index} is not allowed in XML`;
   for (const ref of text.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
     const code = ref[1].startsWith('x') ? parseInt(ref[1].slice(1), 16) : parseInt(ref[1], 10);
     if (!isXmlChar(code)) return `character reference ${ref[0]} at offset ${ref.index} names a character not allowed in XML`;
