@@ -427,16 +427,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const granted = result.granted ?? this.options.expires ?? 600;
     this.stopRegistrationTimers();
     this.refreshTimer = later(refreshDelayMs(granted), () => void this.refresh(s));
-    if ((this.options.outbound ?? true) && result.outbound === true) {
-      this.keepalive = new OutboundKeepalive(s.transport, flow, {
-        intervalMs: this.options.keepaliveIntervalMs, timeoutMs: this.options.keepaliveTimeoutMs ?? 10_000,
-      }, result.flowTimer, {
-        dead: (why) => this.flowDied(s, why),
-        moved: (before, now) => this.natRebound(s, before, now),
-      }, result.seenFrom);
-    } else if (this.options.outbound ?? true) {
-      // RFC 5626 4.2.1, 4.4: no outbound flow granted: keep the NAT binding open, detect nothing.
-      this.keepalive = new NatKeepalive(s.transport, flow, this.options.keepaliveIntervalMs, result.flowTimer);
+    if (this.options.outbound ?? true) {
+      this.keepalive = result.outbound === true
+        ? new OutboundKeepalive(s.transport, flow, {
+          intervalMs: this.options.keepaliveIntervalMs, timeoutMs: this.options.keepaliveTimeoutMs ?? 10_000,
+        }, result.flowTimer, {
+          dead: (why) => this.flowDied(s, why),
+          moved: (before, now) => this.natRebound(s, before, now),
+        }, result.seenFrom)
+        // RFC 5626 4.2.1, 4.4: no outbound flow granted: keep the NAT binding open, detect nothing.
+        : new NatKeepalive(s.transport, flow, this.options.keepaliveIntervalMs, result.flowTimer);
     }
     this.recoveryFailures = 0;
     this.registered = true;

@@ -18,7 +18,6 @@ export function aorOf(uri: SipUri): string {
   return uri.user === undefined ? `${uri.scheme}:${host}` : `${uri.scheme}:${normalizeEscapes(uri.user)}@${host}`;
 }
 
-
 /**
  * A binding's stable id. With +sip.instance the key is AOR + instance + reg-id (RFC 5626 6; RFC 5627
  * without reg-id), so a new registration of the same instance and flow replaces the old binding even

@@ -88,10 +88,15 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
     return this.state === 'terminated';
   }
 
+  /** Still waiting for a final response (Calling, Trying or Proceeding, RFC 3261 17.1). */
+  private get awaitingFinal(): boolean {
+    return this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding';
+  }
+
   /** @internal Drops timers (the layer is closing); only 'disposed' is emitted, for a TU still waiting. */
   dispose(): void {
     this.timers.stopAll();
-    const waiting = this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding';
+    const waiting = this.awaitingFinal;
     this.state = 'terminated';
     if (waiting) this.emit('disposed');
   }
@@ -119,7 +124,7 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
    * connection is a device gone away (the registrar drops its bindings with it).
    */
   connectionLost(): void {
-    if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;
+    if (!this.awaitingFinal) return;
     const id = this.connection?.connectionId ?? '';
     this.onTransportError(new TransportError('connection-closed', `${id} closed before a final response`));
   }
@@ -156,7 +161,7 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
    * would ever end it (17.1.1.2): without this a callee that rang and fell silent kept it for ever.
    */
   abandon(): void {
-    if (this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding') this.terminate();
+    if (this.awaitingFinal) this.terminate();
   }
 
   /** Timer B / F (RFC 3261 17.1.1.2, 17.1.2.2). */
