@@ -1,24 +1,14 @@
 // A MESSAGE larger than a UDP datagram can carry fails to send (EMSGSIZE): that is a 513 Message
 // Too Large saying so, not a 503 that makes the server look unreachable. (RFC 3261 18.1.1 would
 // send it over TCP instead; this client does not.)
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { UserAgent } from '../../src/index.js';
-import { newUa } from './helpers.js';
-import { ScriptedPeer } from './scripted-peer.js';
+import { scriptedPeerFixture } from './helpers.js';
 
-let peer: ScriptedPeer;
-let ua: UserAgent;
-before(async () => {
-  peer = await ScriptedPeer.start();
-  ua = newUa(peer.uri());
-});
-after(async () => {
-  await ua.close();
-  await peer.stop();
-});
+const fixture = scriptedPeerFixture();
 
 test('a 70 KB MESSAGE over UDP: 513 Message Too Large, a rejected error saying so; the next MESSAGE goes out', async () => {
+  const { peer, ua } = fixture;
   const r = await ua.sendMessage('bob', 'x'.repeat(70_000));
   assert.equal(r.status, 513);
   assert.equal(r.accepted, false);

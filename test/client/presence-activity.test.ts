@@ -1,25 +1,17 @@
 // setPresence({ activity }) names an RPID activity (RFC 4480 3.2), which becomes an element name in
 // the PIDF document: anything else is an invalid-option error before anything is sent, as the
 // README says of bad options. It used to go into `<rpid:${activity}/>` as it was.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SipClientError, type UserAgent } from '../../src/index.js';
-import { newUa } from './helpers.js';
-import { ScriptedPeer } from './scripted-peer.js';
+import { SipClientError } from '../../src/index.js';
+import { scriptedPeerFixture } from './helpers.js';
 
-let peer: ScriptedPeer;
-let ua: UserAgent;
-before(async () => {
-  peer = await ScriptedPeer.start();
-  peer.script = (r) => (r.method === 'PUBLISH' ? { status: 200, headers: [['SIP-ETag', 'e1'], ['Expires', '600']] } : { status: 200 });
-  ua = newUa(peer.uri());
-});
-after(async () => {
-  await ua.close();
-  await peer.stop();
+const fixture = scriptedPeerFixture({
+  script: (r) => (r.method === 'PUBLISH' ? { status: 200, headers: [['SIP-ETag', 'e1'], ['Expires', '600']] } : { status: 200 }),
 });
 
 test('an activity that is not an RPID activity is invalid-option and sends nothing; a real one is published', async () => {
+  const { peer, ua } = fixture;
   for (const activity of ['away"/><rpid:busy', 'lunch', '']) {
     await assert.rejects(ua.setPresence({ basic: 'open', activity }),
       (err: unknown) => err instanceof SipClientError && err.code === 'invalid-option' && /RFC 4480/.test(err.message));

@@ -1,26 +1,18 @@
 // A presence note becomes XML text in the PIDF document (RFC 3863); characters XML 1.0 does not
 // allow (2.2 Char) cannot be written even escaped, so such a note is invalid-option and nothing is
 // published, instead of a document that is not well-formed.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SipClientError, type UserAgent } from '../../src/index.js';
+import { SipClientError } from '../../src/index.js';
 import { parsePidf } from '../../src/presence/pidf.js';
-import { newUa } from './helpers.js';
-import { ScriptedPeer } from './scripted-peer.js';
+import { scriptedPeerFixture } from './helpers.js';
 
-let peer: ScriptedPeer;
-let ua: UserAgent;
-before(async () => {
-  peer = await ScriptedPeer.start();
-  peer.script = (r) => (r.method === 'PUBLISH' ? { status: 200, headers: [['SIP-ETag', 'e1'], ['Expires', '600']] } : { status: 200 });
-  ua = newUa(peer.uri());
-});
-after(async () => {
-  await ua.close();
-  await peer.stop();
+const fixture = scriptedPeerFixture({
+  script: (r) => (r.method === 'PUBLISH' ? { status: 200, headers: [['SIP-ETag', 'e1'], ['Expires', '600']] } : { status: 200 }),
 });
 
 test('a note with a character XML 1.0 forbids is invalid-option naming it; nothing is published', async () => {
+  const { peer, ua } = fixture;
   const cases: Array<[string, string]> = [
     ['ctl\u0001\u001b[31mred', 'U+0001'], ['nul\u0000here', 'U+0000'], ['form\u000cfeed', 'U+000C'],
     ['bad \ufffe char', 'U+FFFE'], ['\uffff', 'U+FFFF'], ['lone \ud800 surrogate', 'U+D800'], ['lone \udc00', 'U+DC00'],
@@ -33,6 +25,7 @@ test('a note with a character XML 1.0 forbids is invalid-option naming it; nothi
 });
 
 test('tab, line breaks, markup characters and characters beyond the BMP are published as given', async () => {
+  const { peer, ua } = fixture;
   const note = 'tab\tline\r\nnext <b>&amp; "q" émoji 😀';
   await ua.setPresence({ basic: 'open', note });
   const published = parsePidf(peer.of('PUBLISH').at(-1)?.body.toString('utf8') as string);

@@ -1,24 +1,15 @@
 // A recipient URI with headers (`sip:bob@example.com?Subject=hi`) cannot be a Request-URI
 // (RFC 3261 19.1.5): it is an invalid-option error before anything is sent, not a request the
 // server refuses as malformed.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SipClientError, type UserAgent } from '../../src/index.js';
-import { newUa } from './helpers.js';
-import { ScriptedPeer } from './scripted-peer.js';
+import { SipClientError } from '../../src/index.js';
+import { scriptedPeerFixture } from './helpers.js';
 
-let peer: ScriptedPeer;
-let ua: UserAgent;
-before(async () => {
-  peer = await ScriptedPeer.start();
-  ua = newUa(peer.uri());
-});
-after(async () => {
-  await ua.close();
-  await peer.stop();
-});
+const fixture = scriptedPeerFixture();
 
 test('sendMessage, subscribe and composing refuse a URI with headers and send nothing', async () => {
+  const { peer, ua } = fixture;
   const withHeaders = (err: unknown) => err instanceof SipClientError && err.code === 'invalid-option' && /has headers .*RFC 3261 19\.1\.5/.test(err.message);
   await assert.rejects(ua.sendMessage('sip:bob@example.com?Subject=hi', 'hi'), withHeaders);
   await assert.rejects(ua.sendMessage('bob@example.com?Route=%3Csip:evil%3E', 'hi'), withHeaders);

@@ -2,25 +2,15 @@
 // and answers it 200; past that wait the subscription is forgotten, and a NOTIFY for it gets 481
 // (4.1.3). The wait was cancelled as soon as it was set, so a notifier that never sent the final
 // NOTIFY left every ended subscription in the client's memory for good.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { UserAgent } from '../../src/index.js';
-import { FAST_TIMERS, hostPort, newUa } from './helpers.js';
-import { ScriptedPeer, until } from './scripted-peer.js';
+import { FAST_TIMERS, hostPort, scriptedPeerFixture } from './helpers.js';
+import { until } from './scripted-peer.js';
 
-let peer: ScriptedPeer;
-let ua: UserAgent;
-before(async () => {
-  peer = await ScriptedPeer.start();
-  ua = newUa(peer.uri(), { presenceExpires: 600 });
-  await ua.register();
-});
-after(async () => {
-  await ua.close();
-  await peer.stop();
-});
+const fixture = scriptedPeerFixture({ ua: { presenceExpires: 600 }, register: true });
 
 test('an ended subscription whose final NOTIFY never comes is forgotten after 64*T1', async () => {
+  const { peer, ua } = fixture;
   peer.script = (r) => (r.method === 'SUBSCRIBE'
     ? { status: 200, headers: [['Expires', r.expires() === 0 ? '0' : '600'], ['Contact', `<sip:bob@127.0.0.1:${peer.ports.get('udp')}>`]] }
     : { status: 200 });

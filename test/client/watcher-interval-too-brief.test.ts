@@ -1,25 +1,16 @@
 // The watcher answers 423 Interval Too Brief by subscribing again with the Min-Expires the notifier
 // asks for (RFC 6665 4.2.1.1, RFC 3261 10.2.8), as the publisher does for PUBLISH; it used to give
 // up and report the subscription terminated.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PresenceEvent, UserAgent } from '../../src/index.js';
-import { newUa } from './helpers.js';
-import { ScriptedPeer, until } from './scripted-peer.js';
+import { scriptedPeerFixture } from './helpers.js';
+import { until } from './scripted-peer.js';
 
-let peer: ScriptedPeer;
-let ua: UserAgent;
-before(async () => {
-  peer = await ScriptedPeer.start();
-  ua = newUa(peer.uri(), { presenceExpires: 60 });
-  await ua.register();
-});
-after(async () => {
-  await ua.close();
-  await peer.stop();
-});
+const fixture = scriptedPeerFixture({ ua: { presenceExpires: 60 }, register: true });
 
 test('SUBSCRIBE answered 423 with Min-Expires 3600 is sent again with Expires 3600 and succeeds', async () => {
+  const { peer, ua } = fixture;
   const events: PresenceEvent[] = [];
   ua.on('presence', (e) => events.push(e));
   peer.script = (r) => {

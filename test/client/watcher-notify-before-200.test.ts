@@ -1,27 +1,17 @@
 // A NOTIFY that arrives before the 200 to the SUBSCRIBE establishes the dialog (RFC 6665 4.1.2.4),
 // route set included: the subscriber takes it from the NOTIFY's Record-Route in order, as a UAS does
 // (RFC 3261 12.1.1). The refresh then goes through those proxies; it used to go without any Route.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { UserAgent } from '../../src/index.js';
 import { createResponse } from '../../src/sip/builder.js';
 import type { ServerTransaction } from '../../src/transaction/server-transaction.js';
-import { hostPort, newUa } from './helpers.js';
-import { ScriptedPeer, until } from './scripted-peer.js';
+import { hostPort, scriptedPeerFixture } from './helpers.js';
+import { until } from './scripted-peer.js';
 
-let peer: ScriptedPeer;
-let ua: UserAgent;
-before(async () => {
-  peer = await ScriptedPeer.start();
-  ua = newUa(peer.uri(), { presenceExpires: 600 });
-  await ua.register();
-});
-after(async () => {
-  await ua.close();
-  await peer.stop();
-});
+const fixture = scriptedPeerFixture({ ua: { presenceExpires: 600 }, register: true });
 
 test('the refresh after a NOTIFY-first dialog carries the NOTIFY\'s Record-Route as Route, in order', async () => {
+  const { peer, ua } = fixture;
   const proxies = [`<sip:127.0.0.1:${peer.ports.get('udp')};lr;proxy=one>`, `<sip:127.0.0.1:${peer.ports.get('udp')};lr;proxy=two>`];
   let held: ServerTransaction | undefined;
   peer.script = (r) => (r.method === 'SUBSCRIBE' && r.to().tag === undefined ? 'drop' : { status: 200, headers: [['Expires', '600']] });
