@@ -3,29 +3,16 @@
 // The stored copy waits for that branch to end: a registration in between (the same user's other
 // device, or the device itself after its network came back) must not deliver it a second time under
 // another Call-ID. A late 2xx drops it; a branch that ends without one releases it.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../helpers/server.js';
-import { newCallId, newTag, SipEndpoint } from '../helpers/sip-endpoint.js';
+import { serverWithPeers } from '../helpers/server-with-peers.js';
+import { newCallId, newTag, type SipEndpoint } from '../helpers/sip-endpoint.js';
 
 const T1 = 40; // stored at 32*T1 = 1.28 s, the branch ends at 64*T1 = 2.56 s
 
 describe('the stored copy of a MESSAGE still being retransmitted', () => {
-  let srv: RunningServer;
-  const peers: SipEndpoint[] = [];
-  const open = async (): Promise<SipEndpoint> => {
-    const p = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
-    peers.push(p);
-    return p;
-  };
-
-  before(async () => {
-    srv = await startServer({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0, t1Ms: T1 });
-  });
-  after(async () => {
-    for (const p of peers) p.close();
-    await srv.stop();
-  });
+  const net = serverWithPeers({ listen: ['udp:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0, t1Ms: T1 });
+  const open = (): Promise<SipEndpoint> => net.open('udp');
 
   /** alice's MESSAGE to `user`, answered 202 while `silent` (registered) keeps quiet; resolves with its Call-ID. */
   async function storedWhileRetransmitting(user: string, silent: SipEndpoint): Promise<string> {
@@ -45,7 +32,7 @@ describe('the stored copy of a MESSAGE still being retransmitted', () => {
     const first = await open();
     assert.equal((await first.register(user)).status, 200);
     const originalCallId = await storedWhileRetransmitting(user, first);
-    assert.equal(srv.server.offlineMessages.list(`sip:${user}@example.com`).length, 1, 'stored (202)');
+    assert.equal(net.srv.server.offlineMessages.list(`sip:${user}@example.com`).length, 1, 'stored (202)');
 
     const second = await open();
     assert.equal((await second.register(user)).status, 200);
@@ -55,7 +42,7 @@ describe('the stored copy of a MESSAGE still being retransmitted', () => {
     assert.equal(retransmission.callId(), originalCallId);
     first.respond(retransmission, 200);
     await new Promise((resolve) => setTimeout(resolve, 64 * T1));
-    assert.equal(srv.server.offlineMessages.list(`sip:${user}@example.com`).length, 0, 'the copy is dropped');
+    assert.equal(net.srv.server.offlineMessages.list(`sip:${user}@example.com`).length, 0, 'the copy is dropped');
     assert.equal(await second.gets((m) => m.method === 'MESSAGE', 300), false);
     assert.equal(await first.gets((m) => m.method === 'MESSAGE' && m.callId() !== originalCallId, 0), false, 'no second copy');
   });
@@ -66,7 +53,7 @@ describe('the stored copy of a MESSAGE still being retransmitted', () => {
     assert.equal((await first.register(user)).status, 200);
     const originalCallId = await storedWhileRetransmitting(user, first);
     first.close(); // gone for good, and unregistered by the operator
-    await srv.server.location.remove(`sip:${user}@example.com`);
+    await net.srv.server.location.remove(`sip:${user}@example.com`);
 
     const second = await open();
     assert.equal((await second.register(user)).status, 200);
@@ -76,6 +63,6 @@ describe('the stored copy of a MESSAGE still being retransmitted', () => {
     assert.ok(delivered.header('date'), 'with the original time');
     second.respond(delivered, 200);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(srv.server.offlineMessages.list(`sip:${user}@example.com`).length, 0);
+    assert.equal(net.srv.server.offlineMessages.list(`sip:${user}@example.com`).length, 0);
   });
 });
