@@ -32,6 +32,8 @@ export interface BranchEnv {
   ownsRealm(realm: string): boolean;
   /** The token our Record-Route carries for the dialog of this Call-ID (dialog-route-token.ts). */
   dialogToken(callId: string): string;
+  /** The mark our branch carries for this request: '' unless its sender proved who it is (spiral-proof.ts). */
+  spiralMark(request: SipMessage): string;
 }
 
 export type Destination = { kind: 'direct'; target: SendTarget } | { kind: 'resolve'; uri: SipUri } | { kind: 'flow-failed' };

@@ -79,9 +79,12 @@ export function loopHash(request: SipMessage): string {
   return hash('sha1', text, 'base64url').slice(0, 16);
 }
 
-/** A branch unique to one fork of this request, with its loop-detection hash. */
-export function branchFor(hash: string): string {
-  return `${OUR_BRANCH}${hash}-${newBranch().slice(MAGIC_COOKIE.length)}`;
+/**
+ * A branch unique to one fork of this request, with its loop-detection hash; `mark`, when the sender
+ * proved who it is, lets the request through our challenge if it spirals back (spiral-proof.ts).
+ */
+export function branchFor(hash: string, mark = ''): string {
+  return `${OUR_BRANCH}${hash}-${newBranch().slice(MAGIC_COOKIE.length)}${mark}`;
 }
 
 /**

@@ -37,6 +37,7 @@ export class Forwarder {
       for (const b of branches) b.cancel();
     });
     const hash = loopHash(request);
+    const mark = this.env.spiralMark(request);
     const recordRoute = source !== undefined && createsDialog(request.method, request.to().tag !== undefined);
     const token = recordRoute ? this.env.dialogToken(request.callId()) : undefined;
     const inbound = source === undefined ? undefined : this.inboundHop(source);
@@ -48,7 +49,7 @@ export class Forwarder {
           requestUri: target.requestUri,
           routes: target.routes,
           recordRoute: recordRoute && inbound !== undefined ? recordRouteValues(inbound, hop, token, sipsRequest || isSipsTarget(target)) : [],
-          via: viaValue(hop, branchFor(hash)),
+          via: viaValue(hop, branchFor(hash, mark)),
           ownsRealm: (realm) => this.env.ownsRealm(realm),
         });
         nextHopByRoute(copy);

@@ -2,6 +2,7 @@
 // the address-of-record the request names.
 import type { DigestServer } from '../auth/digest-server.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
+import type { SpiralProof } from '../proxy/spiral-proof.js';
 import type { SipMessage } from '../sip/message.js';
 import { isIPv4 } from '../sip/host.js';
 import { normalizeAddress } from '../transport/address.js';
@@ -66,6 +67,7 @@ export class RequestAuthorizer {
     private readonly identity: LocalIdentity,
     private readonly stats: ServerStats,
     private readonly failures?: AuthFailureLimiter,
+    private readonly spirals?: SpiralProof,
   ) {}
 
   /**
@@ -81,6 +83,12 @@ export class RequestAuthorizer {
     if (this.digest === undefined) return undefined;
     const t = target(request, this.identity, options.relay ?? false, (options.provenDialog ?? false) && request.to().tag !== undefined);
     if (t === undefined) return undefined;
+    // RFC 3261 16.3 step 4: a spiral is processed again, but its digest answer was consumed on its
+    // first pass (22.3); our marked Via from that pass proves its sender (spiral-proof.ts).
+    if (t.role === 'proxy' && this.spirals?.proves(request) === true) {
+      this.proved.add(request);
+      return undefined;
+    }
     const source = options.source;
     const banned = source === undefined ? 0 : this.failures?.bannedFor(source) ?? 0;
     if (banned > 0) {

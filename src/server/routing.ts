@@ -42,6 +42,8 @@ export interface RoutingDeps {
   log: Logger;
   /** Whether the request's From was proved by a digest answer (always, with --auth off). */
   senderProved: (request: SipMessage) => boolean;
+  /** The mark of our Via branch for a request whose sender proved who it is ('' for the others). */
+  spiralMark: (request: SipMessage) => string;
 }
 
 /**
@@ -69,7 +71,8 @@ export class Routing {
     const flows = new FlowState(transport, services.location);
     this.flows = flows;
     const env: BranchEnv = { transactions, own, resolver, timers: sharedTimerHeap(), timerCMs: config.timerCMs ?? TIMER_C_MS, suspect,
-      ownsRealm: (realm) => identity.isLocalDomain(realm), dialogToken: (callId) => services.dialogRoutes.sign(callId) };
+      ownsRealm: (realm) => identity.isLocalDomain(realm), dialogToken: (callId) => services.dialogRoutes.sign(callId),
+      spiralMark: d.spiralMark };
     this.forwarder = new Forwarder(env);
     this.router = new RequestRouter({
       location: services.location,

@@ -6,6 +6,7 @@ import { DigestServer } from '../auth/digest-server.js';
 import { loadOrCreateSecret } from '../auth/secret.js';
 import { UserDirectory } from '../auth/user-directory.js';
 import { DialogRouteToken } from '../proxy/dialog-route-token.js';
+import { SpiralProof } from '../proxy/spiral-proof.js';
 import { LocationService } from '../registrar/location-service.js';
 import { Registrar } from '../registrar/registrar.js';
 import { openStore } from '../store/index.js';
@@ -21,6 +22,8 @@ export interface Services {
   registrar: Registrar;
   /** Signs and checks our Record-Route entries (src/proxy/dialog-route-token.ts). */
   dialogRoutes: DialogRouteToken;
+  /** Marks and checks our Via branches of requests whose sender proved who it is (src/proxy/spiral-proof.ts). */
+  spiralProof: SpiralProof;
 }
 
 export async function openServices(config: ServerConfig, log: Logger): Promise<Services> {
@@ -42,7 +45,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       defaultExpires: config.defaultExpires,
       maxContacts: config.maxContacts,
     });
-    return { store, users, digest, location, registrar, dialogRoutes: new DialogRouteToken(secret) };
+    return { store, users, digest, location, registrar, dialogRoutes: new DialogRouteToken(secret), spiralProof: new SpiralProof(secret) };
   } catch (err) {
     await store.close();
     throw err;

@@ -129,7 +129,7 @@ export class SipServer {
     const services = await openServices(this.config, this.log);
     this.services = services;
     this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats,
-      new AuthFailureLimiter({ maxFailures: this.config.maxAuthFailures, banMs: this.config.authBanSeconds * 1000 }));
+      new AuthFailureLimiter({ maxFailures: this.config.maxAuthFailures, banMs: this.config.authBanSeconds * 1000 }), services.spiralProof);
     if (!this.config.auth) this.log.warn('authentication is OFF (--auth off): anyone may register any user of our domains');
     const { probeIntervalSeconds: probe, idleTimeoutSeconds: idle } = this.config;
     // A quiet source is probed up to two intervals after its last sign of life; a stream that closes
@@ -144,6 +144,7 @@ export class SipServer {
         config: this.config, services, identity: this.identity, transport: this.transport, transactions: this.transactions,
         listeners: () => this.listeners, stats: this.stats, log: this.log,
         senderProved: (request) => !this.config.auth || this.authorizer?.authenticated(request) === true,
+        spiralMark: (request) => this.authorizer?.authenticated(request) === true ? services.spiralProof.mark(request) : '',
       });
     } catch (err) {
       services.location.close();

@@ -26,7 +26,7 @@ test('an INVITE branch cancelled while its DNS answer is pending: nothing is sen
     transactions: { sendRequest: (request: SipMessage) => { sent.push(request); throw new Error('not in this test'); } } as unknown as TransactionLayer,
     own: { toward: () => ({ protocol: 'udp', host: '192.0.2.5', port: 5060 }) } as unknown as OwnAddresses,
     resolver: { resolve: () => new Promise<SendTarget[]>((resolve) => { answerDns = resolve; }) } as unknown as DnsResolver,
-    timers, timerCMs: 181_000, suspect: () => undefined, ownsRealm: () => false, dialogToken: () => 'token',
+    timers, timerCMs: 181_000, suspect: () => undefined, ownsRealm: () => false, dialogToken: () => 'token', spiralMark: () => '',
   };
   const finals: Answer[] = [];
   const ctx = new ResponseContext({ provisional: () => undefined, final: (a) => finals.push(a) }, true, () => branch.cancel());
