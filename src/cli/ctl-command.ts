@@ -83,7 +83,18 @@ function run(action: CtlAction): (...args: unknown[]) => Promise<void> {
   };
 }
 
+/**
+ * A reader that stops early (`ctl msg list | head -1`) closes our standard output: an EPIPE on the
+ * next write, which is the end of the output, not a failure (without a listener Node throws it).
+ */
+let stdoutGuarded = false;
 function write(text: string): void {
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   process.stdout.write(text);
 }
 

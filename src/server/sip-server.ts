@@ -131,6 +131,9 @@ export class SipServer {
     this.authorizer = new RequestAuthorizer(services.digest, this.identity, this.stats,
       new AuthFailureLimiter({ maxFailures: this.config.maxAuthFailures, banMs: this.config.authBanSeconds * 1000 }), services.spiralProof);
     if (!this.config.auth) this.log.warn('authentication is OFF (--auth off): anyone may register any user of our domains');
+    if (this.config.store === 'memory') {
+      this.log.warn('storage is in memory (--store memory): users added with ctl, bindings, presence and stored messages are lost when the server stops; --data is not used');
+    }
     const { probeIntervalSeconds: probe, idleTimeoutSeconds: idle } = this.config;
     // A quiet source is probed up to two intervals after its last sign of life; a stream that closes
     // sooner takes its bindings with it although its UA would have answered.

@@ -12,7 +12,7 @@
 // The OS drops the lock when the process dies, so a restart after SIGKILL opens normally.
 // (Side effect: no -shm file, and the sqlite3 shell cannot read the database while the server runs;
 // operators use `simplesip ctl`.)
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -61,7 +61,9 @@ function prepareDirectory(dir: string): void {
   }
   if (existing !== undefined && !existing.isDirectory()) throw new StoreError('NOT_WRITABLE', `data directory ${dir} is not a directory`);
   try {
-    makeDirectory(dir);
+    // Only the server's user may look inside a directory we make: the database holds the users'
+    // digest hashes (HA1), and an HA1 answers a challenge as well as the password would.
+    makeDirectory(dir, 0o700);
   } catch (err) {
     throw new StoreError('NOT_WRITABLE', `cannot create data directory ${dir}: ${errorMessage(err)}`, { cause: err });
   }
@@ -69,6 +71,41 @@ function prepareDirectory(dir: string): void {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     throw new StoreError('NOT_WRITABLE', `data directory ${dir} is not writable: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** Private to the server's user whatever the umask (SQLite gives its -wal and -journal files the database's mode). */
+const DATABASE_MODE = 0o600;
+
+/**
+ * The database file, made private before SQLite opens it: created with mode 0600, or, when an earlier
+ * version (or a permissive umask) left it readable by others, narrowed to 0600. One this user cannot
+ * write (owned by root after a first `sudo npm start`, say) stops the start with its owner and mode.
+ */
+function makePrivate(file: string): void {
+  const found = statSync(file, { throwIfNoEntry: false });
+  if (found === undefined) {
+    try {
+      closeSync(openSync(file, 'a', DATABASE_MODE));
+    } catch {
+      // Opening it reports why (not writable, ...).
+    }
+    return;
+  }
+  try {
+    accessSync(file, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    // SQLite would say "disk I/O error" (it fails to lock a file it opened read-only).
+    throw new StoreError('NOT_WRITABLE', `cannot open ${file} for writing (owner uid ${found.uid}, mode ${(found.mode & 0o777).toString(8)}): ${errorMessage(err)}`, { cause: err });
+  }
+  for (const f of [file, `${file}-wal`, `${file}-journal`]) {
+    const st = f === file ? found : statSync(f, { throwIfNoEntry: false });
+    if (st === undefined || (st.mode & 0o077) === 0) continue;
+    try {
+      chmodSync(f, st.mode & 0o700);
+    } catch {
+      // Not ours to change.
+    }
   }
 }
 
@@ -289,5 +326,6 @@ export function openSqliteStore(options: StoreOptions, internals: SqliteInternal
   if (dir === undefined || dir === '') throw new StoreError('CONFIG', 'the sqlite store needs a data directory (dataDir)');
   prepareDirectory(dir);
   const file = join(dir, DATABASE_FILE);
+  makePrivate(file);
   return new SqliteStore(openDatabase(file, options), file, { windowMs: options.commitWindowMs, ...internals.commit });
 }

@@ -42,6 +42,15 @@ test('server prints what each socket really is, answers OPTIONS, stops on SIGTER
   assert.equal(await exit, 0);
 });
 
+test('--store memory warns at start that what it holds is lost when the server stops', async () => {
+  const child = runCli(['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--log-level', 'warn']);
+  const out = await outputUntil(child, /udp 127\.0\.0\.1:\d+/);
+  assert.match(out, /storage is in memory \(--store memory\): users added with ctl, bindings, presence and stored messages are lost/);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exit, 0);
+});
+
 test('SIGHUP (the terminal closed) stops the server as cleanly as SIGTERM: exit 0, the database closed', async (t) => {
   const data = mkdtempSync(join(tmpdir(), 'simplesip-hup-'));
   t.after(() => rmSync(data, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, SCHEMA_VERSION, StoreError, openStore } from '../../src/store/index.js';
@@ -35,6 +35,30 @@ test('creates the data directory (nested) and DIR/simplesip.db in WAL mode with 
   const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
   // Later migrations add tables of their own (offline messages, subscriptions, ...).
   for (const name of ['bindings', 'offline_messages', 'schema_version', 'users']) assert.ok(tables.includes(name), name);
+});
+
+test('the data directory it makes and the database files are private to the server\'s user, whatever the umask', async (t) => {
+  // The database holds every user's HA1, which answers a digest challenge as well as the password.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const umask = process.umask(0o022);
+  t.after(() => process.umask(umask));
+  const dataDir = join(dir, 'data');
+  const s = await openStore({ kind: 'sqlite', dataDir });
+  await s.users.put(user('alice'));
+  const mode = (path: string): number => statSync(path).mode & 0o777;
+  assert.equal(mode(dataDir), 0o700);
+  assert.equal(mode(s.path), 0o600);
+  assert.ok(existsSync(`${s.path}-wal`), 'the write is in the WAL');
+  assert.equal(mode(`${s.path}-wal`), 0o600, 'SQLite gives the WAL the database\'s mode');
+  await s.close();
+  // A database an earlier version left readable by everyone is narrowed when opened.
+  chmodSync(s.path, 0o644);
+  chmodSync(dataDir, 0o755);
+  const again = await openStore({ kind: 'sqlite', dataDir });
+  assert.equal(mode(again.path), 0o600);
+  assert.equal(mode(dataDir), 0o755, 'a directory the operator chose is left as it is');
+  await again.close();
 });
 
 test('restart: users and bindings put, closed and reopened read back equal', async (t) => {
@@ -181,6 +205,26 @@ test('a read-only data directory fails with NOT_WRITABLE', async (t) => {
   }
   t.after(cleanup);
   await assert.rejects(openStore({ kind: 'sqlite', dataDir: ro }), isStoreError('NOT_WRITABLE', /is not writable/));
+});
+
+test('a database file this user cannot write (left by root, say) fails with NOT_WRITABLE naming its owner and mode', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const dataDir = join(dir, 'data');
+  await (await openStore({ kind: 'sqlite', dataDir })).close();
+  const file = join(dataDir, DATABASE_FILE);
+  if (process.getuid?.() === 0) {
+    // Root writes through permission bits: open it as nobody, in a child, from a directory nobody may write.
+    chmodSync(dir, 0o755);
+    chmodSync(dataDir, 0o777);
+    const script = `import('${join(process.cwd(), 'dist', 'store', 'index.js')}').then((m) => m.openStore({ kind: 'sqlite', dataDir: '${dataDir}' }))` +
+      '.then(() => console.log("opened"), (e) => console.log(e.code, e.message))';
+    const out = execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    assert.match(out, /^NOT_WRITABLE cannot open .*simplesip\.db for writing \(owner uid 0, mode 600\)/);
+  } else {
+    chmodSync(file, 0o400);
+    await assert.rejects(openStore({ kind: 'sqlite', dataDir }), isStoreError('NOT_WRITABLE', /simplesip\.db for writing \(owner uid \d+, mode 400\)/));
+  }
 });
 
 test('sqlite without dataDir fails with CONFIG', async () => {
