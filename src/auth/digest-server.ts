@@ -18,6 +18,14 @@ export const DEFAULT_MAX_TRACKED_NONCES = 65_536;
 /** RFC 7616 3.3 / RFC 8760: one challenge per algorithm, most preferred first; MD5 for the many clients without SHA-256. */
 export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
+/**
+ * The order of the challenge headers: as configured, or with MD5 last. SIP.js and JsSIP, the browser
+ * stacks (so: WebSocket clients), keep only the last challenge header of a response and answer only
+ * MD5, where RFC 8760 2.4 wants a client to pick the one it supports; SIPp and libpurple take the
+ * first. MD5 last on WebSocket serves both.
+ */
+export type ChallengeOrder = 'configured' | 'md5-last';
+
 export interface DigestServerOptions {
   /** HMAC key for nonces; nodes sharing it accept each other's nonces. At least 16 bytes. */
   secret: Buffer;
@@ -73,19 +81,19 @@ export class DigestServer {
    * shape, so a scanner cannot tell unknown users from wrong passwords (only `failure` differs, for logs).
    * Not for ACK or CANCEL, which cannot be challenged (RFC 3261 22.1).
    */
-  authenticate(request: SipMessage, realm: string, role: AuthRole): AuthOutcome {
+  authenticate(request: SipMessage, realm: string, role: AuthRole, order: ChallengeOrder = 'configured'): AuthOutcome {
     let all: Credentials[];
     try {
       all = role === 'registrar' ? request.authorization() : request.proxyAuthorization();
     } catch (err) {
-      if (err instanceof SipParseError) return this.challenge(realm, role, fail('malformed'));
+      if (err instanceof SipParseError) return this.challenge(realm, role, fail('malformed'), order);
       throw err;
     }
     // RFC 3261 22.3: credentials for other realms (other proxies on the path) are not ours to judge;
     // an unknown scheme (RFC 4475 torture test regaut01) is no credential at all.
     const digest = all.filter((c) => c.scheme.toLowerCase() === 'digest');
     const ours = digest.filter((c) => c.params.get('realm') === realm);
-    if (ours.length === 0) return this.challenge(realm, role, fail(digest.length > 0 ? 'wrong-realm' : 'no-credentials'));
+    if (ours.length === 0) return this.challenge(realm, role, fail(digest.length > 0 ? 'wrong-realm' : 'no-credentials'), order);
     let refusal = fail('malformed');
     for (const [i, credentials] of ours.entries()) {
       const verdict = this.verify(credentials, request, realm);
@@ -94,7 +102,7 @@ export class DigestServer {
       // only needs a new nonce.
       if (i === 0 || (verdict.stale && !refusal.stale)) refusal = verdict;
     }
-    return this.challenge(realm, role, refusal);
+    return this.challenge(realm, role, refusal, order);
   }
 
   private verify(c: Credentials, request: SipMessage, realm: string): Verdict {
@@ -137,11 +145,14 @@ export class DigestServer {
     return { ok: true, username };
   }
 
-  private challenge(realm: string, role: AuthRole, { failure, stale }: Refusal): AuthOutcome {
+  private challenge(realm: string, role: AuthRole, { failure, stale }: Refusal, order: ChallengeOrder): AuthOutcome {
     const nonce = this.nonces.issue(realm);
     const name = role === 'registrar' ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+    const algorithms = order === 'md5-last' && this.algorithms.includes('MD5')
+      ? [...this.algorithms.filter((a) => a !== 'MD5'), 'MD5' as const]
+      : this.algorithms;
     // RFC 7616 3.3 / RFC 8760: one header per algorithm, same nonce (the nonce does not depend on the algorithm).
-    const headers = this.algorithms.map((algorithm): [string, string] => {
+    const headers = algorithms.map((algorithm): [string, string] => {
       const params = new Map<string, string>([['realm', realm], ['nonce', nonce], ['algorithm', algorithm]]);
       if (this.offerQop) params.set('qop', 'auth');
       if (stale) params.set('stale', 'true');

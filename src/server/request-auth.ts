@@ -10,6 +10,7 @@ import { normalizeEscapes } from '../sip/uri-equals.js';
 import { isSipUri, type SipUri } from '../sip/uri.js';
 import { aorOf } from '../registrar/binding-key.js';
 import type { LocalIdentity } from './local-identity.js';
+import type { TransportProtocol } from '../transport/types.js';
 import type { Rejection } from './request-validation.js';
 import type { ServerStats } from './stats.js';
 
@@ -79,7 +80,7 @@ export class RequestAuthorizer {
    * the dialog ourselves and check it), so it is not challenged; a To tag alone is no such proof
    * (anyone can write one: a MESSAGE "from" one of our users with a made-up tag is challenged).
    */
-  check(request: SipMessage, options: { relay?: boolean; provenDialog?: boolean; source?: string } = {}): Rejection | undefined {
+  check(request: SipMessage, options: { relay?: boolean; provenDialog?: boolean; source?: string; protocol?: TransportProtocol } = {}): Rejection | undefined {
     if (this.digest === undefined) return undefined;
     const t = target(request, this.identity, options.relay ?? false, (options.provenDialog ?? false) && request.to().tag !== undefined);
     if (t === undefined) return undefined;
@@ -96,7 +97,9 @@ export class RequestAuthorizer {
       return { status: 403, reason: `Forbidden (too many failed authentications from this address; try again in ${banned} s)`, headers: [] };
     }
     const realm = realmOf(t.aor);
-    const outcome = this.digest.authenticate(request, realm, t.role);
+    // Browser stacks (WebSocket) use the last challenge only, and only MD5 (digest-server.ts ChallengeOrder).
+    const webSocket = options.protocol === 'ws' || options.protocol === 'wss';
+    const outcome = this.digest.authenticate(request, realm, t.role, webSocket ? 'md5-last' : 'configured');
     if (!outcome.ok) {
       // The first request of every client carries no credentials: that is a challenge, not a failure.
       if (outcome.failure !== 'no-credentials') this.stats.authFailures++;

@@ -308,7 +308,7 @@ export class SipServer {
     const ownDialog = (kind === 'self' || kind === 'user') && DIALOGS_HELD_HERE.has(request.method);
     const denied = request.method === 'REGISTER' && relay.kind !== 'authenticate'
       ? undefined
-      : this.authorizer?.check(request, { relay: relay.kind === 'authenticate', provenDialog: viaOurRecordRoute || ownDialog, source: source.remote.address });
+      : this.authorizer?.check(request, { relay: relay.kind === 'authenticate', provenDialog: viaOurRecordRoute || ownDialog, source: source.remote.address, protocol: source.protocol });
     if (denied) {
       this.replyInTransaction(tx, request, denied.status, denied.reason, denied.headers);
       return;
@@ -377,7 +377,7 @@ export class SipServer {
         answer({ status: 404, reason: `Not Found (${aor} is not served here)`, headers: [] });
         return;
       }
-      const denied = this.authorizer?.check(request, { source: source.remote.address });
+      const denied = this.authorizer?.check(request, { source: source.remote.address, protocol: source.protocol });
       if (denied !== undefined) {
         answer(denied);
         return;

@@ -102,6 +102,15 @@ test('algorithms option: only the listed ones are offered and accepted', () => {
   assert.equal(refused(s.authenticate(request('REGISTER', RURI, [['Authorization', answer]]), REALM, 'registrar')).failure, 'malformed');
 });
 
+test('md5-last order (WebSocket clients): MD5 moves to the end of the offer, the rest keep their order', () => {
+  const algorithmsOf = (out: AuthOutcome): Array<string | undefined> => challengesOf(refused(out).headers).map((c) => c.params.get('algorithm'));
+  const configured = server({ algorithms: ['MD5', 'SHA-256'] });
+  assert.deepEqual(algorithmsOf(configured.authenticate(request('REGISTER', RURI), REALM, 'registrar')), ['MD5', 'SHA-256']);
+  assert.deepEqual(algorithmsOf(configured.authenticate(request('MESSAGE', RURI), REALM, 'proxy', 'md5-last')), ['SHA-256', 'MD5']);
+  assert.deepEqual(algorithmsOf(server({ algorithms: ['MD5'] }).authenticate(request('REGISTER', RURI), REALM, 'registrar', 'md5-last')), ['MD5']);
+  assert.deepEqual(algorithmsOf(server({ algorithms: ['SHA-256'] }).authenticate(request('REGISTER', RURI), REALM, 'registrar', 'md5-last')), ['SHA-256']);
+});
+
 test('libpurple style: quoted nc, no cnonce, no qop, no algorithm, uri without the port', () => {
   const s = server();
   const nonce = challengeFor(s, 'MD5').params.get('nonce') ?? '';

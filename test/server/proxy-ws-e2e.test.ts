@@ -50,6 +50,16 @@ describe('MESSAGE between WebSocket, UDP IPv4 and TCP IPv6 users (auth on)', () 
     assert.match(b.contact, /^<?sip:carol@[a-z0-9]+\.invalid;transport=ws>?$/);
   });
 
+  test('the challenge puts MD5 last on WebSocket (SIP.js and JsSIP answer only the last one), first on UDP', async () => {
+    const algorithms = (r: SipMessage): Array<string | undefined> => r.wwwAuthenticate().map((c) => c.params.get('algorithm'));
+    const overWs = await carol.register('carol');
+    assert.equal(overWs.status, 401);
+    assert.deepEqual(algorithms(overWs), ['SHA-256', 'MD5']);
+    const overUdp = await alice.register('alice');
+    assert.equal(overUdp.status, 401);
+    assert.deepEqual(algorithms(overUdp), ['MD5', 'SHA-256'], 'SIPp and libpurple answer only the first');
+  });
+
   test('UDP IPv4 alice -> WS carol -> alice', async () => {
     const sent = alice.request(message('alice', 'carol', 'hi carol, from udp'), 'alice-secret');
     const got = await take(carol);

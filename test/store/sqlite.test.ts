@@ -44,19 +44,20 @@ test('the data directory it makes and the database files are private to the serv
   const umask = process.umask(0o022);
   t.after(() => process.umask(umask));
   const dataDir = join(dir, 'data');
+  const file = join(dataDir, DATABASE_FILE);
   const s = await openStore({ kind: 'sqlite', dataDir });
   await s.users.put(user('alice'));
   const mode = (path: string): number => statSync(path).mode & 0o777;
   assert.equal(mode(dataDir), 0o700);
-  assert.equal(mode(s.path), 0o600);
-  assert.ok(existsSync(`${s.path}-wal`), 'the write is in the WAL');
-  assert.equal(mode(`${s.path}-wal`), 0o600, 'SQLite gives the WAL the database\'s mode');
+  assert.equal(mode(file), 0o600);
+  assert.ok(existsSync(`${file}-wal`), 'the write is in the WAL');
+  assert.equal(mode(`${file}-wal`), 0o600, 'SQLite gives the WAL the database\'s mode');
   await s.close();
   // A database an earlier version left readable by everyone is narrowed when opened.
-  chmodSync(s.path, 0o644);
+  chmodSync(file, 0o644);
   chmodSync(dataDir, 0o755);
   const again = await openStore({ kind: 'sqlite', dataDir });
-  assert.equal(mode(again.path), 0o600);
+  assert.equal(mode(file), 0o600);
   assert.equal(mode(dataDir), 0o755, 'a directory the operator chose is left as it is');
   await again.close();
 });
