@@ -7,7 +7,7 @@ import type { BindingView } from '../control/binding-view.js';
 import { ControlApiError, ControlClient, ControlUnreachableError } from '../control/control-client.js';
 import { NameError, normalizeAor, normalizeUserAor, parseUserName } from '../control/names.js';
 import { CONFIG_ENV, ConfigFileError, configFileFrom, readConfigFile, settingText, type ConfigFile } from './config-file.js';
-import { BindingTextStream, bindingsFooter, formatBinding, formatStats, formatUsers } from './ctl-output.js';
+import { BindingTextStream, bindingsFooter, formatBinding, formatStats, formatUsers, terminalSafe } from './ctl-output.js';
 import { PasswordInputError, readPassword } from './password-input.js';
 
 /** Exit codes scripts can rely on (README "simplesip ctl"). */
@@ -95,7 +95,7 @@ function write(text: string): void {
       if (err.code !== 'EPIPE') throw err;
     });
   }
-  process.stdout.write(text);
+  process.stdout.write(terminalSafe(text));
 }
 
 /** Checked here too: an empty AOR would make the path of another endpoint. */
@@ -115,7 +115,7 @@ async function showBindings(client: ControlClient, options: GlobalOptions, aor?:
 
 /** The whole table, written out as it arrives: NDJSON unchanged with --json, text blocks otherwise. */
 async function streamDump(client: ControlClient, json: boolean): Promise<void> {
-  const res = await client.stream('/ul');
+  const res = await client.stream('/ul', 'application/x-ndjson');
   try {
     if (json) await pipeline(res, process.stdout);
     else await pipeline(res, new BindingTextStream(), process.stdout);

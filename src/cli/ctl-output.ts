@@ -23,6 +23,17 @@ const LABELS: Record<Exclude<keyof BindingView, 'aor' | 'contact'>, string> = {
   lastModified: 'Last-Modified',
 };
 
+/**
+ * Text for a terminal: what the server hands out comes partly from SIP senders (User-Agent, display
+ * names, bodies), and an escape sequence printed raw would drive the operator's terminal (retitle it,
+ * move the cursor, erase lines and so hide or fake entries). C0 and C1 controls and DEL, other than
+ * line feed and tab, are shown as `\u00NN`: readable, and a valid escape inside a JSON string, where
+ * they can only be (JSON.stringify escapes C0 controls itself but leaves C1 and DEL raw).
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function show(value: string | number | string[] | null): string {
   if (value === null) return '-';
   if (Array.isArray(value)) return value.length === 0 ? '-' : value.join(', ');
@@ -31,10 +42,10 @@ function show(value: string | number | string[] | null): string {
 
 /** One binding; the `AOR:` line comes first when it starts a new AOR. */
 export function formatBinding(b: BindingView, newAor: boolean): string {
-  let text = newAor ? `AOR: ${b.aor}\n` : '';
-  text += `  Contact: ${b.contact}\n`;
+  let text = newAor ? `AOR: ${terminalSafe(b.aor)}\n` : '';
+  text += `  Contact: ${terminalSafe(b.contact)}\n`;
   for (const [key, label] of Object.entries(LABELS) as Array<[keyof typeof LABELS, string]>) {
-    text += `    ${`${label}:`.padEnd(16)}${show(b[key])}\n`;
+    text += `    ${`${label}:`.padEnd(16)}${terminalSafe(show(b[key]))}\n`;
   }
   return text;
 }

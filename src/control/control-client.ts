@@ -42,10 +42,20 @@ export class ControlClient {
     }
   }
 
-  /** A successful response left unread, for the caller to stream; rejects like json() otherwise. */
-  async stream(path: string): Promise<IncomingMessage> {
+  /**
+   * A successful response of `contentType` left unread, for the caller to stream; rejects like json()
+   * otherwise. Another type is another web server's answer (`ctl ul show --json` piped it through as
+   * if it were the dump, and exited 0).
+   */
+  async stream(path: string, contentType: string): Promise<IncomingMessage> {
     const res = await this.open('GET', path);
     if (res.statusCode !== undefined && res.statusCode >= 400) throw this.apiError(res.statusCode, await readText(res));
+    const type = (res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== contentType) {
+      const first = (await readText(res)).replace(/\s+/g, ' ').trim().slice(0, 120);
+      throw new ControlApiError(502,
+        `${formatControlAddress(this.address)} is not the simplesip control API (it answered ${type === '' ? 'without a content type' : type}${first === '' ? '' : `: ${first}`}); check --control HOST:PORT`);
+    }
     return res;
   }
 

@@ -255,7 +255,8 @@ async function listMessages({ env, res, query }: RouteCall): Promise<void> {
 }
 
 async function removeMessage({ env, res, params }: RouteCall): Promise<void> {
-  const id = Number(params[0]);
+  // Decimal digits only: Number() also reads 0x2, 3e0, 0b101 and ' 4 ', so a mistyped id removed another message.
+  const id = /^[0-9]+$/.test(params[0]) ? Number(params[0]) : NaN;
   if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(400, `not a message id: ${params[0]}`);
   if (!(await offlineStore(env).remove(id))) throw new HttpError(404, `no stored message ${id}`);
   sendJson(res, 200, { id });

@@ -175,6 +175,21 @@ test('user list (all, one domain, --json) and user rm (unknown: exit 1)', async 
   assert.equal(again.stderr, 'simplesip ctl: no such user: erin@example.com\n');
 });
 
+test('escape sequences a SIP sender wrote (User-Agent) reach the terminal as \\u001b text, and --json still reads back as sent', async () => {
+  location.table.clear();
+  const agent = 'evil\u001b]0;pwned\u0007\u001b[1A\u001b[2K\u009b31mRED\r';
+  location.add(binding({ aor: 'sip:eve@example.com', contact: 'sip:eve@192.0.2.66:5060', userAgent: agent }));
+  for (const args of [['ul', 'show'], ['ul', 'show', 'eve@example.com']]) {
+    const r = await ctl(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^    User-Agent: +evil\\u001b\]0;pwned\\u0007\\u001b\[1A\\u001b\[2K\\u009b31mRED\\u000d$/m, args.join(' '));
+    assert.doesNotMatch(r.stdout, /[\u001b\u0007\u009b\r]/, `${args.join(' ')}: no raw control character`);
+  }
+  const json = await ctl(['ul', 'show', 'eve@example.com', '--json']);
+  assert.doesNotMatch(json.stdout, /[\u001b\u0007\u009b\r]/);
+  assert.equal((JSON.parse(json.stdout) as { userAgent: string }).userAgent, agent);
+});
+
 test('a reader that stops early (user list | head -1): the first lines, no EPIPE stack trace', async () => {
   context.users.users.clear();
   for (let i = 0; i < 30_000; i++) await context.users.add(`u${i}`, 'example.com', 'x');
@@ -269,6 +284,25 @@ test('--control pointing at another web server: exit 5 saying so, never the "not
       const r = await runCtl([...args, '--control', address]);
       assert.equal(r.code, 5, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`${address} is not the simplesip control API \\(it answered HTTP 404: <!DOCTYPE HTML>`));
+    }
+  } finally {
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
+test('--control pointing at a web server that answers 200 to everything: ul show --json exits 5 too, printing nothing', async () => {
+  const other = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<html>hello</html>');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  try {
+    const address = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+    for (const args of [['ul', 'show', '--json'], ['ul', 'show']]) {
+      const r = await runCtl([...args, '--control', address]);
+      assert.equal(r.code, 5, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`${address} is not the simplesip control API \\(it answered text/html: <html>hello</html>`));
     }
   } finally {
     await new Promise((resolve) => other.close(resolve));

@@ -189,3 +189,20 @@ test('listening on ::ffff:127.0.0.1 reports 127.0.0.1, never ::ffff: (what `cont
     await mapped.close();
   }
 });
+
+test('DELETE /msg/ID takes decimal digits only: 0x2, 3e0, 0b101 and " 4 " are 400, not another message removed', async () => {
+  const removed: number[] = [];
+  context.messages = { list: () => [], count: 0, removeAll: async () => 0, remove: async (id: number) => { removed.push(id); return true; } };
+  try {
+    for (const id of ['0x2', '3e0', '0b101', '%204%20', '1.5', '-1', '0']) {
+      const answer = await call(port, 'DELETE', `/msg/${id}`);
+      assert.equal(answer.status, 400, id);
+      assert.match(answer.text, /not a message id/);
+    }
+    assert.deepEqual(removed, [], 'nothing removed');
+    assert.equal((await call(port, 'DELETE', '/msg/7')).status, 200);
+    assert.deepEqual(removed, [7]);
+  } finally {
+    context.messages = undefined;
+  }
+});
