@@ -1,7 +1,8 @@
 // One branch of a fork (RFC 3261 16.6 step 10, 16.8): a client transaction toward one target, with
 // RFC 3263 4.3 failover across the resolved addresses, Timer C for INVITE, CANCEL (16.10), and the
 // answers the proxy makes up itself: 408 (no answer), 503 (transport error, 8.1.3.1), 430 (RFC 5626
-// flow gone), 513 (the socket refused the request as too large).
+// flow gone), 513 (the socket refused the request as too large), 502 (a final response with no Via
+// left for upstream, 16.7 step 3).
 import type { SipMessage } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
@@ -63,6 +64,11 @@ export class Branch {
     private readonly build: CopyBuilder,
     private readonly destination: Destination,
     private readonly binding?: BindingRecord,
+    /**
+     * The request came with Vias of its own (a caller's), so each response goes on upstream; false
+     * for one the server sent itself (offline delivery), whose responses end here (RFC 3261 8.1.3).
+     */
+    private readonly relaying = true,
   ) {
     ctx.add();
   }
@@ -190,14 +196,25 @@ export class Branch {
       return;
     }
     if (this.done) return;
+    // Our client transaction is in Proceeding either way, so a CANCEL may go (9.1).
     this.provisionalSeen = true;
-    if (this.invite) this.armTimerC();
     const up = relayedResponse(res);
+    // RFC 3261 16.7 step 3: with only our Via, the response is not forwarded (nor does it restart Timer C).
+    if (up.forUs && this.relaying) return;
+    if (this.invite) this.armTimerC();
     this.ctx.provisional(up.response, up.wire);
   }
 
   private onFinal(res: SipMessage): void {
     const up = relayedResponse(res);
+    if (up.forUs && this.relaying) {
+      // RFC 3261 16.7 step 3: a final response with only our Via is not forwarded. The client
+      // transaction has its final answer (and ACKed a non-2xx, 17.1.1.3), but the caller has none:
+      // the branch ends as a 502 of our own (21.5.3: an invalid response from downstream), which any
+      // real answer of another branch beats and which goes to the caller with the caller's Via.
+      if (!this.done) this.finish({ status: 502, reason: `Bad Gateway (the ${res.status} from downstream carried no Via but ours)` });
+      return;
+    }
     const answer: Answer = { status: res.status, reason: res.reason, response: up.response, wire: up.wire };
     if (this.done) {
       // RFC 6026: a further 2xx (another fork downstream, or a retransmission) still goes up.

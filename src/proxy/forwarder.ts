@@ -41,6 +41,8 @@ export class Forwarder {
     const recordRoute = source !== undefined && createsDialog(request.method, request.to().tag !== undefined);
     const token = recordRoute ? this.env.dialogToken(request.callId()) : undefined;
     const inbound = source === undefined ? undefined : this.inboundHop(source);
+    // A request from the network has its sender's Via (RFC 3261 8.1.1.7); one the server made itself has none.
+    const relaying = request.hasHeader('via');
     // 16.6 step 4: a SIPS Request-URI (as received or as retargeted) or top Route makes a SIPS Record-Route.
     const sipsRequest = recordRoute && request.uri().scheme === 'sips';
     for (const target of targets) {
@@ -55,7 +57,7 @@ export class Forwarder {
         nextHopByRoute(copy);
         return copy;
       };
-      branches.push(new Branch(this.env, ctx, invite, build, target.destination, target.binding));
+      branches.push(new Branch(this.env, ctx, invite, build, target.destination, target.binding, relaying));
     }
     if (invite && serverTx !== undefined) {
       this.invites.set(serverTx, branches);

@@ -25,6 +25,11 @@ export interface RelayedResponse {
   response: SipMessage;
   /** `response` as it goes on the wire; undefined: serialize it. */
   wire: Buffer | undefined;
+  /**
+   * RFC 3261 16.7 step 3: no Via remains: the response "was meant for this element and MUST NOT be
+   * forwarded" (8.2.6.2: a response without Via is none).
+   */
+  forUs: boolean;
 }
 
 /**
@@ -36,5 +41,6 @@ export function relayedResponse(received: SipMessage): RelayedResponse {
   const response = received.clone();
   removeTopVia(response);
   const data = receivedBytes(received);
-  return { response, wire: data === undefined ? undefined : removeTopViaBytes(received, data) };
+  const forUs = response.headerValues('via').length === 0;
+  return { response, wire: data === undefined ? undefined : removeTopViaBytes(received, data), forUs };
 }

@@ -78,6 +78,7 @@ describe('MESSAGE through the proxy (auth on)', () => {
       assert.equal(r.status, 202, `${r.status} ${r.reason}`);
     }
     assert.equal(srv.server.offlineMessages.list('sip:dave@example.com').length, 3);
+    const { messagesDelivered, messagesRefused } = srv.server.stats;
     await new Promise((r) => setTimeout(r, 1100));
     const d = await open('udp', '127.0.0.1');
     await register(d, 'dave');
@@ -91,6 +92,10 @@ describe('MESSAGE through the proxy (auth on)', () => {
     }
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(srv.server.offlineMessages.list('sip:dave@example.com').length, 0, 'removed after the 2xx');
+    // The server sent these itself: dave's 200s carry only our Via and are its own answers (RFC 3261
+    // 8.1.3), not responses to refuse forwarding (16.7 step 3).
+    assert.equal(srv.server.stats.messagesDelivered - messagesDelivered, 3, 'counted as delivered');
+    assert.equal(srv.server.stats.messagesRefused - messagesRefused, 0);
   });
 
   test('typing indications are relayed but never stored', async () => {
