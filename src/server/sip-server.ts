@@ -429,14 +429,22 @@ export class SipServer {
     this.replyInTransaction(inviteTx, inviteTx.request, 487, 'Request Terminated');
   }
 
-  /** The ACK of a 2xx (a request of its own, RFC 3261 17.1.1.3) follows its route set or goes to the contact. */
+  /**
+   * The ACK of a 2xx (a request of its own, RFC 3261 17.1.1.3) follows its route set, goes to the
+   * contact, or, addressed to a user's AOR, to her bindings like the INVITE (16.5).
+   */
   private onAck(ack: SipMessage): void {
     if (this.routing === undefined) return;
     try {
       preprocessRoute(ack, (u) => this.identity.isLocalUri(u));
       const kind = this.routing.router.classify(ack);
-      // An ACK for the AOR or for the server itself has nowhere to go (ACKs of our own non-2xx never get here).
       if (kind === 'route' || kind === 'contact' || kind === 'foreign') this.routing.acks.forward(ack);
+      else if (kind === 'user') {
+        // A user without bindings (or unknown): nobody to give it to. ACK is never answered (17.2.1).
+        const decision = this.routing.router.decide(ack, kind);
+        if (decision.kind === 'fork') this.routing.acks.forwardToTargets(ack, decision.targets);
+      }
+      // An ACK for the server itself has nowhere to go (ACKs of our own non-2xx never get here).
     } catch (err) {
       this.log.info({ err: String(err) }, 'dropped an ACK that cannot be routed');
     }

@@ -1,7 +1,8 @@
 // INVITE, CANCEL, ACK and BYE through simplesip end to end (issue 4, gap 2; RFC 3261 16, no media):
 // a call set up and torn down with every in-dialog request loose-routed through our Record-Route; a
 // call cancelled while ringing (16.10: 200 to the CANCEL, CANCEL downstream, 487 up, the 487 ACKed
-// hop by hop); a callee with two devices where the 200 of one cancels the other (16.7 step 10).
+// hop by hop); a callee with two devices where the 200 of one cancels the other (16.7 step 10); the
+// ACK of a 2xx sent to the callee's AOR rather than her contact (SIPp's uac does so) reaches her devices.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { answerChallenge, pickChallenge } from '../../src/auth/digest-client.js';
@@ -45,7 +46,7 @@ describe('INVITE dialogs through the proxy (auth on)', () => {
       listen: ['udp:127.0.0.1:0', 'tcp:[::1]:0', 'ws:127.0.0.1:0'], domains: ['example.com'], probeIntervalSeconds: 0, t1Ms: 40,
     });
     ports = srv.listeners.map((l) => l.port);
-    for (const u of ['alice', 'bob', 'carol', 'dave']) await srv.server.users.add(u, 'example.com', `${u}-secret`);
+    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await srv.server.users.add(u, 'example.com', `${u}-secret`);
   });
   after(async () => {
     for (const p of peers) p.close();
@@ -188,5 +189,43 @@ describe('INVITE dialogs through the proxy (auth on)', () => {
     alice.sendRequest({ method: 'ACK', uri: contactUri(ok), from: spec.from, to: spec.to, fromTag: spec.fromTag, toTag: tag1, callId: spec.callId, cseq: spec.cseq, routes: uacRouteSet(ok) });
     await deskphone.nextRequest('ACK');
     assert.equal(await deskphone.gets((m) => m.kind === 'request' && m.method === 'CANCEL', 200), false, 'the answering device is not cancelled');
+  });
+
+  test('the ACK of a 2xx addressed to the AOR goes to her bindings (16.5), not nowhere: the device that answered gets it', async () => {
+    const alice = await open('udp', '127.0.0.1');
+    const desk = await open('udp', '127.0.0.1');
+    const mobile = await open('tcp', '::1');
+    await register(alice, 'alice');
+    await register(desk, 'erin');
+    await register(mobile, 'erin');
+    const calling = alice.request(invite('alice', 'erin'), 'alice-secret');
+    const [i1, i2] = await Promise.all([desk.nextRequest('INVITE'), mobile.nextRequest('INVITE')]);
+    const deskTag = newTag();
+    const mobileTag = newTag();
+    mobile.respond(i2, 180, { toTag: mobileTag });
+    await alice.nextResponse('INVITE', 180, 180);
+    desk.respond(i1, 200, { toTag: deskTag, headers: [['Contact', desk.contact('erin')]] });
+    const cancel = await mobile.nextRequest('CANCEL');
+    mobile.respond(cancel, 200);
+    mobile.respond(i2, 487, { toTag: mobileTag });
+    await mobile.nextRequest('ACK'); // the proxy's own, for the 487 (17.1.1.3)
+    const { response: ok, spec } = await calling;
+    assert.equal(ok.status, 200);
+
+    // As SIPp's uac: the ACK goes to the Request-URI of the INVITE (the AOR), with no route set.
+    const credentials = (spec.headers ?? []).filter((h) => /^Proxy-Authorization:/i.test(h));
+    alice.sendRequest({ method: 'ACK', uri: spec.uri, from: spec.from, to: spec.to, fromTag: spec.fromTag, toTag: deskTag, callId: spec.callId,
+      cseq: spec.cseq, headers: credentials });
+    const ack = await desk.nextRequest('ACK');
+    assert.equal(ack.requestUri, i1.requestUri, 'to the registered contact, as the INVITE');
+    assert.equal(ack.to().tag, deskTag);
+    assert.equal(ack.via().length, 2, 'through us');
+    assert.equal(ack.maxForwards(), 69);
+    assert.equal(ack.hasHeader('proxy-authorization'), false, 'our credentials are consumed (22.3)');
+    // Without state we cannot tell which device answered: the other gets it too, and discards it
+    // (its To tag names no dialog of its; an ACK is never answered, 17.2.1).
+    const other = await mobile.nextRequest('ACK');
+    assert.equal(other.to().tag, deskTag);
+    assert.equal(other.requestUri, i2.requestUri);
   });
 });
