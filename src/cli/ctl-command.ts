@@ -23,6 +23,8 @@ export const CTL_EXIT = {
   exists: 4,
   /** The server failed or answered something unexpected. */
   failure: 5,
+  /** The server refused this caller: ctl run by a user other than the server's own or root. */
+  notAllowed: 6,
 } as const;
 
 interface GlobalOptions {
@@ -38,6 +40,7 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof ControlApiError) {
     if (err.status === 404) return CTL_EXIT.notFound;
     if (err.status === 409) return CTL_EXIT.exists;
+    if (err.status === 403) return CTL_EXIT.notAllowed;
     if (err.status === 400 || err.status === 413 || err.status === 415) return CTL_EXIT.usage;
     return CTL_EXIT.failure;
   }
