@@ -2,6 +2,8 @@
 // ('invalid-option') that names it, before anything is sent; never a RangeError or TypeError from
 // deep in the stack, a malformed header, or an 'unreachable' that sends the user looking at the network.
 import { codePointName, firstNonXmlCharacter } from '../presence/pidf.js';
+import { formatHost } from '../sip/uri.js';
+import { addressFamily, normalizeAddress } from '../transport/address.js';
 import type { TransportProtocol } from '../transport/types.js';
 import { SipClientError } from './errors.js';
 import type { PresenceSetting, UserAgentOptions } from './types.js';
@@ -57,6 +59,20 @@ export function checkOptions(o: UserAgentOptions): void {
   if (o.wsPath !== undefined && !(typeof o.wsPath === 'string' && /^\/[^\s\u0000-\u001f\u007f]*$/.test(o.wsPath))) {
     throw invalid(`wsPath ${JSON.stringify(o.wsPath)}: expected a path that starts with "/", without spaces, such as "/sip"`);
   }
+}
+
+/**
+ * What localAddressFor answered toward `remote`: the address Via and Contact will carry (RFC 3261
+ * 18.1.1, 20.42: a sent-by the server can send responses to). An IPv4-mapped address is the IPv4
+ * address it carries; a wildcard (nobody can reach `0.0.0.0` or `::`) or anything but an IP address
+ * is the application's mistake (README: never `::ffff:`, never a wildcard).
+ */
+export function checkLocalAddress(answer: unknown, remote: string): string {
+  const address = typeof answer === 'string' ? normalizeAddress(answer) : '';
+  const what = `localAddressFor answered ${typeof answer === 'string' ? JSON.stringify(answer) : String(answer)} toward ${formatHost(remote)}`;
+  if (addressFamily(address) === undefined) throw invalid(`${what}: expected the IP address of ours routed toward it, such as 192.0.2.10`);
+  if (address === '0.0.0.0' || address === '::') throw invalid(`${what}: a wildcard address, which no one can send to; expected the IP address of ours routed toward it`);
+  return address;
 }
 
 /** The content type of a MESSAGE: it becomes the Content-Type header as given. */

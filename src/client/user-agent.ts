@@ -22,7 +22,7 @@ import { RegIdLock } from './reg-id-lock.js';
 import { bindUdpInRange, DEFAULT_PORT_RANGE, routedLocalAddress } from './local-socket.js';
 import { classifyMessage, sendMessage } from './messaging.js';
 import { NatKeepalive } from './nat-keepalive.js';
-import { checkContentType, checkOptions, checkPresenceSetting } from './option-checks.js';
+import { checkContentType, checkLocalAddress, checkOptions, checkPresenceSetting } from './option-checks.js';
 import { OutboundKeepalive, type MappedAddress } from './outbound-keepalive.js';
 import { isSuccess, isUnreachable, type Outcome } from './outcome.js';
 import { PresencePublisher } from './presence-publisher.js';
@@ -370,9 +370,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return { listener, address };
   }
 
-  /** RFC 3261 18.1.1: the local address toward a server address (the option, else the kernel's route). */
-  private routedAddress(remote: string, family: 4 | 6, port: number): Promise<string> {
-    return (this.options.localAddressFor ?? routedLocalAddress)(remote, family, port);
+  /**
+   * RFC 3261 18.1.1: the local address toward a server address (the option, else the kernel's route).
+   * The option's answer is checked: a mapped address becomes IPv4, a wildcard or a name is an
+   * invalid-option error (option-checks.ts), since Via and Contact carry it.
+   */
+  private async routedAddress(remote: string, family: 4 | 6, port: number): Promise<string> {
+    const given = this.options.localAddressFor;
+    if (given === undefined) return routedLocalAddress(remote, family, port);
+    return checkLocalAddress(await given(remote, family, port), remote);
   }
 
   private async flowTo(s: Started, target: ServerTarget): Promise<Flow> {
@@ -533,7 +539,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     let now: string;
     try {
       now = await this.routedAddress(flow.target.address, flow.target.family, flow.target.port);
-    } catch {
+    } catch (err) {
+      // A localAddressFor answer we cannot write (a wildcard, a name): said, and the flow kept.
+      if (err instanceof SipClientError && err.code === 'invalid-option') this.report(err);
       return;
     }
     if (now === flow.local.address) return;
