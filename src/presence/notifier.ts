@@ -9,6 +9,7 @@
 import { lookup } from 'node:dns/promises';
 import { createRequest, newBranch } from '../sip/builder.js';
 import type { SipMessage } from '../sip/message.js';
+import { uriWithIPv4Host } from '../sip/mapped-host.js';
 import { parseNameAddr } from '../sip/name-addr.js';
 import { formatHostPort, isSipUri, parseUri, type SipUri } from '../sip/uri.js';
 import type { SubscriptionRecord } from '../store/types.js';
@@ -58,12 +59,14 @@ async function uriTarget(uri: SipUri): Promise<SendTarget> {
  * route set goes into Route; with a strict router (no lr) the first route becomes the Request-URI.
  */
 function requestRouting(record: SubscriptionRecord): { uri: string; routes: string[]; next: SipUri | undefined } {
-  if (record.routeSet.length === 0) return { uri: record.remoteTarget, routes: [], next: undefined };
+  // The subscriber's Contact with a mapped host written as its IPv4 address (sip/mapped-host.ts).
+  const remoteTarget = uriWithIPv4Host(record.remoteTarget);
+  if (record.routeSet.length === 0) return { uri: remoteTarget, routes: [], next: undefined };
   const first = parseNameAddr(record.routeSet[0]).uri;
-  if (!isSipUri(first)) return { uri: record.remoteTarget, routes: record.routeSet, next: undefined };
-  if (first.params.has('lr')) return { uri: record.remoteTarget, routes: record.routeSet, next: first };
+  if (!isSipUri(first)) return { uri: remoteTarget, routes: record.routeSet, next: undefined };
+  if (first.params.has('lr')) return { uri: remoteTarget, routes: record.routeSet, next: first };
   const firstText = record.routeSet[0].replace(/^.*<|>.*$/g, '');
-  return { uri: firstText, routes: [...record.routeSet.slice(1), `<${record.remoteTarget}>`], next: first };
+  return { uri: firstText, routes: [...record.routeSet.slice(1), `<${remoteTarget}>`], next: first };
 }
 
 function subscriptionState(c: NotifyContent): string {

@@ -6,15 +6,20 @@ import type { EventEmitter } from 'node:events';
 import type { LocationEvents } from '../registrar/location-service.js';
 import { isSipUri, type Uri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
+import { canonicalIPv6, mappedIPv4 } from '../sip/host.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { parseUri } from '../sip/uri.js';
 
-/** user@host:port;transport, lower-case host: enough of RFC 3261 19.1.4 to tell contacts apart. */
+/**
+ * user@host:port;transport, lower-case host: enough of RFC 3261 19.1.4 to tell contacts apart. An
+ * IPv6 host as an address (uri-equals.ts): canonical, and an IPv4-mapped one as its IPv4 address.
+ */
 function keyOf(uri: Uri): string | undefined {
   if (!isSipUri(uri)) return undefined;
   const user = uri.user === undefined ? '' : normalizeEscapes(uri.user);
   const transport = (uri.params.get('transport') ?? 'udp').toLowerCase();
-  return `${uri.scheme}:${user}@${uri.host.toLowerCase()}:${uri.port ?? ''};${transport}`;
+  const host = uri.hostKind === 'ipv6' ? mappedIPv4(uri.host) ?? canonicalIPv6(uri.host) : uri.host.toLowerCase();
+  return `${uri.scheme}:${user}@${host}:${uri.port ?? ''};${transport}`;
 }
 
 export class ContactIndex {

@@ -3,6 +3,7 @@
 // connection the REGISTER came from (the Contact may name an address nobody can reach: libpurple
 // writes its first interface address while sending from 127.0.0.1), or the first Path entry
 // (RFC 3327 5: the registrar's Path becomes the request's route set).
+import { nameAddrWithIPv4Host, uriWithIPv4Host } from '../sip/mapped-host.js';
 import { parseNameAddr } from '../sip/name-addr.js';
 import { isSipUri, formatUri, parseUri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
@@ -31,13 +32,14 @@ const requestUris = new Map<string, string>();
 
 /**
  * RFC 3261 16.6 step 2 / 19.1.5: header components ("?...") of a contact are not allowed in a
- * Request-URI, nor is the method parameter (19.1.1 table 1): they are stripped.
+ * Request-URI, nor is the method parameter (19.1.1 table 1): they are stripped. An IPv4-mapped host
+ * is written as the IPv4 address it carries (sip/mapped-host.ts: the same address, no `::ffff:`).
  */
 export function requestUriOf(contact: string): string {
   let text = requestUris.get(contact);
   if (text === undefined) {
     if (requestUris.size >= REQUEST_URI_CACHE_SIZE) requestUris.clear();
-    text = strippedUri(contact);
+    text = strippedUri(uriWithIPv4Host(contact));
     requestUris.set(contact, text);
   }
   return text;
@@ -56,7 +58,8 @@ export function branchTarget(binding: BindingRecord, isOpen: (connectionId: stri
   const requestUri = requestUriOf(binding.contact);
   if (binding.path.length > 0) {
     const first = parseNameAddr(binding.path[0]).uri;
-    if (isSipUri(first)) return { requestUri, routes: [...binding.path], destination: { kind: 'resolve', uri: first }, binding };
+    // RFC 3327 5: the Path as the route set, a mapped host written as its IPv4 address (mapped-host.ts).
+    if (isSipUri(first)) return { requestUri, routes: binding.path.map(nameAddrWithIPv4Host), destination: { kind: 'resolve', uri: first }, binding };
   }
   const { protocol, address, port } = binding.received;
   const connectionId = binding.connectionId;

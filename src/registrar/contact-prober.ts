@@ -11,6 +11,7 @@
 import { createRequest, newBranch } from '../sip/builder.js';
 import { listenerEndpoint } from '../transport/listener-address.js';
 import { sharedSourceAddresses } from '../transport/source-address.js';
+import { uriWithIPv4Host } from '../sip/mapped-host.js';
 import { formatHostPort } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
 import type { ClientTransaction } from '../transaction/client-transaction.js';
@@ -112,7 +113,8 @@ export class ContactProber {
     const domain = b.aor.slice(b.aor.indexOf('@') + 1);
     const protocol = b.received.protocol;
     const request = createRequest({
-      method: 'OPTIONS', uri: b.contact, from: `<sip:${domain}>`, to: `<${b.aor}>`,
+      // A mapped contact host as its IPv4 address (sip/mapped-host.ts): the same address, no `::ffff:`.
+      method: 'OPTIONS', uri: uriWithIPv4Host(b.contact), from: `<sip:${domain}>`, to: `<${b.aor}>`,
       via: `SIP/2.0/${protocol.toUpperCase()} ${sentBy};branch=${newBranch()};rport`, headers: [['User-Agent', serverName]],
     });
     this.inFlight.add(key);

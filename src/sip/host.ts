@@ -144,6 +144,18 @@ export function canonicalIPv6(address: string): string {
   }
 }
 
+/**
+ * The IPv4 address an IPv4-mapped IPv6 address (RFC 4291 2.5.5.2) carries, in any spelling
+ * (`::ffff:192.0.2.1`, `0:0:0:0:0:FFFF:c000:201`); undefined for any other host. simplesip takes such
+ * a host for that IPv4 address everywhere (README: Transports and addresses).
+ */
+export function mappedIPv4(host: string): string | undefined {
+  // Every spelling has an `ffff` group: other hosts (nearly all) are not canonicalized.
+  if (host.length < 7 || !/ffff/i.test(host)) return undefined;
+  const canonical = canonicalIPv6(host);
+  return canonical.startsWith('::ffff:') && isIPv4(canonical.slice(7)) ? canonical.slice(7) : undefined;
+}
+
 /** A host as it appears in a URI or Via: IPv6 inside brackets (RFC 3261 25.1 IPv6reference). */
 export function formatHost(host: string, hostKind?: HostKind): string {
   const v6 = hostKind === 'ipv6' || (hostKind === undefined && host.indexOf(':') !== -1);

@@ -1,6 +1,6 @@
 // URI comparison, RFC 3261 19.1.4 (SIP/SIPS) and RFC 3966 4 (tel).
 
-import { canonicalIPv6 } from './host.js';
+import { canonicalIPv6, mappedIPv4 } from './host.js';
 import { isHexDigit, isUnreserved } from './scan.js';
 import { isSipUri, isTelUri, type SipUri, type TelUri, type Uri } from './uri.js';
 
@@ -59,13 +59,18 @@ function headersEqual(a: Array<[string, string]>, b: Array<[string, string]>): b
 
 /**
  * Hosts compare case-insensitively (RFC 3261 19.1.4); two IPv6 references compare as addresses, so
- * `[::1]` and `[0:0:0:0:0:0:0:1]` are one host (both are valid spellings, RFC 5952 2).
+ * `[::1]` and `[0:0:0:0:0:0:0:1]` are one host (both are valid spellings, RFC 5952 2), and an
+ * IPv4-mapped one is the IPv4 address it carries (`[::ffff:127.0.0.1]` is `127.0.0.1`, RFC 4291
+ * 2.5.5.2): one device that writes its address both ways has one binding, not two.
  */
 function sameHost(a: SipUri, b: SipUri): boolean {
   const x = a.host.toLowerCase();
   const y = b.host.toLowerCase();
   if (x === y) return true;
-  return a.hostKind === 'ipv6' && b.hostKind === 'ipv6' && canonicalIPv6(x) === canonicalIPv6(y);
+  if (a.hostKind === 'ipv6' && b.hostKind === 'ipv6') return canonicalIPv6(x) === canonicalIPv6(y);
+  if (a.hostKind === 'ipv6' && b.hostKind === 'ipv4') return mappedIPv4(x) === y;
+  if (a.hostKind === 'ipv4' && b.hostKind === 'ipv6') return mappedIPv4(y) === x;
+  return false;
 }
 
 function sipEquals(a: SipUri, b: SipUri): boolean {

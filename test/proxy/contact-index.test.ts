@@ -33,3 +33,14 @@ test('two AORs on one contact URI: removing one leaves the other findable', asyn
   await r.registrar.register(register({ aor: 'sip:alice@example.com', cseq: 2, contacts: ['<sip:desk@192.0.2.20>'], expires: 0 }), udpSource('192.0.2.20'));
   assert.equal(index.find(parseUri('sip:desk@192.0.2.20'))?.aor, 'sip:bob@example.com');
 });
+
+test('a contact finds its binding whichever way its IPv6 or IPv4-mapped host is spelt (RFC 3261 19.1.4)', async () => {
+  const r = await rig();
+  const index = new ContactIndex(r.location);
+  await r.registrar.register(register({ contacts: ['<sip:am@[::ffff:192.0.2.40]:5070>'], expires: 600 }), udpSource('192.0.2.40', 5070));
+  await r.registrar.register(register({ aor: 'sip:bob@example.com', callId: 'call-b', contacts: ['<sip:bob@[2001:db8::9]:5070>'], expires: 600 }), udpSource('2001:db8::9', 5070));
+  assert.equal(index.find(parseUri('sip:am@192.0.2.40:5070'))?.aor, 'sip:alice@example.com');
+  assert.equal(index.find(parseUri('sip:am@[0:0:0:0:0:ffff:c000:228]:5070'))?.aor, 'sip:alice@example.com');
+  assert.equal(index.find(parseUri('sip:bob@[2001:DB8:0::9]:5070'))?.aor, 'sip:bob@example.com');
+  assert.equal(index.find(parseUri('sip:am@192.0.2.41:5070')), undefined);
+});

@@ -65,6 +65,13 @@ test('uriEquals follows RFC 3261 19.1.4', () => {
   assert.ok(eq('sip:nina@[::1]:5070', 'sip:nina@[0:0:0:0:0:0:0:1]:5070'));
   assert.ok(eq('sip:nina@[2001:DB8::A]', 'sip:nina@[2001:db8:0:0:0:0:0:a]'));
   assert.ok(!eq('sip:nina@[::1]', 'sip:nina@[::2]'));
+  // An IPv4-mapped host is the IPv4 address it carries (RFC 4291 2.5.5.2), in any spelling; no other IPv6 host is.
+  assert.ok(eq('sip:dup@127.0.0.1:5070', 'sip:dup@[::ffff:127.0.0.1]:5070'));
+  assert.ok(eq('sip:dup@[0:0:0:0:0:FFFF:7f00:1]:5070', 'sip:dup@127.0.0.1:5070'));
+  assert.ok(eq('sip:dup@[::ffff:7f00:1]', 'sip:dup@[::FFFF:127.0.0.1]'));
+  assert.ok(!eq('sip:dup@[::ffff:127.0.0.2]', 'sip:dup@127.0.0.1'));
+  assert.ok(!eq('sip:dup@[::127.0.0.1]', 'sip:dup@127.0.0.1'));
+  assert.ok(!eq('sip:dup@[64:ff9b::7f00:1]', 'sip:dup@127.0.0.1'));
   // not equivalent
   assert.ok(!eq('SIP:ALICE@AtLanTa.CoM;Transport=udp', 'sip:alice@AtLanTa.CoM;Transport=UDP'));
   assert.ok(!eq('sip:bob@biloxi.com', 'sip:bob@biloxi.com:5060'));
