@@ -3,6 +3,7 @@
 import type { Contact } from '../sip/headers/contact.js';
 import { formatUri, isSipUri, type Uri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
+import { sameAddress, withoutZone } from '../transport/address.js';
 import type { SocketIdentity } from '../transport/types.js';
 import { bindingId, receivedOf } from './binding-key.js';
 import { ownCopy, type StringPool } from './intern.js';
@@ -34,11 +35,14 @@ export interface BindingInput {
  * UDP, the same address with another port: the UA is behind a NAT, or (libpurple) wrote its first
  * interface address while sending from another one. Requests for it go to the received source.
  * A WebSocket contact's `.invalid` host (RFC 7118 5.2) is never reachable either.
+ * Addresses compare as addresses, as RFC 3261 18.2.1 compares a sent-by with the source: `[::1]`
+ * and `[0:0:0:0:0:0:0:1]` are one, `[::ffff:127.0.0.1]` is 127.0.0.1, and a link-local source's
+ * `%zone` (which SIP cannot write, RFC 3261 25.1) is left out.
  */
 export function looksNatted(uri: Uri, source: SocketIdentity): boolean {
   if (!isSipUri(uri)) return false;
   if (uri.hostKind === 'domain') return uri.host.toLowerCase().endsWith('.invalid');
-  if (uri.host.toLowerCase() !== source.remote.address.toLowerCase()) return true;
+  if (!sameAddress(uri.host, withoutZone(source.remote.address))) return true;
   if (source.protocol !== 'udp') return false;
   const port = uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060);
   return port !== source.remote.port;

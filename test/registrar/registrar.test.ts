@@ -281,6 +281,25 @@ describe('Registrar: limits, Path, sources', () => {
     assert.deepEqual(r.location.lookup('sip:carol@example.com')[0].flags, ['nat'], 'UDP from another port');
   });
 
+  test('a Contact that is the source written another way is not flagged nat: IPv6 spellings, IPv4-mapped, a link-local zone', async () => {
+    const r = await rig();
+    const flagsOf = (aor: string): string[] => r.location.lookup(aor)[0].flags;
+    const bind = (user: string, contact: string, source: ReturnType<typeof udpSource>): Promise<unknown> =>
+      r.registrar.register(register({ aor: `sip:${user}@example.com`, callId: `call-${user}`, contacts: [contact], expires: 600 }), source);
+    await bind('v6', '<sip:v6@[0:0:0:0:0:0:0:1]:5070>', udpSource('::1', 5070));
+    await bind('upper', '<sip:upper@[2001:DB8::A]:5070>', udpSource('2001:db8::a', 5070));
+    await bind('mapped', '<sip:mapped@[::ffff:127.0.0.1]:5070>', udpSource('127.0.0.1', 5070));
+    await bind('mappedtcp', '<sip:mappedtcp@[::ffff:127.0.0.1]:5070;transport=tcp>', tcpSource('tcp-m', '127.0.0.1', 40000));
+    // Node reports a link-local peer with its zone (fe80::1%eth0); SIP cannot write one (RFC 3261 25.1).
+    await bind('ll', '<sip:ll@[fe80::1]:5070>', udpSource('fe80::1%eth0', 5070));
+    for (const user of ['v6', 'upper', 'mapped', 'mappedtcp', 'll']) assert.deepEqual(flagsOf(`sip:${user}@example.com`), [], user);
+    // Another address, or over UDP another port, still is nat.
+    await bind('other', '<sip:other@[::ffff:127.0.0.2]:5070>', udpSource('127.0.0.1', 5070));
+    await bind('port', '<sip:port@[0:0:0:0:0:0:0:1]:5080>', udpSource('::1', 5070));
+    await bind('llother', '<sip:llother@[fe80::2]:5070>', udpSource('fe80::1%eth0', 5070));
+    for (const user of ['other', 'port', 'llother']) assert.deepEqual(flagsOf(`sip:${user}@example.com`), ['nat'], user);
+  });
+
   test('an outbound flow (Supported: outbound, instance, reg-id) is flagged and the 200 requires outbound', async () => {
     const r = await rig();
     const answer = await r.registrar.register(register({

@@ -91,6 +91,21 @@ describe('registrar end to end, auth on', () => {
     }
   }
 
+  test('a Contact that is the source written another way is not flagged nat: [0:0:0:0:0:0:0:1] from ::1, [::ffff:127.0.0.1] from 127.0.0.1', async () => {
+    for (const [protocol, host, written] of [
+      ['udp', '::1', '[0:0:0:0:0:0:0:1]'], ['tcp', '::1', '[0:0:0:0:0:0:0:1]'],
+      ['udp', '127.0.0.1', '[::ffff:127.0.0.1]'], ['tcp', '127.0.0.1', '[::ffff:127.0.0.1]'],
+    ] as const) {
+      const c = await open(protocol, host);
+      const contact = `<sip:bob@${written}:${c.port};transport=${protocol}>`;
+      assert.equal((await c.register('bob', 'bob-secret', { contacts: [contact], expires: 300 })).status, 200);
+      // What `ctl ul show` prints as Flags; read before the binding is removed again.
+      const flags = srv.server.location.lookup('sip:bob@example.com').find((b) => b.contact.includes(`:${c.port};`))?.flags;
+      assert.equal((await c.register('bob', 'bob-secret', { contacts: [contact], expires: 0 })).status, 200);
+      assert.deepEqual(flags, [], `${protocol} from ${host}, ${contact}`);
+    }
+  });
+
   test('Contact: * with Expires: 0 removes every binding', async () => {
     const c = await open();
     const ok = await c.register('bob', 'bob-secret', { contacts: ['<sip:bob@192.0.2.1>', '<sip:bob@192.0.2.2>'], expires: 300 });
