@@ -42,9 +42,25 @@ export class WsConnection implements Connection {
     // Idle means nothing from the peer, as for TCP (stream-connection.ts): Node's socket timeout also
     // counts our writes, which would keep a vanished peer's connection open while we write to it.
     // Any bytes from the peer count: SIP messages, CRLF keepalives, WebSocket pings and pongs.
-    const idleTimer = setTimeout(() => this.close('idle'), idleTimeoutMs);
+    // RFC 7118 6 (keepalive with WebSocket Pings, RFC 6455 5.5.2): browser stacks send nothing
+    // between registrations (SIP.js, expires 600), so after half the idle timeout of quiet we send
+    // a Ping; its Pong is traffic from the peer. A peer that does not answer is closed at the
+    // deadline, as before. The idle timer itself runs in two halves: no other timer per connection.
+    let pinged = false;
+    const idleTimer = setTimeout(() => {
+      if (pinged) {
+        this.close('idle');
+        return;
+      }
+      pinged = true;
+      idleTimer.refresh();
+      this.ping().catch(() => {});
+    }, Math.ceil(idleTimeoutMs / 2));
     idleTimer.unref();
-    socket.on('data', () => idleTimer.refresh());
+    socket.on('data', () => {
+      pinged = false;
+      idleTimer.refresh();
+    });
     ws.on('message', (data) => this.onMessage(toBuffer(data)));
     // RFC 6455 5.5.2-5.5.3: ws answers a Ping with a Pong itself. Both are keepalives: a Ping proves
     // the peer alive (as a CRLFCRLF does on TCP), a Pong answers our ping().

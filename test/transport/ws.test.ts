@@ -1,7 +1,7 @@
 // SIP over WebSocket (RFC 7118) end to end: subprotocol, one message per WS message, same-connection answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { createResponse } from '../../src/sip/builder.js';
 import type { SipParseError } from '../../src/sip/errors.js';
 import type { SipMessage } from '../../src/sip/message.js';
@@ -9,13 +9,14 @@ import type { CloseReason } from '../../src/transport/connection.js';
 import { TransportError } from '../../src/transport/errors.js';
 import type { SocketIdentity } from '../../src/transport/types.js';
 import { makeTestCertificate } from '../helpers/tls-cert.js';
-import { manager, nextEvent, optionsRequest } from './wire.js';
+import { manager, nextEvent, optionsRequest, record } from './wire.js';
 
 type Msg = [SipMessage, SocketIdentity];
 
-function open(url: string, protocols: string[] = ['sip'], ca?: string): Promise<WebSocket> {
+/** `options.autoPong: false` makes a peer that never answers our pings (a vanished one looks the same). */
+function open(url: string, protocols: string[] = ['sip'], ca?: string, options: ClientOptions = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, ca ? { ca } : {});
+    const ws = new WebSocket(url, protocols, ca ? { ...options, ca } : options);
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
@@ -118,7 +119,8 @@ test('ws idle means nothing from the peer: our writes to a silent peer do not ke
   const tm = manager({ idleTimeoutMs: 300 });
   t.after(() => tm.close());
   const info = await tm.listen('ws:127.0.0.1:0');
-  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  // Silent: it does not even answer our WebSocket pings.
+  const ws = await open(`ws://127.0.0.1:${info.port}`, ['sip'], undefined, { autoPong: false });
   t.after(() => ws.terminate());
   const got = nextEvent<Msg>(tm, 'message');
   ws.send(optionsRequest('sip:127.0.0.1', 'WS x.invalid'));
@@ -142,7 +144,8 @@ test('ws idle: a peer that only sends WebSocket pings keeps its connection open'
   const tm = manager({ idleTimeoutMs: 300 });
   t.after(() => tm.close());
   const info = await tm.listen('ws:127.0.0.1:0');
-  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  // It does not answer our pings: once its own pings stop, nothing more comes from it.
+  const ws = await open(`ws://127.0.0.1:${info.port}`, ['sip'], undefined, { autoPong: false });
   t.after(() => ws.terminate());
   let closedReason: CloseReason | undefined;
   tm.on('connection-closed', (_source: SocketIdentity, reason: CloseReason) => { closedReason = reason; });
@@ -154,4 +157,47 @@ test('ws idle: a peer that only sends WebSocket pings keeps its connection open'
   clearInterval(pinger);
   const closed = nextEvent<[SocketIdentity, CloseReason]>(tm, 'connection-closed', () => true, 3000);
   assert.equal((await closed)[1], 'idle', 'and once the pings stop, the connection goes idle');
+});
+
+/** Resolves at the `n`th Ping the client gets from the server; rejects if its connection closes first. */
+function pings(ws: WebSocket, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    ws.on('ping', () => { if (++seen === n) resolve(); });
+    ws.once('close', (code) => reject(new Error(`closed (${code}) after ${seen} pings`)));
+  });
+}
+
+test('ws idle: a quiet peer that answers our WebSocket pings stays connected past several idle timeouts (RFC 7118 6)', { timeout: 10_000 }, async (t) => {
+  const tm = manager({ idleTimeoutMs: 1000 });
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  const closed = record<[SocketIdentity, CloseReason]>(tm, 'connection-closed');
+  // A browser stack between registrations: it sends nothing, and its WebSocket answers a Ping with a Pong.
+  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  t.after(() => ws.terminate());
+  const startedAt = Date.now();
+  await pings(ws, 6);
+  const after = Date.now() - startedAt;
+  assert.ok(after >= 2500, `six pings, one per half idle timeout of quiet, took ${after} ms`);
+  assert.equal(ws.readyState, ws.OPEN);
+  assert.deepEqual(closed, []);
+  assert.equal(tm.connectionCount, 1);
+});
+
+test('ws idle: a quiet peer that does not answer our ping is closed at the idle deadline', { timeout: 10_000 }, async (t) => {
+  const tm = manager({ idleTimeoutMs: 1000 });
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  const ws = await open(`ws://127.0.0.1:${info.port}`, ['sip'], undefined, { autoPong: false });
+  t.after(() => ws.terminate());
+  const openedAt = Date.now();
+  let pingedAfter: number | undefined;
+  ws.once('ping', () => { pingedAfter = Date.now() - openedAt; });
+  const [, reason] = await nextEvent<[SocketIdentity, CloseReason]>(tm, 'connection-closed', () => true, 5000);
+  const closedAfter = Date.now() - openedAt;
+  assert.equal(reason, 'idle');
+  assert.ok(pingedAfter !== undefined && pingedAfter >= 400 && pingedAfter < 1000,
+    `a Ping half-way to the deadline (after ${pingedAfter} ms)`);
+  assert.ok(closedAfter >= 900 && closedAfter < 2500, `closed ${closedAfter} ms after its last traffic (the upgrade)`);
 });
