@@ -386,7 +386,10 @@ export class TransportManager extends EventEmitter<TransportEvents> {
     return udpReceiveDrops(this.udp.map((l) => l.boundEndpoint));
   }
 
-  /** Closes every connection and listener. */
+  /**
+   * Closes every connection and listener. WS/WSS peers get a Close frame (1001, going away) and
+   * are cut if they do not answer it within a second (ws-connection.ts): this never waits longer.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const connection of this.pool.all()) connection.close('shutdown');

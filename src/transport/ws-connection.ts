@@ -23,6 +23,22 @@ export function wsMaxPayload(maxMessageSize: number): number {
   return 2 * maxMessageSize;
 }
 
+/**
+ * How long a connection we close (idle, shutdown) waits for the peer's Close frame before its
+ * socket is cut: a vanished peer never answers, and a shutdown must not wait for it.
+ */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * RFC 6455 7.4.1 status codes of the Close frame we send: 1001 (going away) when the transport
+ * manager closes (the server stops), 1000 (normal closure) for an idle connection. Other reasons
+ * cut the connection without one.
+ */
+const CLOSE_FRAMES: Partial<Record<CloseReason, { code: number; reason: string }>> = {
+  shutdown: { code: 1001, reason: 'shutting down' },
+  idle: { code: 1000, reason: 'idle timeout' },
+};
+
 export class WsConnection implements Connection {
   readonly identity: SocketIdentity;
   private closeReason: CloseReason = 'peer';
@@ -124,6 +140,16 @@ export class WsConnection implements Connection {
   close(reason: CloseReason): void {
     if (this.ws.readyState === this.ws.CLOSED) return;
     this.closeReason = reason;
-    this.ws.terminate();
+    const frame = CLOSE_FRAMES[reason];
+    // RFC 6455 7.1.2, 7.4.1: a Close frame with its code, so the peer sees why (not 1006); the
+    // socket is cut if the peer does not answer within the grace (or at once while already closing).
+    if (frame === undefined || this.ws.readyState !== this.ws.OPEN) {
+      this.ws.terminate();
+      return;
+    }
+    this.ws.close(frame.code, frame.reason);
+    const grace = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    grace.unref();
+    this.ws.once('close', () => clearTimeout(grace));
   }
 }

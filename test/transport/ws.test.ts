@@ -9,7 +9,7 @@ import type { CloseReason } from '../../src/transport/connection.js';
 import { TransportError } from '../../src/transport/errors.js';
 import type { SocketIdentity } from '../../src/transport/types.js';
 import { makeTestCertificate } from '../helpers/tls-cert.js';
-import { manager, nextEvent, optionsRequest, record } from './wire.js';
+import { manager, nextEvent, optionsRequest, RawStreamClient, record } from './wire.js';
 
 type Msg = [SipMessage, SocketIdentity];
 
@@ -200,4 +200,51 @@ test('ws idle: a quiet peer that does not answer our ping is closed at the idle 
   assert.ok(pingedAfter !== undefined && pingedAfter >= 400 && pingedAfter < 1000,
     `a Ping half-way to the deadline (after ${pingedAfter} ms)`);
   assert.ok(closedAfter >= 900 && closedAfter < 2500, `closed ${closedAfter} ms after its last traffic (the upgrade)`);
+});
+
+/** The code and reason of the Close frame a client gets. */
+function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+}
+
+test('ws close frames (RFC 6455 7.4.1): 1000 for an idle connection, 1001 when the server goes down, not 1006', { timeout: 10_000 }, async (t) => {
+  const tm = manager({ idleTimeoutMs: 300 });
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  const url = `ws://127.0.0.1:${info.port}`;
+  const mute = await open(url, ['sip'], undefined, { autoPong: false });
+  t.after(() => mute.terminate());
+  assert.deepEqual(await closeOf(mute), { code: 1000, reason: 'idle timeout' });
+
+  const down = manager();
+  t.after(() => down.close());
+  const info2 = await down.listen('ws:127.0.0.1:0');
+  const ws = await open(`ws://127.0.0.1:${info2.port}`);
+  t.after(() => ws.terminate());
+  const closed = closeOf(ws);
+  await down.close();
+  assert.deepEqual(await closed, { code: 1001, reason: 'shutting down' });
+});
+
+test('ws shutdown: a peer that never answers our Close frame gets it, and is cut after a short grace', { timeout: 10_000 }, async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  // A WebSocket client that upgrades and then reads nothing more it is sent (a hung tab, a dead link).
+  const raw = await RawStreamClient.connect(info.port);
+  t.after(() => raw.close());
+  raw.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${info.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+    + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n');
+  await raw.waitFor((text) => text.includes('\r\n\r\n'));
+  assert.match(raw.received.toString('latin1'), /^HTTP\/1\.1 101 /);
+  assert.equal(tm.connectionCount, 1);
+  const started = Date.now();
+  await tm.close();
+  const took = Date.now() - started;
+  await raw.closed;
+  const frame = raw.received.subarray(raw.received.indexOf('\r\n\r\n') + 4);
+  assert.equal(frame[0], 0x88, 'a Close frame (FIN, opcode 8)');
+  assert.equal(frame.readUInt16BE(2), 1001);
+  // The grace is 1 s (CLOSE_GRACE_MS); ws alone would wait 30 s for the peer's Close frame.
+  assert.ok(took < 3000, `close() took ${took} ms`);
 });
