@@ -8,6 +8,9 @@ import { TransportError, fromSystemError } from './errors.js';
 import type { InboundHandler } from './inbound.js';
 import type { SocketIdentity, TransportLogger } from './types.js';
 
+const CRLF = Buffer.from('\r\n');
+const CRLF_PING = Buffer.from('\r\n\r\n');
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -103,6 +106,9 @@ export class WsConnection implements Connection {
         return;
       case 'keepalive':
         // RFC 7118 keeps the connection alive with WebSocket pings, but some clients send CRLF.
+        // RFC 7118 6 allows RFC 5626's CRLF keepalive over WebSocket (SIP.js keepAliveInterval):
+        // a CRLFCRLF ping gets a CRLF pong, in a message of its own (RFC 5626 4.4.1).
+        if (data.equals(CRLF_PING)) this.write(CRLF).catch(() => {});
         this.handler.keepalive(this.identity, data[0] === 0 ? 'nul' : 'crlf');
         return;
       default:

@@ -248,3 +248,25 @@ test('ws shutdown: a peer that never answers our Close frame gets it, and is cut
   // The grace is 1 s (CLOSE_GRACE_MS); ws alone would wait 30 s for the peer's Close frame.
   assert.ok(took < 3000, `close() took ${took} ms`);
 });
+
+test('ws: a CRLFCRLF keepalive gets a CRLF pong as a text message; a lone CRLF gets nothing (RFC 7118 6, RFC 5626 4.4.1)', { timeout: 5000 }, async (t) => {
+  const tm = manager();
+  t.after(() => tm.close());
+  const info = await tm.listen('ws:127.0.0.1:0');
+  const ws = await open(`ws://127.0.0.1:${info.port}`);
+  t.after(() => ws.terminate());
+  const kinds = record<[SocketIdentity, string]>(tm, 'keepalive');
+  // SIP.js with keepAliveInterval sends exactly this and waits for "\r\n".
+  const pong = nextMessage(ws);
+  ws.send('\r\n\r\n');
+  assert.deepEqual(await pong, { text: '\r\n', binary: false });
+  // A lone CRLF is a pong (or noise): the next thing the client gets is the answer to its request.
+  ws.send('\r\n');
+  const got = nextEvent<Msg>(tm, 'message');
+  ws.send(optionsRequest('sip:127.0.0.1', 'WS x.invalid'));
+  const [msg, source] = await got;
+  const reply = nextMessage(ws);
+  await tm.sendResponse(createResponse(msg, 200, 'OK'), source);
+  assert.match((await reply).text, /^SIP\/2\.0 200 OK\r\n/);
+  assert.equal(kinds.length, 2, 'both were keepalives of the connection');
+});
