@@ -3,9 +3,12 @@
 // record-routed; otherwise to the socket the SUBSCRIBE came from (over its connection while open):
 // a subscriber behind a NAT, or one like libpurple whose Contact names an interface it does not
 // send from, is reachable only there, just as the registrar reaches a binding by its received source.
-// Once that stream connection is gone (idle timeout, a restart), the remote target (the Contact) is
-// where the dialog goes, over a new connection (RFC 3261 12.2.1.1, 18.1.1): the source port of a
-// closed connection listens for nothing.
+// Once that stream connection is gone (idle timeout, a restart), a Contact that is registered goes
+// where the proxy sends requests for it: the current connection of its binding (RFC 5626 5.3: a
+// request to a flow goes over the flow's current connection; RFC 7118 5.3: a WebSocket client is
+// reached only over its WebSocket connection), or nowhere while that RFC 5626 flow is down. Any other
+// remote target (the Contact) is where the dialog goes, over a new connection (RFC 3261 12.2.1.1,
+// 18.1.1): the source port of a closed connection listens for nothing.
 import { lookup } from 'node:dns/promises';
 import { createRequest, newBranch } from '../sip/builder.js';
 import type { SipMessage } from '../sip/message.js';
@@ -29,13 +32,33 @@ export interface NotifyContent {
   body?: { contentType: string; text: string };
 }
 
-export type NotifyOutcome = 'delivered' | 'failed';
+/**
+ * `flow-down`: nothing was sent, because the subscriber's Contact is registered as an RFC 5626 flow
+ * whose connection is gone; `aor` is the address-of-record of that binding, registered again when the
+ * UA has connected again (RFC 5626 4.5).
+ */
+export type NotifyOutcome = { kind: 'delivered' } | { kind: 'failed' } | { kind: 'flow-down'; aor: string };
+
+const DELIVERED: NotifyOutcome = Object.freeze({ kind: 'delivered' });
+const FAILED: NotifyOutcome = Object.freeze({ kind: 'failed' });
+
+/** The binding that holds a registered contact, as the proxy reaches it (src/proxy/contact-index.ts, target-set.ts). */
+export interface RegisteredFlow {
+  aor: string;
+  /** Its connection or source; undefined when it is an RFC 5626 flow whose connection is closed (RFC 5626 5.3). */
+  target: SendTarget | undefined;
+}
 
 export interface NotifierOptions {
   sendRequest(request: SipMessage, target: SendTarget): ClientTransaction;
   serverName: string;
   /** Whether the stream connection a SUBSCRIBE came on is still open (the transport's pool). */
   connectionOpen(connectionId: string): boolean;
+  /**
+   * Where requests for a registered contact go now (the proxy's contact index and flow state);
+   * undefined when `contact` is not a registered contact reached directly. Default: none is.
+   */
+  registeredFlow?(contact: SipUri): RegisteredFlow | undefined;
 }
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
@@ -97,28 +120,33 @@ export class Notifier {
     let target: SendTarget;
     try {
       const routing = requestRouting(record);
-      target = routing.next !== undefined ? await uriTarget(routing.next) : await this.directTarget(record);
+      const found = routing.next !== undefined ? await uriTarget(routing.next) : await this.directTarget(record);
+      if ('kind' in found) return found;
+      target = found;
       request = this.build(record, cseq, content, routing.uri, routing.routes, target.protocol, await localContactToward(record, target));
     } catch {
-      return 'failed';
+      return FAILED;
     }
     return new Promise<NotifyOutcome>((resolve) => {
       let tx: ClientTransaction;
       try {
         tx = this.options.sendRequest(request, target);
       } catch {
-        resolve('failed');
+        resolve(FAILED);
         return;
       }
       // RFC 6665 4.2.2: a NOTIFY that times out or gets any failure response ends the subscription.
-      tx.once('final', (res) => resolve((res.status ?? 500) < 300 ? 'delivered' : 'failed'));
-      tx.once('timeout', () => resolve('failed'));
-      tx.once('transport-error', () => resolve('failed'));
+      tx.once('final', (res) => resolve((res.status ?? 500) < 300 ? DELIVERED : FAILED));
+      tx.once('timeout', () => resolve(FAILED));
+      tx.once('transport-error', () => resolve(FAILED));
     });
   }
 
-  /** Without a route set: the SUBSCRIBE's source while it can be reached there, else the Contact. */
-  private async directTarget(record: SubscriptionRecord): Promise<SendTarget> {
+  /**
+   * Without a route set: the SUBSCRIBE's source while it can be reached there; else the registered
+   * contact's current flow (none while it is down), else the Contact.
+   */
+  private async directTarget(record: SubscriptionRecord): Promise<SendTarget | NotifyOutcome> {
     const { protocol, address, port } = record.received;
     if (protocol === 'udp') return { protocol, address, port, listener: record.listener };
     if (record.connectionId !== undefined && this.options.connectionOpen(record.connectionId)) {
@@ -126,6 +154,8 @@ export class Notifier {
     }
     const contact = parseUri(record.remoteTarget);
     if (!isSipUri(contact)) throw new Error(`remote target ${record.remoteTarget} is not a SIP URI`);
+    const flow = this.options.registeredFlow?.(contact);
+    if (flow !== undefined) return flow.target ?? { kind: 'flow-down', aor: flow.aor };
     return uriTarget(contact);
   }
 

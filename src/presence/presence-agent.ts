@@ -74,6 +74,8 @@ export class PresenceAgent {
   private readonly subscribeContext: SubscribeContext;
   /** Subscriptions loaded by restore(), notified by start(). */
   private restored: Subscription[] = [];
+  /** Subscriptions whose subscriber's flow is down, by the AOR of its binding (notified when that AOR's bindings change). */
+  private readonly waitingForFlow = new Map<string, Set<Subscription>>();
 
   constructor(private readonly options: PresenceAgentOptions) {
     this.now = options.now ?? Date.now;
@@ -269,6 +271,43 @@ export class PresenceAgent {
         .catch((err: unknown) => this.log.warn({ aor, err: String(err) }, 'could not delete publications from the store'));
     }
     this.stateChanged(aor);
+    this.retryWaiting(aor);
+  }
+
+  /**
+   * A binding of `aor` changed: the subscribers waiting for one of its flows may be reachable again
+   * (registered anew over a new connection), or not at all (the binding went). Each gets the current
+   * state; one whose flow is still down waits again.
+   */
+  private retryWaiting(aor: string): void {
+    const waiting = this.waitingForFlow.get(aor);
+    if (waiting === undefined) return;
+    this.waitingForFlow.delete(aor);
+    for (const sub of waiting) {
+      sub.waitingFor = undefined;
+      this.notify(sub);
+    }
+  }
+
+  /**
+   * RFC 5626 4.5: a UA whose flow failed connects again and registers the flow anew, within seconds;
+   * meanwhile nothing can reach it (5.3), and a NOTIFY it misses is no failure of the subscription
+   * (as Kamailio does, it stays). The current state goes when the flow is registered again.
+   */
+  private waitForFlow(sub: Subscription, aor: string): void {
+    this.stopWaiting(sub);
+    sub.waitingFor = aor;
+    let set = this.waitingForFlow.get(aor);
+    if (set === undefined) this.waitingForFlow.set(aor, set = new Set());
+    set.add(sub);
+  }
+
+  private stopWaiting(sub: Subscription): void {
+    if (sub.waitingFor === undefined) return;
+    const set = this.waitingForFlow.get(sub.waitingFor);
+    set?.delete(sub);
+    if (set?.size === 0) this.waitingForFlow.delete(sub.waitingFor);
+    sub.waitingFor = undefined;
   }
 
   /**
@@ -356,8 +395,15 @@ export class PresenceAgent {
     const cseq = this.subscriptions.nextCseq(sub);
     this.notifier.send(sub.record, cseq, this.content(sub)).then((outcome) => {
       sub.inFlight = false;
+      if (outcome.kind === 'flow-down') {
+        // Nothing was sent; the state of the moment goes once the flow is back.
+        sub.dirty = false;
+        if (!sub.ended) this.waitForFlow(sub, outcome.aor);
+        return;
+      }
       this.notifiesSent++;
-      if (outcome === 'failed') {
+      this.stopWaiting(sub);
+      if (outcome.kind === 'failed') {
         this.failed(sub);
         return;
       }
@@ -376,7 +422,7 @@ export class PresenceAgent {
     const cseq = this.subscriptions.nextCseq(sub);
     this.notifier.send(sub.record, cseq, content()).then((outcome) => {
       this.notifiesSent++;
-      if (outcome === 'failed') this.notifyFailures++;
+      if (outcome.kind !== 'delivered') this.notifyFailures++;
     }, (err: unknown) => this.log.error({ err: String(err) }, 'NOTIFY could not be built'));
   }
 
@@ -398,6 +444,7 @@ export class PresenceAgent {
   }
 
   private removeSubscription(sub: Subscription): void {
+    this.stopWaiting(sub);
     this.subscriptions.remove(sub).catch((err: unknown) =>
       this.log.warn({ presentity: sub.record.presentity, err: String(err) }, 'could not delete a subscription from the store'));
     if (sub.record.event === PRESENCE_EVENT) this.watchersChanged(sub.record.presentity);

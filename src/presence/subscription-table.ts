@@ -24,6 +24,8 @@ export class Subscription {
   dirty = false;
   /** Removed from the table (ended by expiry, unsubscribe, a failed NOTIFY or the operator). */
   ended = false;
+  /** The AOR whose RFC 5626 flow this subscriber is reached over, while that flow is down. */
+  waitingFor: string | undefined;
 
   constructor(public record: SubscriptionRecord) {}
 

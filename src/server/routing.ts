@@ -13,10 +13,12 @@ import { RequestRouter, type RequestKind } from '../proxy/route-request.js';
 import { branchTarget } from '../proxy/target-set.js';
 import { TransactionUpstream, type Reply } from '../proxy/transaction-upstream.js';
 import { MessagePolicy, senderKey } from '../messaging/message-policy.js';
+import type { RegisteredFlow } from '../presence/notifier.js';
 import { OfflineDelivery } from '../messaging/offline-delivery.js';
 import { OfflineStore } from '../messaging/offline-store.js';
 import { RateLimiter } from '../messaging/rate-limit.js';
 import type { SipMessage } from '../sip/message.js';
+import type { SipUri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/types.js';
 import { sharedTimerHeap } from '../transaction/timer-heap.js';
 import type { ServerTransaction } from '../transaction/server-transaction.js';
@@ -62,6 +64,7 @@ export class Routing {
   readonly messages: MessagePolicy;
   private readonly delivery: OfflineDelivery;
   readonly flows: FlowState;
+  private readonly contacts: ContactIndex;
 
   private constructor(private readonly d: RoutingDeps, readonly offline: OfflineStore) {
     const { services, identity, transport, transactions, stats, config, log } = d;
@@ -70,6 +73,7 @@ export class Routing {
     const contacts = new ContactIndex(services.location);
     const flows = new FlowState(transport, services.location);
     this.flows = flows;
+    this.contacts = contacts;
     const env: BranchEnv = { transactions, own, resolver, timers: sharedTimerHeap(), timerCMs: config.timerCMs ?? TIMER_C_MS, suspect,
       ownsRealm: (realm) => identity.isLocalDomain(realm), dialogToken: (callId) => services.dialogRoutes.sign(callId),
       spiralMark: d.spiralMark };
@@ -122,6 +126,20 @@ export class Routing {
     this.forwarder.close();
     this.delivery.close();
     this.offline.close();
+  }
+
+  /**
+   * Where a request for the registered contact `uri` goes now, as the proxy sends it (README: Proxy and
+   * routing): its binding's current connection or source, no target while that binding is an RFC 5626
+   * flow whose connection is closed (5.3). Undefined for a contact nobody registered, or one reached
+   * through a Path. The presence agent's NOTIFYs use it once the SUBSCRIBE's own connection is gone.
+   */
+  registeredFlow(uri: SipUri): RegisteredFlow | undefined {
+    const binding = this.contacts.find(uri);
+    if (binding === undefined) return undefined;
+    const { destination } = branchTarget(binding, (id) => this.flows.isOpen(id));
+    if (destination.kind === 'flow-failed') return { aor: binding.aor, target: undefined };
+    return destination.kind === 'direct' ? { aor: binding.aor, target: destination.target } : undefined;
   }
 
   /**

@@ -463,6 +463,7 @@ export class SipServer {
       sendRequest: (request, target) => this.transactions.sendRequest(request, target),
       serverName: this.config.serverName,
       connectionOpen: (id) => this.transport.isConnectionOpen(id),
+      registeredFlow: (uri) => this.routing?.registeredFlow(uri),
       logger: this.log,
       flowOpen: (id) => this.routing?.flows.isOpen(id) ?? true,
     });

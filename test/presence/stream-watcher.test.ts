@@ -3,6 +3,7 @@
 // once it is gone the NOTIFY goes to the remote target (the SUBSCRIBE's Contact) over a new
 // connection (RFC 3261 12.2.1.1, 18.1.1), not to the source port of the closed connection, where
 // nobody listens (which used to fail the NOTIFY and end the subscription).
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,8 @@ import { createResponse } from '../../src/sip/builder.js';
 import { StreamFramer } from '../../src/sip/framing.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { parseMessage } from '../../src/sip/parser.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
 import { firstTuple, pidf, PresencePeer } from './presence-peer.js';
 
 const HOST = '127.0.0.1';
@@ -146,6 +148,101 @@ test('a TCP watcher restored after a restart gets the current state at its Conta
     alice.close();
     bob.close();
     contact.close();
+    await srv.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+// A browser tab (JsSIP, SIP.js) over WebSocket registers an RFC 5626 flow (+sip.instance, reg-id) and
+// keeps one Contact, a `.invalid` host nobody can reach (RFC 7118 5.2), on every connection it makes.
+// When its connection drops it connects again and registers the flow anew within seconds (RFC 5626
+// 4.5): its NOTIFYs must follow the flow's new connection (5.3, RFC 7118 5.3), and a NOTIFY due while
+// the flow is down must not end the subscription. Both used to: the notifier sent to the Contact
+// (a DNS lookup of `.invalid`), failed, and removed the subscription without a word.
+const WS_CONTACT = '<sip:dave@dave-tab.invalid;transport=ws>';
+const WS_FLOW = `${WS_CONTACT};+sip.instance="<urn:uuid:00000000-0000-4000-8000-0000000000d1>";reg-id=1`;
+
+/** Dave's tab: connects over WebSocket and registers its flow (the same Contact, instance and reg-id every time). */
+async function wsTab(srv: RunningServer): Promise<PresencePeer> {
+  const dave = new PresencePeer(await SipEndpoint.open('ws', HOST, srv.port('ws')), 'dave', HOST);
+  const r = await dave.sip.register('dave', undefined, { domain: HOST, contacts: [WS_FLOW], headers: ['Supported: outbound'] });
+  assert.equal(r.status, 200);
+  assert.match(r.header('require') ?? '', /outbound/, 'registered as an RFC 5626 flow');
+  return dave;
+}
+
+/** Closes the tab's connection and waits until the server has seen it close. */
+async function dropConnection(srv: RunningServer, dave: PresencePeer): Promise<void> {
+  const closed = once(srv.server.transport, 'connection-closed');
+  dave.close();
+  await closed;
+}
+
+test('a WebSocket watcher whose flow reconnects gets the next NOTIFY over its new connection (RFC 5626 5.3)', async () => {
+  const srv = await startServer({ listen: ['ws:127.0.0.1:0', 'udp:127.0.0.1:0'], auth: false, probeIntervalSeconds: 0 });
+  const alice = await PresencePeer.open('udp', HOST, srv.port('udp'), 'alice');
+  let dave = await wsTab(srv);
+  try {
+    assert.equal((await alice.register()).status, 200);
+    assert.equal((await dave.subscribe(alice.aor, { contact: WS_CONTACT })).response.status, 200);
+    await dave.notify();
+    await dropConnection(srv, dave);
+    dave = await wsTab(srv);
+    assert.equal((await alice.publish({ body: pidf(alice.aor, 'open', { note: 'after the reconnect' }) })).status, 200);
+    const n = await dave.notifyUntil((x) => firstTuple(x).note === 'after the reconnect');
+    assert.deepEqual(firstTuple(n), { basic: 'open', note: 'after the reconnect' });
+    assert.deepEqual(srv.server.controlContext().presence?.watchers(alice.aor).map((w) => w.watcher), [dave.aor]);
+  } finally {
+    alice.close();
+    dave.close();
+    await srv.stop();
+  }
+});
+
+test('a change while a WebSocket watcher\'s flow is down keeps the subscription and reaches the tab once it registers again', async () => {
+  const srv = await startServer({ listen: ['ws:127.0.0.1:0', 'udp:127.0.0.1:0'], auth: false, probeIntervalSeconds: 0 });
+  const alice = await PresencePeer.open('udp', HOST, srv.port('udp'), 'alice');
+  let dave = await wsTab(srv);
+  try {
+    assert.equal((await alice.register()).status, 200);
+    assert.equal((await dave.subscribe(alice.aor, { contact: WS_CONTACT })).response.status, 200);
+    await dave.notify();
+    await dropConnection(srv, dave);
+    assert.equal((await alice.publish({ body: pidf(alice.aor, 'open', { note: 'while you were away' }) })).status, 200);
+    dave = await wsTab(srv);
+    const n = await dave.notifyUntil((x) => firstTuple(x).note === 'while you were away');
+    assert.deepEqual(firstTuple(n), { basic: 'open', note: 'while you were away' });
+    const presence = srv.server.controlContext().presence;
+    assert.deepEqual(presence?.watchers(alice.aor).map((w) => w.watcher), [dave.aor]);
+    assert.equal(presence?.counts().notifyFailures, 0, 'a flow that is down is no failed NOTIFY');
+  } finally {
+    alice.close();
+    dave.close();
+    await srv.stop();
+  }
+});
+
+test('a WebSocket watcher restored after a restart gets the current state once its tab registers the flow again (sqlite)', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'presence-ws-restart-'));
+  const config = { listen: ['ws:127.0.0.1:0', 'udp:127.0.0.1:0'], auth: false, probeIntervalSeconds: 0, store: 'sqlite' as const, dataDir };
+  let srv = await startServer(config);
+  const alice = await PresencePeer.open('udp', HOST, srv.port('udp'), 'alice');
+  let dave = await wsTab(srv);
+  try {
+    assert.equal((await alice.register()).status, 200);
+    assert.equal((await alice.publish({ body: pidf(alice.aor, 'open', { note: 'before restart' }) })).status, 200);
+    assert.equal((await dave.subscribe(alice.aor, { contact: WS_CONTACT })).response.status, 200);
+    await dave.notify();
+    await srv.stop();
+    dave.close();
+    srv = await startServer(config);
+    dave = await wsTab(srv);
+    const n = await dave.notifyUntil((x) => firstTuple(x).note === 'before restart');
+    assert.deepEqual(firstTuple(n), { basic: 'open', note: 'before restart' });
+    assert.deepEqual(srv.server.controlContext().presence?.watchers(alice.aor).map((w) => w.watcher), [dave.aor]);
+  } finally {
+    alice.close();
+    dave.close();
     await srv.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
