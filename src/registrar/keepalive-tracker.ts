@@ -32,11 +32,13 @@ function diesWithItsConnection(b: BindingRecord): boolean {
  * edge proxy (Path, RFC 3327): the connection was the proxy's. Exception, RFC 5626 5.3 and 6: a binding
  * registered as an outbound flow (flag `outbound`) stays until it expires or the UA registers the flow
  * again over a new connection (same +sip.instance and reg-id: it replaces the binding); meanwhile a
- * request for it finds no connection (the proxy answers 430 Flow Failed, RFC 5626 5.3).
+ * request for it finds no connection (the proxy answers 430 Flow Failed, RFC 5626 5.3), and it is
+ * flagged `flow-closed`.
  */
 export function removeOnConnectionClose(transport: EventEmitter<TransportEvents>, location: LocationService, log: TransportLogger): void {
   transport.on('connection-closed', (source) => {
     if (source.connectionId === undefined) return;
+    location.markFlowClosed(source.connectionId);
     location.removeFrom(source.connectionId, 'connection-closed', diesWithItsConnection)
       .catch((err: unknown) => log.warn({ connection: source.connectionId, err: String(err) },
         'could not delete the bindings of a closed connection from the store'));
@@ -46,12 +48,15 @@ export function removeOnConnectionClose(transport: EventEmitter<TransportEvents>
 /**
  * At start, before any socket opens: stream bindings restored from storage name connections that
  * died with the previous process. Plain ones go, as they would have when their connection closed;
- * RFC 5626 flows stay (5.3) until they expire or their UA registers again (the proxy's flow state
- * counts their connections as closed). Resolves with how many went.
+ * RFC 5626 flows stay (5.3) until they expire or their UA registers again, flagged `flow-closed` (the
+ * proxy's flow state counts their connections as closed). Resolves with how many went.
  */
 export async function dropRestoredStreamBindings(location: LocationService): Promise<number> {
   const connections = new Set<string>();
-  for (const b of location.entries()) if (diesWithItsConnection(b)) connections.add(b.connectionId as string);
+  for (const b of location.entries()) {
+    if (diesWithItsConnection(b)) connections.add(b.connectionId as string);
+    else if (b.connectionId !== undefined) location.markFlowClosed(b.connectionId);
+  }
   let removed = 0;
   for (const id of connections) removed += await location.removeFrom(id, 'connection-closed', diesWithItsConnection);
   return removed;

@@ -9,7 +9,7 @@ import type { BindingRecord, BindingRepository, BindingStore } from '../store/ty
 import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
-import { applyUpdate, refreshesTimesOnly, sameSource, type BindingUpdate } from './binding-record.js';
+import { applyUpdate, reachedOverItsConnection, refreshesTimesOnly, sameSource, type BindingUpdate } from './binding-record.js';
 import { ExpiryWheel } from './expiry.js';
 import type { BindingChange, BindingChangeReason, LocationView } from './types.js';
 
@@ -184,6 +184,20 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
       const has = b.flags.includes('dead');
       if (dead && !has) b.flags = Object.freeze([...b.flags, 'dead']) as string[];
       else if (!dead && has) b.flags = Object.freeze(b.flags.filter((f) => f !== 'dead')) as string[];
+    }
+  }
+
+  /**
+   * RFC 5626 5.3: the connection of the outbound flows registered over `connectionId` is gone. They
+   * stay registered, but nothing reaches them until their UA registers them again over a new
+   * connection, which gives them new flags: until then they carry `flow-closed` (shown by `ctl ul
+   * show`; the registrar removes them first when an AOR needs room). Memory only, like `dead`.
+   */
+  markFlowClosed(connectionId: string): void {
+    for (const b of this.bindingsFrom(connectionId)) {
+      if (b.flags.includes('outbound') && reachedOverItsConnection(b) && !b.flags.includes('flow-closed')) {
+        b.flags = Object.freeze([...b.flags, 'flow-closed']) as string[];
+      }
     }
   }
 

@@ -34,9 +34,27 @@ export const DEFAULT_REGISTRAR_SETTINGS: Readonly<RegistrarSettings> = {
 
 type Plan = { ops: BindingOp[]; outbound: boolean } | RegisterAnswer;
 
-/** More bindings than `--max-contacts` allows: 403, since trying again later cannot help. */
+/**
+ * More bindings than `--max-contacts` allows, even without those whose flow is closed: 403, since
+ * trying again later cannot help.
+ */
 function tooManyContacts(maxContacts: number): RegisterAnswer {
   return refused(403, 'Forbidden', `too many contacts: at most ${maxContacts} per address-of-record`);
+}
+
+/**
+ * The `count` oldest bindings of `current` whose RFC 5626 flow is closed (flag `flow-closed`), other
+ * than those this REGISTER refreshes; undefined when there are fewer. Such a binding reaches nobody
+ * (requests for it get 430, RFC 5626 5.3) and its UA, were it still there, would register the flow
+ * again rather than wait for it: a browser tab that was reloaded registers a new +sip.instance each
+ * time, and its old flows would otherwise fill the AOR until they expire.
+ */
+function closedFlowsToEvict(current: readonly BindingRecord[], ops: ReadonlyArray<BindingOp | undefined>, count: number): BindingRecord[] | undefined {
+  const refreshed = new Set<BindingRecord>();
+  for (const op of ops) if (op?.kind === 'refresh') refreshed.add(op.binding);
+  const closed = current.filter((b) => b.flags.includes('flow-closed') && !refreshed.has(b));
+  if (closed.length < count) return undefined;
+  return closed.sort((a, b) => a.lastModified - b.lastModified).slice(0, count);
 }
 
 /**
@@ -171,7 +189,11 @@ export class Registrar {
     }
 
     if (current.length > maxContacts && current.length > stored.length) {
-      return tooManyContacts(maxContacts);
+      // Room made from closed flows, only as much as the request needs (an AOR already above a
+      // lowered limit need only not grow).
+      const evicted = closedFlowsToEvict(current, ops, current.length - Math.max(maxContacts, stored.length));
+      if (evicted === undefined) return tooManyContacts(maxContacts);
+      for (const binding of evicted) ops.push({ kind: 'remove', binding, reason: 'connection-closed' });
     }
     return { ops: dropped ? ops.filter((op): op is BindingOp => op !== undefined) : ops as BindingOp[], outbound };
   }

@@ -118,6 +118,30 @@ describe('LocationService: sources, removal', () => {
     assert.equal(r.changes.find((c) => c.type === 'removed')?.reason, 'connection-closed');
     assert.equal(r.location.lookup('sip:bob@example.com').length, 1, 'the outbound flow waits for its UA to reconnect');
     assert.equal(r.location.lookup('sip:carol@example.com').length, 1);
+    assert.deepEqual(r.location.lookup('sip:bob@example.com')[0].flags, ['outbound', 'flow-closed'], 'shown as closed (ctl ul show)');
+    assert.deepEqual(r.location.lookup('sip:carol@example.com')[0].flags, [], 'an open connection is no closed flow');
+    // Registered again over a new connection: open.
+    await r.registrar.register(register({
+      aor: 'sip:bob@example.com', cseq: 2, contacts: ['<sip:bob@127.0.0.1:40001;transport=tcp>;+sip.instance="<urn:uuid:b>";reg-id=1'],
+      expires: 600, headers: ['Supported: outbound'],
+    }), tcpSource('tcp-3'));
+    assert.deepEqual(r.location.lookup('sip:bob@example.com')[0].flags, ['outbound']);
+  });
+
+  test('outbound flows restored at start are flagged flow-closed: their connections went with the previous process', async () => {
+    const store = await openStore({ kind: 'memory' });
+    const first = await rig({}, store.bindings);
+    await first.registrar.register(register({
+      aor: 'sip:bob@example.com', contacts: ['<sip:bob@127.0.0.1:40001;transport=tcp>;+sip.instance="<urn:uuid:b>";reg-id=1'],
+      expires: 600, headers: ['Supported: outbound'],
+    }), tcpSource('tcp-1'));
+    assert.deepEqual(first.location.lookup('sip:bob@example.com')[0].flags, ['outbound']);
+    first.location.close();
+
+    const second = await rig({}, store.bindings);
+    await second.location.restore();
+    assert.equal(await dropRestoredStreamBindings(second.location), 0);
+    assert.deepEqual(second.location.lookup('sip:bob@example.com')[0].flags, ['outbound', 'flow-closed']);
   });
 
   test('a binding registered through an edge proxy (Path) does not go with the proxy\'s connection, nor with a restart', async () => {

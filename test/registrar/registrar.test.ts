@@ -1,6 +1,9 @@
 // RFC 3261 10.3 processing of one REGISTER (Registrar + LocationService, memory store, manual clock).
+import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { removeOnConnectionClose } from '../../src/registrar/keepalive-tracker.js';
+import type { TransportEvents } from '../../src/transport/transport-manager.js';
 import { headerValues, register, rig, tcpSource, udpSource } from './helpers.js';
 
 const ALICE = 'sip:alice@example.com';
@@ -213,6 +216,39 @@ describe('Registrar: limits, Path, sources', () => {
     assert.equal(r.location.counts().bindings, 2);
     const refresh = await r.registrar.register(register({ cseq: 3, contacts: ['<sip:a@192.0.2.1>'], expires: 600 }), udpSource());
     assert.equal(refresh.status, 200);
+  });
+
+  test('beyond max contacts, bindings whose RFC 5626 flow closed make room: the oldest first, only as many as needed', async () => {
+    const r = await rig({ maxContacts: 3 });
+    const transport = new EventEmitter<TransportEvents>();
+    removeOnConnectionClose(transport, r.location, { debug() {}, info() {}, warn() {}, error() {} });
+    // A browser tab reloaded again and again: a new +sip.instance over a new connection each time,
+    // the previous connection closed without an un-REGISTER.
+    const tab = (i: number): Promise<{ status: number }> => r.registrar.register(register({
+      callId: `tab${i}`, expires: 600, headers: ['Supported: outbound'],
+      contacts: [`<sip:alice@127.0.0.1:${40000 + i};transport=tcp>;+sip.instance="<urn:uuid:00000000-0000-4000-8000-00000000000${i}>";reg-id=1`],
+    }), tcpSource(`conn-${i}`, '127.0.0.1', 40000 + i));
+    const callIds = (): string[] => r.location.lookup(ALICE).map((b) => b.callId).sort();
+    for (let i = 1; i <= 3; i++) {
+      r.clock.now += 1000;
+      assert.equal((await tab(i)).status, 200);
+      if (i < 3) transport.emit('connection-closed', tcpSource(`conn-${i}`, '127.0.0.1', 40000 + i), 'peer');
+    }
+    assert.deepEqual(r.location.lookup(ALICE).filter((b) => b.flags.includes('flow-closed')).map((b) => b.callId).sort(), ['tab1', 'tab2']);
+
+    r.clock.now += 1000;
+    assert.equal((await tab(4)).status, 200, 'a closed flow made room');
+    assert.deepEqual(callIds(), ['tab2', 'tab3', 'tab4'], 'the oldest closed flow went, and only it');
+    assert.deepEqual(r.changes.filter((c) => c.type === 'removed').map((c) => [c.binding.callId, c.reason]), [['tab1', 'connection-closed']]);
+    assert.deepEqual((await r.repository.all()).map((b) => b.callId).sort(), ['tab2', 'tab3', 'tab4'], 'removed from the store too');
+
+    r.clock.now += 1000;
+    assert.equal((await tab(5)).status, 200);
+    assert.deepEqual(callIds(), ['tab3', 'tab4', 'tab5']);
+    // Every flow left is open: the limit holds as before.
+    const answer = await r.registrar.register(register({ callId: 'tab6', cseq: 1, contacts: ['<sip:alice@192.0.2.6>'], expires: 600 }), udpSource());
+    assert.equal(answer.status, 403);
+    assert.deepEqual(callIds(), ['tab3', 'tab4', 'tab5']);
   });
 
   test('more contacts in one REGISTER than could ever fit: 403, nothing changes; replacing every stored contact in one REGISTER still fits', async () => {

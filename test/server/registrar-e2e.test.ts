@@ -1,4 +1,5 @@
 // The registrar end to end: a server on UDP and TCP, IPv4 and IPv6, raw clients with digest answers.
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../../src/sip/message.js';
 import { toBindingView } from '../../src/control/binding-view.js';
+import { formatBinding } from '../../src/cli/ctl-output.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { SipEndpoint } from '../helpers/sip-endpoint.js';
 
@@ -234,6 +236,34 @@ describe('registrar end to end, bindings that go away', () => {
       assert.equal(srv.server.location.lookup('sip:nobody@example.com').length, 1);
     } finally {
       c.close();
+      await srv.stop();
+    }
+  });
+
+  test('browser tab reloads: flows whose connection closed make room for the next tab instead of a 403, and show flow-closed', async () => {
+    // JsSIP and SIP.js register an RFC 5626 flow with a new +sip.instance per page load and vanish
+    // without un-REGISTER when the tab reloads: the dead flows used to hold every place for 600 s.
+    const srv = await startServer({ listen: ['ws:127.0.0.1:0'], domains: ['example.com'], auth: false, probeIntervalSeconds: 0, maxContacts: 3 });
+    try {
+      for (let i = 1; i <= 4; i++) {
+        const tab = await SipEndpoint.open('ws', '127.0.0.1', srv.port('ws'));
+        const r = await tab.register('alice', undefined, {
+          contacts: [`${tab.contact('alice')};+sip.instance="<urn:uuid:00000000-0000-4000-8000-00000000000${i}>";reg-id=1`],
+          headers: ['Supported: outbound'], expires: 600,
+        });
+        assert.equal(r.status, 200, `tab ${i}: ${r.status} ${r.reason}`);
+        const closed = once(srv.server.transport, 'connection-closed');
+        tab.close();
+        await closed;
+      }
+      const bindings = srv.server.location.lookup(ALICE);
+      assert.deepEqual(bindings.map((b) => b.instance?.slice(-2, -1)).sort(), ['2', '3', '4'], 'the oldest flow made room');
+      const views = bindings.map((b) => toBindingView(b, Date.now()));
+      for (const v of views) {
+        assert.deepEqual(v.flags, ['nat', 'outbound', 'flow-closed']);
+        assert.match(formatBinding(v, false), /^ {4}Flags: {10}nat, outbound, flow-closed$/m);
+      }
+    } finally {
       await srv.stop();
     }
   });
