@@ -259,11 +259,12 @@ export class PresenceAgent {
    * A binding came or went. A removed binding takes its device's publications with it (same
    * transport source, and no other binding left there); the last binding takes them all. That is
    * how a dead or vanished client goes offline within the dead-contact detection time, not after
-   * its publication's lifetime.
+   * its publication's lifetime. A binding taken back because its REGISTER could not be stored
+   * ('rolled-back') was never there: the state is composed again, and nothing else changes.
    */
   private bindingChanged(change: BindingChange): void {
     const aor = change.binding.aor;
-    if (change.type === 'removed') {
+    if (change.type === 'removed' && change.reason !== 'rolled-back') {
       const left = this.options.location.bindingsOf(aor);
       const key = keyOfBinding(change.binding);
       const sameSource = left.some((b) => keyOfBinding(b) === key);
@@ -370,7 +371,7 @@ export class PresenceAgent {
 
   private watcherEntries(presentity: string): WatcherEntry[] {
     const now = this.now();
-    return this.subscriptions.of(presentity, PRESENCE_EVENT).map((s) => {
+    return this.subscriptions.of(presentity, PRESENCE_EVENT).filter((s) => s.stored).map((s) => {
       const auth: Authorization = this.policy.decide(presentity, s.record.watcher);
       return {
         subscriptionId: s.id,
@@ -383,9 +384,13 @@ export class PresenceAgent {
     });
   }
 
-  /** Sends the current state now, or after the NOTIFY in flight is answered (RFC 6665 4.2.2). */
+  /**
+   * Sends the current state now, or after the NOTIFY in flight is answered (RFC 6665 4.2.2). Not to
+   * a new subscription whose write is pending: it may yet fail and be answered with an error (it
+   * gets its first NOTIFY after its 200).
+   */
   private notify(sub: Subscription): void {
-    if (sub.ended) return;
+    if (sub.ended || !sub.stored) return;
     if (sub.inFlight) {
       sub.dirty = true;
       return;

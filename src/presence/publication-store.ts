@@ -36,6 +36,8 @@ export class PublicationStore extends EventEmitter<PublicationEvents> {
   private readonly byAor = new Map<string, Set<Publication>>();
   private readonly expiry: ExpiryWheel<PublicationRecord>;
   private readonly owners = new WeakMap<PublicationRecord, Publication>();
+  /** Publications whose PUBLISH failed to be stored: never to come back (put()). */
+  private readonly unstored = new WeakSet<Publication>();
 
   constructor(
     private readonly repository: PublicationRepository,
@@ -114,21 +116,36 @@ export class PublicationStore extends EventEmitter<PublicationEvents> {
 
   /**
    * Adds `record`, in place of `replaced`: the publication a refresh or modify names under its old
-   * tag, or those an initial PUBLISH from the same source supersedes. Resolves once all is durable.
+   * tag, or those an initial PUBLISH from the same source supersedes. Memory at once (the next PUBLISH
+   * counts it against --max-publications), the store in one transaction; resolves once all is durable.
+   * When the write fails, memory goes back as it was (RFC 3903 6: a PUBLISH answered with an error
+   * creates, refreshes or modifies nothing): `record` goes, and each replaced publication that was
+   * stored comes back, unless another PUBLISH replaced it meanwhile.
    */
   async put(record: PublicationRecord, parts: PidfParts, replaced: readonly Publication[] = []): Promise<void> {
     for (const p of replaced) this.delete(p);
-    this.insert({ record, parts });
-    const writes = [this.repository.put(record)];
-    for (const p of replaced) if (p.record.etag !== record.etag) writes.push(this.repository.remove(p.record.etag));
+    const added: Publication = { record, parts };
+    this.insert(added);
+    const removed = replaced.filter((p) => p.record.etag !== record.etag).map((p) => p.record.etag);
+    const { repository } = this;
     try {
-      await Promise.all(writes);
+      if (removed.length === 0) await repository.put(record);
+      else if (repository.replace !== undefined) await repository.replace(record, removed);
+      else await Promise.all([repository.put(record), ...removed.map((etag) => repository.remove(etag))]);
+    } catch (err) {
+      this.unstored.add(added);
+      this.delete(added);
+      for (const p of replaced) if (!this.unstored.has(p) && !this.byTag.has(p.record.etag)) this.insert(p);
+      throw err;
     } finally {
       this.emit('change', record.aor);
     }
   }
 
   async remove(publication: Publication, reason: PublicationRemoval): Promise<void> {
+    if (reason === 'unpublished') return this.unpublish(publication);
+    // Removals the server decides on (expiry, device gone, user removed) stand even when the store
+    // fails: the publication is over, and its row is dropped at the next start or expires there.
     if (!this.delete(publication)) return;
     this.log.debug({ aor: publication.record.aor, etag: publication.record.etag, reason }, 'publication removed');
     try {
@@ -136,6 +153,18 @@ export class PublicationStore extends EventEmitter<PublicationEvents> {
     } finally {
       this.emit('change', publication.record.aor);
     }
+  }
+
+  /**
+   * PUBLISH with Expires 0 (RFC 3903 6 step 5): from the store first, then from memory, so that the
+   * client's 200 means gone for good and a failed delete (an error answer) leaves the publication.
+   */
+  private async unpublish(publication: Publication): Promise<void> {
+    if (this.byTag.get(publication.record.etag) !== publication) return;
+    await this.repository.remove(publication.record.etag);
+    if (!this.delete(publication)) return;
+    this.log.debug({ aor: publication.record.aor, etag: publication.record.etag, reason: 'unpublished' }, 'publication removed');
+    this.emit('change', publication.record.aor);
   }
 
   /** Removes the publications of `aor` for which `select` is true; resolves with how many. */

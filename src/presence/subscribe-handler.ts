@@ -170,12 +170,13 @@ async function inDialog(request: SipMessage, source: SocketIdentity, ctx: Subscr
   // A refresh may come from a new address (NAT rebinding) or connection: NOTIFYs follow it.
   const target = contactOf(request);
   if (target !== undefined && !/^sips?:/i.test(target)) return { answer: notSipContact(target) };
-  if (target !== undefined) sub.record.remoteTarget = ownCopy(target);
-  sub.record.received = receivedOf(source);
-  if (source.connectionId === undefined) delete sub.record.connectionId;
-  else sub.record.connectionId = source.connectionId;
-  sub.record.listener = source.listener;
-  await ctx.subscriptions.refresh(sub, ctx.now() + expires.seconds * 1000);
+  await ctx.subscriptions.refresh(sub, {
+    expiresAt: ctx.now() + expires.seconds * 1000,
+    remoteTarget: target === undefined ? sub.record.remoteTarget : ownCopy(target),
+    received: receivedOf(source),
+    connectionId: source.connectionId,
+    listener: source.listener,
+  });
   // RFC 6665 4.2.1.2: a successful refresh is followed by a NOTIFY.
   return { answer: answer(200, 'OK', okHeaders(request, sub, expires.seconds)), after: () => ctx.notify(sub) };
 }

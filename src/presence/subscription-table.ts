@@ -16,6 +16,9 @@ export function dialogId(callId: string, localTag: string, remoteTag: string): s
   return `${callId}\u0000${localTag}\u0000${remoteTag}`;
 }
 
+/** What a refresh changes: its expiry, and where NOTIFYs go (it may come from a new address or connection). */
+export type SubscriptionRefresh = Pick<SubscriptionRecord, 'expiresAt' | 'remoteTarget' | 'received' | 'connectionId' | 'listener'>;
+
 /** One subscription and what its notifier is doing right now. */
 export class Subscription {
   /** A NOTIFY is out without a final response: RFC 6665 4.2.2 sends the next one after it. */
@@ -26,6 +29,8 @@ export class Subscription {
   ended = false;
   /** The AOR whose RFC 5626 flow this subscriber is reached over, while that flow is down. */
   waitingFor: string | undefined;
+  /** In the store: false while the write of a new subscription is pending (it gets no NOTIFY yet). */
+  stored = true;
 
   constructor(public record: SubscriptionRecord) {}
 
@@ -95,18 +100,36 @@ export class SubscriptionTable {
     return this.byId.size;
   }
 
-  /** Adds a new subscription; resolves once durable. */
+  /**
+   * Adds a new subscription: in memory at once (the next SUBSCRIBE counts it against the watcher
+   * limits), then to the store; resolves once durable. When the write fails it is taken out again:
+   * RFC 6665 4.1.2.1, a SUBSCRIBE answered with an error creates no subscription.
+   */
   add(sub: Subscription): Promise<void> {
+    sub.stored = false;
     this.insert(sub);
-    return this.repository.put(sub.record);
+    return this.repository.put(sub.record).then(() => {
+      sub.stored = true;
+    }, (err: unknown) => {
+      this.forget(sub);
+      throw err;
+    });
   }
 
-  /** A refresh: new expiry (and whatever else the caller changed in the record); resolves once durable. */
-  refresh(sub: Subscription, expiresAt: number): Promise<void> {
+  /**
+   * A refresh: the store first, then memory, so that a failed write (an error answer) leaves the
+   * subscription as it was, with its old expiry and target (RFC 6665 4.1.2.2: after a refresh that
+   * failed with anything but 481 the subscription stays valid for its last Expires). Resolves once durable.
+   */
+  async refresh(sub: Subscription, update: SubscriptionRefresh): Promise<void> {
+    const refreshed: SubscriptionRecord = { ...sub.record, ...update };
+    if (update.connectionId === undefined) delete refreshed.connectionId;
+    await this.repository.put(refreshed);
+    if (sub.ended) return;
     this.expiry.disarm(sub.record);
-    sub.record.expiresAt = expiresAt;
+    Object.assign(sub.record, update);
+    if (update.connectionId === undefined) delete sub.record.connectionId;
     this.expiry.arm(sub.record);
-    return this.repository.put(sub.record);
   }
 
   /** Takes the next NOTIFY CSeq, writing the record at each checkpoint. */
@@ -116,20 +139,29 @@ export class SubscriptionTable {
     return cseq;
   }
 
-  /** Removes it from memory at once and from the store (resolves once durable). */
+  /**
+   * Removes it from memory at once and from the store (resolves once durable): an end the server
+   * decides (expiry, a failed NOTIFY, the user removed), which stands even when the store fails.
+   */
   remove(sub: Subscription): Promise<void> {
-    if (this.byId.get(sub.id) !== sub) return Promise.resolve();
+    if (!this.forget(sub)) return Promise.resolve();
+    return this.repository.remove(sub.id);
+  }
+
+  close(): void {
+    this.expiry.clear();
+  }
+
+  /** Takes it out of memory; false when it was not there (ended already). */
+  private forget(sub: Subscription): boolean {
+    if (this.byId.get(sub.id) !== sub) return false;
     sub.ended = true;
     this.byId.delete(sub.id);
     const set = this.byPresentity.get(sub.record.presentity);
     set?.delete(sub);
     if (set?.size === 0) this.byPresentity.delete(sub.record.presentity);
     this.expiry.disarm(sub.record);
-    return this.repository.remove(sub.id);
-  }
-
-  close(): void {
-    this.expiry.clear();
+    return true;
   }
 
   private insert(sub: Subscription): void {

@@ -189,6 +189,14 @@ export function refreshesTimesOnly(b: BindingRecord, u: BindingUpdate): boolean 
     && u.connectionId === b.connectionId && u.path === b.path && u.methods === b.methods && u.flags === b.flags;
 }
 
+/** The values a refresh would change, as `b` has them now: what undoes a refresh (location-service.ts). */
+export function currentValues(b: BindingRecord): BindingUpdate {
+  return {
+    expiresAt: b.expiresAt, q: b.q, callId: b.callId, cseq: b.cseq, userAgent: b.userAgent, received: b.received, socket: b.socket,
+    connectionId: b.connectionId, path: b.path, methods: b.methods, flags: b.flags, lastKeepalive: b.lastKeepalive, lastModified: b.lastModified,
+  };
+}
+
 /** Applies a refresh planned by buildUpdate: `target` stays the same object (location-service.ts refresh). */
 export function applyUpdate(target: BindingRecord, u: BindingUpdate): void {
   target.expiresAt = u.expiresAt;

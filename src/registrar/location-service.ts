@@ -1,24 +1,50 @@
 // The location service (RFC 3261 10.3): bindings of each address-of-record, held in memory as the
 // authority for every lookup, written through to the store (a REGISTER is answered once its change is
-// durable), expired on time by the shared timer heap, and indexed by transport source so that a closed
-// connection, a keepalive or a dead UDP contact finds its bindings without a scan.
+// durable, and a change whose write fails is undone), expired on time by the shared timer heap, and
+// indexed by transport source so that a closed connection, a keepalive or a dead UDP contact finds its
+// bindings without a scan.
 import { EventEmitter } from 'node:events';
 import { parseUri } from '../sip/uri.js';
 import { uriEquals } from '../sip/uri-equals.js';
-import type { BindingRecord, BindingRepository, BindingStore } from '../store/types.js';
+import type { BindingRecord, BindingRepository, BindingStore, BindingWrite } from '../store/types.js';
 import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
-import { applyUpdate, reachedOverItsConnection, refreshesTimesOnly, sameSource, type BindingUpdate } from './binding-record.js';
+import { applyUpdate, currentValues, reachedOverItsConnection, refreshesTimesOnly, sameSource, type BindingUpdate } from './binding-record.js';
 import { ExpiryWheel } from './expiry.js';
 import type { BindingChange, BindingChangeReason, LocationView } from './types.js';
 
-/** One change of a registration, applied to memory at once and to the store as one group commit. */
+/** One change of a registration, applied to memory at once and to the store in one transaction (undone when that fails). */
 export type BindingOp =
   | { kind: 'put'; binding: BindingRecord; previous?: BindingRecord; reason: BindingChangeReason }
   /** `binding` (stored) takes the values of `update`, in place (see refresh()). */
   | { kind: 'refresh'; binding: BindingRecord; update: BindingUpdate; reason: BindingChangeReason }
   | { kind: 'remove'; binding: BindingRecord; reason: BindingChangeReason };
+
+/**
+ * Removals the server makes on its own: the binding is gone whatever the store says (an expired row
+ * is deleted at the next start, a plain stream binding's row too, a dead UDP contact's is probed
+ * again), so a failed delete is logged and the removal stands. Every other change was asked for by
+ * someone who is told when its write fails (500 to the REGISTER, `ctl ul rm` exit 5), and is undone.
+ */
+const STANDS: ReadonlySet<BindingChangeReason> = new Set<BindingChangeReason>(['expired', 'connection-closed', 'dead']);
+
+/**
+ * What one binding id was before a change whose store write is pending: put back should that write
+ * fail (LocationService.settle). The changes of one id whose writes are pending are chained, oldest first.
+ */
+interface Undo {
+  id: string;
+  aor: string;
+  /** The binding under this id before the change; undefined: there was none. */
+  before: BindingRecord | undefined;
+  /** A refresh changes its binding in place: the values `before` had then. */
+  values: BindingUpdate | undefined;
+  /** A later change of this id is durable: the row is that one's, and this one's failure changes nothing. */
+  superseded: boolean;
+  /** A removal that stands even when its write fails (STANDS). */
+  stands: boolean;
+}
 
 export interface LocationServiceOptions {
   repository: BindingRepository;
@@ -66,6 +92,8 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
   private readonly listMade = new WeakMap<BindingRecord[], number>();
   private listsMade = 0;
   private readonly repository: BindingRepository;
+  /** Changes whose store writes are pending, by binding id, oldest first (see settle()). */
+  private readonly pending = new Map<string, Undo[]>();
   private readonly log: TransportLogger;
   private total = 0;
   readonly now: () => number;
@@ -203,82 +231,134 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
 
   /**
    * Applies the changes of one registration: memory at once (so the next request sees them), then the
-   * store; resolves when the store has them (group commit), then emits one 'change' per op.
+   * store, all its writes in one transaction; resolves when the store has them (group commit), then
+   * emits one 'change' per op. When the write fails, the changes are undone in memory and never
+   * announced, except removals that stand (STANDS): RFC 3261 10.3 step 7, binding updates are made
+   * visible if and only if all of them succeed; a failed database commit is a 500, and the tentative
+   * updates are removed.
    */
   apply(ops: readonly BindingOp[]): Promise<void> {
-    if (ops.length === 0) return Promise.resolve();
-    if (ops.length === 1) return this.applyOne(ops[0]);
-    const writes: Array<Promise<void>> = [];
+    const writes: BindingWrite[] = [];
     const changes: BindingChange[] = [];
-    for (const op of ops) {
-      if (op.kind === 'put') {
-        this.replace(op.previous, op.binding);
-        writes.push(this.putWrite(op.binding, op.previous));
-        changes.push({ type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason });
-      } else if (op.kind === 'refresh') {
-        writes.push(this.refreshAndWrite(op.binding, op.update));
-        changes.push({ type: 'updated', binding: op.binding, reason: op.reason });
-      } else {
-        if (!this.delete(op.binding)) continue;
-        writes.push(this.repository.remove(op.binding.id));
-        changes.push({ type: 'removed', binding: op.binding, reason: op.reason });
-      }
-    }
-    // Nearly every REGISTER is one write: its promise, without Promise.all around it.
-    const durable = writes.length === 1 ? writes[0] : Promise.all(writes);
-    const announce = (): void => {
+    const undos: Undo[] = [];
+    for (const op of ops) this.change(op, writes, changes, undos);
+    if (writes.length === 0) return Promise.resolve();
+    // Nearly every REGISTER is one write: its promise, without a batch around it.
+    const durable = writes.length === 1 ? this.writeOne(writes[0]) : this.writeAll(writes);
+    return durable.then(() => {
+      this.settle(undos, true);
       for (const change of changes) this.emit('change', change);
-    };
-    return durable.then(announce, (err: unknown) => {
-      announce();
+    }, (err: unknown) => {
+      const back = this.settle(undos, false);
+      for (const change of changes) if (STANDS.has(change.reason)) this.emit('change', change);
+      for (const change of back) this.emit('change', change);
       throw err;
     });
   }
 
-  /** apply() of nearly every REGISTER: one op, one write, without the lists around them. */
-  private applyOne(op: BindingOp): Promise<void> {
-    let durable: Promise<void>;
-    let change: BindingChange;
+  /** One op in memory, its store writes, its change to announce, and what undoes it. */
+  private change(op: BindingOp, writes: BindingWrite[], changes: BindingChange[], undos: Undo[]): void {
     if (op.kind === 'put') {
-      this.replace(op.previous, op.binding);
-      durable = this.putWrite(op.binding, op.previous);
-      change = { type: op.previous === undefined ? 'added' : 'updated', binding: op.binding, reason: op.reason };
+      const { binding, previous } = op;
+      // A put under a new key (another id) removes the row of the binding it replaces, in the same commit.
+      if (previous !== undefined && previous.id !== binding.id) {
+        this.note(undos, previous.id, previous.aor, previous, undefined, op.reason);
+        this.note(undos, binding.id, binding.aor, undefined, undefined, op.reason);
+        writes.push({ kind: 'remove', id: previous.id });
+      } else {
+        this.note(undos, binding.id, binding.aor, previous, undefined, op.reason);
+      }
+      this.replace(previous, binding);
+      writes.push({ kind: 'put', binding });
+      changes.push({ type: previous === undefined ? 'added' : 'updated', binding, reason: op.reason });
     } else if (op.kind === 'refresh') {
-      durable = this.refreshAndWrite(op.binding, op.update);
-      change = { type: 'updated', binding: op.binding, reason: op.reason };
+      const b = op.binding;
+      // Only its times are written when nothing else changed and the row is as memory has it: with a
+      // write of this id still pending, the row may never get that one's values.
+      const timesOnly = refreshesTimesOnly(b, op.update) && !this.pending.has(b.id); // before refresh() changes `b`
+      const present = this.byAor.get(b.aor)?.includes(b) ?? false;
+      this.note(undos, b.id, b.aor, present ? b : undefined, present ? currentValues(b) : undefined, op.reason);
+      this.refresh(b, op.update);
+      writes.push({ kind: timesOnly ? 'refresh' : 'put', binding: b });
+      changes.push({ type: 'updated', binding: b, reason: op.reason });
     } else {
-      if (!this.delete(op.binding)) return Promise.resolve();
-      durable = this.repository.remove(op.binding.id);
-      change = { type: 'removed', binding: op.binding, reason: op.reason };
+      const b = op.binding;
+      if (!this.delete(b)) return;
+      this.note(undos, b.id, b.aor, b, undefined, op.reason);
+      writes.push({ kind: 'remove', id: b.id });
+      changes.push({ type: 'removed', binding: b, reason: op.reason });
     }
-    return durable.then(() => {
-      this.emit('change', change);
-    }, (err: unknown) => {
-      this.emit('change', change);
-      throw err;
-    });
+  }
+
+  private writeOne(w: BindingWrite): Promise<void> {
+    const { repository } = this;
+    if (w.kind === 'remove') return repository.remove(w.id);
+    return w.kind === 'refresh' && repository.refresh !== undefined ? repository.refresh(w.binding) : repository.put(w.binding);
+  }
+
+  /** Several writes in one transaction (BindingRepository.batch), or one by one where the repository has none. */
+  private writeAll(writes: readonly BindingWrite[]): Promise<void> {
+    if (this.repository.batch !== undefined) return this.repository.batch(writes);
+    return Promise.all(writes.map((w) => this.writeOne(w))).then(() => undefined);
+  }
+
+  /** Chains what `id` is now (before a change) behind the pending changes of that id. */
+  private note(undos: Undo[], id: string, aor: string, before: BindingRecord | undefined, values: BindingUpdate | undefined,
+    reason: BindingChangeReason): void {
+    const undo: Undo = { id, aor, before, values, superseded: false, stands: STANDS.has(reason) };
+    const chain = this.pending.get(id);
+    if (chain === undefined) this.pending.set(id, [undo]);
+    else chain.push(undo);
+    undos.push(undo);
   }
 
   /**
-   * The store write of a put: the row itself, and when it replaces a binding under another id (a new
-   * key), the removal of that binding's row in the same commit.
+   * The writes of one apply() are done (`durable`) or failed. Each id they changed leaves its chain.
+   * Durable: the older pending changes of that id are superseded (the row is this one's now). Failed:
+   * when a later change of the id is pending, it was made on top of this one, and takes this one's
+   * `before` as its own; otherwise memory goes back to `before`. So another request that changed the
+   * same binding within the commit window keeps its change when its write succeeds, and both are
+   * undone, newest first, when both fail. Returns the changes the undo made ('rolled-back').
    */
-  private putWrite(binding: BindingRecord, previous: BindingRecord | undefined): Promise<void> {
-    if (previous === undefined || previous.id === binding.id) return this.repository.put(binding);
-    return Promise.all([this.repository.remove(previous.id), this.repository.put(binding)]).then(() => undefined);
+  private settle(undos: readonly Undo[], durable: boolean): BindingChange[] {
+    const back: BindingChange[] = [];
+    for (let i = undos.length - 1; i >= 0; i--) {
+      const u = undos[i];
+      const chain = this.pending.get(u.id) as Undo[];
+      const at = chain.indexOf(u);
+      chain.splice(at, 1);
+      if (durable) {
+        for (let j = 0; j < at; j++) chain[j].superseded = true;
+      } else if (!u.superseded && !u.stands) {
+        if (at < chain.length) {
+          chain[at].before = u.before;
+          chain[at].values = u.values;
+        } else {
+          const change = this.undo(u);
+          if (change !== undefined) back.push(change);
+        }
+      }
+      if (chain.length === 0) this.pending.delete(u.id);
+    }
+    return back;
+  }
+
+  /** Puts the binding of `u.id` back as it was before the change `u` notes. */
+  private undo(u: Undo): BindingChange | undefined {
+    const now = this.byAor.get(u.aor)?.find((b) => b.id === u.id);
+    const was = u.before;
+    if (was === undefined) {
+      if (now === undefined || !this.delete(now)) return undefined;
+      return { type: 'removed', binding: now, reason: 'rolled-back' };
+    }
+    if (now !== was) this.replace(now, was);
+    if (u.values !== undefined) this.refresh(was, u.values);
+    return { type: 'updated', binding: was, reason: 'rolled-back' };
   }
 
   /** Stops the expiry timers (server stop); the bindings stay in the store for the next start. */
   close(): void {
     this.expiry.clear();
-  }
-
-  /** refresh(), then the write that stores it: only its times when nothing else changed. */
-  private refreshAndWrite(b: BindingRecord, u: BindingUpdate): Promise<void> {
-    const { repository } = this;
-    const timesOnly = refreshesTimesOnly(b, u); // before refresh() changes `b`
-    this.refresh(b, u);
-    return timesOnly && repository.refresh !== undefined ? repository.refresh(b) : repository.put(b);
   }
 
   /**

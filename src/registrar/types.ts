@@ -1,8 +1,12 @@
 // Location service contracts (docs/internals.md, registrar/).
 import type { BindingRecord } from '../store/types.js';
 
+/**
+ * `rolled-back`: a change whose store write failed was taken back (never announced itself): the
+ * binding is as it was before it, `removed` when it was not there, `updated` when it is back.
+ */
 export type BindingChangeReason =
-  | 'registered' | 'refreshed' | 'unregistered' | 'replaced' | 'expired' | 'connection-closed' | 'dead' | 'admin';
+  | 'registered' | 'refreshed' | 'unregistered' | 'replaced' | 'expired' | 'connection-closed' | 'dead' | 'admin' | 'rolled-back';
 
 /**
  * Emitted as 'change' by the location service for every binding added, updated or removed (presence uses it).

@@ -4,7 +4,7 @@
 // exactly as with sqlite.
 import { closedError } from './errors.js';
 import type {
-  BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, PresenceRuleRecord, PresenceRuleRepository, PublicationRepository,
+  BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, PresenceRuleRecord, PresenceRuleRepository, PublicationRecord, PublicationRepository,
   StoreHandle, StoreStats, SubscriptionRecord, SubscriptionRepository, UserRecord, UserRepository,
 } from './types.js';
 
@@ -46,29 +46,39 @@ class MemoryStore implements StoreHandle {
         }),
       remove: (username, domain) => this.write(() => users.delete(userKey(username, domain))),
     };
+    // The stored copy takes the five values in place: no new copy per refresh.
+    const refresh = (b: BindingRecord): void => {
+      const stored = bindings.get(b.id);
+      if (stored === undefined) {
+        bindings.set(b.id, copyBinding(b));
+        return;
+      }
+      stored.expiresAt = b.expiresAt;
+      stored.callId = b.callId;
+      stored.cseq = b.cseq;
+      stored.lastKeepalive = b.lastKeepalive;
+      stored.lastModified = b.lastModified;
+    };
     this.bindings = {
       all: () => this.op(() => [...bindings.values()].map(copyBinding)),
       put: (b) =>
         this.write(() => {
           bindings.set(b.id, copyBinding(b));
         }),
-      // The stored copy takes the five values in place: no new copy per refresh.
-      refresh: (b) =>
-        this.write(() => {
-          const stored = bindings.get(b.id);
-          if (stored === undefined) {
-            bindings.set(b.id, copyBinding(b));
-            return;
-          }
-          stored.expiresAt = b.expiresAt;
-          stored.callId = b.callId;
-          stored.cseq = b.cseq;
-          stored.lastKeepalive = b.lastKeepalive;
-          stored.lastModified = b.lastModified;
-        }),
+      refresh: (b) => this.write(() => refresh(b)),
       remove: (id) =>
         this.write(() => {
           bindings.delete(id);
+        }),
+      // Copies made first: a record that cannot be copied rejects the batch before anything changes.
+      batch: (writes) =>
+        this.write(() => {
+          const copies = writes.map((w) => (w.kind === 'remove' ? w : { kind: w.kind, binding: copyBinding(w.binding) }));
+          for (const w of copies) {
+            if (w.kind === 'remove') bindings.delete(w.id);
+            else if (w.kind === 'put') bindings.set(w.binding.id, w.binding);
+            else refresh(w.binding);
+          }
         }),
       removeExpired: (now) =>
         this.write(() => {
@@ -103,14 +113,17 @@ class MemoryStore implements StoreHandle {
         }),
       lastId: () => this.op(() => this.lastMessageId),
     };
-    this.publications = this.keyed((p) => p.etag, (p) => ({ ...p }));
+    const publications = this.keyed((p: PublicationRecord) => p.etag, (p) => ({ ...p }));
+    this.publications = { ...publications, replace: (p, removed) => publications.batch([p], removed) };
     this.subscriptions = this.keyed((x) => x.id, (x): SubscriptionRecord => ({ ...x, routeSet: [...x.routeSet], received: { ...x.received } }));
     const rules = this.keyed((r: PresenceRuleRecord) => userKey(r.presentity, r.watcher), (r) => ({ ...r }));
     this.presenceRules = { all: rules.all, put: rules.put, remove: (presentity, watcher) => rules.remove(userKey(presentity, watcher)) };
   }
 
-  /** A repository of copied records in one Map (the presence tables need nothing more). */
-  private keyed<T>(key: (record: T) => string, copy: (record: T) => T): { all(): Promise<T[]>; put(r: T): Promise<void>; remove(k: string): Promise<void> } {
+  /** A repository of copied records in one Map (the presence tables need nothing more); `batch` puts and removes at once. */
+  private keyed<T>(key: (record: T) => string, copy: (record: T) => T): {
+    all(): Promise<T[]>; put(r: T): Promise<void>; remove(k: string): Promise<void>; batch(put: readonly T[], removed: readonly string[]): Promise<void>;
+  } {
     const map = new Map<string, T>();
     return {
       all: () => this.op(() => [...map.values()].map(copy)),
@@ -121,6 +134,12 @@ class MemoryStore implements StoreHandle {
       remove: (k) =>
         this.write(() => {
           map.delete(k);
+        }),
+      batch: (put, removed) =>
+        this.write(() => {
+          const copies = put.map(copy);
+          for (const r of copies) map.set(key(r), r);
+          for (const k of removed) map.delete(k);
         }),
     };
   }

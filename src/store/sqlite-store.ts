@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { BINDING_COLUMNS, BINDING_PLACEHOLDERS, BINDING_REFRESH, BINDING_UPDATES, bindingFromRow, bindingParams, refreshParams } from './binding-row.js';
-import type { BindingRow } from './binding-row.js';
+import type { BindingParams, BindingRow } from './binding-row.js';
 import { StoreError, closedError, errorMessage, sqliteCode } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
@@ -224,6 +224,16 @@ class SqliteStore implements StoreHandle {
         this.write(() => [id], (p) => {
           s.bindingRemove.run(p);
         }),
+      // One queued operation: the group commit runs it in one transaction, alone when its batch
+      // fails (group-commit.ts), so its statements are committed or rolled back together.
+      batch: (writes) =>
+        this.write(() => writes.map((w) => (w.kind === 'remove' ? { kind: w.kind, p: [w.id] } : { kind: w.kind, p: bindingParams(w.binding) })),
+          (list) => {
+            for (const { kind, p } of list) {
+              if (kind === 'remove') s.bindingRemove.run(p);
+              else if (kind === 'put' || s.bindingRefresh.run(refreshParams(p as BindingParams)).changes === 0) s.bindingPut.run(p);
+            }
+          }),
       removeExpired: (now) => this.write(() => [now], (p) => s.bindingExpire.run(p).changes),
       count: () => this.read(() => s.bindingCount.get() as number),
       iterate: (pageSize = DEFAULT_PAGE_SIZE) => this.pages(s.bindingPage, pageSize),
@@ -244,6 +254,10 @@ class SqliteStore implements StoreHandle {
       all: () => this.read(() => (s.publicationAll.all() as PublicationRow[]).map(publicationFromRow)),
       put: (x) => this.write(() => publicationParams(x), (p) => { s.publicationPut.run(p); }),
       remove: (etag) => this.write(() => [etag], (p) => { s.publicationRemove.run(p); }),
+      replace: (x, removed) => this.write(() => publicationParams(x), (p) => {
+        s.publicationPut.run(p);
+        for (const etag of removed) s.publicationRemove.run(etag);
+      }),
     };
     this.subscriptions = {
       all: () => this.read(() => (s.subscriptionAll.all() as SubscriptionRow[]).map(subscriptionFromRow)),

@@ -81,7 +81,18 @@ export interface BindingRepository {
    */
   refresh?(binding: BindingRecord): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Several writes in one transaction: every one of them is durable when it resolves, none when it
+   * rejects (a REGISTER is applied whole or not at all, RFC 3261 10.3). Optional: a repository
+   * without it gets the writes one by one.
+   */
+  batch?(writes: readonly BindingWrite[]): Promise<void>;
 }
+
+/** One write of BindingRepository.batch: what put(), refresh() and remove() each do. */
+export type BindingWrite =
+  | { kind: 'put' | 'refresh'; binding: BindingRecord }
+  | { kind: 'remove'; id: string };
 
 /** A MESSAGE kept for a user who could not take it (RFC 3428 has the proxy answer 202 for it). */
 export interface OfflineMessage {
@@ -144,6 +155,12 @@ export interface PublicationRepository {
   /** Insert or replace (key: etag); resolves once durable (group commit). */
   put(publication: PublicationRecord): Promise<void>;
   remove(etag: string): Promise<void>;
+  /**
+   * put(publication) and remove() of each of `removed`, in one transaction: all durable when it
+   * resolves, none when it rejects (a PUBLISH that replaces others). Optional: a repository without
+   * it gets the writes one by one.
+   */
+  replace?(publication: PublicationRecord, removed: readonly string[]): Promise<void>;
 }
 
 /** A notifier-side subscription dialog (RFC 6665 4.2, RFC 3261 12.1.1 UAS dialog state). */
@@ -245,6 +262,7 @@ export interface StoreStats {
 
 /** The binding repository as both engines implement it. */
 export interface BindingStore extends BindingRepository {
+  batch(writes: readonly BindingWrite[]): Promise<void>;
   /**
    * Every binding, in pages of `pageSize` (ordered by id), without one big array: for a million rows.
    * Not a snapshot: changes committed while iterating may or may not be seen.

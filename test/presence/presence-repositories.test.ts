@@ -68,3 +68,25 @@ for (const kind of ['memory', 'sqlite'] as const) {
     }
   });
 }
+
+for (const kind of ['memory', 'sqlite'] as const) {
+  test(`${kind}: replace puts a publication and removes the ones it replaces together`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presence-repo-'));
+    try {
+      const store = await openStore({ kind, dataDir: dir });
+      await Promise.all([store.publications.put(publication('e1')), store.publications.put(publication('e2'))]);
+      assert.ok(store.publications.replace, 'both engines replace');
+      await store.publications.replace(publication('e3'), ['e1', 'e2']);
+      assert.deepEqual(await store.publications.all(), [publication('e3')]);
+      if (kind === 'sqlite') {
+        // A PUBLISH is stored whole or not at all (RFC 3903 6): the removal goes back with the failed put.
+        const broken = { ...publication('e4'), body: null } as unknown as PublicationRecord; // NOT NULL
+        await assert.rejects(store.publications.replace(broken, ['e3']), /store write failed/);
+        assert.deepEqual(await store.publications.all(), [publication('e3')]);
+      }
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

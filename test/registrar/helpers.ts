@@ -1,7 +1,7 @@
 // Builders for registrar unit tests: REGISTER requests, socket identities, a location service on a
 // manual clock with the memory store.
-import { openStore } from '../../src/store/index.js';
-import type { BindingRepository } from '../../src/store/types.js';
+import { openStore, StoreError } from '../../src/store/index.js';
+import type { BindingRecord, BindingRepository, BindingStore, BindingWrite } from '../../src/store/types.js';
 import { SipParseError } from '../../src/sip/errors.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import type { SipMessage } from '../../src/sip/message.js';
@@ -91,4 +91,69 @@ export async function rig(settings: Partial<RegistrarSettings> = {}, repository?
 /** Header values of an answer, by name. */
 export function headerValues(answer: { headers: Array<[string, string]> }, name: string): string[] {
   return answer.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+}
+
+/**
+ * A binding repository whose writes wait for commit(), as a group commit does, and then are
+ * written to `inner` or fail as a full disk makes them fail. Records are copied when written, as
+ * the engines do (a later change of the caller's object is not what was written).
+ */
+export class ManualCommitRepository implements BindingRepository {
+  private queue: Array<{ write: () => Promise<void>; resolve: () => void; reject: (err: Error) => void }> = [];
+
+  constructor(readonly inner: BindingStore) {}
+
+  static async open(): Promise<ManualCommitRepository> {
+    return new ManualCommitRepository((await openStore({ kind: 'memory' })).bindings);
+  }
+
+  /** Writes waiting for commit(). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  all(): Promise<BindingRecord[]> {
+    return this.inner.all();
+  }
+
+  put(binding: BindingRecord): Promise<void> {
+    const copy = structuredClone(binding);
+    return this.enqueue(() => this.inner.put(copy));
+  }
+
+  refresh(binding: BindingRecord): Promise<void> {
+    const copy = structuredClone(binding);
+    return this.enqueue(() => this.inner.refresh?.(copy) ?? this.inner.put(copy));
+  }
+
+  remove(id: string): Promise<void> {
+    return this.enqueue(() => this.inner.remove(id));
+  }
+
+  batch(writes: readonly BindingWrite[]): Promise<void> {
+    const copies = structuredClone(writes);
+    return this.enqueue(() => this.inner.batch(copies));
+  }
+
+  /**
+   * Ends the writes waiting: each is written (true) or fails with the disk-full StoreError (false);
+   * `outcome` may give one value per write, in the order they came. Resolves once their callers ran.
+   */
+  async commit(outcome: boolean | boolean[] = true): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    for (const [i, w] of batch.entries()) {
+      if (Array.isArray(outcome) ? outcome[i] : outcome) {
+        await w.write();
+        w.resolve();
+      } else {
+        w.reject(new StoreError('IO', 'store write failed: database or disk is full'));
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.queue.push({ write, resolve, reject }));
+  }
 }

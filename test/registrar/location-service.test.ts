@@ -1,5 +1,5 @@
 // LocationService: expiry on the timer heap, restore, source index (keepalives, closed connections),
-// removal by URI equality, and memory per binding.
+// removal by URI equality, what a failed store write leaves, and memory per binding.
 import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { openStore } from '../../src/store/index.js';
 import { SLOT_MS } from '../../src/registrar/expiry.js';
 import { dropRestoredStreamBindings, removeOnConnectionClose, trackKeepalives } from '../../src/registrar/keepalive-tracker.js';
 import type { TransportEvents } from '../../src/transport/transport-manager.js';
-import { register, rig, tcpSource, udpSource } from './helpers.js';
+import { StoreError } from '../../src/store/index.js';
+import { ManualCommitRepository, register, rig, tcpSource, udpSource, type Rig } from './helpers.js';
 
 const ALICE = 'sip:alice@example.com';
 
@@ -177,6 +178,143 @@ describe('LocationService: sources, removal', () => {
     assert.deepEqual([...r.location.entries()].map((b) => b.contact), ['sip:alice@192.0.2.11']);
     assert.equal(await r.location.remove(ALICE), 1);
     assert.deepEqual(r.location.counts(), { aors: 0, bindings: 0 });
+  });
+});
+
+describe('LocationService: a store write that fails changes nothing', () => {
+  // RFC 3261 10.3 step 7: binding updates are visible if and only if all of them succeed; a failed
+  // database commit is a 500 and the tentative updates are removed. The repository here commits
+  // when told, as a group commit does, and fails each write as a full disk does.
+  const CONTACT = '<sip:alice@192.0.2.10>';
+
+  /** What memory holds: contact, CSeq and seconds left of each binding of alice. */
+  function held(r: Rig): Array<[string, number, number]> {
+    return r.location.lookup(ALICE).map((b) => [b.contact, b.cseq, (b.expiresAt - r.clock.now) / 1000]);
+  }
+
+  /** The same, of the rows the store holds. */
+  async function stored(repo: ManualCommitRepository, r: Rig): Promise<Array<[string, number, number]>> {
+    return (await repo.all()).filter((b) => b.aor === ALICE).sort((a, b) => a.contact.localeCompare(b.contact))
+      .map((b) => [b.contact, b.cseq, (b.expiresAt - r.clock.now) / 1000]);
+  }
+
+  async function registered(spec: Parameters<typeof register>[0]): Promise<{ r: Rig; repo: ManualCommitRepository }> {
+    const repo = await ManualCommitRepository.open();
+    const r = await rig({}, repo);
+    const first = r.registrar.register(register(spec), udpSource());
+    await repo.commit();
+    await first;
+    r.changes.length = 0;
+    return { r, repo };
+  }
+
+  async function failing(r: Rig, repo: ManualCommitRepository, spec: Parameters<typeof register>[0]): Promise<void> {
+    const refused = assert.rejects(r.registrar.register(register(spec), udpSource()), StoreError);
+    await repo.commit(false);
+    await refused;
+  }
+
+  test('a new binding: not in memory, never announced', async () => {
+    const repo = await ManualCommitRepository.open();
+    const r = await rig({}, repo);
+    const refused = assert.rejects(r.registrar.register(register({ contacts: [CONTACT], expires: 600 }), udpSource()), StoreError);
+    assert.equal(r.location.lookup(ALICE).length, 1, 'visible while its commit is pending');
+    await repo.commit(false);
+    await refused;
+    assert.deepEqual(held(r), []);
+    assert.deepEqual(r.location.counts(), { aors: 0, bindings: 0 });
+    assert.deepEqual(r.changes.map((c) => [c.type, c.reason]), [['removed', 'rolled-back']], 'only the undo, for what was seen meanwhile');
+    assert.deepEqual(await stored(repo, r), []);
+  });
+
+  test('a refresh: the binding keeps its CSeq and its expiry, and expires then', async () => {
+    const { r, repo } = await registered({ contacts: [CONTACT], expires: 60 });
+    await failing(r, repo, { cseq: 2, contacts: [CONTACT], expires: 3600 });
+    assert.deepEqual(held(r), [['sip:alice@192.0.2.10', 1, 60]]);
+    assert.deepEqual(await stored(repo, r), held(r));
+    r.advance(60_000 + SLOT_MS);
+    assert.deepEqual(held(r), [], 'gone at its old time, not an hour later');
+  });
+
+  test('an un-REGISTER, and Contact: *: the binding stays', async () => {
+    const { r, repo } = await registered({ contacts: [CONTACT, '<sip:alice@192.0.2.11>'], expires: 600 });
+    await failing(r, repo, { cseq: 2, contacts: [CONTACT], expires: 0 });
+    await failing(r, repo, { cseq: 3, contacts: ['*'], expires: 0 });
+    assert.deepEqual(held(r).map(([c]) => c).sort(), ['sip:alice@192.0.2.10', 'sip:alice@192.0.2.11']);
+    assert.deepEqual(await stored(repo, r), held(r).sort((a, b) => a[0].localeCompare(b[0])));
+    assert.deepEqual(r.changes.map((c) => [c.type, c.reason]), [['updated', 'rolled-back'], ['updated', 'rolled-back'], ['updated', 'rolled-back']]);
+  });
+
+  test('a binding that takes another key (a plain contact over an instance binding): the old one is back, no new one', async () => {
+    const instance = '+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>";reg-id=1';
+    const { r, repo } = await registered({ contacts: [`${CONTACT};${instance}`], expires: 600 });
+    await failing(r, repo, { callId: 'other', contacts: [CONTACT], expires: 600 });
+    assert.deepEqual(r.location.lookup(ALICE).map((b) => [b.contact, b.instance]), [['sip:alice@192.0.2.10', '<urn:uuid:00000000-0000-0000-0000-000000000001>']]);
+    assert.deepEqual((await repo.all()).map((b) => b.instance), ['<urn:uuid:00000000-0000-0000-0000-000000000001>']);
+  });
+
+  test('ul rm (remove): the bindings stay', async () => {
+    const { r, repo } = await registered({ contacts: [CONTACT], expires: 600 });
+    const refused = assert.rejects(r.location.remove(ALICE), StoreError);
+    assert.equal(r.location.lookup(ALICE).length, 0, 'gone from lookups while the commit is pending');
+    await repo.commit(false);
+    await refused;
+    assert.deepEqual(held(r), [['sip:alice@192.0.2.10', 1, 600]]);
+  });
+
+  test('two refreshes in one commit window, both failing: the binding as it was before both', async () => {
+    const { r, repo } = await registered({ contacts: [CONTACT], expires: 600 });
+    const a = assert.rejects(r.registrar.register(register({ cseq: 2, contacts: [CONTACT], expires: 1200 }), udpSource()), StoreError);
+    const b = assert.rejects(r.registrar.register(register({ cseq: 3, contacts: [CONTACT], expires: 1800 }), udpSource()), StoreError);
+    await repo.commit(false);
+    await a;
+    await b;
+    assert.deepEqual(held(r), [['sip:alice@192.0.2.10', 1, 600]]);
+  });
+
+  test('in one commit window, a new binding fails and its refresh is stored: memory and store hold the refresh', async () => {
+    const repo = await ManualCommitRepository.open();
+    const r = await rig({}, repo);
+    const a = assert.rejects(r.registrar.register(register({ contacts: [CONTACT], expires: 600 }), udpSource()), StoreError);
+    const b = r.registrar.register(register({ cseq: 2, contacts: [CONTACT], expires: 1200 }), udpSource());
+    await repo.commit([false, true]);
+    await a;
+    await b;
+    assert.deepEqual(held(r), [['sip:alice@192.0.2.10', 2, 1200]]);
+    assert.deepEqual(await stored(repo, r), held(r), 'stored whole, not as an update of a row that never was');
+  });
+
+  test('in one commit window, a refresh from a new port fails and the next one is stored: memory and store agree on the port', async () => {
+    // The second refresh changes only the times of the binding as the first left it: written as an
+    // update of those times, the row would keep the old port the first one never replaced.
+    const { r, repo } = await registered({ contacts: [CONTACT], expires: 600 });
+    const a = assert.rejects(r.registrar.register(register({ cseq: 2, contacts: [CONTACT], expires: 600 }), udpSource('127.0.0.1', 6000)), StoreError);
+    const b = r.registrar.register(register({ cseq: 3, contacts: [CONTACT], expires: 600 }), udpSource('127.0.0.1', 6000));
+    await repo.commit([false, true]);
+    await a;
+    await b;
+    const inMemory = r.location.lookup(ALICE).map((x) => [x.received.port, x.cseq]);
+    assert.deepEqual(inMemory, [[6000, 3]]);
+    assert.deepEqual((await repo.all()).map((x) => [x.received.port, x.cseq]), inMemory);
+  });
+
+  test('in one commit window, a refresh is stored and an un-REGISTER after it fails: the refresh stands', async () => {
+    const { r, repo } = await registered({ contacts: [CONTACT], expires: 600 });
+    const a = r.registrar.register(register({ cseq: 2, contacts: [CONTACT], expires: 1200 }), udpSource());
+    const b = assert.rejects(r.registrar.register(register({ cseq: 3, contacts: [CONTACT], expires: 0 }), udpSource()), StoreError);
+    await repo.commit([true, false]);
+    await a;
+    await b;
+    assert.deepEqual(held(r), [['sip:alice@192.0.2.10', 2, 1200]]);
+    assert.deepEqual(await stored(repo, r), held(r));
+  });
+
+  test('an expired binding goes even when its delete fails (the next start drops the row)', async () => {
+    const { r, repo } = await registered({ contacts: [CONTACT], expires: 60 });
+    r.advance(60_000 + SLOT_MS);
+    await repo.commit(false);
+    assert.deepEqual(held(r), []);
+    assert.deepEqual(r.changes.map((c) => [c.type, c.reason]), [['removed', 'expired']]);
   });
 });
 

@@ -81,6 +81,15 @@ function contract(kind: StoreKind): void {
       assert.deepEqual((await s.bindings.all()).sort(byId), [refreshed, minimalBinding(2)].sort(byId));
     });
 
+    it('bindings: batch puts, refreshes and removes together', async () => {
+      const s = await fresh();
+      await s.bindings.put(minimalBinding(1));
+      await s.bindings.put(fullBinding(2));
+      const refreshed = { ...fullBinding(2), cseq: 50, expiresAt: 9 };
+      await s.bindings.batch([{ kind: 'remove', id: minimalBinding(1).id }, { kind: 'put', binding: minimalBinding(3) }, { kind: 'refresh', binding: refreshed }]);
+      assert.deepEqual((await s.bindings.all()).sort(byId), [refreshed, minimalBinding(3)].sort(byId));
+    });
+
     it('bindings: put replaces by id, remove deletes (removing an unknown id is fine)', async () => {
       const s = await fresh();
       await s.bindings.put(minimalBinding(1));

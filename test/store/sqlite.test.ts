@@ -309,3 +309,18 @@ test('100k bindings: load with all() and iterate() after a restart (timings as d
   assert.equal(n, N);
   t.diagnostic(`100k bindings: write ${writeMs.toFixed(0)} ms, all() ${allMs.toFixed(0)} ms, iterate() ${iterMs.toFixed(0)} ms`);
 });
+
+test('a batch whose statement fails leaves every row as it was, and the next write commits', async (t) => {
+  // RFC 3261 10.3 step 7: the bindings of one REGISTER are stored all or none.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const s = await openStore({ kind: 'sqlite', dataDir: dir, commitWindowMs: 5 });
+  t.after(() => s.close());
+  await s.bindings.put(minimalBinding(1));
+  const broken = { ...minimalBinding(3), aor: null } as unknown as ReturnType<typeof minimalBinding>; // NOT NULL
+  const alongside = s.bindings.put(minimalBinding(4)); // in the same group commit: unaffected
+  await assert.rejects(s.bindings.batch([{ kind: 'remove', id: minimalBinding(1).id }, { kind: 'put', binding: minimalBinding(2) }, { kind: 'put', binding: broken }]),
+    isStoreError('IO', /store write failed/));
+  await alongside;
+  assert.deepEqual((await s.bindings.all()).sort(byId), [minimalBinding(1), minimalBinding(4)].sort(byId));
+});
