@@ -171,7 +171,7 @@ async function memoryPerSubscription(count: number): Promise<void> {
   const table = new SubscriptionTable(NOWHERE, () => {}, Date.now, new TimerHeap({ autoRun: false }));
   const ctx: SubscribeContext = {
     subscriptions: table, limits: { min: 60, max: 3600, fallback: 3600 }, now: Date.now,
-    knownPresentity: () => true, overLimit: () => undefined, notify: () => {}, terminate: () => {}, fetch: () => {}, watchersChanged: () => {},
+    knownPresentity: () => true, overLimit: () => undefined, notify: () => {}, unsubscribe: async () => undefined, fetch: () => {}, watchersChanged: () => {},
   };
   const source = (port: number): SocketIdentity => ({
     protocol: 'udp', local: { address: HOST, port: 5060, family: 4 }, remote: { address: HOST, port, family: 4 }, listener: `udp ${HOST}:5060`,

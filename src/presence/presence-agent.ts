@@ -96,7 +96,10 @@ export class PresenceAgent {
       overLimit: (presentity, watcher) => watcherLimitRefusal(this.policy.decide(presentity, watcher),
         this.subscriptions.of(presentity).map((s) => this.policy.decide(presentity, s.record.watcher)), options.watcherLimits),
       notify: (sub) => this.notify(sub),
-      terminate: (sub, reason) => this.terminate(sub, reason),
+      unsubscribe: async (sub) => {
+        if (!(await this.subscriptions.unsubscribe(sub))) return undefined;
+        return () => this.ended(sub, 'timeout');
+      },
       fetch: (sub) => this.send(sub, () => ({ ...this.content(sub), state: 'terminated', reason: 'timeout', expires: undefined })),
       watchersChanged: (aor) => this.watchersChanged(aor),
     };
@@ -188,17 +191,18 @@ export class PresenceAgent {
    * and presence rules are deleted, so a user made later under the same name starts clean.
    */
   async forgetUser(aor: string): Promise<{ subscriptions: number; publications: number; rules: number }> {
-    let subscriptions = 0;
+    // Resolves once all of it is durable: `ctl user rm` answers then, and a crash after its answer
+    // must not bring the subscriptions back.
+    const ends: Array<Promise<void>> = [];
     for (const sub of [...this.subscriptions.entries()]) {
-      if (sub.record.presentity === aor) this.terminate(sub, 'noresource');
-      else if (sub.record.watcher === aor) this.terminate(sub, 'rejected');
-      else continue;
-      subscriptions++;
+      if (sub.record.presentity === aor) ends.push(this.terminate(sub, 'noresource'));
+      else if (sub.record.watcher === aor) ends.push(this.terminate(sub, 'rejected'));
     }
-    const publications = await this.publications.removeWhere(aor, 'user-removed', () => true);
-    const rules = await this.policy.forget(aor);
+    const [publications, rules] = await Promise.all([
+      this.publications.removeWhere(aor, 'user-removed', () => true), this.policy.forget(aor), ...ends,
+    ]);
     if (publications > 0) this.stateChanged(aor);
-    return { subscriptions, publications, rules };
+    return { subscriptions: ends.length, publications, rules };
   }
 
   counts(): PresenceCounts {
@@ -435,23 +439,32 @@ export class PresenceAgent {
   private failed(sub: Subscription): void {
     this.notifyFailures++;
     this.log.info({ presentity: sub.record.presentity, watcher: sub.record.watcher }, 'NOTIFY failed: subscription removed');
-    this.removeSubscription(sub);
+    this.stopWaiting(sub);
+    this.logFailure(sub, this.subscriptions.remove(sub));
+    if (sub.record.event === PRESENCE_EVENT) this.watchersChanged(sub.record.presentity);
   }
 
   private expired(sub: Subscription): void {
-    this.terminate(sub, 'timeout');
+    this.logFailure(sub, this.terminate(sub, 'timeout'));
   }
 
-  private terminate(sub: Subscription, reason: string): void {
-    if (sub.ended) return;
-    this.removeSubscription(sub);
+  /** Ends it (memory at once; resolves once the store has deleted it) and sends the last NOTIFY. */
+  private terminate(sub: Subscription, reason: string): Promise<void> {
+    if (sub.ended) return Promise.resolve();
+    const removed = this.subscriptions.remove(sub);
+    this.ended(sub, reason);
+    return removed;
+  }
+
+  /** It has just left the table: its winfo watchers learn it, and it gets its last NOTIFY. */
+  private ended(sub: Subscription, reason: string): void {
+    this.stopWaiting(sub);
+    if (sub.record.event === PRESENCE_EVENT) this.watchersChanged(sub.record.presentity);
     this.send(sub, () => ({ state: 'terminated', reason }));
   }
 
-  private removeSubscription(sub: Subscription): void {
-    this.stopWaiting(sub);
-    this.subscriptions.remove(sub).catch((err: unknown) =>
+  private logFailure(sub: Subscription, removed: Promise<void>): void {
+    removed.catch((err: unknown) =>
       this.log.warn({ presentity: sub.record.presentity, err: String(err) }, 'could not delete a subscription from the store'));
-    if (sub.record.event === PRESENCE_EVENT) this.watchersChanged(sub.record.presentity);
   }
 }

@@ -25,8 +25,12 @@ export interface SubscribeContext {
   overLimit(presentity: string, watcher: string): Answer | undefined;
   /** Send the current state to this subscription (after the 200). */
   notify(sub: Subscription): void;
-  /** End it: a last NOTIFY (terminated) and removal (RFC 6665 4.2.1.4 for an unsubscribe). */
-  terminate(sub: Subscription, reason: string): void;
+  /**
+   * An unsubscribe (RFC 6665 4.2.1.4): resolves once it is gone from the store (rejects, leaving it
+   * as it was, when the store fails), with what to do once the 200 is sent (the last NOTIFY), or
+   * undefined when something else ended it meanwhile (and sent that NOTIFY).
+   */
+  unsubscribe(sub: Subscription): Promise<(() => void) | undefined>;
   /** RFC 6665 4.4.3: one NOTIFY with the state, terminated, for a subscription that never lived. */
   fetch(sub: Subscription): void;
   /** A subscription to `presentity` came or went: its winfo subscribers learn it (RFC 3857). */
@@ -164,8 +168,10 @@ async function inDialog(request: SipMessage, source: SocketIdentity, ctx: Subscr
   if (expires.kind === 'too-brief') return { answer: answer(423, 'Interval Too Brief', [['Min-Expires', String(expires.min)]]) };
   sub.record.remoteCseq = cseq;
   if (expires.kind === 'remove') {
-    // RFC 6665 4.2.1.4: unsubscribing; the last NOTIFY says terminated.
-    return { answer: answer(200, 'OK', okHeaders(request, sub, 0)), after: () => ctx.terminate(sub, 'timeout') };
+    // RFC 6665 4.2.1.4: unsubscribing; the 200 once the subscription is durably gone (a crash right
+    // after it must not bring it back), then the last NOTIFY says terminated.
+    const after = await ctx.unsubscribe(sub);
+    return { answer: answer(200, 'OK', okHeaders(request, sub, 0)), after };
   }
   // A refresh may come from a new address (NAT rebinding) or connection: NOTIFYs follow it.
   const target = contactOf(request);

@@ -148,6 +148,18 @@ export class SubscriptionTable {
     return this.repository.remove(sub.id);
   }
 
+  /**
+   * An unsubscribe (RFC 6665 4.2.1.4, Expires: 0 in the dialog): from the store first, then from
+   * memory, so that the 200 means gone for good (a SIGKILL right after it does not bring it back) and
+   * a failed delete (an error answer) leaves it as it was. True when this ended it (not something
+   * else meanwhile).
+   */
+  async unsubscribe(sub: Subscription): Promise<boolean> {
+    if (this.byId.get(sub.id) !== sub) return false;
+    await this.repository.remove(sub.id);
+    return this.forget(sub);
+  }
+
   close(): void {
     this.expiry.clear();
   }

@@ -127,10 +127,11 @@ test('PUBLISH: a new publication, a refresh and a removal refused change nothing
   assert.equal(presence().counts().publications, 2, 'bob\'s and frank\'s');
 });
 
-test('SUBSCRIBE: a new subscription and a refresh refused change nothing', async () => {
+test('SUBSCRIBE: a new subscription, a refresh and an unsubscribe refused change nothing', async () => {
   const eve = await peer('eve');
   assert.equal((await eve.subscribe(aor('bob'))).response.status, 500);
   assert.equal((await carol.resubscribe(carolDialog, 3600)).status, 500);
+  assert.equal((await carol.resubscribe(carolDialog, 0)).status, 500, 'not a 200 for a subscription a restart would bring back');
   const watchers = watchersOf('bob');
   assert.deepEqual(watchers.map(([w]) => w), [aor('carol')]);
   assert.ok(watchers[0][1] <= 600, `carol's subscription keeps its expiry (${watchers[0][1]} s left)`);
