@@ -9,6 +9,7 @@ import { createResponse } from '../sip/builder.js';
 import type { SipMessage } from '../sip/message.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { formatHostPort, isSipUri, parseUri } from '../sip/uri.js';
+import { STORE_RETRY_AFTER_SECONDS, StoreError } from '../store/errors.js';
 import type { PresenceRuleRepository, PublicationRepository, SubscriptionRepository } from '../store/types.js';
 import type { ServerTransaction } from '../transaction/server-transaction.js';
 import type { TimerHeap } from '../transaction/timer-heap.js';
@@ -50,6 +51,15 @@ export interface PresenceAgentOptions extends NotifierOptions {
    * again, so it does not count as a device that is there. Default: every connection is open.
    */
   flowOpen?: (connectionId: string) => boolean;
+}
+
+/**
+ * A PUBLISH or SUBSCRIBE whose write the store refused (it changed nothing): 500 saying so, with when
+ * to try again (RFC 3261 21.5.1; store/errors.ts says why a minute).
+ */
+function storeFailed(method: string): Answer {
+  const what = method === 'PUBLISH' ? 'publication' : 'subscription';
+  return answer(500, `Server Internal Error (the ${what} could not be stored)`, [['Retry-After', String(STORE_RETRY_AFTER_SECONDS)]]);
 }
 
 function seconds(ms: number): number {
@@ -226,7 +236,7 @@ export class PresenceAgent {
     }, (err: unknown) => {
       const bad = malformedHeader(err);
       if (bad === undefined) this.log.error({ method: request.method, err: String(err) }, 'presence request failed');
-      this.respond(tx, request, bad ?? answer(500, 'Server Internal Error'));
+      this.respond(tx, request, bad ?? (err instanceof StoreError ? storeFailed(request.method) : answer(500, 'Server Internal Error')));
     });
   }
 

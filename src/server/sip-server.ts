@@ -30,6 +30,7 @@ import {
 import { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { RequestAuthorizer } from './request-auth.js';
 import { openServices, type Services } from './services.js';
+import { STORE_RETRY_AFTER_SECONDS, StoreError } from '../store/errors.js';
 import { ServerStats } from './stats.js';
 import { attachTracer } from './trace.js';
 import { PresenceAgent } from '../presence/presence-agent.js';
@@ -358,9 +359,13 @@ export class SipServer {
    * and authorization (steps 3-4), then the registrar (steps 6-8).
    */
   private register(tx: ServerTransaction, request: SipMessage, source: SocketIdentity): void {
+    // Counted as a rejection like every final non-2xx answer; a store failure says so, with when to
+    // try again (RFC 3261 21.5.1), and the registration stays as it was (10.3 step 7).
     const fail = (err: unknown): void => {
       this.log.error({ source: describeSource(source), err: String(err) }, 'REGISTER failed');
-      this.replyInTransaction(tx, request, 500, 'Server Internal Error');
+      this.answerRegister(tx, request, err instanceof StoreError
+        ? { status: 500, reason: 'Server Internal Error (the registration could not be stored)', headers: [['Retry-After', String(STORE_RETRY_AFTER_SECONDS)]] }
+        : { status: 500, reason: 'Server Internal Error', headers: [] });
     };
     const answer = (a: RegisterAnswer): void => {
       try {

@@ -25,6 +25,15 @@ export class StoreError extends Error {
   }
 }
 
+/**
+ * Seconds a client is asked to wait (Retry-After with the 500, RFC 3261 21.5.1) before repeating a
+ * request whose write the store refused. A full disk or an I/O error lasts until an operator acts:
+ * retries within seconds would only repeat the failing write (and its digest round trip) from every
+ * client, while a minute brings a client that honours it back within a minute of the fix. Meanwhile
+ * what it had (a binding, a publication, a subscription) stays as it was: the refused write changed nothing.
+ */
+export const STORE_RETRY_AFTER_SECONDS = 60;
+
 export function closedError(): StoreError {
   return new StoreError('CLOSED', 'the store is closed');
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PresenceView, WatcherView } from '../../src/control/api-types.js';
+import type { SipMessage } from '../../src/sip/message.js';
 import { StoreError } from '../../src/store/index.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { SipEndpoint } from '../helpers/sip-endpoint.js';
@@ -96,10 +97,20 @@ after(async () => {
   rmdirSync(mount);
 });
 
+/** The 500 of a refused write says the store failed, and when to try again (RFC 3261 21.5.1). */
+function storeFailure(response: SipMessage, what: string): void {
+  assert.equal(response.status, 500);
+  assert.equal(response.reason, `Server Internal Error (the ${what} could not be stored)`);
+  assert.equal(response.header('retry-after'), '60');
+}
+
 test('REGISTER: a new binding, an un-REGISTER and ul rm refused change nothing', async () => {
+  const rejected = srv.server.stats.registrationsRejected;
   // A new registration: refused, not in the location table, and a MESSAGE for her does not reach her.
   const alice = await peer('alice');
-  assert.equal((await alice.register(600)).status, 500);
+  const refused = await alice.register(600);
+  storeFailure(refused, 'registration');
+  assert.equal(refused.header('p-registrar-error'), 'the registration could not be stored');
   assert.deepEqual(srv.server.location.lookup(aor('alice')), []);
   const sender = await SipEndpoint.open('udp', '127.0.0.1', srv.port('udp'));
   peers.push(sender);
@@ -115,11 +126,12 @@ test('REGISTER: a new binding, an un-REGISTER and ul rm refused change nothing',
   assert.equal((await bob.register(0)).status, 500);
   await assert.rejects(srv.server.location.remove(aor('bob'), undefined, 'admin'), StoreError);
   assert.equal(srv.server.location.lookup(aor('bob')).length, 1);
+  assert.equal(srv.server.stats.registrationsRejected, rejected + 3, 'ctl stats counts the three 500s as rejected');
 });
 
 test('PUBLISH: a new publication, a refresh and a removal refused change nothing', async () => {
   const dave = await peer('dave');
-  assert.equal((await dave.publish({ body: pidf(aor('dave'), 'open'), expires: 600 })).status, 500);
+  storeFailure(await dave.publish({ body: pidf(aor('dave'), 'open'), expires: 600 }), 'publication');
   assert.deepEqual(publicationsOf('dave'), []);
   assert.equal((await bob.publish({ body: pidf(aor('bob'), 'open', { note: 'after' }), etag: bobEtag, expires: 600 })).status, 500);
   assert.equal((await bob.publish({ etag: bobEtag, expires: 0 })).status, 500);
@@ -129,7 +141,7 @@ test('PUBLISH: a new publication, a refresh and a removal refused change nothing
 
 test('SUBSCRIBE: a new subscription, a refresh and an unsubscribe refused change nothing', async () => {
   const eve = await peer('eve');
-  assert.equal((await eve.subscribe(aor('bob'))).response.status, 500);
+  storeFailure((await eve.subscribe(aor('bob'))).response, 'subscription');
   assert.equal((await carol.resubscribe(carolDialog, 3600)).status, 500);
   assert.equal((await carol.resubscribe(carolDialog, 0)).status, 500, 'not a 200 for a subscription a restart would bring back');
   const watchers = watchersOf('bob');
