@@ -12,6 +12,7 @@ import { IS_COMPOSING_CONTENT_TYPE } from './is-composing.js';
 import type { OfflineStore } from './offline-store.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { TimerHeap } from '../transaction/timer-heap.js';
+import type { TransportLogger } from '../transport/types.js';
 
 export interface Refusal {
   status: number;
@@ -42,6 +43,7 @@ export interface MessagePolicyOptions {
    * storingUpstream); 32*T1, half of Timer F, by default.
    */
   storeAfterMs: number;
+  logger?: TransportLogger;
 }
 
 function isComposing(request: SipMessage): boolean {
@@ -155,7 +157,12 @@ export class MessagePolicy {
           const delivered = answer.status >= 200 && answer.status < 300;
           void storedId?.then((id) => {
             if (id === undefined) return;
-            if (delivered) return void this.o.offline.remove(id);
+            // A delete that fails (a full disk) is logged: left unhandled, it would stop the server.
+            if (delivered) {
+              this.o.offline.remove(id).catch((err: unknown) =>
+                this.o.logger?.warn({ aor, id, err: String(err) }, 'could not delete the stored copy of a message delivered after all'));
+              return;
+            }
             const released = this.o.offline.release(id);
             if (released !== undefined) this.o.onReleased?.(released);
           });

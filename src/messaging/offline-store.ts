@@ -121,12 +121,16 @@ export class OfflineStore {
     return waiting;
   }
 
-  /** Removes one message (delivered, or by the operator); resolves false when there was none. */
+  /**
+   * Removes one message (delivered, or by the operator); resolves false when there was none. From
+   * the store first, then from memory: a failed delete (`ctl msg rm` says so) leaves the message
+   * waiting, as the store still has it.
+   */
   async remove(id: number): Promise<boolean> {
     const m = this.byId.get(id);
     if (m === undefined) return false;
-    this.unindex(m);
     await this.o.repository.remove(id);
+    this.unindex(m);
     return true;
   }
 

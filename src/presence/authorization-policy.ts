@@ -51,9 +51,12 @@ export class AuthorizationPolicy {
     return gone.length;
   }
 
-  /** Records the operator's decision; resolves once durable. */
+  /**
+   * Records the operator's decision; resolves once durable, and only then is it in force: a decision
+   * the store refused (`ctl` says it failed) changes no watcher's state (RFC 3856 6.6).
+   */
   async set(presentity: string, watcher: string, decision: PresenceRuleRecord['decision']): Promise<void> {
-    this.rules.set(ruleKey(presentity, watcher), decision);
     await this.repository.put({ presentity, watcher, decision });
+    this.rules.set(ruleKey(presentity, watcher), decision);
   }
 }

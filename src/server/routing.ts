@@ -94,6 +94,7 @@ export class Routing {
       onReleased: (aor) => this.delivery.flush(aor),
       timers: sharedTimerHeap(),
       storeAfterMs: 32 * (config.t1Ms ?? 500),
+      logger: log,
     });
     this.delivery = new OfflineDelivery({
       store: offline,

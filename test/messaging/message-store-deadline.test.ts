@@ -11,7 +11,7 @@ import { RateLimiter } from '../../src/messaging/rate-limit.js';
 import type { Answer } from '../../src/proxy/response-context.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import type { SipMessage } from '../../src/sip/message.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore, StoreError, type StoreHandle } from '../../src/store/index.js';
 import { TimerHeap } from '../../src/transaction/timer-heap.js';
 
 const BOB = 'sip:bob@example.com';
@@ -28,20 +28,24 @@ function messageTo(body: string, type = 'text/plain'): SipMessage {
   return m;
 }
 
-async function setUp(): Promise<{ policy: MessagePolicy; offline: OfflineStore; advance: (ms: number) => Promise<void> }> {
+async function setUp(): Promise<{
+  policy: MessagePolicy; offline: OfflineStore; advance: (ms: number) => Promise<void>; warnings: string[]; store: StoreHandle;
+}> {
   let now = 0;
   const timers = new TimerHeap({ now: () => now, autoRun: false });
   const store = await openStore({ kind: 'memory', dataDir: '' });
   const offline = await OfflineStore.load({ repository: store.offlineMessages, expirySeconds: 3600, maxPerUser: 10, timers });
+  const warnings: string[] = [];
+  const logger = { debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => { warnings.push(msg ?? ''); } };
   const policy = new MessagePolicy({
-    maxBodyBytes: 1000, limiter: new RateLimiter({ perSecond: 0, burst: 1 }), offline, timers, storeAfterMs: STORE_AFTER_MS,
+    maxBodyBytes: 1000, limiter: new RateLimiter({ perSecond: 0, burst: 1 }), offline, timers, storeAfterMs: STORE_AFTER_MS, logger,
   });
   const advance = async (ms: number): Promise<void> => {
     now += ms;
     timers.runDue();
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
   };
-  return { policy, offline, advance };
+  return { policy, offline, advance, warnings, store };
 }
 
 function recorder(): { replies: Refusal[]; finals: Answer[]; upstream: { provisional: () => void; final: (a: Answer) => void } } {
@@ -73,6 +77,20 @@ test('a late 2xx after the message was stored drops the stored copy (no second d
   up.final({ status: 200, reason: 'OK' });
   await advance(0);
   assert.deepEqual([r.replies.length, r.finals.length, offline.pending(BOB).length], [1, 0, 0]);
+});
+
+test('a late 2xx whose stored copy cannot be deleted (a full disk): logged, and the server goes on', async () => {
+  // The delete's rejection used to be left unhandled: Node ends the process on one.
+  const { policy, offline, advance, warnings, store } = await setUp();
+  const r = recorder();
+  const up = policy.storingUpstream(messageTo('slow device, full disk'), BOB, r.upstream, (x) => r.replies.push(x));
+  await advance(STORE_AFTER_MS);
+  assert.equal(offline.pending(BOB).length, 1);
+  store.offlineMessages.remove = () => Promise.reject(new StoreError('IO', 'store write failed: database or disk is full'));
+  up.final({ status: 200, reason: 'OK' });
+  await advance(0);
+  assert.deepEqual(warnings, ['could not delete the stored copy of a message delivered after all']);
+  assert.equal(offline.isHeld(offline.pending(BOB)[0].id), true, 'still held, never sent a second time');
 });
 
 test('an answer in time goes upstream as before, and the deadline never fires', async () => {
