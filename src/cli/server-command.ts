@@ -9,6 +9,7 @@ import { SipServer } from '../server/sip-server.js';
 import { ControlAddressError, DEFAULT_CONTROL, formatControlAddress, parseServerControlAddress, type ControlAddress } from '../control/address.js';
 import { ControlServer } from '../control/control-server.js';
 import { classifyHost } from '../sip/host.js';
+import { canonicalDomain } from '../transport/address.js';
 import { parseListenSpec } from '../transport/listen-spec.js';
 import { loadCredentials, loadTrustedCa } from '../transport/tls-credentials.js';
 import { exitProcess } from './hung-up-terminal.js';
@@ -28,13 +29,17 @@ function listenSpecs(value: string, previous: string[] | undefined): string[] {
   return collect(value, previous);
 }
 
-/** --domain, repeatable: a host name or an IP address (RFC 3261 25.1), IPv6 with or without brackets. */
+/**
+ * --domain, repeatable: a host name or an IP address (RFC 3261 25.1), IPv6 with or without brackets,
+ * kept in its canonical form (RFC 3261 19.1.4 compares addresses, not spellings; RFC 5954 4.1):
+ * `2001:DB8:0:0::1` is `2001:db8::1`, `::ffff:192.0.2.7` is `192.0.2.7`.
+ */
 function domainNames(value: string, previous: string[] | undefined): string[] {
   const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
   if (bare.startsWith('-') || classifyHost(bare) === undefined) {
     throw new InvalidArgumentError(`--domain takes a host name such as example.com or an IP address, not "${value}"`);
   }
-  return collect(bare, previous);
+  return collect(canonicalDomain(bare), previous);
 }
 
 /** A whole number within bounds, or a CLI error that says which flag is wrong and what it takes. */

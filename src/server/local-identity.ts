@@ -2,15 +2,20 @@
 // in Record-Route, and 10.3/16.5: the domains it is responsible for).
 import { networkInterfaces } from 'node:os';
 import { isSipUri, type Uri } from '../sip/uri.js';
-import { normalizeAddress } from '../transport/address.js';
+import { canonicalDomain, normalizeAddress } from '../transport/address.js';
 
 export class LocalIdentity {
   private readonly domains = new Set<string>();
   private readonly addresses = new Set<string>();
   private readonly ports = new Set<number>();
 
+  /**
+   * `domains` in any spelling: kept in the form isLocalDomain compares (RFC 3261 19.1.4, RFC 5954
+   * 4.1), so `--domain 2001:DB8:0::1` serves `sip:[2001:db8::1]` and `--domain ::ffff:192.0.2.7`
+   * serves `sip:192.0.2.7`.
+   */
   constructor(domains: readonly string[]) {
-    for (const d of domains) this.domains.add(d.toLowerCase());
+    for (const d of domains) this.domains.add(canonicalDomain(d));
     this.domains.add('localhost');
   }
 
@@ -31,7 +36,7 @@ export class LocalIdentity {
    * canonical form, and an IPv4-mapped one (`[::ffff:127.0.0.1]`) as the IPv4 address it carries.
    */
   isLocalDomain(host: string): boolean {
-    const h = host.includes(':') ? normalizeAddress(host).toLowerCase() : host.toLowerCase();
+    const h = canonicalDomain(host);
     return this.domains.has(h) || this.addresses.has(h);
   }
 

@@ -22,6 +22,17 @@ export function normalizeAddress(address: string): string {
 }
 
 /**
+ * A domain as simplesip keys it (`--domain`, users, digest realms; the AOR's host is this, bracketed
+ * when IPv6): RFC 3261 19.1.4 compares hosts case-insensitively and IP addresses as addresses, so a
+ * name is lower-cased, an IPv6 address bare and canonical (`[2001:DB8:0::1]` -> `2001:db8::1`, RFC
+ * 5954 4.1) and an IPv4-mapped one (`::ffff:192.0.2.7`) the IPv4 address it carries.
+ */
+export function canonicalDomain(host: string): string {
+  // Names and IPv4 addresses have no colon: lower case is all they need.
+  return host.indexOf(':') === -1 ? host.toLowerCase() : normalizeAddress(host).toLowerCase();
+}
+
+/**
  * The cheap form for addresses Node reports for its own sockets: they are already canonical
  * (inet_ntop), so only the IPv4-mapped prefix has to go.
  */

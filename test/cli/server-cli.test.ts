@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLI_MAIN as cli, outputUntil, spawnCli } from '../helpers/cli-process.js';
 import { optionsRequest, RawUdpPeer, sipText } from '../helpers/raw-client.js';
+import { SipEndpoint } from '../helpers/sip-endpoint.js';
+import { runCtl } from './ctl-run.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -259,5 +261,46 @@ test('--t1 50 retransmits a relayed MESSAGE at 50 ms, 100 ms, ... and stores it 
     bob.close();
     alice.close();
     child.kill('SIGTERM');
+  }
+});
+
+// RFC 3261 19.1.4 compares hosts as addresses (RFC 5954 4.1): a --domain written in another spelling
+// of its address, or IPv4-mapped, is served as that address. It was accepted and never served:
+// REGISTERs got "403 Forbidden (relaying to [2001:db8::1] is not allowed)", and `ctl user add` warned
+// that the server should be started with the --domain it had been started with.
+test('--domain in any spelling of an address (or IPv4-mapped) is served, on the command line and in a config file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplesip-domains-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'simplesip.yaml');
+  writeFileSync(file, 'domain:\n  - "[2001:db8:0::1]"\n  - "::FFFF:192.0.2.7"\n');
+  const common = ['server', '--store', 'memory', '--control', '127.0.0.1:0', '--listen', 'udp:127.0.0.1:0', '--log-level', 'silent'];
+  for (const [how, args] of [
+    ['flags', ['--domain', '2001:DB8:0:0::1', '--domain', '::ffff:192.0.2.7']],
+    ['config file', ['--config', file]],
+  ] as Array<[string, string[]]>) {
+    const child = runCli([...common, ...args]);
+    try {
+      const out = await outputUntil(child, /control API on \S+\n/);
+      const port = Number(/udp 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      const control = /control API on (\S+)\n/.exec(out)?.[1] ?? '';
+      for (const user of ['zz@[2001:db8::1]', 'yy@192.0.2.7']) {
+        const added = await runCtl(['user', 'add', user, 'pw', '--control', control]);
+        assert.equal(added.code, 0, `${how}: ${added.stderr}`);
+        assert.equal(added.stderr, '', `${how}: ${user} is in a served domain, so no warning`);
+      }
+      const ua = await SipEndpoint.open('udp', '127.0.0.1', port);
+      try {
+        for (const [user, domain] of [['zz', '[2001:db8::1]'], ['zz', '[2001:DB8::1]'], ['yy', '192.0.2.7'], ['yy', '[::ffff:192.0.2.7]']]) {
+          const r = await ua.register(user, 'pw', { domain });
+          assert.equal(`${r.status} ${r.reason}`, '200 OK', `${how}: REGISTER sip:${domain}`);
+        }
+      } finally {
+        ua.close();
+      }
+    } finally {
+      const exit = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exit;
+    }
   }
 });

@@ -15,3 +15,12 @@ test('the server\'s own addresses and localhost are one domain; configured domai
   assert.equal(identity.sameDomain('192.0.2.7', '127.0.0.1'), false, 'an address that is not ours');
   assert.equal(identity.sameDomain('192.0.2.7', '192.0.2.7'), true, 'the same text is always one domain');
 });
+
+test('configured domains are served in any spelling of their address (RFC 3261 19.1.4, RFC 5954 4.1)', () => {
+  const identity = new LocalIdentity(['2001:DB8:0:0::1', '[2001:db8:0::2]', '::ffff:192.0.2.7', 'Example.COM']);
+  for (const host of ['2001:db8::1', '[2001:db8::1]', '2001:DB8:0:0:0:0:0:1', '[2001:db8::2]', '2001:db8:0:0::2', '192.0.2.7', '[::ffff:192.0.2.7]', 'example.com']) {
+    assert.equal(identity.isLocalDomain(host), true, host);
+  }
+  assert.equal(identity.isLocalDomain('2001:db8::3'), false);
+  assert.deepEqual(identity.domainList.sort(), ['192.0.2.7', '2001:db8::1', '2001:db8::2', 'example.com', 'localhost'], 'no ::ffff:, no brackets, no odd spellings');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressFamily, normalizeAddress, normalizeSocketAddress, sameAddress, socketAddressFor } from '../../src/transport/address.js';
+import { addressFamily, canonicalDomain, normalizeAddress, normalizeSocketAddress, sameAddress, socketAddressFor } from '../../src/transport/address.js';
 import { forbiddenDestination } from '../../src/transport/destination-policy.js';
 
 test('IPv4-mapped IPv6 addresses become IPv4, IPv6 becomes bare and canonical', () => {
@@ -15,6 +15,16 @@ test('IPv4-mapped IPv6 addresses become IPv4, IPv6 becomes bare and canonical', 
   assert.equal(normalizeAddress('example.com'), 'example.com');
   assert.equal(normalizeSocketAddress('::ffff:127.0.0.1'), '127.0.0.1');
   assert.equal(normalizeSocketAddress('::1'), '::1');
+});
+
+test('a domain is keyed in one form: names lower-case, IPv6 bare and canonical, IPv4-mapped as IPv4', () => {
+  assert.equal(canonicalDomain('Example.COM'), 'example.com');
+  assert.equal(canonicalDomain('192.0.2.7'), '192.0.2.7');
+  assert.equal(canonicalDomain('2001:DB8:0:0::1'), '2001:db8::1');
+  assert.equal(canonicalDomain('[2001:db8:0::1]'), '2001:db8::1');
+  assert.equal(canonicalDomain('0:0:0:0:0:0:0:1'), '::1');
+  assert.equal(canonicalDomain('::ffff:192.0.2.7'), '192.0.2.7');
+  assert.equal(canonicalDomain('[::FFFF:127.0.0.1]'), '127.0.0.1');
 });
 
 test('address family, equality in any spelling, and the dual-stack socket form', () => {
