@@ -3,6 +3,8 @@
 import type { UserAdmin, UserSummary } from '../control/context.js';
 import { classifyHost } from '../sip/host.js';
 import type { UserRecord, UserRepository } from '../store/types.js';
+import { canonicalDomain } from '../transport/address.js';
+import type { TransportLogger } from '../transport/types.js';
 import { computeHa1 } from './digest-hash.js';
 import type { CredentialSource, DigestAlgorithm } from './types.js';
 
@@ -35,15 +37,19 @@ function checkUsername(username: string): void {
   }
 }
 
-/** The domain is the realm: lower-case (hosts compare case-insensitively, RFC 3261 19.1.4) and a valid host. */
+/**
+ * The domain is the realm, so it has one form (canonicalDomain): a valid host, lower-case (hosts
+ * compare case-insensitively, RFC 3261 19.1.4), an IPv6 address bare and canonical and an IPv4-mapped
+ * one the IPv4 address it carries, as the AOR's host (aorOf) and the realm we challenge in
+ * (request-auth.ts) are. HA1 is computed over this form, the realm a UA answers in.
+ */
 function normalizeDomain(domain: string): string {
-  const lower = domain.toLowerCase();
-  const bare = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;
+  const bare = domain.startsWith('[') && domain.endsWith(']') ? domain.slice(1, -1) : domain;
   const kind = bare.length === 0 ? undefined : classifyHost(bare);
-  if (kind === undefined || (bare !== lower && kind !== 'ipv6')) {
+  if (kind === undefined || (bare !== domain && kind !== 'ipv6')) {
     throw new InvalidUserError(`domain ${JSON.stringify(domain)} is not a host name or IP address`);
   }
-  return lower;
+  return canonicalDomain(bare);
 }
 
 function checkPassword(password: string): void {
@@ -60,21 +66,50 @@ export class UserDirectory implements CredentialSource, UserAdmin {
 
   constructor(private readonly repo: UserRepository, private readonly now: () => number = Date.now) {}
 
-  /** A directory holding every user of the repository. */
-  static async load(repo: UserRepository, now?: () => number): Promise<UserDirectory> {
+  /**
+   * A directory holding every user of the repository. A user stored before domains had one form,
+   * under another spelling of an address (`u1@0:0:0:0:0:0:0:1`, `u2@::ffff:127.0.0.1`), is moved to
+   * the canonical one (`u1@::1`, `u2@127.0.0.1`) in the repository too. Its digest hashes were
+   * computed over the old spelling, a realm never sent again, and cannot be recomputed without the
+   * password: the warning says to set it again. Two users that become one are not merged: the one
+   * stored canonically (or else the oldest) stays; the other could never authenticate again, and
+   * is removed, with a warning.
+   */
+  static async load(repo: UserRepository, now?: () => number, log?: Pick<TransportLogger, 'warn'>): Promise<UserDirectory> {
     const dir = new UserDirectory(repo, now);
-    for (const user of await repo.all()) dir.users.set(keyOf(user.username, user.domain), user);
+    const misspelt: UserRecord[] = [];
+    for (const user of await repo.all()) {
+      if (canonicalDomain(user.domain) === user.domain) dir.users.set(keyOf(user.username, user.domain), user);
+      else misspelt.push(user);
+    }
+    misspelt.sort((a, b) => a.createdAt - b.createdAt);
+    for (const user of misspelt) {
+      const domain = canonicalDomain(user.domain);
+      const key = keyOf(user.username, domain);
+      // The stored spelling is not written out: it may be `::ffff:...`, which simplesip never shows.
+      if (dir.users.has(key)) {
+        await repo.remove(user.username, user.domain);
+        log?.warn({ user: key }, `user ${key} was also stored under another spelling of ${domain}; that copy is removed, not merged (its password hashes were for a realm never sent; ${key} keeps its own password)`);
+        continue;
+      }
+      const moved: UserRecord = { ...user, domain };
+      await repo.put(moved);
+      await repo.remove(user.username, user.domain);
+      dir.users.set(key, moved);
+      log?.warn({ user: key }, `user ${key} was stored under another spelling of ${domain} and is moved to it; set the password again (simplesip ctl user passwd ${key}): the stored hashes were for a realm never sent, so ${key} cannot authenticate until then`);
+    }
     return dir;
   }
 
   ha1(username: string, realm: string, algorithm: DigestAlgorithm): string | undefined {
-    const user = this.users.get(keyOf(username, realm.toLowerCase()));
+    const user = this.users.get(keyOf(username, canonicalDomain(realm)));
     if (user === undefined) return undefined;
     return algorithm === 'MD5' ? user.ha1Md5 : user.ha1Sha256;
   }
 
+  /** `domain` in any spelling: `0:0:0:0:0:0:0:1` is `::1` (RFC 3261 19.1.4). */
   has(username: string, domain: string): boolean {
-    return this.users.has(keyOf(username, domain.toLowerCase()));
+    return this.users.has(keyOf(username, canonicalDomain(domain)));
   }
 
   /** Rejects with InvalidUserError for a bad username, domain or empty password. */
@@ -91,7 +126,7 @@ export class UserDirectory implements CredentialSource, UserAdmin {
   }
 
   remove(username: string, domain: string): Promise<boolean> {
-    const realm = domain.toLowerCase();
+    const realm = canonicalDomain(domain);
     const key = keyOf(username, realm);
     return this.exclusive(key, async () => {
       if (!this.users.has(key)) return false;
@@ -104,7 +139,7 @@ export class UserDirectory implements CredentialSource, UserAdmin {
   /** False for an unknown user; rejects with InvalidUserError for an empty password. */
   async setPassword(username: string, domain: string, password: string): Promise<boolean> {
     checkPassword(password);
-    const realm = domain.toLowerCase();
+    const realm = canonicalDomain(domain);
     const key = keyOf(username, realm);
     return this.exclusive(key, async () => {
       const user = this.users.get(key);
@@ -115,7 +150,7 @@ export class UserDirectory implements CredentialSource, UserAdmin {
   }
 
   list(domain?: string): UserSummary[] {
-    const wanted = domain?.toLowerCase();
+    const wanted = domain === undefined ? undefined : canonicalDomain(domain);
     const out: UserSummary[] = [];
     for (const u of this.users.values()) {
       if (wanted === undefined || u.domain === wanted) out.push({ username: u.username, domain: u.domain, createdAt: u.createdAt });

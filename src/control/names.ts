@@ -3,6 +3,7 @@
 import { SipParseError } from '../sip/errors.js';
 import { isIP } from 'node:net';
 import { aorOf } from '../registrar/binding-key.js';
+import { canonicalDomain } from '../transport/address.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { isSipUri, parseUri } from '../sip/uri.js';
 
@@ -47,28 +48,30 @@ export function checkContactUri(text: string): string {
 }
 
 /**
- * A domain as users are keyed by it: lower-case, and an IPv6 address bare (`[::1]` is `::1`, as
- * parseUserName keeps it), so `ctl user list [::1]` finds the users `user list ::1` does.
+ * A domain as users are keyed by it (canonicalDomain, the host of the AOR and the digest realm):
+ * lower-case, an IPv6 address bare and canonical (`[0:0:0:0:0:0:0:1]` is `::1`), an IPv4-mapped one
+ * the IPv4 address it carries (`[::ffff:127.0.0.1]` is `127.0.0.1`), so `ctl user list [::1]` finds
+ * the users `user list ::1` does (RFC 3261 19.1.4 compares addresses, not their spellings).
  */
 export function normalizeDomain(text: string): string {
-  const domain = text.toLowerCase();
-  return domain.startsWith('[') && domain.endsWith(']') && isIP(domain.slice(1, -1)) === 6 ? domain.slice(1, -1) : domain;
+  return canonicalDomain(text);
 }
 
 export interface UserName {
   username: string;
-  /** Lower-case: it is also the digest realm. */
+  /** Canonical (normalizeDomain): it is also the digest realm. */
   domain: string;
 }
 
 /**
  * `alice@example.com`: the domain is what follows the last `@`. An IPv6 domain (one of the server's
- * own addresses) is written `alice@[::1]` or `alice@::1` and kept bare, as the realm of a To URI
- * `sip:alice@[::1]` is. The user is keyed as the registrar keys the AOR (RFC 3261 19.1.4): an escaped
- * unreserved character is the character (`%64ave` is `dave`, who may exist already) and other
- * escapes are upper-case hex, so one user cannot be added twice under two spellings, one of which
- * no UA could ever log in as. `verbatim` keeps the user part as typed (to remove a user stored so
- * before this rule).
+ * own addresses) is written `alice@[::1]` or `alice@::1`, in any spelling, and kept bare and
+ * canonical, as the realm of a To URI `sip:alice@[0:0:0:0:0:0:0:1]` is; an IPv4-mapped one is the
+ * IPv4 address (`dave@[::ffff:127.0.0.1]` is dave@127.0.0.1). The user is keyed as the registrar
+ * keys the AOR (RFC 3261 19.1.4): an escaped unreserved character is the character (`%64ave` is
+ * `dave`, who may exist already) and other escapes are upper-case hex, so one user cannot be added
+ * twice under two spellings, one of which no UA could ever log in as. `verbatim` keeps the user
+ * part as typed (to remove a user stored so before this rule).
  */
 export function parseUserName(text: string, verbatim = false): UserName {
   const at = text.lastIndexOf('@');

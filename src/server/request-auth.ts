@@ -4,8 +4,7 @@ import type { DigestServer } from '../auth/digest-server.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import type { SpiralProof } from '../proxy/spiral-proof.js';
 import type { SipMessage } from '../sip/message.js';
-import { isIPv4 } from '../sip/host.js';
-import { normalizeAddress } from '../transport/address.js';
+import { canonicalDomain } from '../transport/address.js';
 import { normalizeEscapes } from '../sip/uri-equals.js';
 import { isSipUri, type SipUri } from '../sip/uri.js';
 import { aorOf } from '../registrar/binding-key.js';
@@ -45,17 +44,15 @@ function target(request: SipMessage, identity: LocalIdentity, relay: boolean, pr
 }
 
 /**
- * The realm of an AOR: its host, lower-case (RFC 3261 22.1: the protection domain; 19.1.4 hosts are
- * case-insensitive). An IPv4-mapped host (`sip:dave@[::ffff:127.0.0.1]`) is the IPv4 address it
- * carries, as the AOR itself is (aorOf): the user is dave@127.0.0.1, and no `::ffff:` is written
- * into a challenge.
+ * The realm of an AOR: its host as users are keyed by it (RFC 3261 22.1: the protection domain;
+ * 19.1.4 hosts are case-insensitive and compare as addresses). An IPv6 host is canonical
+ * (`sip:u6@[0:0:0:0:0:0:0:1]` is challenged in realm "::1", where user u6@::1 lives: the UA answers
+ * in the realm we send, RFC 7616 3.4), and an IPv4-mapped host (`sip:dave@[::ffff:127.0.0.1]`) is
+ * the IPv4 address it carries, as the AOR itself is (aorOf): the user is dave@127.0.0.1, and no
+ * `::ffff:` is written into a challenge. One AOR, one realm, one user.
  */
 function realmOf(aor: SipUri): string {
-  if (aor.hostKind === 'ipv6') {
-    const address = normalizeAddress(aor.host);
-    if (isIPv4(address)) return address;
-  }
-  return aor.host.toLowerCase();
+  return canonicalDomain(aor.host);
 }
 
 export class RequestAuthorizer {

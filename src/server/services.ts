@@ -30,7 +30,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   const sqlite = config.store === 'sqlite';
   const store = await openStore({ kind: config.store, dataDir: sqlite ? config.dataDir : undefined, commitWindowMs: config.commitWindowMs });
   try {
-    const users = await UserDirectory.load(store.users);
+    const users = await UserDirectory.load(store.users, undefined, log);
     // The key of nonces and Record-Route tokens survives restarts with sqlite (what was handed out
     // before a restart stays valid); a memory store keeps nothing, so neither does the key.
     const secret = loadOrCreateSecret(sqlite ? config.dataDir : undefined);

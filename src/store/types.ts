@@ -6,7 +6,10 @@ import type { TransportProtocol } from '../transport/types.js';
 export interface UserRecord {
   /** User part of the AOR, as written (case-sensitive, RFC 3261 19.1.4). */
   username: string;
-  /** Domain, lower-case; it is also the digest realm. */
+  /**
+   * Domain, canonical (transport/address.ts canonicalDomain: lower-case, IPv6 bare and canonical,
+   * IPv4-mapped as IPv4); it is also the digest realm.
+   */
   domain: string;
   /** HA1 = MD5(username ":" realm ":" password), lower-case hex (RFC 2617 3.2.2.2). */
   ha1Md5: string;

@@ -60,6 +60,64 @@ test('load fills the map from the repository; lookups are synchronous', async ()
   assert.equal(dir.ha1('bob', 'example.org', 'MD5'), computeHa1('MD5', 'bob', 'example.org', 'pw'));
 });
 
+// RFC 3261 19.1.4: hosts compare as addresses (RFC 5954 4.1), so a domain has one form, which is also
+// the realm the server challenges in (request-auth.ts) and the one HA1 is computed over.
+test('a domain written in another spelling of an address, or IPv4-mapped, is one domain: one user, one realm', async () => {
+  const repo = new FakeRepo();
+  const dir = new UserDirectory(repo, () => 7);
+  assert.equal(await dir.add('u1', '[0:0:0:0:0:0:0:1]', 'pw1'), 'added');
+  assert.equal(await dir.add('u1', '::1', 'other'), 'exists', 'the same AOR, sip:u1@[::1]');
+  assert.equal(await dir.add('u2', '[::ffff:127.0.0.1]', 'pw2'), 'added');
+  assert.equal(await dir.add('u2', '127.0.0.1', 'other'), 'exists');
+  assert.deepEqual([...repo.rows.keys()], ['u1@::1', 'u2@127.0.0.1']);
+  assert.equal(dir.ha1('u1', '::1', 'MD5'), computeHa1('MD5', 'u1', '::1', 'pw1'), 'HA1 over the realm that is sent');
+  assert.equal(dir.ha1('u2', '127.0.0.1', 'SHA-256'), computeHa1('SHA-256', 'u2', '127.0.0.1', 'pw2'));
+  assert.equal(dir.has('u1', '0:0::1'), true);
+  assert.equal(dir.has('u2', '::ffff:127.0.0.1'), true);
+  assert.deepEqual(dir.list('[0:0:0:0:0:0:0:1]').map((u) => `${u.username}@${u.domain}`), ['u1@::1']);
+  assert.equal(await dir.setPassword('u2', '[::FFFF:127.0.0.1]', 'pw3'), true);
+  assert.equal(dir.ha1('u2', '127.0.0.1', 'MD5'), computeHa1('MD5', 'u2', '127.0.0.1', 'pw3'));
+  assert.equal(await dir.remove('u1', '0:0:0:0:0:0:0:1'), true);
+  assert.deepEqual([...repo.rows.keys()], ['u2@127.0.0.1']);
+});
+
+test('load moves users stored under another spelling of their domain; two that become one are not merged', async () => {
+  const repo = new FakeRepo();
+  const row = (username: string, domain: string, createdAt: number, password = 'old'): void => {
+    repo.rows.set(`${username}@${domain}`, {
+      username, domain, createdAt, ha1Md5: computeHa1('MD5', username, domain, password), ha1Sha256: computeHa1('SHA-256', username, domain, password),
+    });
+  };
+  // As an earlier version stored them: the domain as typed, lower-cased.
+  row('u1', '::1', 5, 'canonical');
+  row('u1', '0:0:0:0:0:0:0:1', 1);
+  row('u2', '::ffff:127.0.0.1', 2);
+  row('u3', '[2001:db8::3]', 3);
+  row('u4', '0:0::4', 6);
+  row('u4', '0::4', 4);
+  const warnings: string[] = [];
+  const dir = await UserDirectory.load(repo, undefined, { warn: (_obj, msg) => warnings.push(msg ?? '') });
+  assert.deepEqual([...repo.rows.keys()].sort(), ['u1@::1', 'u2@127.0.0.1', 'u3@2001:db8::3', 'u4@::4']);
+  assert.deepEqual(dir.list().map((u) => `${u.username}@${u.domain} ${u.createdAt}`), ['u2@127.0.0.1 2', 'u3@2001:db8::3 3', 'u1@::1 5', 'u4@::4 4']);
+  // The user stored canonically keeps his password; the oldest of two misspelt copies is the one kept.
+  assert.equal(dir.ha1('u1', '::1', 'MD5'), computeHa1('MD5', 'u1', '::1', 'canonical'));
+  assert.deepEqual(warnings.sort(), [
+    'user u1@::1 was also stored under another spelling of ::1; that copy is removed, not merged (its password hashes were for a realm never sent; u1@::1 keeps its own password)',
+    'user u2@127.0.0.1 was stored under another spelling of 127.0.0.1 and is moved to it; set the password again (simplesip ctl user passwd u2@127.0.0.1): the stored hashes were for a realm never sent, so u2@127.0.0.1 cannot authenticate until then',
+    'user u3@2001:db8::3 was stored under another spelling of 2001:db8::3 and is moved to it; set the password again (simplesip ctl user passwd u3@2001:db8::3): the stored hashes were for a realm never sent, so u3@2001:db8::3 cannot authenticate until then',
+    'user u4@::4 was also stored under another spelling of ::4; that copy is removed, not merged (its password hashes were for a realm never sent; u4@::4 keeps its own password)',
+    'user u4@::4 was stored under another spelling of ::4 and is moved to it; set the password again (simplesip ctl user passwd u4@::4): the stored hashes were for a realm never sent, so u4@::4 cannot authenticate until then',
+  ]);
+  assert.ok(!warnings.join('\n').includes('::ffff:'), 'the stored spelling is not shown');
+  // Once the password is set again, the moved user authenticates in the canonical realm.
+  assert.equal(await dir.setPassword('u2', '127.0.0.1', 'new'), true);
+  assert.equal(dir.ha1('u2', '127.0.0.1', 'MD5'), computeHa1('MD5', 'u2', '127.0.0.1', 'new'));
+  // A second start finds nothing to move.
+  warnings.length = 0;
+  await UserDirectory.load(repo, undefined, { warn: (_obj, msg) => warnings.push(msg ?? '') });
+  assert.deepEqual(warnings, []);
+});
+
 test('remove and setPassword write through and update the map', async () => {
   const repo = new FakeRepo();
   const dir = new UserDirectory(repo, () => 1);

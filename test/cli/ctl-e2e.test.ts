@@ -12,6 +12,7 @@ import type { BindingView } from '../../src/control/binding-view.js';
 import { outputUntil, spawnCli } from '../helpers/cli-process.js';
 import { RawUdpPeer, sipText } from '../helpers/raw-client.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
+import { startClient } from '../client/cli-run.js';
 import { runCtl } from './ctl-run.js';
 
 function registerRequest(serverPort: number, peer: RawUdpPeer, user: string): string {
@@ -91,6 +92,38 @@ test('ctl user add reaches the server\'s user directory', async () => {
     const list = await runCtl(['user', 'list', '--json', '--control', control]);
     assert.deepEqual((JSON.parse(list.stdout) as Array<{ user: string }>).map((u) => u.user), ['bob@example.com']);
     assert.equal((await runCtl(['user', 'add', 'bob@example.com', 'again', '--control', control])).code, 4);
+  });
+});
+
+// README "simplesip ctl": a user's domain is keyed as the AOR's host is (RFC 3261 19.1.4): an IPv6
+// address in any spelling is one domain, an IPv4-mapped one the IPv4 address. They were keyed by the
+// text: u1@0:0:0:0:0:0:0:1 and u1@::1 were two users of one AOR, and u2@::ffff:127.0.0.1 (listed so)
+// could never register (the realm is 127.0.0.1).
+test('ctl user add keys a user by the canonical domain: one user per AOR, no ::ffff:, and he registers', async () => {
+  const running = await startServer({ auth: true, listen: ['udp:127.0.0.1:0', 'udp:[::1]:0'], probeIntervalSeconds: 0 });
+  await withControl(running, async (control) => {
+    const u1 = await runCtl(['user', 'add', 'u1@[0:0:0:0:0:0:0:1]', 'pw1', '--control', control]);
+    assert.equal(u1.code, 0, u1.stderr);
+    assert.equal(u1.stdout, 'added u1@::1\n');
+    const again = await runCtl(['user', 'add', 'u1@::1', 'other', '--control', control]);
+    assert.equal(again.code, 4, 'u1@::1 exists: the same user');
+    const u2 = await runCtl(['user', 'add', 'u2@[::ffff:127.0.0.1]', 'pw2', '--control', control]);
+    assert.equal(u2.code, 0, u2.stderr);
+    assert.equal(u2.stdout, 'added u2@127.0.0.1\n');
+    const list = await runCtl(['user', 'list', '--json', '--control', control]);
+    assert.deepEqual((JSON.parse(list.stdout) as Array<{ user: string }>).map((u) => u.user), ['u2@127.0.0.1', 'u1@::1']);
+    const text = await runCtl(['user', 'list', '--control', control]);
+    assert.doesNotMatch(text.stdout, /::ffff:|0:0:0/);
+
+    const c = startClient(['register', '--json', '--user', 'sip:u2@[::ffff:127.0.0.1]', '--server', `sip:127.0.0.1:${running.port('udp')}`, '--local-ports', '0'],
+      { SIMPLESIP_PASSWORD: 'pw2' });
+    try {
+      await c.line(/"event":"registered"/);
+      assert.equal(running.server.location.lookup('sip:u2@127.0.0.1').length, 1);
+    } finally {
+      c.child.kill('SIGTERM');
+      await c.exited;
+    }
   });
 });
 
