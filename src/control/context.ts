@@ -20,8 +20,11 @@ export interface UserAdmin {
 
 /** The offline message store, as `ctl msg` sees it. */
 export interface OfflineMessageAdmin {
-  /** Waiting messages, of one AOR or all, oldest first. */
-  list(aor?: string): OfflineMessage[];
+  /**
+   * Waiting messages, of one AOR or all, oldest first: those waiting when called, each read with its
+   * body as the caller comes to it (one delivered or removed meanwhile is left out).
+   */
+  messages(aor?: string): AsyncIterableIterator<OfflineMessage>;
   /** Resolves false when no message has this id. */
   remove(id: number): Promise<boolean>;
   /** Drops every message waiting for one AOR (its user was removed); resolves with how many. */

@@ -8,9 +8,12 @@ import { drained, nextTurn } from './ul-dump.js';
 /** About 0.25 MB of JSON between two yields to the event loop (about a millisecond of work). */
 export const JSON_CHUNK_BYTES = 256 * 1024;
 
-/** Writes `items` as a JSON array (each through `view`) and ends `out`; false when the reader left first. */
+/**
+ * Writes `items` as a JSON array (each through `view`) and ends `out`; false when the reader left
+ * first. `items` may be asynchronous (GET /msg reads each body from the store as it comes).
+ */
 export async function writeJsonArray<T>(
-  items: Iterator<T>, view: (item: T) => unknown, out: Writable, chunkBytes = JSON_CHUNK_BYTES,
+  items: Iterator<T> | AsyncIterator<T>, view: (item: T) => unknown, out: Writable, chunkBytes = JSON_CHUNK_BYTES,
 ): Promise<boolean> {
   let chunk = '[';
   let first = true;
@@ -18,7 +21,7 @@ export async function writeJsonArray<T>(
     if (out.destroyed) return false;
     let done = false;
     while (chunk.length < chunkBytes) {
-      const next = items.next();
+      const next = await items.next();
       if (next.done === true) {
         done = true;
         break;

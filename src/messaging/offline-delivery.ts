@@ -104,11 +104,18 @@ export class OfflineDelivery {
     for (;;) {
       // Expired messages go unsent (the sweep runs at most hourly; README: kept for --offline-expiry).
       await this.o.store.dropExpired(aor);
-      const m = this.o.store.pending(aor)[0];
-      if (m === undefined) return;
+      const next = this.o.store.pending(aor)[0];
+      if (next === undefined) return;
       // Its original request may still reach the device; release() brings us back (oldest first stays true).
-      if (this.o.store.isHeld(m.id)) return;
+      if (this.o.store.isHeld(next.id)) return;
       if (this.o.location.bindingsOf(aor).length === 0) return;
+      // The body is read from the store only now (memory holds a summary of each waiting message).
+      const m = await this.o.store.read(next.id);
+      if (m === undefined) {
+        // Its row is gone (removed meanwhile, or its write failed): nothing to send.
+        await this.o.store.remove(next.id);
+        continue;
+      }
       const status = await this.o.send(deliveryRequest(m), aor);
       if (STORE_ON.has(status) || status < 200) {
         this.scheduleRetry(aor);

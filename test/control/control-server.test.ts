@@ -192,7 +192,7 @@ test('listening on ::ffff:127.0.0.1 reports 127.0.0.1, never ::ffff: (what `cont
 
 test('DELETE /msg/ID takes decimal digits only: 0x2, 3e0, 0b101 and " 4 " are 400, not another message removed', async () => {
   const removed: number[] = [];
-  context.messages = { list: () => [], count: 0, removeAll: async () => 0, remove: async (id: number) => { removed.push(id); return true; } };
+  context.messages = { messages: async function* () { /* none */ }, count: 0, removeAll: async () => 0, remove: async (id: number) => { removed.push(id); return true; } };
   try {
     for (const id of ['0x2', '3e0', '0b101', '%204%20', '1.5', '-1', '0']) {
       const answer = await call(port, 'DELETE', `/msg/${id}`);

@@ -9,6 +9,11 @@ import type { OfflineMessage } from '../../src/store/types.js';
 import { fakeContext } from './fake-context.js';
 import { call } from './http.js';
 
+/** The store's messages(): each message as the listing comes to it (read from disk by sqlite). */
+async function* each(messages: OfflineMessage[]): AsyncIterableIterator<OfflineMessage> {
+  yield* messages;
+}
+
 test('GET /msg of 50 MB streams: the event loop is never held for long, and the array is whole', async (t) => {
   const body = Buffer.from('x'.repeat(32 * 1024 - 10) + '"\\\u00e9\n\u0000end');
   const messages: OfflineMessage[] = [];
@@ -17,7 +22,7 @@ test('GET /msg of 50 MB streams: the event loop is never held for long, and the 
   }
   const context = {
     ...fakeContext(),
-    messages: { list: () => messages, remove: async () => false, removeAll: async () => 0, count: messages.length },
+    messages: { messages: () => each(messages), remove: async () => false, removeAll: async () => 0, count: messages.length },
   };
   const server = new ControlServer(context);
   const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -49,7 +54,7 @@ test('GET /msg shows the headers stored with each body (Content-Encoding, Subjec
       headers: [['Content-Encoding', 'gzip'], ['Subject', 'lunch']] },
     { id: 2, aor: 'sip:bob@example.com', from: '<sip:alice@example.com>', receivedAt: 2, expiresAt: 9e12, body: Buffer.from('plain') },
   ];
-  const server = new ControlServer({ ...fakeContext(), messages: { list: () => messages, remove: async () => false, removeAll: async () => 0, count: 2 } });
+  const server = new ControlServer({ ...fakeContext(), messages: { messages: () => each(messages), remove: async () => false, removeAll: async () => 0, count: 2 } });
   const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => server.close());
   const listed = JSON.parse((await call(port, 'GET', '/msg')).text) as OfflineMessageView[];

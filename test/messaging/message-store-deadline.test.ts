@@ -13,6 +13,7 @@ import { parseMessage } from '../../src/sip/parser.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { openStore, StoreError, type StoreHandle } from '../../src/store/index.js';
 import { TimerHeap } from '../../src/transaction/timer-heap.js';
+import { storedMessages } from '../helpers/stored-messages.js';
 
 const BOB = 'sip:bob@example.com';
 const STORE_AFTER_MS = 16_000;
@@ -62,7 +63,7 @@ test('no final answer within 32*T1: stored and answered 202 before the sender gi
   assert.equal(r.replies.length, 0);
   await advance(1);
   assert.deepEqual(r.replies.map((x) => x.status), [202]);
-  assert.deepEqual(offline.pending(BOB).map((m) => m.body.toString()), ['are you there?']);
+  assert.deepEqual((await storedMessages(offline, BOB)).map((m) => m.body.toString()), ['are you there?']);
   up.final({ status: 408, reason: 'Request Timeout' });
   await advance(0);
   assert.deepEqual([r.replies.length, r.finals.length, offline.pending(BOB).length], [1, 0, 1]);

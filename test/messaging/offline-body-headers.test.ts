@@ -13,6 +13,7 @@ import { parseMessage } from '../../src/sip/parser.js';
 import { serialize } from '../../src/sip/serializer.js';
 import { openStore } from '../../src/store/index.js';
 import { TimerHeap } from '../../src/transaction/timer-heap.js';
+import { storedMessages } from '../helpers/stored-messages.js';
 import { tempDir } from '../store/helpers.js';
 
 const BOB = 'sip:bob@example.com';
@@ -46,7 +47,7 @@ test('a stored MESSAGE is delivered after a restart with its Content-Encoding, C
   t.after(() => second.close());
   const reloaded = await OfflineStore.load({ repository: second.offlineMessages, expirySeconds: 3600, maxPerUser: 10, timers });
   t.after(() => reloaded.close());
-  const [stored] = reloaded.pending(BOB);
+  const [stored] = await storedMessages(reloaded, BOB);
   const delivered = parseMessage(serialize(deliveryRequest(stored)));
   if (!('kind' in delivered)) throw delivered;
   assert.equal(delivered.header('content-type'), 'text/plain;charset=utf-8');

@@ -1,5 +1,6 @@
 // The offline-message repository (migration 2) in both engines: durable once put() resolves, oldest
-// first, removed by id, and still there after a reopen (sqlite).
+// first, removed by id, summaries without content and one message whole by id, and still there after
+// a reopen (sqlite).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,12 @@ for (const kind of ['memory', 'sqlite'] as const) {
       await store.offlineMessages.remove(2);
       all = await store.offlineMessages.all();
       assert.deepEqual(all.map((m) => m.id), [1, 3, 4]);
+      // A start reads summaries (no content), page by page; delivery and listings get() the whole message.
+      const summaries = [];
+      for await (const m of store.offlineMessages.summaries(2)) summaries.push(m);
+      assert.deepEqual(summaries, [1, 3, 4].map((id) => ({ id, aor: 'sip:bob@example.com', expiresAt: 10_000 + id })));
+      assert.deepEqual(await store.offlineMessages.get(3), message(3));
+      assert.equal(await store.offlineMessages.get(2), undefined);
       await store.close();
       if (kind === 'sqlite') {
         const again = await openStore({ kind, dataDir: dir });

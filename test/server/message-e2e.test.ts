@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { SipEndpoint } from '../helpers/sip-endpoint.js';
+import { storedMessages } from '../helpers/stored-messages.js';
 import { receiveMessage, sendMessage } from './message-helpers.js';
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
@@ -134,7 +135,7 @@ describe('MESSAGE through the proxy (auth on)', () => {
     const a = await open('udp', '127.0.0.1');
     const r = await sendMessage(a, { from: 'alice', to: 'erin', body: 'are you there?', password: 'alice-secret' }, 8000);
     assert.equal(r.status, 202, `${r.status} ${r.reason}`);
-    assert.deepEqual(srv.server.offlineMessages.list('sip:erin@example.com').map((m) => m.body.toString()), ['are you there?']);
+    assert.deepEqual((await storedMessages(srv.server.offlineMessages, 'sip:erin@example.com')).map((m) => m.body.toString()), ['are you there?']);
   });
 
   test('rate limit: 503 with Retry-After beyond the burst', async () => {

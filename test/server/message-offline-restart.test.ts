@@ -58,6 +58,9 @@ test('a stored message survives SIGKILL and is delivered after the restart; ctl 
   server.kill('SIGKILL');
   await new Promise((resolve) => server.once('exit', resolve));
   server = await startCli(dir, sipPort, controlPort);
+  // The restarted server loaded no bodies: the listing reads them from the database.
+  const restored = JSON.parse((await runCtl(['--control', control, 'msg', 'list', '--json'])).stdout) as Array<{ body: string; bytes: number }>;
+  assert.deepEqual(restored.map((m) => [m.body, m.bytes]), [['kept across a crash', 19]]);
 
   const bob = await SipEndpoint.open('udp', '127.0.0.1', sipPort);
   clients.push(bob);

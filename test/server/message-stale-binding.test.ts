@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { newCallId, newTag, SipEndpoint } from '../helpers/sip-endpoint.js';
+import { storedMessages } from '../helpers/stored-messages.js';
 
 let srv: RunningServer;
 const peers: SipEndpoint[] = [];
@@ -29,5 +30,5 @@ test('404 from the only binding: stored and answered 202, not lost', async () =>
   });
   squatter.respond(await squatter.nextRequest('MESSAGE'), 404, { reason: 'Not Found (not an address of this user agent)' });
   assert.equal((await pending).response.status, 202);
-  assert.deepEqual(srv.server.offlineMessages.list('sip:victim@example.com').map((m) => m.body.toString()), ['for victim only']);
+  assert.deepEqual((await storedMessages(srv.server.offlineMessages, 'sip:victim@example.com')).map((m) => m.body.toString()), ['for victim only']);
 });

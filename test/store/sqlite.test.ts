@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, SCHEMA_VERSION, StoreError, openStore } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
+import { OFFLINE_SUMMARY_PAGE } from '../../src/store/offline-row.js';
 import type { StoreErrorCode } from '../../src/store/index.js';
 import { byId, byUser, fullBinding, minimalBinding, tempDir, user } from './helpers.js';
 
@@ -272,6 +273,30 @@ test('a version 3 database (bindings with the expires_at index) opens, keeps its
   t.after(() => check.close());
   assert.equal(check.prepare('SELECT max(version) FROM schema_version').pluck().get(), SCHEMA_VERSION);
   assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bindings' AND sql IS NOT NULL").pluck().all(), []);
+});
+
+test('a version 6 database gets the summary index: a start reads the offline messages\' ids, AORs and expiries from it, never the table\'s body pages', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = join(dir, DATABASE_FILE);
+  const raw = new Database(file);
+  raw.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const m of MIGRATIONS.filter((x) => x.version <= 6)) {
+    raw.exec(m.sql);
+    raw.prepare('INSERT INTO schema_version VALUES (?, ?, 0)').run(m.version, m.description);
+  }
+  raw.prepare('INSERT INTO offline_messages (aor, from_header, received_at, expires_at, content_type, body, headers) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run('sip:bob@example.com', '<sip:alice@example.com>', 1, 9_000, 'text/plain', Buffer.alloc(1024, 'x'), null);
+  raw.close();
+  const s = await openStore({ kind: 'sqlite', dataDir: dir });
+  const summaries = [];
+  for await (const m of s.offlineMessages.summaries()) summaries.push(m);
+  assert.deepEqual(summaries, [{ id: 1, aor: 'sip:bob@example.com', expiresAt: 9_000 }]);
+  await s.close();
+  const check = new Database(file, { readonly: true });
+  t.after(() => check.close());
+  const plan = check.prepare(`EXPLAIN QUERY PLAN ${OFFLINE_SUMMARY_PAGE}`).all(0, 1000) as Array<{ detail: string }>;
+  assert.deepEqual(plan.map((p) => p.detail), ['SEARCH offline_messages USING COVERING INDEX offline_messages_summary (id>?)']);
 });
 
 test('synchronous: full opens and stores like the default', async (t) => {
