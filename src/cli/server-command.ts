@@ -126,6 +126,7 @@ interface ServerOptions {
   messageBurst: number;
   offlineExpiry: number;
   offlineLimit: number;
+  offlineMaxBytes: number;
   queueDelayWarn: number;
   digestAlgorithms: DigestAlgorithm[];
 }
@@ -166,6 +167,7 @@ export function serverConfigFromOptions(options: ServerOptions): ServerConfig {
   config.messageBurst = options.messageBurst;
   config.offlineExpirySeconds = options.offlineExpiry;
   config.offlineMaxPerUser = options.offlineLimit;
+  config.offlineMaxBytes = options.offlineMaxBytes;
   config.queueDelayWarnMs = options.queueDelayWarn;
   // A tls/wss listener without a usable certificate and key would fail only once storage is open.
   for (const spec of config.listen) {
@@ -238,6 +240,8 @@ export function addServerCommand(program: Command): void {
     .option('--message-burst <n>', 'MESSAGEs one sender may send at once', integer('--message-burst', 1, 1000000), defaults.messageBurst)
     .option('--offline-expiry <seconds>', 'how long a stored message waits for its recipient', integer('--offline-expiry', 1, 31536000), defaults.offlineExpirySeconds)
     .option('--offline-limit <n>', 'stored messages per recipient; beyond: 480 (mailbox full)', integer('--offline-limit', 1, 1000000), defaults.offlineMaxPerUser)
+    .option('--offline-max-bytes <bytes>', 'bytes all stored messages may take together (bodies, senders, headers); beyond: 480 (store full); 0 = no limit',
+      integer('--offline-max-bytes', 0, 1e15), defaults.offlineMaxBytes)
     .option('--queue-delay-warn <ms>', 'warn when datagrams wait longer than this in a UDP receive queue (the server is falling behind); 0 = never', integer('--queue-delay-warn', 0, 60000), defaults.queueDelayWarnMs)
     .hook('preAction', (command) => {
       const file = configFileFrom(command.opts<ServerOptions>().config);

@@ -37,6 +37,8 @@ export interface MessagePolicyOptions {
   onStored?: (aor: string) => void;
   /** A message stored held (see storingUpstream) may be delivered now. */
   onReleased?: (aor: string) => void;
+  /** A message was refused because the whole offline store is full (--offline-max-bytes). */
+  onStoreFull?: () => void;
   timers: TimerHeap;
   /**
    * A forwarded MESSAGE without a final answer after this long is stored and answered 202 (see
@@ -111,7 +113,7 @@ export class MessagePolicy {
     return request.method === 'MESSAGE' && !isComposing(request);
   }
 
-  /** Stores the message for `aor`: 202 once durable, 480 with a reason when the mailbox is full. */
+  /** Stores the message for `aor`: 202 once durable, 480 with a reason when the mailbox or the whole store is full. */
   async store(request: SipMessage, aor: string): Promise<Refusal> {
     return (await this.storeMessage(request, aor)).refusal;
   }
@@ -120,7 +122,10 @@ export class MessagePolicy {
     const type = request.header('content-type');
     const outcome = await this.o.offline.store(aor, senderOf(request), type, request.body, bodyHeaders(request), { held });
     if (!outcome.stored) {
-      return { refusal: { status: 480, reason: `Temporarily Unavailable (mailbox of ${aor} is full; message not stored)`, headers: [] } };
+      // RFC 3261 21.4.18: the reason phrase of a 480 SHOULD say more precisely why.
+      if (outcome.reason === 'store-full') this.o.onStoreFull?.();
+      const what = outcome.reason === 'full' ? `mailbox of ${aor} is full` : 'offline message store is full';
+      return { refusal: { status: 480, reason: `Temporarily Unavailable (${what}; message not stored)`, headers: [] } };
     }
     this.o.onStored?.(aor);
     return { refusal: { status: 202, reason: 'Accepted (stored for delivery when the user registers)', headers: [] }, id: outcome.message.id };

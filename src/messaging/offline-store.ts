@@ -2,8 +2,10 @@
 // could not take them, indexed in memory by AOR (the authority for delivery order, the mailbox limit,
 // expiry and `ctl msg list`) and written through to the store; a message counts as stored only once
 // its commit is done, so the 202 the sender gets is a promise we keep across a crash. Memory holds a
-// summary of each message (id, AOR, expiry); its sender, body and headers are read from the store
-// when it is delivered or listed, so with sqlite a full mailbox of 32 KB bodies costs disk, not RAM.
+// summary of each message (id, AOR, expiry, size); its sender, body and headers are read from the
+// store when it is delivered or listed, so with sqlite a full mailbox of 32 KB bodies costs disk, not
+// RAM, and maxBytes bounds the disk all mailboxes take together.
+import { offlineMessageBytes } from '../store/offline-row.js';
 import type { OfflineMessage, OfflineMessageRepository, OfflineMessageSummary } from '../store/types.js';
 import type { TimerHandle, TimerHeap } from '../transaction/timer-heap.js';
 
@@ -13,11 +15,17 @@ export interface OfflineStoreOptions {
   expirySeconds: number;
   /** Messages per recipient; beyond it new ones are refused. */
   maxPerUser: number;
+  /**
+   * Bytes all waiting messages may take in the store together (offlineMessageBytes: body, sender,
+   * headers); beyond it new ones are refused, whoever they are for. 0 or absent: no limit.
+   */
+  maxBytes?: number;
   timers: TimerHeap;
   now?: () => number;
 }
 
-export type StoreOutcome = { stored: true; message: OfflineMessage } | { stored: false; reason: 'full' };
+/** `full`: the recipient's mailbox (maxPerUser); `store-full`: the whole store (maxBytes). */
+export type StoreOutcome = { stored: true; message: OfflineMessage } | { stored: false; reason: 'full' | 'store-full' };
 
 /** How often expired messages are looked for (at most; a shorter expiry sweeps sooner). */
 const SWEEP_MS = 60 * 60 * 1000;
@@ -28,6 +36,8 @@ export class OfflineStore {
   /** Stored while their original request may still reach the device (store() with `held`): not delivered until release(). */
   private readonly held = new Set<number>();
   private nextId = 1;
+  /** offlineMessageBytes() of every indexed message, summed. */
+  private bytes = 0;
   private sweeper: TimerHandle | undefined;
   private readonly now: () => number;
 
@@ -49,7 +59,8 @@ export class OfflineStore {
   }
 
   /**
-   * Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting.
+   * Resolves once the message is durable; `full` when the recipient already has maxPerUser waiting,
+   * `store-full` when it would take the store past maxBytes.
    * `headers`: the Content-* headers (but Content-Type and Content-Length) and Subject, delivered with
    * the body. `held`: stored while the original request is still being retransmitted to the device;
    * not delivered until release() (a second copy would reach it otherwise).
@@ -61,11 +72,14 @@ export class OfflineStore {
     this.dropExpired(aor).catch(() => undefined);
     if ((this.byAor.get(aor)?.length ?? 0) >= this.o.maxPerUser) return { stored: false, reason: 'full' };
     const now = this.now();
-    const message: OfflineMessage = { id: this.nextId++, aor, from, receivedAt: now, expiresAt: now + this.o.expirySeconds * 1000, body };
+    const message: OfflineMessage = { id: this.nextId, aor, from, receivedAt: now, expiresAt: now + this.o.expirySeconds * 1000, body };
     if (contentType !== undefined) message.contentType = contentType;
     if (headers.length > 0) message.headers = headers.map(([n, v]) => [n, v]);
+    const bytes = offlineMessageBytes(message);
+    if (!this.hasRoom(bytes)) return { stored: false, reason: 'store-full' };
+    this.nextId++;
     if (options.held === true) this.held.add(message.id);
-    const summary: OfflineMessageSummary = { id: message.id, aor, expiresAt: message.expiresAt };
+    const summary: OfflineMessageSummary = { id: message.id, aor, expiresAt: message.expiresAt, bytes };
     this.index(summary);
     try {
       await this.o.repository.put(message);
@@ -162,6 +176,26 @@ export class OfflineStore {
     this.sweeper?.cancel();
   }
 
+  /**
+   * Whether `bytes` more fit under maxBytes. When they do not, expired messages make room first (not
+   * waiting any more, they hold no place, as in a mailbox): the oldest, which every message of this
+   * process reaches first (one lifetime for all); the hourly sweep takes the others.
+   */
+  private hasRoom(bytes: number): boolean {
+    const max = this.o.maxBytes ?? 0;
+    if (max === 0 || this.bytes + bytes <= max) return true;
+    const now = this.now();
+    const expired: OfflineMessageSummary[] = [];
+    // byId is in id (arrival) order: load() indexes by id, store() appends.
+    for (const m of this.byId.values()) {
+      if (m.expiresAt > now) break;
+      expired.push(m);
+    }
+    // Out of memory at once; a failed delete leaves the row, which the next start drops as expired.
+    this.removeMessages(expired).catch(() => undefined);
+    return this.bytes + bytes <= max;
+  }
+
   /** Takes `messages` out of memory at once; resolves with how many once the store has deleted them. */
   private async removeMessages(messages: readonly OfflineMessageSummary[]): Promise<number> {
     for (const m of messages) this.unindex(m);
@@ -183,6 +217,7 @@ export class OfflineStore {
     if (list === undefined) this.byAor.set(m.aor, [m]);
     else list.push(m);
     this.byId.set(m.id, m);
+    this.bytes += m.bytes;
   }
 
   private unindex(m: OfflineMessageSummary): void {
@@ -193,5 +228,6 @@ export class OfflineStore {
     if (list.length === 0) this.byAor.delete(m.aor);
     this.byId.delete(m.id);
     this.held.delete(m.id);
+    this.bytes -= m.bytes;
   }
 }

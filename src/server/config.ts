@@ -85,6 +85,11 @@ export interface ServerConfig {
   offlineExpirySeconds: number;
   /** Stored messages per recipient; beyond it the sender gets 480 (mailbox full). */
   offlineMaxPerUser: number;
+  /**
+   * Bytes all stored messages may take together (bodies, senders, headers); beyond it the sender
+   * gets 480 (store full), so strangers cannot fill the disk the registrar writes to. 0: no limit.
+   */
+  offlineMaxBytes: number;
   /** Seconds between delivery attempts of stored messages to a registered user who did not take them. */
   offlineRetrySeconds: number;
   /**
@@ -133,6 +138,7 @@ export function defaultServerConfig(): ServerConfig {
     messageBurst: 100,
     offlineExpirySeconds: 7 * 24 * 3600,
     offlineMaxPerUser: 1000,
+    offlineMaxBytes: 1024 * 1024 * 1024,
     offlineRetrySeconds: 60,
     // A queue waits a few ms in normal service (a GC pause or a large commit included); at 100 ms it
     // is a fifth of T1, the 500 ms after which UDP clients retransmit.

@@ -65,6 +65,8 @@ export class Routing {
   private readonly delivery: OfflineDelivery;
   readonly flows: FlowState;
   private readonly contacts: ContactIndex;
+  /** When the last "offline store is full" warning was logged (at most one a minute while it refuses). */
+  private fullWarnedAt = -Infinity;
 
   private constructor(private readonly d: RoutingDeps, readonly offline: OfflineStore) {
     const { services, identity, transport, transactions, stats, config, log } = d;
@@ -92,6 +94,7 @@ export class Routing {
       offline,
       onStored: (aor) => { stats.messagesStored++; this.delivery.stored(aor); },
       onReleased: (aor) => this.delivery.flush(aor),
+      onStoreFull: () => this.storeFull(),
       timers: sharedTimerHeap(),
       storeAfterMs: 32 * (config.t1Ms ?? 500),
       logger: log,
@@ -113,6 +116,7 @@ export class Routing {
       repository: d.services.store.offlineMessages,
       expirySeconds: d.config.offlineExpirySeconds,
       maxPerUser: d.config.offlineMaxPerUser,
+      maxBytes: d.config.offlineMaxBytes,
       timers: sharedTimerHeap(),
     });
     return new Routing(d, offline);
@@ -177,6 +181,14 @@ export class Routing {
       }
     }
     this.forwarder.fork(upstream, request, source, decision.targets, tx);
+  }
+
+  private storeFull(): void {
+    const now = Date.now();
+    if (now - this.fullWarnedAt < 60_000) return;
+    this.fullWarnedAt = now;
+    this.d.log.warn({ maxBytes: this.d.config.offlineMaxBytes },
+      'the offline message store is full (--offline-max-bytes): new messages for users who are away are refused with 480 until delivered or expired ones make room');
   }
 
   private storeAndReply(request: SipMessage, aor: string, reply: Reply): void {

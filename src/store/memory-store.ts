@@ -3,6 +3,7 @@
 // Records are copied in and out: a caller mutating its object must not change the stored one,
 // exactly as with sqlite.
 import { closedError } from './errors.js';
+import { offlineMessageBytes } from './offline-row.js';
 import type {
   BindingRecord, BindingStore, OfflineMessage, OfflineMessageRepository, OfflineMessageSummary, PresenceRuleRecord, PresenceRuleRepository, PublicationRecord, PublicationRepository,
   StoreHandle, StoreStats, SubscriptionRecord, SubscriptionRepository, UserRecord, UserRepository,
@@ -184,7 +185,7 @@ class MemoryStore implements StoreHandle {
     for (const id of ids) {
       if (this.closed) throw closedError();
       const m = this.messageMap.get(id);
-      if (m !== undefined) yield { id: m.id, aor: m.aor, expiresAt: m.expiresAt };
+      if (m !== undefined) yield { id: m.id, aor: m.aor, expiresAt: m.expiresAt, bytes: offlineMessageBytes(m) };
     }
   }
 

@@ -173,6 +173,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX offline_messages_summary ON offline_messages (id, aor, expires_at);
     `,
   },
+  {
+    version: 8,
+    description: 'offline messages keep their size',
+    // --offline-max-bytes counts what the waiting messages take, so a start needs each one's size
+    // without reading it: a column (offlineMessageBytes(), computed here for the rows stored before),
+    // and the summary index of version 7 covers it too.
+    sql: `
+      ALTER TABLE offline_messages ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+      UPDATE offline_messages SET bytes = length(body) + length(CAST(from_header AS BLOB))
+        + coalesce(length(CAST(content_type AS BLOB)), 0) + coalesce(length(CAST(headers AS BLOB)), 0);
+      DROP INDEX offline_messages_summary;
+      CREATE INDEX offline_messages_summary ON offline_messages (id, aor, expires_at, bytes);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -123,13 +123,15 @@ export interface OfflineMessage {
 
 /**
  * What the offline store keeps in memory of one stored message: enough for its order, the mailbox
- * limit and its expiry. The sender, body and headers stay in the repository (get()) until the
+ * limit, the server-wide size limit and its expiry. The sender, body and headers stay in the repository (get()) until the
  * message is delivered or listed.
  */
 export interface OfflineMessageSummary {
   id: number;
   aor: string;
   expiresAt: number;
+  /** What its content takes in the store (body, sender, headers), for --offline-max-bytes. */
+  bytes: number;
 }
 
 export interface OfflineMessageRepository {

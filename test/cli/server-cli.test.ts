@@ -94,6 +94,7 @@ test('server --help shows each default as it is written on the command line, onc
   const help = stdout.replace(/\s+/g, ' ');
   assert.match(help, /--control <host:port> control API for simplesip ctl, loopback only \(default: 127\.0\.0\.1:5099\)/);
   assert.match(help, /--digest-algorithms <list> .*?\(default: MD5,SHA-256\)/);
+  assert.match(help, /--offline-max-bytes <bytes> .*?480 \(store full\); 0 = no limit \(default: 1073741824\)/);
   assert.doesNotMatch(help, /\{"host"|\["MD5"/, 'no JSON in the help');
   assert.equal(help.match(/\(default: 127\.0\.0\.1:5099\)/g)?.length, 1);
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js';
+import { offlineMessageBytes } from '../../src/store/offline-row.js';
 import type { OfflineMessage } from '../../src/store/types.js';
 
 function message(id: number, aor = 'sip:bob@example.com'): OfflineMessage {
@@ -39,7 +40,9 @@ for (const kind of ['memory', 'sqlite'] as const) {
       // A start reads summaries (no content), page by page; delivery and listings get() the whole message.
       const summaries = [];
       for await (const m of store.offlineMessages.summaries(2)) summaries.push(m);
-      assert.deepEqual(summaries, [1, 3, 4].map((id) => ({ id, aor: 'sip:bob@example.com', expiresAt: 10_000 + id })));
+      assert.deepEqual(summaries, all.map((m) => ({ id: m.id, aor: m.aor, expiresAt: m.expiresAt, bytes: offlineMessageBytes(m) })));
+      // Body, sender, Content-Type and headers as stored, in bytes (--offline-max-bytes counts them).
+      assert.equal(summaries[0].bytes, Buffer.byteLength(`hello 1 \u00e9\u0000`) + Buffer.byteLength('"Alice" <sip:alice@example.com>') + 'text/plain;charset=utf-8'.length);
       assert.deepEqual(await store.offlineMessages.get(3), message(3));
       assert.equal(await store.offlineMessages.get(2), undefined);
       await store.close();

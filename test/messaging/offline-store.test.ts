@@ -116,6 +116,47 @@ test('sqlite: a start reads no bodies (300 of 32 KB load in under 1 MB), and eac
   assert.deepEqual(await store.offlineMessages.all(), []);
 });
 
+test('--offline-max-bytes: beyond it a message for anyone is refused (store-full); a removed or expired one makes room; a restart knows the total', async (t) => {
+  const { dir, cleanup } = tempDir('offline-store-cap-');
+  t.after(cleanup);
+  const clock = { now: 0 };
+  const manual = new TimerHeap({ now: () => clock.now, autoRun: false });
+  const sender = '<sip:mallory@evil.example>';
+  const body = (): Buffer => Buffer.alloc(1000, 'x');
+  const size = 1000 + sender.length + 'text/plain'.length;
+  const open = async (): Promise<{ store: StoreHandle; offline: OfflineStore }> => {
+    const store = await openStore({ kind: 'sqlite', dataDir: dir });
+    const offline = await OfflineStore.load({ repository: store.offlineMessages, expirySeconds: 3600, maxPerUser: 10, maxBytes: 3 * size, timers: manual, now: () => clock.now });
+    return { store, offline };
+  };
+  const put = async (offline: OfflineStore, aor: string): Promise<string> => {
+    const outcome = await offline.store(aor, sender, 'text/plain', body());
+    return outcome.stored ? 'stored' : outcome.reason;
+  };
+
+  const first = await open();
+  assert.deepEqual([await put(first.offline, BOB), await put(first.offline, 'sip:carol@example.com')], ['stored', 'stored']);
+  clock.now = 1000;
+  assert.equal(await put(first.offline, 'sip:dave@example.com'), 'stored');
+  // Three of them fill the store, whoever the next one is for (each mailbox has room for 10).
+  assert.equal(await put(first.offline, 'sip:erin@example.com'), 'store-full');
+  assert.equal(await put(first.offline, BOB), 'store-full');
+  assert.equal(await first.offline.remove(first.offline.pending(BOB)[0].id), true);
+  assert.equal(await put(first.offline, 'sip:erin@example.com'), 'stored');
+  first.offline.close();
+  await first.store.close();
+
+  // The total comes back with the summaries (no body read): still full after a restart.
+  const second = await open();
+  t.after(async () => { second.offline.close(); await second.store.close(); });
+  assert.equal(await put(second.offline, BOB), 'store-full');
+  // carol's message (stored at 0) is past its hour, the sweep has not run: it makes room at once.
+  clock.now = 3600 * 1000;
+  assert.equal(await put(second.offline, BOB), 'stored');
+  assert.deepEqual(second.offline.list().map((m) => m.aor), ['sip:dave@example.com', 'sip:erin@example.com', BOB]);
+  assert.equal(await put(second.offline, BOB), 'store-full');
+});
+
 // A store that refuses a delete (a full disk): `ctl msg rm` fails, and the message still waits (it is
 // still in the store, and a restart would bring it back).
 test('a message whose delete the store refuses still waits: listed, counted, in the store', async () => {

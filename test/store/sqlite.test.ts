@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, SCHEMA_VERSION, StoreError, openStore } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { OFFLINE_SUMMARY_PAGE } from '../../src/store/offline-row.js';
+import { OFFLINE_SUMMARY_PAGE, offlineMessageBytes } from '../../src/store/offline-row.js';
 import type { StoreErrorCode } from '../../src/store/index.js';
 import { byId, byUser, fullBinding, minimalBinding, tempDir, user } from './helpers.js';
 
@@ -275,7 +275,7 @@ test('a version 3 database (bindings with the expires_at index) opens, keeps its
   assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bindings' AND sql IS NOT NULL").pluck().all(), []);
 });
 
-test('a version 6 database gets the summary index: a start reads the offline messages\' ids, AORs and expiries from it, never the table\'s body pages', async (t) => {
+test('a version 6 database gets the summary index: a start reads the offline messages\' ids, AORs, expiries and sizes from it, never the table\'s body pages', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const file = join(dir, DATABASE_FILE);
@@ -286,12 +286,17 @@ test('a version 6 database gets the summary index: a start reads the offline mes
     raw.prepare('INSERT INTO schema_version VALUES (?, ?, 0)').run(m.version, m.description);
   }
   raw.prepare('INSERT INTO offline_messages (aor, from_header, received_at, expires_at, content_type, body, headers) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run('sip:bob@example.com', '<sip:alice@example.com>', 1, 9_000, 'text/plain', Buffer.alloc(1024, 'x'), null);
+    .run('sip:bob@example.com', '<sip:alice@example.com>', 1, 9_000, 'text/plain', Buffer.alloc(1024, 'x'), '[["Subject","Grüße"]]');
   raw.close();
   const s = await openStore({ kind: 'sqlite', dataDir: dir });
   const summaries = [];
   for await (const m of s.offlineMessages.summaries()) summaries.push(m);
-  assert.deepEqual(summaries, [{ id: 1, aor: 'sip:bob@example.com', expiresAt: 9_000 }]);
+  // Its size as stored (migration 8): a body of 1024, the sender, the Content-Type and the headers
+  // (in UTF-8), as a message stored now counts it.
+  const size = 1024 + '<sip:alice@example.com>'.length + 'text/plain'.length + Buffer.byteLength('[["Subject","Grüße"]]');
+  assert.deepEqual(summaries, [{ id: 1, aor: 'sip:bob@example.com', expiresAt: 9_000, bytes: size }]);
+  const whole = await s.offlineMessages.get(1);
+  assert.equal(whole === undefined ? undefined : offlineMessageBytes(whole), size);
   await s.close();
   const check = new Database(file, { readonly: true });
   t.after(() => check.close());
