@@ -29,8 +29,9 @@ const subscribeScenario = join(import.meta.dirname, 'scenarios', 'subscribe_pres
 // Inside our own namespaces a fixed port is fine: nothing else lives there.
 const SIP_PORT = 5060;
 // How long SIPp's publication stands before it removes it: room for the watcher to start and get
-// its first NOTIFY on a busy machine.
-const PUBLISH_HOLD_MS = 1000;
+// its first NOTIFY on a busy machine (1 s was too short at a load average of 10: the watcher's SIPp
+// started after the publication had gone and saw only the registration's "open").
+const PUBLISH_HOLD_MS = 3000;
 type Family = 4 | 6;
 type Listen = '*' | '0.0.0.0' | '[::]';
 
