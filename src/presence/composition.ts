@@ -120,22 +120,75 @@ function document(entity: string, elements: string[]): string {
 
 /**
  * The state watchers see. `publications`: live ones, most recently modified first (its note wins);
- * `registered`: the presentity has at least one binding.
+ * `registered`: the presentity has at least one binding. The body never exceeds MAX_DOCUMENT_BYTES
+ * (capDocument), whatever the publications: a removal or expiry can make the summary note fall back
+ * to a larger one, and no PUBLISH is there to be refused then.
  */
 export function composePresence(entity: string, publications: readonly PidfParts[], registered: boolean): ComposedPresence {
-  if (!registered) return { basic: 'closed', note: undefined, body: document(entity, [summaryTuple('closed', undefined)]) };
-  if (publications.length === 0) return { basic: 'open', note: undefined, body: document(entity, [summaryTuple('open', undefined)]) };
+  return capDocument(entity, composeParts(entity, publications, registered));
+}
+
+/**
+ * Bytes of the document `publications` would compose to before any cap: what a PUBLISH is refused
+ * for (413, publish-handler.ts), so the publisher learns its state did not go out in full.
+ */
+export function uncappedBytes(entity: string, publications: readonly PidfParts[], registered: boolean): number {
+  const c = composeParts(entity, publications, registered);
+  return documentBytes(entity, elementsOf(c, true, c.perPublication.length));
+}
+
+interface ComposedParts {
+  basic: BasicStatus;
+  note: string | undefined;
+  /** Per publication, newest first: its tuples, presence notes and extension elements (ids made unique). */
+  perPublication: Array<{ tuples: string[]; notes: string[]; extensions: string[] }>;
+}
+
+function composeParts(entity: string, publications: readonly PidfParts[], registered: boolean): ComposedParts {
+  if (!registered) return { basic: 'closed', note: undefined, perPublication: [] };
+  if (publications.length === 0) return { basic: 'open', note: undefined, perPublication: [] };
   const open = publications.filter((p) => p.basic === 'open');
   const basic: BasicStatus = open.length > 0 ? 'open' : 'closed';
   const note = (open.length > 0 ? open : publications).find((p) => p.notes.length > 0)?.notes[0];
   const used = new Set([SUMMARY_TUPLE_ID]);
-  const tuples = publications.flatMap((p) => p.tuples.map((t) => withUniqueId(t, used)));
-  // RFC 3863 4.1: tuples, then notes, then elements of other namespaces.
-  const notes = publications.flatMap((p) => p.presenceNotes.map((n) => n.xml));
-  const extensions = publications.flatMap((p) => p.extensions.map((x) => withUniqueId(x, used)));
-  return { basic, note, body: document(entity, [summaryTuple(basic, note), ...tuples, ...notes, ...extensions]) };
+  const perTuples = publications.map((p) => p.tuples.map((t) => withUniqueId(t, used)));
+  const perExtensions = publications.map((p) => p.extensions.map((x) => withUniqueId(x, used)));
+  return {
+    basic,
+    note,
+    perPublication: publications.map((p, i) => ({ tuples: perTuples[i], notes: p.presenceNotes.map((n) => n.xml), extensions: perExtensions[i] })),
+  };
 }
 
+/** The summary tuple (with or without its note), then the `kept` newest publications' elements. */
+function elementsOf(c: ComposedParts, withNote: boolean, kept: number): string[] {
+  const pubs = c.perPublication.slice(0, kept);
+  // RFC 3863 4.1: tuples, then notes, then elements of other namespaces.
+  return [summaryTuple(c.basic, withNote ? c.note : undefined),
+    ...pubs.flatMap((p) => p.tuples), ...pubs.flatMap((p) => p.notes), ...pubs.flatMap((p) => p.extensions)];
+}
+
+function documentBytes(entity: string, elements: string[]): number {
+  return Buffer.byteLength(document(entity, elements));
+}
+
+/**
+ * Keeps the document within MAX_DOCUMENT_BYTES (RFC 6665 4.2.2: a NOTIFY the UDP socket cannot send
+ * ends the subscription). First the summary's copy of the note goes (the publication's own tuple or
+ * person element still carries it), then the oldest publications' elements, one publication at a
+ * time; the summary keeps the basic status of them all (RFC 3863 4.1.4).
+ */
+function capDocument(entity: string, c: ComposedParts): ComposedPresence {
+  const full = document(entity, elementsOf(c, true, c.perPublication.length));
+  if (Buffer.byteLength(full) <= MAX_DOCUMENT_BYTES) return { basic: c.basic, note: c.note, body: full };
+  // Sizes add up (document() joins with one newline), so the cut is found without composing each try.
+  const frame = documentBytes(entity, []);
+  const sizes = c.perPublication.map((p) => [...p.tuples, ...p.notes, ...p.extensions].reduce((n, x) => n + Buffer.byteLength(x) + 1, 0));
+  let total = frame + Buffer.byteLength(summaryTuple(c.basic, undefined)) + sizes.reduce((a, b) => a + b, 0);
+  let kept = c.perPublication.length;
+  while (kept > 0 && total > MAX_DOCUMENT_BYTES) total -= sizes[--kept];
+  return { basic: c.basic, note: undefined, body: document(entity, elementsOf(c, false, kept)) };
+}
 /**
  * RFC 3856 6.6.2: a pending or politely blocked watcher never learns the real state; a blocked one
  * is shown a presentity that is simply offline.

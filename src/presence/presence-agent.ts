@@ -16,7 +16,7 @@ import type { TimerHeap } from '../transaction/timer-heap.js';
 import type { SocketIdentity, TransportLogger } from '../transport/types.js';
 import { answer, type Answer } from './answer.js';
 import { AuthorizationPolicy, type Authorization, type SameDomain } from './authorization-policy.js';
-import { composePresence, neutralPresence, type ComposedPresence, type PidfParts } from './composition.js';
+import { composePresence, neutralPresence, uncappedBytes, type ComposedPresence, type PidfParts } from './composition.js';
 import { PRESENCE_EVENT, WATCHERINFO_CONTENT_TYPE } from './event-packages.js';
 import type { ExpiresLimits } from './expires-policy.js';
 import { Notifier, type NotifierOptions, type NotifyContent } from './notifier.js';
@@ -262,11 +262,14 @@ export class PresenceAgent {
     return composePresence(aor, latest.map((p) => p.parts), registered);
   }
 
-  /** The size of the document as it would be with `parts` as the latest publication of `source` (registered: the larger case). */
+  /**
+   * The size of the document as it would be with `parts` as the latest publication of `source`
+   * (registered: the larger case), before composition's cap: over it, the PUBLISH is 413.
+   */
   private composedBytes(aor: string, parts: PidfParts, source: string, previous: Publication | undefined): number {
     const seen = new Set<string>([source]);
     const others = this.publications.of(aor).filter((p) => p !== previous && !seen.has(p.record.source) && seen.add(p.record.source) !== undefined);
-    return Buffer.byteLength(composePresence(aor, [parts, ...others.map((p) => p.parts)], true).body);
+    return uncappedBytes(aor, [parts, ...others.map((p) => p.parts)], true);
   }
 
   /**

@@ -2,7 +2,7 @@
 // first tuple libpurple reads, notes, extension elements, unique ids, neutral documents.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { composePresence, neutralPresence, splitPidf, SUMMARY_TUPLE_ID } from '../../src/presence/composition.js';
+import { composePresence, MAX_DOCUMENT_BYTES, neutralPresence, splitPidf, SUMMARY_TUPLE_ID, uncappedBytes } from '../../src/presence/composition.js';
 import { overallBasic, parsePidf, PidfError } from '../../src/presence/pidf.js';
 import { pidf } from './presence-peer.js';
 
@@ -46,4 +46,19 @@ test('neutral document: closed, no note; malformed bodies throw PidfError', () =
   assert.equal(overallBasic(doc), 'closed');
   assert.throws(() => splitPidf('<presence'), PidfError);
   assert.throws(() => splitPidf('<foo xmlns="urn:ietf:params:xml:ns:pidf"/>'), PidfError);
+});
+
+test('the composed document never exceeds 60,000 bytes: the summary note goes first, then the oldest publications; basic stays right', () => {
+  const oldOpen = splitPidf(pidf(E, 'open', { note: 'o'.repeat(30_000), tupleId: 'old' }));
+  const newClosed = splitPidf(pidf(E, 'closed', { note: 'n'.repeat(35_000), tupleId: 'new' }));
+  assert.ok(uncappedBytes(E, [newClosed, oldOpen], true) > 90_000, 'what a PUBLISH is refused for');
+  const c = composePresence(E, [newClosed, oldOpen], true);
+  assert.ok(Buffer.byteLength(c.body) <= MAX_DOCUMENT_BYTES, `${Buffer.byteLength(c.body)} bytes`);
+  const doc = parsePidf(c.body);
+  assert.deepEqual(doc.tuples.map((t) => t.id), [SUMMARY_TUPLE_ID, 'new'], 'the oldest publication went');
+  assert.equal(doc.tuples[0].basic, 'open', 'the summary still counts the open device');
+  assert.deepEqual(doc.tuples[0].notes, []);
+  // Within the cap nothing is dropped.
+  const small = composePresence(E, [splitPidf(pidf(E, 'open', { note: 'hi' }))], true);
+  assert.deepEqual(parsePidf(small.body).tuples[0].notes, ['hi']);
 });

@@ -46,3 +46,41 @@ test('900 tuples (55 KB) still reach a UDP watcher: tuples do not each repeat th
   assert.equal((n.body.toString().match(/<tuple /g) ?? []).length, 901);
   assert.equal((n.body.toString().match(/xmlns=/g) ?? []).length, 1, 'declared once, on <presence>');
 }));
+
+test('a removal that would make the summary note fall back to a larger one keeps the document under 60,000 bytes: the UDP watcher gets it', async () => {
+  // B's 20,000-char note, then A's short one (newest: the summary's), then C's 35,000 closed (55 KB
+  // with A's note in the summary). A's removal made the summary repeat B's note: 75 KB, and the
+  // NOTIFY the UDP socket could not send ended bob's subscription without a word.
+  const srv = await startServer({ listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], auth: false, probeIntervalSeconds: 0 });
+  const device = await PresencePeer.open('tcp', HOST, srv.port('tcp'), 'alice');
+  const [a, b, c] = await Promise.all([0, 1, 2].map(() => PresencePeer.open('udp', HOST, srv.port('udp'), 'alice')));
+  const bob = await PresencePeer.open('udp', HOST, srv.port('udp'), 'bob');
+  try {
+    assert.equal((await device.register()).status, 200);
+    assert.equal((await bob.subscribe(device.aor)).response.status, 200);
+    await bob.notifyUntil((n) => firstTuple(n).basic === 'open');
+    const noteB = 'b'.repeat(20_000);
+    assert.equal((await b.publish({ body: pidf(b.aor, 'open', { note: noteB, tupleId: 'tb' }) })).status, 200);
+    await bob.notifyUntil((n) => firstTuple(n).note === noteB);
+    const published = await a.publish({ body: pidf(a.aor, 'open', { note: 'a', tupleId: 'ta' }) });
+    assert.equal(published.status, 200);
+    await bob.notifyUntil((n) => firstTuple(n).note === 'a');
+    assert.equal((await c.publish({ body: pidf(c.aor, 'closed', { note: 'c'.repeat(35_000), tupleId: 'tc' }) })).status, 200);
+    await bob.notifyUntil((n) => n.body.toString().includes('id="tc"'));
+
+    const removed = await a.publish({ etag: published.header('SIP-ETag'), expires: 0 });
+    assert.equal(removed.status, 200);
+    const n = await bob.notifyUntil((m) => !m.body.toString().includes('id="ta"'));
+    const body = n.body.toString();
+    assert.ok(n.body.length <= 60_000, `NOTIFY body ${n.body.length} bytes`);
+    assert.equal(firstTuple(n).basic, 'open', 'B is still open');
+    assert.match(body, /id="tb"/);
+    assert.match(body, /id="tc"/);
+    const shown = srv.server.controlContext().presence?.show(device.aor);
+    assert.ok(Buffer.byteLength(shown?.document ?? '') <= 60_000, `ctl presence show: ${Buffer.byteLength(shown?.document ?? '')} bytes`);
+    assert.deepEqual(srv.server.controlContext().presence?.watchers(device.aor).map((w) => w.watcher), [bob.aor], 'bob is still subscribed');
+  } finally {
+    for (const p of [device, a, b, c, bob]) p.close();
+    await srv.stop();
+  }
+});
