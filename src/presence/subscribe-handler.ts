@@ -6,7 +6,7 @@ import { ownCopy } from '../registrar/intern.js';
 import { newTag } from '../sip/builder.js';
 import type { MediaType } from '../sip/headers/media-type.js';
 import type { SipMessage } from '../sip/message.js';
-import { formatNameAddr } from '../sip/name-addr.js';
+import { formatNameAddr, type NameAddr } from '../sip/name-addr.js';
 import { formatUri, isSipUri } from '../sip/uri.js';
 import type { SocketIdentity } from '../transport/types.js';
 import { answer, type Answer } from './answer.js';
@@ -50,8 +50,17 @@ function acceptable(accept: MediaType[], wanted: string): boolean {
   return accept.some((m) => (m.type === '*' || m.type.toLowerCase() === type) && (m.subtype === '*' || m.subtype.toLowerCase() === subtype));
 }
 
-function withoutTag(text: string): string {
-  return text.replace(/;\s*tag\s*=[^;]*/i, '');
+/**
+ * The From or To of the SUBSCRIBE without its tag, as our NOTIFYs' To and From (RFC 3261 12.1.1;
+ * the tag is added back from the dialog). Formatted from the parsed header (RFC 3261 25.1): a
+ * ";tag=" inside a quoted display name is part of the name, not a parameter.
+ */
+function withoutTag(party: NameAddr): string {
+  const params = new Map(party.params);
+  params.delete('tag');
+  const copy: NameAddr = { uri: party.uri, params };
+  if (party.displayName !== undefined) copy.displayName = party.displayName;
+  return formatNameAddr(copy);
 }
 
 function contactOf(request: SipMessage): string | undefined {
@@ -120,8 +129,8 @@ async function initial(request: SipMessage, source: SocketIdentity, ctx: Subscri
     callId,
     localTag,
     remoteTag,
-    remoteParty: ownCopy(withoutTag(request.header('from') ?? formatNameAddr(from))),
-    localParty: ownCopy(withoutTag(request.header('to') ?? '')),
+    remoteParty: ownCopy(withoutTag(from)),
+    localParty: ownCopy(withoutTag(request.to())),
     remoteTarget: ownCopy(remoteTarget),
     routeSet: request.headerValues('record-route').map(ownCopy),
     localContact: `sip:${reachableHostPort(source.local, source.remote.address)}${transport}`,
