@@ -417,10 +417,15 @@ export class PresenceAgent {
     const cseq = this.subscriptions.nextCseq(sub);
     this.notifier.send(sub.record, cseq, this.content(sub)).then((outcome) => {
       sub.inFlight = false;
+      // Ended meanwhile: its terminated NOTIFY waited for this one (RFC 6665 4.2.2), and goes now,
+      // unless this one failed, which ended the subscription by itself.
+      const last = sub.lastNotify;
+      sub.lastNotify = undefined;
       if (outcome.kind === 'flow-down') {
         // Nothing was sent; the state of the moment goes once the flow is back.
         sub.dirty = false;
         if (!sub.ended) this.waitForFlow(sub, outcome.aor);
+        last?.();
         return;
       }
       this.notifiesSent++;
@@ -429,11 +434,21 @@ export class PresenceAgent {
         this.failed(sub);
         return;
       }
+      if (last !== undefined) {
+        last();
+        return;
+      }
       if (sub.dirty) {
         sub.dirty = false;
         this.notify(sub);
       }
-    }, (err: unknown) => this.log.error({ err: String(err) }, 'NOTIFY could not be built'));
+    }, (err: unknown) => {
+      sub.inFlight = false;
+      this.log.error({ err: String(err) }, 'NOTIFY could not be built');
+      const last = sub.lastNotify;
+      sub.lastNotify = undefined;
+      last?.();
+    });
   }
 
   /**
@@ -451,6 +466,9 @@ export class PresenceAgent {
   /** RFC 6665 4.2.2: a failed NOTIFY (any error response, timeout, transport error) ends the subscription. */
   private failed(sub: Subscription): void {
     this.notifyFailures++;
+    // Ended already (unsubscribe, expiry, operator) while this NOTIFY was out: it is out of the table
+    // and its winfo watchers were told; once is enough.
+    if (sub.ended) return;
     this.log.info({ presentity: sub.record.presentity, watcher: sub.record.watcher }, 'NOTIFY failed: subscription removed');
     this.stopWaiting(sub);
     this.logFailure(sub, this.subscriptions.remove(sub));
@@ -473,7 +491,11 @@ export class PresenceAgent {
   private ended(sub: Subscription, reason: string): void {
     this.stopWaiting(sub);
     if (sub.record.event === PRESENCE_EVENT) this.watchersChanged(sub.record.presentity);
-    this.send(sub, () => ({ state: 'terminated', reason }));
+    const last = (): void => this.send(sub, () => ({ state: 'terminated', reason }));
+    // RFC 6665 4.2.2: one NOTIFY at a time; the terminated one must not overtake one in flight, which
+    // ends at worst by Timer F (RFC 3261 17.1.2.2).
+    if (sub.inFlight) sub.lastNotify = last;
+    else last();
   }
 
   private logFailure(sub: Subscription, removed: Promise<void>): void {

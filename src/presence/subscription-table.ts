@@ -25,6 +25,8 @@ export class Subscription {
   inFlight = false;
   /** State changed while a NOTIFY was out: send the current state once it is answered. */
   dirty = false;
+  /** Its terminated NOTIFY, held until the one in flight is answered (RFC 6665 4.2.2). */
+  lastNotify: (() => void) | undefined = undefined;
   /** Removed from the table (ended by expiry, unsubscribe, a failed NOTIFY or the operator). */
   ended = false;
   /** The AOR whose RFC 5626 flow this subscriber is reached over, while that flow is down. */
