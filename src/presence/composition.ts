@@ -61,7 +61,8 @@ function elementChildren(root: Element): Element[] {
 /** Parses a published PIDF body; throws PidfError (the reason for a 400) when it is not one. */
 export function splitPidf(xml: string): PidfParts {
   const root = parsePidfRoot(xml);
-  const doc = documentOf(root);
+  // RFC 3863 4.1.2: what we pass on to watchers has an id and a status in every tuple.
+  const doc = documentOf(root, { strict: true });
   const tuples: ElementText[] = [];
   const presenceNotes: ElementText[] = [];
   const extensions: ElementText[] = [];

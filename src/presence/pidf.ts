@@ -102,8 +102,17 @@ function text(e: Element | undefined): string | undefined {
   return t === undefined || t === '' ? undefined : t;
 }
 
-function parseTuple(e: Element): PresenceTuple {
+/**
+ * `strict`: a document we take from a publisher and pass on to watchers, where RFC 3863 4.1.2 holds
+ * (a tuple has an id, 4.1.3, and a status, 4.1.4). A watcher reading another server's NOTIFY is lenient.
+ */
+function parseTuple(e: Element, strict: boolean): PresenceTuple {
   const status = children(e, PIDF_NS, 'status')[0];
+  if (strict) {
+    const id = e.getAttribute('id');
+    if (id === null || id.trim() === '') throw new PidfError('a <tuple> has no id attribute (RFC 3863 4.1.2, 4.1.3)');
+    if (status === undefined) throw new PidfError(`tuple ${id} has no <status> element (RFC 3863 4.1.2, 4.1.4)`);
+  }
   const basicText = status === undefined ? undefined : text(children(status, PIDF_NS, 'basic')[0]);
   if (basicText !== undefined && basicText !== 'open' && basicText !== 'closed') {
     throw new PidfError(`tuple ${e.getAttribute('id') ?? ''}: basic status "${basicText}" is neither open nor closed (RFC 3863 4.1.4)`);
@@ -204,8 +213,11 @@ export function parsePidf(xml: string): PresenceDocument {
   return documentOf(parsePidfRoot(xml));
 }
 
-/** The values of a PIDF root element (see parsePidfRoot). */
-export function documentOf(root: Element): PresenceDocument {
+/**
+ * The values of a PIDF root element (see parsePidfRoot). `options.strict`: throw PidfError for a
+ * tuple without id or status (RFC 3863 4.1.2), as a published document must not have one.
+ */
+export function documentOf(root: Element, options: { strict?: boolean } = {}): PresenceDocument {
   const notes = children(root, PIDF_NS, 'note').map(text).filter((n): n is string => n !== undefined);
   const activities: string[] = [];
   for (const person of children(root, DATA_MODEL_NS, 'person')) {
@@ -222,7 +234,7 @@ export function documentOf(root: Element): PresenceDocument {
   }
   return {
     entity: root.getAttribute('entity') ?? '',
-    tuples: children(root, PIDF_NS, 'tuple').map(parseTuple),
+    tuples: children(root, PIDF_NS, 'tuple').map((t) => parseTuple(t, options.strict === true)),
     notes,
     activities,
   };

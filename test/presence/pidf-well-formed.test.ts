@@ -43,3 +43,20 @@ test('a UTF-8 byte order mark before the XML declaration is taken (200)', async 
   const r = await bob.publish({ body });
   assert.equal(r.status, 200, r.reason);
 });
+
+test('a tuple without id or without status is 400 naming what is missing, and nothing is stored', async () => {
+  // RFC 3863 4.1.2: every tuple has an id (4.1.3) and a status (4.1.4); watchers got them as published.
+  const cases: Array<[string, RegExp]> = [
+    [`${HEAD}<tuple><status><basic>open</basic></status></tuple></presence>`, /^Bad Request \(a <tuple> has no id attribute \(RFC 3863 4\.1\.2, 4\.1\.3\)\)$/],
+    [`${HEAD}<tuple id=""><status><basic>open</basic></status></tuple></presence>`, /no id attribute/],
+    [`${HEAD}<tuple id="t1"><note>no status</note></tuple></presence>`, /^Bad Request \(tuple t1 has no <status> element \(RFC 3863 4\.1\.2, 4\.1\.4\)\)$/],
+  ];
+  const stored = (): number => srv.server.controlContext().presence?.show(BOB).publications.length ?? 0;
+  const before = stored();
+  for (const [body, reason] of cases) {
+    const r = await bob.publish({ body });
+    assert.equal(r.status, 400, body);
+    assert.match(r.reason ?? '', reason);
+  }
+  assert.equal(stored(), before);
+});
