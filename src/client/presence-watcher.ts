@@ -27,6 +27,8 @@ interface Dialog {
   remoteTarget?: string;
   routeSet: string[];
   cseq: number;
+  /** Our Contact in the last SUBSCRIBE sent in it: the remote target the notifier holds (RFC 3261 12.2.1.1). */
+  localContact?: string;
 }
 
 class BuddySubscription {
@@ -40,6 +42,8 @@ class BuddySubscription {
   minExpires = 0;
   /** The answer to the SUBSCRIBE that creates the dialog, while it is in flight. */
   creating: Promise<Outcome> | undefined;
+  /** The answer to the latest SUBSCRIBE sent: an older one answered after it decides nothing. */
+  latest: Promise<Outcome> | undefined;
 
   constructor(readonly buddy: string) {}
 
@@ -124,6 +128,19 @@ export class PresenceWatcher {
     this.leaving.clear();
   }
 
+  /**
+   * Our Contact changed (a new flow after a dead one, a new local port or address, a NAT rebinding):
+   * every dialog whose notifier still holds the old one gets a SUBSCRIBE in the dialog at once, a
+   * target refresh request that makes the new Contact its remote target (RFC 6665 4.1.2.1, RFC 3261
+   * 12.2.1.1, RFC 5626 4.2 flow recovery). Without it the NOTIFYs keep going to the old Contact,
+   * which nobody listens on, and the notifier ends the subscription without our knowing.
+   */
+  contactChanged(contact: string): void {
+    for (const sub of this.subs.values()) {
+      if (!sub.ended && sub.dialog.toTag !== undefined && sub.dialog.localContact !== contact) void this.send(sub, this.options.expires);
+    }
+  }
+
   /** A NOTIFY (RFC 6665 4.1.3): the status to answer; 481 when it belongs to no subscription of ours. */
   receiveNotify(request: SipMessage): number {
     const sub = this.find(request);
@@ -205,11 +222,15 @@ export class PresenceWatcher {
       routes: inDialog ? d.routeSet : undefined,
       headers: [['Event', 'presence'], ['Accept', PIDF_CONTENT_TYPE], ['Expires', String(expires)]],
     });
+    d.localContact = this.builder.contactUri();
     const answer = this.sender.send(request, () => ++d.cseq);
     if (!inDialog) sub.creating = answer;
+    sub.latest = answer;
     const outcome = await answer;
     if (sub.creating === answer) sub.creating = undefined;
-    if (expires === 0 || sub.ended) return outcome;
+    // A later SUBSCRIBE (a target refresh after our Contact changed) was sent meanwhile: its answer
+    // decides; this one, likely lost with the old flow, must not end the dialog that one refreshed.
+    if (expires === 0 || sub.ended || sub.latest !== answer) return outcome;
     // RFC 6665 4.2.1.1 / RFC 3261 10.2.8: 423 Interval Too Brief: ask again with at least Min-Expires.
     const minExpires = outcome.status === 423 ? outcome.response?.minExpires() : undefined;
     if (minExpires !== undefined && minExpires > expires) {
@@ -226,6 +247,8 @@ export class PresenceWatcher {
     this.takeDialog(sub, response);
     const granted = response.expires() ?? asked;
     clearTimeout(sub.timer);
+    // Our Contact changed while the SUBSCRIBE that made the dialog was on its way: refresh the target now.
+    if (sub.dialog.localContact !== this.builder.contactUri()) return void this.send(sub, this.options.expires);
     sub.timer = later(refreshDelayMs(granted), () => void this.send(sub, this.options.expires));
   }
 

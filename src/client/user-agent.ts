@@ -446,7 +446,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     }
     this.recoveryFailures = 0;
     this.registered = true;
-    this.deliver('registered', { aor: this.aor, contact: s.builder.contactUri(), expires: granted });
+    const contact = s.builder.contactUri();
+    // RFC 6665 4.1.2.1 / RFC 5626 4.2: a new Contact (a recovered flow, a NAT rebinding): our
+    // subscriptions' notifiers learn it now, by a target refresh in each dialog.
+    s.watcher.contactChanged(contact);
+    this.deliver('registered', { aor: this.aor, contact, expires: granted });
   }
 
   private async refresh(s: Started): Promise<void> {
