@@ -177,6 +177,8 @@ export class PresenceWatcher {
     clearTimeout(sub.timer);
     if (state.state.toLowerCase() === 'terminated') {
       sub.status = 'terminated';
+      // No subscription, no state: unknown until a NOTIFY of the next one says otherwise.
+      sub.presence = undefined;
       this.emit(this.snapshot(sub, state.reason));
       this.afterTermination(sub, state.reason?.toLowerCase(), state.retryAfter);
     } else {
@@ -266,7 +268,13 @@ export class PresenceWatcher {
   private failed(sub: BuddySubscription, outcome: Outcome): void {
     const inDialog = sub.dialog.toTag !== undefined;
     sub.status = 'terminated';
+    // No subscription, no state: what the last NOTIFY said is not shown as if it were still true.
+    sub.presence = undefined;
     this.emit(this.snapshot(sub, `${outcome.status} ${outcome.reason}`));
+    // RFC 6665 4.1.2.2: a 481 to a refresh: the notifier has no such subscription (it restarted, or
+    // gave up on a Contact of ours that was gone); the subscriber makes a new one, in a new dialog,
+    // at once: the notifier answered, there is nothing to wait for.
+    if (inDialog && outcome.status === 481) return this.resubscribe(sub, 0);
     // RFC 6665 4.1.2.2: a failed refresh ends the subscription; transient failures are retried with backoff.
     if (TRANSIENT.has(outcome.status) || inDialog) this.resubscribe(sub, backoffDelay(this.options.backoff, sub.failures++));
   }
