@@ -44,6 +44,10 @@ class BuddySubscription {
   creating: Promise<Outcome> | undefined;
   /** The answer to the latest SUBSCRIBE sent: an older one answered after it decides nothing. */
   latest: Promise<Outcome> | undefined;
+  /** NOTIFYs received in this subscription so far: a target refresh expects one more. */
+  notifies = 0;
+  /** Waits for the NOTIFY that follows a target refresh. */
+  notifyWait: NodeJS.Timeout | undefined;
 
   constructor(readonly buddy: string) {}
 
@@ -124,6 +128,7 @@ export class PresenceWatcher {
     for (const s of [...this.subs.values(), ...this.leaving]) {
       s.ended = true;
       clearTimeout(s.timer);
+      clearTimeout(s.notifyWait);
     }
     this.leaving.clear();
   }
@@ -137,8 +142,32 @@ export class PresenceWatcher {
    */
   contactChanged(contact: string): void {
     for (const sub of this.subs.values()) {
-      if (!sub.ended && sub.dialog.toTag !== undefined && sub.dialog.localContact !== contact) void this.send(sub, this.options.expires);
+      if (!sub.ended && sub.dialog.toTag !== undefined && sub.dialog.localContact !== contact) void this.refreshTarget(sub);
     }
+  }
+
+  /**
+   * RFC 6665 4.2.2: a notifier sends a NOTIFY at once after a successful refresh. When none comes
+   * within 64*T1 of a target refresh's 2xx, the notifier had already given up on the subscription
+   * (its NOTIFY went to our old Contact before the refresh arrived: a server restarted, waiting for
+   * our flow, notifies as soon as we register): the subscription is gone, as an initial one without
+   * NOTIFY is (4.1.2.4), so the state is unknown and a new subscription is made at once.
+   */
+  private async refreshTarget(sub: BuddySubscription): Promise<void> {
+    const dialog = sub.dialog;
+    const seen = sub.notifies;
+    const outcome = await this.send(sub, this.options.expires);
+    const gone = (): boolean => sub.ended || sub.dialog !== dialog || sub.notifies !== seen;
+    if (!isSuccess(outcome) || gone()) return;
+    clearTimeout(sub.notifyWait);
+    sub.notifyWait = later(this.options.finalNotifyWaitMs, () => {
+      if (gone()) return;
+      clearTimeout(sub.timer);
+      sub.status = 'terminated';
+      sub.presence = undefined;
+      this.emit(this.snapshot(sub, 'no NOTIFY after the target refresh'));
+      this.resubscribe(sub, 0);
+    });
   }
 
   /** A NOTIFY (RFC 6665 4.1.3): the status to answer; 481 when it belongs to no subscription of ours. */
@@ -147,6 +176,7 @@ export class PresenceWatcher {
     if (sub === undefined) return 481;
     const state = request.subscriptionState();
     if (request.event()?.package.toLowerCase() !== 'presence' || state === undefined) return 489;
+    sub.notifies++;
     const d = sub.dialog;
     // RFC 6665 4.1.2.4: a NOTIFY may arrive before the 200 of the SUBSCRIBE and establishes the dialog,
     // its route set taken from the NOTIFY's Record-Route in order, as a UAS does (RFC 3261 12.1.1).
