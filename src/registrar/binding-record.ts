@@ -189,12 +189,27 @@ export function refreshesTimesOnly(b: BindingRecord, u: BindingUpdate): boolean 
     && u.connectionId === b.connectionId && u.path === b.path && u.methods === b.methods && u.flags === b.flags;
 }
 
-/** The values a refresh would change, as `b` has them now: what undoes a refresh (location-service.ts). */
-export function currentValues(b: BindingRecord): BindingUpdate {
-  return {
-    expiresAt: b.expiresAt, q: b.q, callId: b.callId, cseq: b.cseq, userAgent: b.userAgent, received: b.received, socket: b.socket,
-    connectionId: b.connectionId, path: b.path, methods: b.methods, flags: b.flags, lastKeepalive: b.lastKeepalive, lastModified: b.lastModified,
-  };
+/**
+ * Applies a refresh as applyUpdate does, and leaves in `u` the values `target` had: what undoes it
+ * (location-service.ts keeps `u` until the write is durable), without a copy per REGISTER.
+ */
+export function swapUpdate(target: BindingRecord, u: BindingUpdate): void {
+  const was: BindingUpdate = u;
+  const { expiresAt, q, callId, cseq, userAgent, received, socket, connectionId, path, methods, flags, lastKeepalive, lastModified } = target;
+  applyUpdate(target, u);
+  was.expiresAt = expiresAt;
+  was.q = q;
+  was.callId = callId;
+  was.cseq = cseq;
+  was.userAgent = userAgent;
+  was.received = received;
+  was.socket = socket;
+  was.connectionId = connectionId;
+  was.path = path;
+  was.methods = methods;
+  was.flags = flags;
+  was.lastKeepalive = lastKeepalive;
+  was.lastModified = lastModified;
 }
 
 /** Applies a refresh planned by buildUpdate: `target` stays the same object (location-service.ts refresh). */

@@ -10,7 +10,7 @@ import type { BindingRecord, BindingRepository, BindingStore, BindingWrite } fro
 import { sharedTimerHeap, type TimerHeap } from '../transaction/timer-heap.js';
 import type { TransportLogger } from '../transport/types.js';
 import { sourceKey } from './binding-key.js';
-import { applyUpdate, currentValues, reachedOverItsConnection, refreshesTimesOnly, sameSource, type BindingUpdate } from './binding-record.js';
+import { applyUpdate, reachedOverItsConnection, refreshesTimesOnly, sameSource, swapUpdate, type BindingUpdate } from './binding-record.js';
 import { ExpiryWheel } from './expiry.js';
 import type { BindingChange, BindingChangeReason, LocationView } from './types.js';
 
@@ -277,8 +277,9 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
       // write of this id still pending, the row may never get that one's values.
       const timesOnly = refreshesTimesOnly(b, op.update) && !this.pending.has(b.id); // before refresh() changes `b`
       const present = this.byAor.get(b.aor)?.includes(b) ?? false;
-      this.note(undos, b.id, b.aor, present ? b : undefined, present ? currentValues(b) : undefined, op.reason);
+      // refresh() leaves in op.update the values `b` had (swapUpdate): what undoes it.
       this.refresh(b, op.update);
+      this.note(undos, b.id, b.aor, present ? b : undefined, present ? op.update : undefined, op.reason);
       writes.push({ kind: timesOnly ? 'refresh' : 'put', binding: b });
       changes.push({ type: 'updated', binding: b, reason: op.reason });
     } else {
@@ -385,7 +386,8 @@ export class LocationService extends EventEmitter<LocationEvents> implements Loc
     const moves = !sameSource(b, u);
     if (moves) this.removeFromSource(keyOfBinding(b), b);
     const was = b.expiresAt;
-    applyUpdate(b, u);
+    // `u` gets the values `b` had: the caller keeps it to undo this refresh should its write fail.
+    swapUpdate(b, u);
     if (moves) this.addToSource(keyOfBinding(b), b);
     this.expiry.moved(b, was);
   }
