@@ -5,55 +5,23 @@
 // Linux lists every TCP socket with the uid of its owner in /proc/net/tcp and /proc/net/tcp6 (proc(5)).
 import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
-import { endianness } from 'node:os';
+import { ipv4Bytes } from '../sip/ip-bytes.js';
+import { procAddressHex } from '../transport/udp-drops.js';
 
 /** Who may use the control API: the server's own user and root. */
 export function mayControl(uid: number, serverUid: number): boolean {
   return uid === serverUid || uid === 0;
 }
 
-/** An address as /proc/net/tcp* writes it: 32-bit words in host byte order, in hex. */
+/**
+ * An address as /proc/net/tcp* writes it (procAddressHex, as for /proc/net/udp*): in tcp6 an IPv4
+ * peer of a dual-stack socket is listed as ::ffff:a.b.c.d, written here in hex groups.
+ */
 function procAddress(address: string, ipv6Table: boolean): string | undefined {
-  let bytes: number[];
-  if (isIPv4(address)) {
-    const v4 = address.split('.').map(Number);
-    // A dual-stack socket lists an IPv4 peer as ::ffff:a.b.c.d in tcp6.
-    bytes = ipv6Table ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...v4] : v4;
-  } else {
-    if (!ipv6Table) return undefined;
-    const expanded = expandIPv6(address);
-    if (expanded === undefined) return undefined;
-    bytes = expanded;
-  }
-  const little = endianness() === 'LE';
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 4) {
-    const word = bytes.slice(i, i + 4);
-    for (const b of little ? word.reverse() : word) text += b.toString(16).padStart(2, '0');
-  }
-  return text.toUpperCase();
-}
-
-/** The 16 bytes of an IPv6 address (an embedded IPv4 tail included), or undefined. */
-function expandIPv6(address: string): number[] | undefined {
-  let text = address.replace(/%.*$/, '');
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  const tail: number[] = [];
-  if (v4) {
-    const parts = v4[1].split('.').map(Number);
-    tail.push(...parts);
-    text = `${text.slice(0, -v4[1].length)}0:0`;
-  }
-  const [head, rest] = text.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = rest === undefined || rest === '' ? [] : rest.split(':');
-  const missing = 8 - left.length - right.length;
-  if (rest === undefined ? left.length !== 8 : missing < 0) return undefined;
-  const groups = [...left, ...Array<string>(rest === undefined ? 0 : missing).fill('0'), ...right].map((g) => parseInt(g, 16));
-  if (groups.some((g) => !(g >= 0 && g <= 0xffff))) return undefined;
-  const bytes = groups.flatMap((g) => [g >> 8, g & 0xff]);
-  if (tail.length === 4) bytes.splice(12, 4, ...tail);
-  return bytes;
+  if (!isIPv4(address)) return ipv6Table ? procAddressHex(address) : undefined;
+  if (!ipv6Table) return procAddressHex(address);
+  const [a, b, c, d] = ipv4Bytes(address) as number[];
+  return procAddressHex(`::ffff:${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`);
 }
 
 export interface Endpoints {
